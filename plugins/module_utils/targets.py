@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Which uv builds run on a host: the shared selection utility.
+
+This file is part of the collection's public contract: ``candidate_targets`` and
+``artifact_name`` keep their names and signatures. The rest is documented for the
+collection's own modules.
+
+The table below is the whole knowledge about uv's Linux builds. The glibc minimums
+are those of the builds themselves (manylinux2014 for most targets, 2.28 for
+aarch64 and 2.31 for riscv64), not the glibc of the machine that built the
+official installer; see the project README for that story.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections import namedtuple
+
+from ansible_collections.pyfleet.uv.plugins.module_utils.libc import version_tuple
+
+__all__ = [
+    "ARCHES",
+    "Arch",
+    "artifact_name",
+    "candidate_targets",
+    "explain_candidates",
+    "normalize_arch",
+    "supported_machines",
+    "target_libc",
+]
+
+Arch = namedtuple("Arch", ["name", "gnu", "gnu_min_glibc", "musl"])
+"""One CPU architecture: its gnu target with the glibc it needs, and its musl target."""
+
+# One row per architecture uv publishes Linux builds for. ``None`` means uv has no
+# such build for that architecture.
+ARCHES = {
+    "x86_64": Arch("x86_64", "x86_64-unknown-linux-gnu", (2, 17), "x86_64-unknown-linux-musl"),
+    # aarch64 builds link against glibc 2.28 (manylinux_2_28), not 2.17.
+    "aarch64": Arch("aarch64", "aarch64-unknown-linux-gnu", (2, 28), "aarch64-unknown-linux-musl"),
+    "i686": Arch("i686", "i686-unknown-linux-gnu", (2, 17), "i686-unknown-linux-musl"),
+    "armv7": Arch("armv7", "armv7-unknown-linux-gnueabihf", (2, 17), "armv7-unknown-linux-musleabihf"),
+    # ARMv6 (Raspberry Pi 1/Zero) only has a static musl build.
+    "armv6": Arch("armv6", None, None, "arm-unknown-linux-musleabihf"),
+    # ppc64le and s390x only have gnu builds: a host with an older glibc has none.
+    "ppc64le": Arch("ppc64le", "powerpc64le-unknown-linux-gnu", (2, 17), None),
+    "s390x": Arch("s390x", "s390x-unknown-linux-gnu", (2, 17), None),
+    # riscv64 gnu builds need glibc 2.31; the musl build exists in recent releases only,
+    # which is why availability is always learned from the mirror.
+    "riscv64": Arch("riscv64", "riscv64gc-unknown-linux-gnu", (2, 31), "riscv64gc-unknown-linux-musl"),
+}
+
+# What `uname -m` prints, mapped to a row of ARCHES. armv8l is a 32-bit ARM userland
+# on a 64-bit CPU, so it takes the armv7 builds.
+_MACHINE_ALIASES = {
+    "x86_64": "x86_64",
+    "amd64": "x86_64",
+    "aarch64": "aarch64",
+    "arm64": "aarch64",
+    "i386": "i686",
+    "i486": "i686",
+    "i586": "i686",
+    "i686": "i686",
+    "armv7l": "armv7",
+    "armv7": "armv7",
+    "armv8l": "armv7",
+    "armv6l": "armv6",
+    "armv6": "armv6",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
+
+_LIBC_CHOICES = ("auto", "gnu", "musl")
+
+
+def supported_machines():
+    """The ``uname -m`` values this utility understands, sorted."""
+    return sorted(_MACHINE_ALIASES)
+
+
+def normalize_arch(machine):
+    """Map what ``uname -m`` prints to an ``Arch`` row; ``ValueError`` if unsupported."""
+    key = (machine or "").strip().lower()
+    if key not in _MACHINE_ALIASES:
+        raise ValueError(
+            "unsupported machine %r: uv publishes Linux builds for %s"
+            % (machine, ", ".join(supported_machines()))
+        )
+    return ARCHES[_MACHINE_ALIASES[key]]
+
+
+def artifact_name(target):
+    """The release archive name of a target: ``uv-<target>.tar.gz``."""
+    return "uv-%s.tar.gz" % target
+
+
+def target_libc(target):
+    """``"gnu"`` or ``"musl"`` for a Linux target triple, ``None`` otherwise."""
+    if not target:
+        return None
+    env = target.rsplit("-", 1)[-1]
+    if env.startswith("musl"):
+        return "musl"
+    if env.startswith("gnu"):
+        return "gnu"
+    return None
+
+
+def _glibc_reason(arch, libc_family, libc_version):
+    """Say whether the gnu build runs on this libc, and why: ``(ok, reason)``."""
+    need = ".".join(str(part) for part in arch.gnu_min_glibc)
+    if libc_family == "musl":
+        return False, "gnu: host libc is musl, gnu builds need glibc >= %s" % need
+    if libc_family != "glibc":
+        return False, "gnu: host libc unknown, gnu builds need glibc >= %s" % need
+    have = version_tuple(libc_version)
+    if have is None:
+        return False, "gnu: glibc version unknown, gnu builds need glibc >= %s" % need
+    if have[:2] >= arch.gnu_min_glibc:
+        return True, "gnu: glibc %s >= %s" % (libc_version, need)
+    return False, "gnu: glibc %s < %s" % (libc_version, need)
+
+
+def explain_candidates(machine, libc_family, libc_version, libc="auto"):
+    """Every uv target of this machine with a verdict: a list of ``(target, runs, reason)``.
+
+    The targets that run come first, best first; the order is the one
+    ``candidate_targets`` returns. Raises ``ValueError`` for an unsupported machine or an
+    unknown ``libc`` override.
+    """
+    if libc not in _LIBC_CHOICES:
+        raise ValueError("libc must be one of %s, got %r" % (", ".join(_LIBC_CHOICES), libc))
+    arch = normalize_arch(machine)
+    verdicts = []
+    if arch.gnu:
+        if libc == "gnu":
+            verdicts.append((arch.gnu, True, "gnu: chosen by libc=gnu"))
+        elif libc == "musl":
+            verdicts.append((arch.gnu, False, "gnu: excluded by libc=musl"))
+        else:
+            ok, reason = _glibc_reason(arch, libc_family, libc_version)
+            verdicts.append((arch.gnu, ok, reason))
+    if arch.musl:
+        if libc == "gnu":
+            verdicts.append((arch.musl, False, "musl: excluded by libc=gnu"))
+        elif libc == "musl":
+            verdicts.append((arch.musl, True, "musl: chosen by libc=musl"))
+        else:
+            # The musl builds are fully static: they run on any Linux of this
+            # architecture, so they are the fallback, never the first choice on a
+            # glibc host that qualifies for the gnu build.
+            verdicts.append((arch.musl, True, "musl: static build, runs on any libc"))
+    runs = [item for item in verdicts if item[1]]
+    rest = [item for item in verdicts if not item[1]]
+    return runs + rest
+
+
+def candidate_targets(machine, libc_family, libc_version, libc="auto"):
+    """Every uv target triple that runs on the host, best first.
+
+    ``machine`` is what ``uname -m`` prints; ``libc_family`` is ``"glibc"``, ``"musl"``
+    or ``None`` (unknown); ``libc_version`` a string or ``None``; ``libc`` the user's
+    override (``auto``, ``gnu`` or ``musl``). An unsupported machine raises
+    ``ValueError`` naming the supported ones.
+    """
+    return [target for target, runs, _reason in
+            explain_candidates(machine, libc_family, libc_version, libc) if runs]

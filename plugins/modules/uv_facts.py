@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: uv_facts
+short_description: Gather the facts that decide which uv build a host can run
+version_added: 0.1.0
+description:
+  - Reports the host's CPU architecture, its C library (family, version and how that
+    was found out), the uv targets that run on it best first, and the uv that is
+    installed, if any.
+  - The libc is probed with C(os.confstr), the ELF interpreter of C(/bin/sh) (and the
+    musl loader's own version output), C(ldd --version) and C(getconf GNU_LIBC_VERSION),
+    in that order. A host without C(ldd) is not taken for musl.
+  - Sets C(ansible_facts.uv); nothing on the host is changed.
+author:
+  - pyfleet maintainers
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is nothing to show.
+  facts:
+    support: full
+    description: Sets C(ansible_facts.uv).
+  idempotent:
+    support: full
+    description: Gathering facts never changes the host.
+options:
+  install_dir:
+    description:
+      - Directory to look for C(uv) in, as given to P(pyfleet.uv.uv_install#module:install_dir).
+      - When not set, the first C(uv) on the module's C(PATH) is reported.
+    type: path
+  libc:
+    description:
+      - Override the libc family used to compute RV(ansible_facts.uv.targets).
+      - V(auto) uses what the host reports.
+    type: str
+    choices: [auto, gnu, musl]
+    default: auto
+  arch:
+    description:
+      - Override the architecture, as C(uname -m) would print it.
+      - By default the host's own C(uname -m) is used.
+    type: str
+requirements:
+  - Python 3.6 or newer on the managed host.
+notes:
+  - The minimum glibc of each gnu build is that of the build itself (2.17 for
+    x86_64, i686, armv7, ppc64le and s390x; 2.28 for aarch64; 2.31 for riscv64), not the
+    2.31 that some versions of uv's shell installer demanded.
+seealso:
+  - module: pyfleet.uv.uv_install
+"""
+
+EXAMPLES = r"""
+- name: Gather uv facts
+  pyfleet.uv.uv_facts:
+
+- name: Show which build this host would get
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.uv.arch }} {{ ansible_facts.uv.libc.family }} {{ ansible_facts.uv.libc.version }}: {{ ansible_facts.uv.targets | first }}"
+
+- name: Look for uv in a private directory
+  pyfleet.uv.uv_facts:
+    install_dir: /opt/tools/bin
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts to add to C(ansible_facts).
+  returned: always
+  type: dict
+  contains:
+    uv:
+      description: What decides the uv build of this host, and what is installed.
+      returned: always
+      type: dict
+      contains:
+        arch:
+          description: The architecture as C(uname -m) printed it (or as overridden).
+          type: str
+          returned: always
+          sample: x86_64
+        libc:
+          description: The host's C library.
+          type: dict
+          returned: always
+          contains:
+            family:
+              description: V(glibc), V(musl), or V(null) when no probe could tell.
+              type: str
+              returned: always
+              sample: glibc
+            version:
+              description: The version as the library printed it, or V(null).
+              type: str
+              returned: always
+              sample: "2.28"
+            detected_by:
+              description: Which probes decided, for example V(confstr), V(elf:/bin/sh+loader), V(ldd), V(none).
+              type: str
+              returned: always
+              sample: confstr
+        targets:
+          description: The uv target triples that run on this host, best first.
+          type: list
+          elements: str
+          returned: always
+          sample: [x86_64-unknown-linux-gnu, x86_64-unknown-linux-musl]
+        installed:
+          description: The installed uv, or V(null) when none is found.
+          type: dict
+          returned: always
+          contains:
+            path:
+              description: Path of the C(uv) binary.
+              type: str
+              sample: /usr/local/bin/uv
+            version:
+              description: Its version as C(uv --version) prints it.
+              type: str
+              sample: 0.13.8
+            target:
+              description: >-
+                Its target triple, from C(uv --version) (uv 0.10.12 and later) or from the
+                receipt of P(pyfleet.uv.uv_install); V(null) when neither tells.
+              type: str
+              sample: x86_64-unknown-linux-gnu
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets
+from ansible_collections.pyfleet.uv.plugins.module_utils._installed import find_uv, installed_state
+
+
+def gather(install_dir=None, libc="auto", arch=None):
+    """Collect the facts as a dict with the fixed keys of ``ansible_facts.uv``."""
+    machine = arch or os.uname()[4]
+    facts = detect_libc()
+    return {
+        "arch": machine,
+        "libc": dict(facts._asdict()),
+        "targets": candidate_targets(machine, facts.family, facts.version, libc),
+        "installed": installed_state(find_uv(install_dir)),
+    }
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            install_dir=dict(type="path"),
+            libc=dict(type="str", default="auto", choices=["auto", "gnu", "musl"]),
+            arch=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        uv = gather(module.params["install_dir"], module.params["libc"], module.params["arch"])
+    except ValueError as exc:
+        module.fail_json(msg="cannot compute uv targets: %s" % exc)
+    module.exit_json(changed=False, ansible_facts={"uv": uv})
+
+
+if __name__ == "__main__":
+    main()
