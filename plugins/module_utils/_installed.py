@@ -33,9 +33,10 @@ RECEIPT_SCHEMA = 1
 # `uv --version` prints "uv 0.5.11 (c4d0caaee 2024-12-19)"; builds from 0.10.12 on
 # also name their target triple inside the parentheses, e.g.
 # "uv 0.13.9 (0a1b2c3d4 2026-11-02 x86_64-unknown-linux-gnu)", and builds made from
-# the PyPI sdist print only "uv 0.13.8 (x86_64-unknown-linux-gnu)".
+# the PyPI sdist print only "uv 0.13.8 (x86_64-unknown-linux-gnu)". uvx before 0.6
+# prints "uv-tool-uvx 0.5.11".
 _UV_VERSION_RE = re.compile(
-    r"^\s*(uvx?)\s+(\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.+-]*)?)(?:\s+\(([^)]*)\))?\s*$"
+    r"^\s*(uv|uvx|uv-tool-uvx)\s+(\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.+-]*)?)(?:\s+\(([^)]*)\))?\s*$"
 )
 _TRIPLE_RE = re.compile(r"^[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+(?:-[a-z0-9_]+)?$")
 

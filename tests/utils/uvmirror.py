@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build and serve a loopback uv mirror from the real uv wheels on PyPI.
+
+``build`` downloads the uv wheels (cached outside the checkout), takes the real
+``uv`` and ``uvx`` binaries out of them and lays them out as uv's releases are laid
+out: ``uv-<target>.tar.gz`` holding one folder ``uv-<target>/``, a ``.sha256``
+sidecar beside each archive and a ``sha256.sum`` per release, in several layouts:
+
+- ``github/astral-sh/uv/releases/download/<version>/`` and ``.../releases/latest/download/``
+- ``versioned/<version>/`` with a ``versioned/latest/`` alias
+- ``flat/``: the current archives only, like an S3 folder
+- ``flat-gnu/``: the current gnu archive only (the mirror that broke uv's installer on RHEL 8)
+- ``musl-only/<version>/``: musl archives only
+
+``serve`` serves a root on 127.0.0.1 only, counts requests and bytes (``GET /_stats``,
+``POST /_reset``) and injects faults on request (``POST /_faults`` with a JSON object
+mapping a path to a fault, see ``FaultyHandler``). It stops on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import http.server
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import zipfile
+
+TARGETS = {
+    # wheel platform tag -> uv target triple (x86_64 hosts are what CI has).
+    "manylinux2014_x86_64": "x86_64-unknown-linux-gnu",
+    "musllinux_1_1_x86_64": "x86_64-unknown-linux-musl",
+}
+DEFAULT_VERSIONS = ("0.5.11", "0.13.8")
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "pyfleet-uv")
+
+
+def fetch_wheel(version: str, platform: str, wheels: str) -> str:
+    """The path of the cached uv wheel for ``version``/``platform``, downloading it once."""
+    os.makedirs(wheels, exist_ok=True)
+    tag = platform.split("_", 1)[0]
+    for name in os.listdir(wheels):
+        if name.startswith("uv-%s-" % version) and tag in name and name.endswith("x86_64.whl"):
+            return os.path.join(wheels, name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--platform", platform, "--dest", wheels, "uv==%s" % version],
+        check=True,
+    )
+    return fetch_wheel(version, platform, wheels)
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def make_archive(path: str, target: str, members: dict, extra: list | None = None) -> str:
+    """Write ``uv-<target>.tar.gz`` at ``path`` from ``{name: bytes}``; returns its sha256.
+
+    ``extra`` is a list of ready ``(TarInfo, bytes-or-None)`` pairs appended after the
+    binaries, for hostile archives.
+    """
+    folder = "uv-%s" % target
+    with open(path, "wb") as raw:
+        with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
+            info = tarfile.TarInfo(folder)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            info.mtime = 1700000000
+            tar.addfile(info)
+            for name, data in members.items():
+                info = tarfile.TarInfo("%s/%s" % (folder, name))
+                info.size = len(data)
+                info.mode = 0o755
+                info.mtime = 1700000000
+                tar.addfile(info, io.BytesIO(data))
+            for info, data in extra or []:
+                tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return sha256_file(path)
+
+
+def write_sidecar(archive: str, digest: str, star: bool = False) -> None:
+    name = os.path.basename(archive)
+    with open(archive + ".sha256", "w") as handle:
+        handle.write("%s %s%s\n" % (digest, "*" if star else " ", name))
+
+
+def binaries_from_wheel(wheel: str, version: str) -> dict:
+    with zipfile.ZipFile(wheel) as archive:
+        return {name: archive.read("uv-%s.data/scripts/%s" % (version, name)) for name in ("uv", "uvx")}
+
+
+def link_tree(source: str, dest: str, keep=lambda name: True) -> None:
+    os.makedirs(dest, exist_ok=True)
+    for name in os.listdir(source):
+        if keep(name):
+            target = os.path.join(dest, name)
+            if not os.path.exists(target):
+                os.link(os.path.join(source, name), target)
+
+
+def build(out: str, versions: tuple, wheels: str) -> dict:
+    """Build every layout under ``out``; returns a manifest (also written as manifest.json)."""
+    manifest_path = os.path.join(out, "manifest.json")
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as handle:
+            manifest = json.load(handle)
+        if manifest.get("versions") == list(versions):
+            return manifest
+    staging = out + ".partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    releases = os.path.join(staging, "github", "astral-sh", "uv", "releases")
+    manifest = {"versions": list(versions), "archives": {}}
+    for version in versions:
+        rel = os.path.join(releases, "download", version)
+        os.makedirs(rel)
+        sums = []
+        for index, (platform, target) in enumerate(sorted(TARGETS.items())):
+            members = binaries_from_wheel(fetch_wheel(version, platform, wheels), version)
+            archive = os.path.join(rel, "uv-%s.tar.gz" % target)
+            digest = make_archive(archive, target, members)
+            # uv's own jobs write "<hex>  <name>", cargo-dist "<hex> *<name>": use both.
+            write_sidecar(archive, digest, star=bool(index % 2))
+            sums.append("%s  uv-%s.tar.gz\n" % (digest, target))
+            manifest["archives"]["%s/%s" % (version, target)] = {
+                "sha256": digest, "size": os.path.getsize(archive),
+                "uv_sha256": hashlib.sha256(members["uv"]).hexdigest(),
+            }
+        with open(os.path.join(rel, "sha256.sum"), "w") as handle:
+            handle.writelines(sums)
+        link_tree(rel, os.path.join(staging, "versioned", version))
+        link_tree(rel, os.path.join(staging, "musl-only", version), lambda n: "musl" in n or n == "sha256.sum")
+    newest = os.path.join(releases, "download", versions[-1])
+    link_tree(newest, os.path.join(releases, "latest", "download"))
+    link_tree(newest, os.path.join(staging, "versioned", "latest"))
+    link_tree(newest, os.path.join(staging, "flat"))
+    link_tree(newest, os.path.join(staging, "flat-gnu"), lambda n: "-gnu" in n)
+    with open(os.path.join(staging, "manifest.json"), "w") as handle:
+        json.dump(manifest, handle, indent=1)
+    shutil.rmtree(out, ignore_errors=True)
+    os.rename(staging, out)
+    return manifest
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.bytes = 0
+        self.paths: list = []
+
+    def add(self, path: str, size: int) -> None:
+        with self.lock:
+            self.requests += 1
+            self.bytes += size
+            self.paths.append(path)
+
+
+class FaultyHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files; per-path faults set through ``POST /_faults``.
+
+    Faults (the value for a path; a path ending in ``*`` is a prefix):
+    ``{"status": 500, "times": 1}`` answer that status (``times`` times, then serve
+    normally; forever without ``times``),
+    ``{"short": true}`` send half the body under a full Content-Length and close,
+    ``{"slow": seconds}`` wait before answering, ``{"redirect": url}`` answer 302,
+    ``{"auth": "user:pass"}`` demand HTTP basic auth,
+    ``{"header": ["Name", "value"]}`` demand that request header.
+    """
+
+    server_version = "uvmirror/1"
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, *args) -> None:  # quiet
+        return
+
+    def _fault(self) -> dict | None:
+        path = self.path.split("?", 1)[0]
+        faults = self.server.faults
+        if path in faults:
+            return faults[path]
+        for key, value in faults.items():
+            if key.endswith("*") and path.startswith(key[:-1]):
+                return value
+        return None
+
+    def _send_json(self, data, status=200) -> None:
+        body = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        payload = self.rfile.read(length) if length else b""
+        if self.path == "/_reset":
+            self.server.stats.reset()
+            self.server.faults.clear()
+            return self._send_json({"ok": True})
+        if self.path == "/_faults":
+            self.server.faults.clear()
+            self.server.faults.update(json.loads(payload or b"{}"))
+            return self._send_json({"ok": True})
+        self.send_error(404)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self.do_GET(head=True)
+
+    def do_GET(self, head: bool = False) -> None:  # noqa: N802
+        if self.path == "/_stats":
+            stats = self.server.stats
+            return self._send_json({"requests": stats.requests, "bytes": stats.bytes, "paths": stats.paths})
+        fault = self._fault()
+        if fault:
+            if "slow" in fault:
+                time.sleep(float(fault["slow"]))
+            if "auth" in fault:
+                expected = "Basic " + base64.b64encode(fault["auth"].encode()).decode()
+                if self.headers.get("Authorization") != expected:
+                    self.server.stats.add(self.path, 0)
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="uv"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+            if "header" in fault:
+                name, value = fault["header"]
+                if self.headers.get(name) != value:
+                    self.server.stats.add(self.path, 0)
+                    self.send_error(403)
+                    return
+            if "status" in fault and (fault.get("times") is None or fault["times"] > 0):
+                if fault.get("times") is not None:
+                    fault["times"] -= 1
+                self.server.stats.add(self.path, 0)
+                self.send_error(int(fault["status"]))
+                return
+            if "redirect" in fault:
+                self.server.stats.add(self.path, 0)
+                self.send_response(302)
+                self.send_header("Location", fault["redirect"])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+        path = self.translate_path(self.path)
+        if not os.path.isfile(path):
+            self.server.stats.add(self.path, 0)
+            self.send_error(404)
+            return
+        size = os.path.getsize(path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if head:
+            self.server.stats.add(self.path, 0)
+            return
+        sent = 0
+        limit = size // 2 if fault and fault.get("short") else size
+        try:
+            with open(path, "rb") as handle:
+                while sent < limit:
+                    chunk = handle.read(min(1 << 16, limit - sent))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.server.stats.add(self.path, sent)
+        if fault and fault.get("short"):
+            self.close_connection = True
+
+
+class MirrorServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        if not host.startswith("127."):
+            raise ValueError("the test mirror listens on loopback (127.0.0.0/8) only")
+        self.stats = Stats()
+        self.faults: dict = {}
+        handler = lambda *a, **kw: FaultyHandler(*a, directory=root, **kw)  # noqa: E731
+        super().__init__((host, port), handler)
+
+
+def serve(root: str, host: str, port: int, portfile: str | None) -> None:
+    server = MirrorServer(root, host, port)
+    if portfile:
+        with open(portfile + ".tmp", "w") as handle:
+            handle.write(str(server.server_address[1]))
+        os.rename(portfile + ".tmp", portfile)
+
+    def stop(*_args) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.serve_forever()
+    server.server_close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build the mirror tree")
+    b.add_argument("--out", default=os.path.join(cache_dir(), "mirror"))
+    b.add_argument("--versions", default=",".join(DEFAULT_VERSIONS))
+    b.add_argument("--wheels", default=os.path.join(cache_dir(), "wheels"))
+    s = sub.add_parser("serve", help="serve a tree on loopback")
+    s.add_argument("--root", default=os.path.join(cache_dir(), "mirror"))
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=0)
+    s.add_argument("--portfile")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        manifest = build(args.out, tuple(args.versions.split(",")), args.wheels)
+        print(json.dumps(manifest, indent=1))
+    else:
+        serve(args.root, args.host, args.port, args.portfile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
