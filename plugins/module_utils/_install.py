@@ -205,7 +205,7 @@ def extract_binaries(archive_path, target, staging_dir):
     return found
 
 
-def verify_staged(staged, want_version):
+def verify_staged(staged, want_version, run):
     """Run the staged ``uv --version`` and ``uvx --version``.
 
     Returns ``(ok, version_or_reason)``: on success the version the new build reports;
@@ -214,7 +214,7 @@ def verify_staged(staged, want_version):
     """
     reported = None
     for name in BINARIES:
-        rc, text = run_version(staged[name])
+        rc, text = run_version(staged[name], run)
         parsed = parse_uv_version(text) if rc == 0 else None
         if parsed is None:
             detail = " ".join(text.split())[:400] if text else "no output"

@@ -15,7 +15,6 @@ __metaclass__ = type
 import json
 import os
 import re
-import subprocess
 
 __all__ = [
     "RECEIPT_NAME",
@@ -60,23 +59,9 @@ def parse_uv_version(text):
     return None
 
 
-def run_version(path, timeout=30):
-    """Run ``<path> --version``: returns ``(rc, stdout+stderr text)``; rc ``None`` if it could not start."""
-    try:
-        proc = subprocess.Popen(
-            [path, "--version"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=dict(os.environ, LC_ALL="C", LANG="C"),
-        )
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            return None, "%s --version did not finish within %d seconds" % (path, timeout)
-    except (IOError, OSError) as exc:
-        return None, "%s: %s" % (path, exc)
-    text = (out + err).decode("utf-8", "replace").strip()
-    return proc.returncode, text
+def run_version(path, run):
+    """Run ``<path> --version`` through ``run``: ``(rc, text)``, rc ``None`` if it could not start."""
+    return run([path, "--version"])
 
 
 def find_uv(install_dir=None, path_env=None):
@@ -105,7 +90,7 @@ def read_receipt(install_dir):
     return data
 
 
-def installed_state(path):
+def installed_state(path, run):
     """``{path, version, target}`` of the uv at ``path`` as it reports itself, or ``None``.
 
     When the binary does not print its target (builds before 0.10.12), the receipt
@@ -113,7 +98,7 @@ def installed_state(path):
     """
     if not path or not os.path.isfile(path):
         return None
-    rc, text = run_version(path)
+    rc, text = run_version(path, run)
     parsed = parse_uv_version(text) if rc == 0 else None
     if not parsed or parsed["name"] != "uv":
         return None

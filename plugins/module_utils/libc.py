@@ -21,7 +21,6 @@ __metaclass__ = type
 import os
 import re
 import struct
-import subprocess
 from collections import namedtuple
 
 __all__ = [
@@ -195,25 +194,6 @@ def read_elf_interpreter(path, limit=65536):
         return None
 
 
-def _run(argv, timeout=10):
-    """Run ``argv`` and return its stdout and stderr joined, or ``None`` if it cannot run."""
-    try:
-        env = dict(os.environ, LC_ALL="C", LANG="C")
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=env,
-        )
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            return None
-    except (IOError, OSError, ValueError):
-        return None
-    return (out + b"\n" + err).decode("utf-8", "replace")
-
-
 def probe_confstr():
     """glibc version of the running Python via ``os.confstr``; ``None`` if not glibc."""
     try:
@@ -223,31 +203,47 @@ def probe_confstr():
     return parse_confstr(value)
 
 
-def probe_ldd(run=_run):
-    """``ldd --version``; ``None`` when ldd is missing or says something unknown."""
-    return parse_ldd_version(run(["ldd", "--version"]) or "")
+def _text(run, argv):
+    """The output of ``argv`` through ``run``, or ``""`` if it could not start."""
+    try:
+        rc, text = run(argv)
+    except Exception:  # pylint: disable=broad-except
+        return ""
+    return text if rc is not None and text else ""
 
 
-def probe_getconf(run=_run):
+def probe_ldd(run):
+    """``ldd --version``; ``None`` when ldd is missing or says something unknown.
+
+    ``run(argv)`` returns ``(rc, stdout and stderr joined)``, ``rc`` ``None`` when the
+    program could not start. musl's ldd exits 1 after printing its version, so the
+    exit status is not looked at.
+    """
+    return parse_ldd_version(_text(run, ["ldd", "--version"]))
+
+
+def probe_getconf(run):
     """``getconf GNU_LIBC_VERSION``; ``None`` when getconf is missing or not glibc."""
-    return parse_confstr((run(["getconf", "GNU_LIBC_VERSION"]) or "").strip())
+    return parse_confstr(_text(run, ["getconf", "GNU_LIBC_VERSION"]).strip())
 
 
-def probe_musl_loader(loader, run=_run):
+def probe_musl_loader(loader, run):
     """Run the musl loader itself; it prints its version like musl's ldd does."""
-    parsed = parse_ldd_version(run([loader]) or "")
+    parsed = parse_ldd_version(_text(run, [loader]))
     if parsed and parsed[0] == "musl":
         return parsed
     return None
 
 
-def detect_libc(shell="/bin/sh", confstr=probe_confstr, run=_run, read_interp=read_elf_interpreter):
+def detect_libc(run, shell="/bin/sh", confstr=probe_confstr, read_interp=read_elf_interpreter):
     """Find out the host's libc, trying the most trustworthy probes first.
 
     1. ``os.confstr("CS_GNU_LIBC_VERSION")``: answers for a glibc-linked Python.
     2. The ELF interpreter of ``shell``: tells glibc from musl without any tool; for
        musl the loader itself is run to learn its version.
     3. ``ldd --version``, then ``getconf GNU_LIBC_VERSION``.
+
+    ``run(argv) -> (rc, text)`` runs the commands (see ``_command.module_runner``).
 
     A host where ``ldd`` is missing is never taken for musl just for that: the family
     stays unknown unless a probe positively says what it is. Never raises.

@@ -21,7 +21,7 @@ description:
     in that order. A host without C(ldd) is not taken for musl.
   - Sets C(ansible_facts.uv); nothing on the host is changed.
 author:
-  - pyfleet maintainers
+  - pyfleet maintainers (@pyfleet)
 attributes:
   check_mode:
     support: full
@@ -38,7 +38,7 @@ attributes:
 options:
   install_dir:
     description:
-      - Directory to look for C(uv) in, as given to P(pyfleet.uv.uv_install#module:install_dir).
+      - Directory to look for C(uv) in, as given to O(pyfleet.uv.uv_install#module:install_dir).
       - When not set, the first C(uv) on the module's C(PATH) is reported.
     type: path
   libc:
@@ -134,7 +134,7 @@ ansible_facts:
             target:
               description: >-
                 Its target triple, from C(uv --version) (uv 0.10.12 and later) or from the
-                receipt of P(pyfleet.uv.uv_install); V(null) when neither tells.
+                receipt of M(pyfleet.uv.uv_install); V(null) when neither tells.
               type: str
               sample: x86_64-unknown-linux-gnu
 """
@@ -143,20 +143,21 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import find_uv, installed_state
 
 
-def gather(install_dir=None, libc="auto", arch=None):
+def gather(run, install_dir=None, libc="auto", arch=None):
     """Collect the facts as a dict with the fixed keys of ``ansible_facts.uv``."""
     machine = arch or os.uname()[4]
-    facts = detect_libc()
+    facts = detect_libc(run)
     return {
         "arch": machine,
         "libc": dict(facts._asdict()),
         "targets": candidate_targets(machine, facts.family, facts.version, libc),
-        "installed": installed_state(find_uv(install_dir)),
+        "installed": installed_state(find_uv(install_dir), run),
     }
 
 
@@ -170,7 +171,7 @@ def main():
         supports_check_mode=True,
     )
     try:
-        uv = gather(module.params["install_dir"], module.params["libc"], module.params["arch"])
+        uv = gather(module_runner(module), module.params["install_dir"], module.params["libc"], module.params["arch"])
     except ValueError as exc:
         module.fail_json(msg="cannot compute uv targets: %s" % exc)
     module.exit_json(changed=False, ansible_facts={"uv": uv})

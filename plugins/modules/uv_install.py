@@ -31,7 +31,7 @@ description:
   - Concurrent runs on one host are serialised by a lock on O(install_dir) itself; the
     decision is taken again under the lock.
 author:
-  - pyfleet maintainers
+  - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
   - pyfleet.uv.url
 attributes:
@@ -173,7 +173,9 @@ msg:
   type: str
   sample: installed uv 0.13.8 (x86_64-unknown-linux-gnu) in /usr/local/bin, replacing 0.5.11
 version:
-  description: The uv version installed after the run (the wanted one in check mode; V(null) for V(latest) in check mode before the first install and for O(state=absent)).
+  description:
+    - The uv version installed after the run; the wanted one in check mode.
+    - V(null) for V(latest) in check mode before the first install, and for O(state=absent).
   returned: always
   type: str
   sample: 0.13.8
@@ -239,7 +241,7 @@ candidates:
       description: V(taken), V(passed over), V(not tried) or V(excluded).
       type: str
     reason:
-      description: Why, for example C(gnu: glibc 2.28 >= 2.17; served; runs).
+      description: 'Why, for example C(gnu: glibc 2.28 >= 2.17; served; runs).'
       type: str
 """
 
@@ -250,6 +252,7 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
     ArchiveError,
     ChecksumError,
@@ -287,7 +290,6 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import (
     artifact_name,
     explain_candidates,
-    target_libc,
 )
 
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
@@ -312,6 +314,7 @@ class UvInstall(object):
         self.uv_path = os.path.join(self.install_dir, "uv")
         self.uvx_path = os.path.join(self.install_dir, "uvx")
         self.notes = {}
+        self.run_cmd = module_runner(module)
         self.checksum_list = None
         self.fetcher = Fetcher(
             module,
@@ -346,7 +349,7 @@ class UvInstall(object):
     def gather(self):
         """Libc facts and the verdict on every target of this architecture."""
         machine = self.params["arch"] or os.uname()[4]
-        facts = detect_libc()
+        facts = detect_libc(self.run_cmd)
         self.result["arch"] = machine
         self.result["libc"] = dict(facts._asdict())
         try:
@@ -362,7 +365,7 @@ class UvInstall(object):
 
     def local_state(self):
         """What is installed now, read from the host only."""
-        installed = installed_state(self.uv_path)
+        installed = installed_state(self.uv_path, self.run_cmd)
         receipt = read_receipt(self.install_dir)
         return installed, receipt
 
@@ -518,7 +521,7 @@ class UvInstall(object):
         staging = make_staging_dir(self.install_dir)
         try:
             staged = extract_binaries(archive_path, target, staging)
-            ok, detail = verify_staged(staged, self.version)
+            ok, detail = verify_staged(staged, self.version, self.run_cmd)
             if not ok:
                 self._note(target, "served; %s" % detail)
                 return False
@@ -644,7 +647,7 @@ class UvInstall(object):
     def absent(self):
         present = [os.path.join(self.install_dir, name) for name in ("uv", "uvx", RECEIPT_NAME)
                    if os.path.lexists(os.path.join(self.install_dir, name))]
-        installed = installed_state(self.uv_path)
+        installed = installed_state(self.uv_path, self.run_cmd)
         self.result["previous_version"] = installed["version"] if installed else None
         self.result["binaries"] = [p for p in present if not p.endswith(RECEIPT_NAME)]
         if not present:

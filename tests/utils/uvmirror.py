@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -24,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import http.server
 import io
@@ -305,8 +305,7 @@ class MirrorServer(http.server.ThreadingHTTPServer):
             raise ValueError("the test mirror listens on loopback (127.0.0.0/8) only")
         self.stats = Stats()
         self.faults: dict = {}
-        handler = lambda *a, **kw: FaultyHandler(*a, directory=root, **kw)  # noqa: E731
-        super().__init__((host, port), handler)
+        super().__init__((host, port), functools.partial(FaultyHandler, directory=root))
 
 
 def serve(root: str, host: str, port: int, portfile: str | None) -> None:

@@ -1,0 +1,404 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Set up everything and run the demo or the whole test suite.
+
+    python3 hacking/suite.py demo               # the main job: a real install from a local mirror
+    python3 hacking/suite.py test               # every stage, both ansible-core tracks
+    python3 hacking/suite.py test --list        # the stage names
+    python3 hacking/suite.py test --stage units-newest --stage integration-newest
+
+Everything it needs is made here: virtual environments with each ansible-core
+(cached under ~/.cache/pyfleet-uv, keyed by their requirements), the uv wheels and
+the loopback mirror built from them, a real ``ansible_collections/pyfleet/uv`` copy
+of the checkout for ansible-test, and ansible-test's pip bootstrap (see
+``seed_get_pip``). Servers listen on 127.0.0.1 only and are stopped on every path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pyfleet-uv")
+UVMIRROR = os.path.join(ROOT, "tests", "utils", "uvmirror.py")
+UV_OLD, UV_NEW = "0.5.11", "0.13.8"
+
+# Two ansible-core tracks: the newest core (Python 3.12+ controller) and the oldest
+# supported one, 2.16 (the last that manages Python 3.6 hosts such as RHEL 8's
+# platform-python).
+TRACKS = {
+    "newest": {
+        "python": "3.12",
+        "requirements": ["ansible-core", "pytest", "vermin", "antsibull-changelog"],
+        "managed": ["3.9", "3.13"],
+    },
+    "2.16": {
+        "python": "3.11",
+        "requirements": ["ansible-core>=2.16,<2.17", "pytest"],
+        "managed": ["3.6"],
+    },
+}
+
+
+def log(message: str) -> None:
+    print("[suite] %s" % message, flush=True)
+
+
+def run(argv, check=True, **kwargs) -> subprocess.CompletedProcess:
+    log("$ " + " ".join(str(a) for a in argv))
+    return subprocess.run([str(a) for a in argv], check=check, **kwargs)
+
+
+def find_python(version: str) -> str:
+    """An interpreter of ``version`` (e.g. "3.12"): pyenv's build first, then PATH."""
+    candidates = []
+    try:
+        pyenv_root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+        versions = os.path.join(pyenv_root, "versions")
+        for name in sorted(os.listdir(versions), reverse=True):
+            if name == version or name.startswith(version + "."):
+                candidates.append(os.path.join(versions, name, "bin", "python" + version))
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    found = shutil.which("python" + version)
+    if found:
+        candidates.append(found)
+    for path in candidates:
+        if os.access(path, os.X_OK):
+            return path
+    raise SystemExit("no Python %s found (pyenv or PATH); install it, e.g. 'pyenv install %s'" % (version, version))
+
+
+def venv(track: str) -> str:
+    """The virtual environment of a track, made once per set of requirements."""
+    spec = TRACKS[track]
+    python = find_python(spec["python"])
+    key = hashlib.sha256(json.dumps([python, spec["requirements"]]).encode()).hexdigest()[:12]
+    path = os.path.join(CACHE, "venvs", "%s-%s" % (track, key))
+    if not os.path.exists(os.path.join(path, ".complete")):
+        shutil.rmtree(path, ignore_errors=True)
+        run([python, "-m", "venv", path])
+        run([os.path.join(path, "bin", "python"), "-m", "pip", "install", "--quiet"] + spec["requirements"])
+        open(os.path.join(path, ".complete"), "w").close()
+    return path
+
+
+def seed_get_pip(venv_path: str) -> None:
+    """Give ansible-test a pip bootstrap script that needs no download.
+
+    ansible-test bootstraps pip in each of its virtual environments with a get-pip
+    script fetched from a host these machines cannot reach, cached as
+    ``~/.ansible/test/cache/get_pip_<version>.py``. This stand-in installs the pip
+    bundled with the interpreter (ensurepip) and lets it install the exact pip
+    version ansible-test asked for from the package index.
+    """
+    pattern = re.compile(r"pip='(\d+(?:\.\d+)*)'")
+    versions = set()
+    for dirpath, _dirs, files in os.walk(venv_path):
+        if dirpath.endswith(os.path.join("ansible_test", "_internal")) and "python_requirements.py" in files:
+            with open(os.path.join(dirpath, "python_requirements.py")) as handle:
+                versions.update(pattern.findall(handle.read()))
+    cache = os.path.expanduser("~/.ansible/test/cache")
+    os.makedirs(cache, exist_ok=True)
+    script = (
+        '"""Stand-in for get-pip.py, written by pyfleet.uv hacking/suite.py: ensurepip, then pip."""\n'
+        "import subprocess\nimport sys\n"
+        "args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]\n"
+        "subprocess.check_call([sys.executable, '-m', 'ensurepip', '--default-pip'])\n"
+        "subprocess.check_call([sys.executable, '-m', 'pip', 'install'] + args)\n"
+    )
+    for version in versions:
+        path = os.path.join(cache, "get_pip_%s.py" % version.replace(".", "_"))
+        with open(path, "w") as handle:
+            handle.write(script)
+
+
+def collection_tree() -> str:
+    """A real ``ansible_collections/pyfleet/uv`` copy of the checkout; returns its root."""
+    top = os.path.join(CACHE, "tree")
+    dest = os.path.join(top, "ansible_collections", "pyfleet", "uv")
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = os.path.join(ROOT, name)
+        if not os.path.isfile(source):
+            continue  # deleted in the work tree
+        target = os.path.join(dest, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(source, target)
+    return top
+
+
+def collection_dir(top: str) -> str:
+    return os.path.join(top, "ansible_collections", "pyfleet", "uv")
+
+
+def build_mirror() -> str:
+    out = os.path.join(CACHE, "mirror")
+    run([sys.executable, UVMIRROR, "build", "--out", out, "--versions", "%s,%s" % (UV_OLD, UV_NEW)],
+        stdout=subprocess.DEVNULL)
+    return out
+
+
+@contextlib.contextmanager
+def mirror_server(root: str, host: str = "127.0.0.1"):
+    """Serve ``root`` on a free loopback port; yields the base URL; always stops it."""
+    with tempfile.TemporaryDirectory(prefix="uvmirror-") as tmp:
+        portfile = os.path.join(tmp, "port")
+        proc = subprocess.Popen([sys.executable, UVMIRROR, "serve", "--root", root, "--host", host,
+                                 "--portfile", portfile])
+        try:
+            deadline = time.time() + 20
+            while not os.path.exists(portfile):
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("the mirror server did not start")
+                time.sleep(0.05)
+            with open(portfile) as handle:
+                yield "http://%s:%s" % (host, handle.read().strip())
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def local_libc() -> tuple:
+    """This machine's libc, from ldd, for the integration tests' expectations."""
+    out = subprocess.run(["ldd", "--version"], capture_output=True, text=True)
+    text = out.stdout + out.stderr
+    first = text.splitlines()[0] if text else ""
+    match = re.search(r"(\d+\.\d+)\s*$", first)
+    if "musl" in text:
+        return "musl", re.search(r"Version (\S+)", text).group(1)
+    return "glibc", match.group(1) if match else None
+
+
+def ansible_env(top: str, extra=None) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": top,
+        "ANSIBLE_ROLES_PATH": os.path.join(collection_dir(top), "tests", "integration", "targets"),
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "ANSIBLE_LOCALHOST_WARNING": "False",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+    })
+    env.update(extra or {})
+    return env
+
+
+# -- stages --------------------------------------------------------------------
+
+def stage_sanity(track: str, ctx: dict) -> None:
+    path = venv(track)
+    seed_get_pip(path)
+    python = TRACKS[track]["python"]
+    run([os.path.join(path, "bin", "ansible-test"), "sanity", "--color", "no", "--python", python,
+         "--requirements"], cwd=collection_dir(ctx["tree"]))
+    ignores = [name for name in os.listdir(os.path.join(ROOT, "tests")) if name == "sanity"]
+    if ignores:
+        raise RuntimeError("tests/sanity exists: ignore files are not allowed in this project")
+
+
+def stage_units(track: str, ctx: dict) -> None:
+    path = venv(track)
+    coll = collection_dir(ctx["tree"])
+    env = dict(os.environ, PYTHONPATH=ctx["tree"], PYFLEET_UV_MIRROR=ctx["mirror"])
+    run([os.path.join(path, "bin", "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/unit"], cwd=coll, env=env)
+
+
+def stage_py36_static(track: str, ctx: dict) -> None:
+    """Target-side code must be valid Python 3.6: vermin, then a real 3.6 compile."""
+    path = venv("newest")
+    coll = collection_dir(ctx["tree"])
+    targets = [os.path.join(coll, "plugins", "modules"), os.path.join(coll, "plugins", "module_utils")]
+    run([os.path.join(path, "bin", "vermin"), "-t=3.6-", "--violations", "--no-tips", "--eval-annotations"] + targets)
+    py36 = find_python("3.6")
+    run([py36, "-m", "compileall", "-q", "-f"] + targets)
+    for target in targets:  # compileall leaves __pycache__ behind in the copy only
+        for dirpath, dirs, _files in os.walk(target):
+            for name in dirs:
+                if name == "__pycache__":
+                    shutil.rmtree(os.path.join(dirpath, name), ignore_errors=True)
+
+
+def stage_integration(track: str, ctx: dict) -> None:
+    path = venv(track)
+    family, version = local_libc()
+    arch = os.uname().machine
+    with mirror_server(ctx["mirror"]) as url:
+        for managed in TRACKS[track]["managed"]:
+            interpreter = find_python(managed)
+            with tempfile.TemporaryDirectory(prefix="uv-it-") as scratch:
+                inventory = os.path.join(scratch, "inventory.ini")
+                with open(inventory, "w") as handle:
+                    handle.write("[local]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n"
+                                 % interpreter)
+                extra = {
+                    "uv_mirror": url, "uv_old": UV_OLD, "uv_new": UV_NEW,
+                    "uv_test_root": os.path.join(scratch, "root"),
+                    "uv_expected_libc_family": family, "uv_expected_libc_version": version,
+                    "uv_expected_arch": arch,
+                }
+                extra_file = os.path.join(scratch, "vars.json")
+                with open(extra_file, "w") as handle:
+                    json.dump(extra, handle)
+                playbook = os.path.join(ROOT, "hacking", "integration.yml")
+                run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory, playbook,
+                     "-e", "@" + extra_file], env=ansible_env(ctx["tree"]))
+                log("integration on Python %s passed" % managed)
+
+
+def stage_adhoc(track: str, ctx: dict) -> None:
+    """The acceptance commands: install from a built tarball, ad hoc, short name, ansible-doc."""
+    path = venv(track)
+    bindir = os.path.join(path, "bin")
+    with tempfile.TemporaryDirectory(prefix="uv-adhoc-") as scratch:
+        run([os.path.join(bindir, "ansible-galaxy"), "collection", "build", collection_dir(ctx["tree"]),
+             "--output-path", scratch])
+        tarball = [n for n in os.listdir(scratch) if n.endswith(".tar.gz")][0]
+        size = os.path.getsize(os.path.join(scratch, tarball))
+        if size > 1024 * 1024:
+            raise RuntimeError("the collection tarball is %d bytes: build_ignore is missing something" % size)
+        installed = os.path.join(scratch, "collections")
+        run([os.path.join(bindir, "ansible-galaxy"), "collection", "install", os.path.join(scratch, tarball),
+             "-p", installed])
+        env = ansible_env(installed)
+        env.pop("ANSIBLE_ROLES_PATH")
+        run([os.path.join(bindir, "ansible-doc"), "pyfleet.uv.uv_facts"], env=env, stdout=subprocess.DEVNULL)
+        run([os.path.join(bindir, "ansible-doc"), "pyfleet.uv.uv_install"], env=env, stdout=subprocess.DEVNULL)
+        out = run([os.path.join(bindir, "ansible"), "-m", "pyfleet.uv.uv_facts", "localhost"], env=env,
+                  capture_output=True, text=True)
+        print(out.stdout)
+        if '"uv": {' not in out.stdout or '"targets"' not in out.stdout:
+            raise RuntimeError("ansible -m pyfleet.uv.uv_facts printed no facts")
+        with mirror_server(ctx["mirror"]) as url:
+            dest = os.path.join(scratch, "bin")
+            args = "version=%s mirror_url=%s/versioned/{version}/ install_dir=%s" % (UV_NEW, url, dest)
+            out = run([os.path.join(bindir, "ansible"), "-m", "pyfleet.uv.uv_install", "-a", args, "localhost"],
+                      env=env, capture_output=True, text=True)
+            print(out.stdout)
+            if "CHANGED" not in out.stdout:
+                raise RuntimeError("ad hoc uv_install did not report a change")
+            # The short name through the one documented setting: ANSIBLE_LIBRARY.
+            env["ANSIBLE_LIBRARY"] = os.path.join(installed, "ansible_collections", "pyfleet", "uv", "plugins",
+                                                  "modules")
+            out = run([os.path.join(bindir, "ansible"), "-m", "uv_install", "-a", args, "localhost"],
+                      env=env, capture_output=True, text=True)
+            print(out.stdout)
+            if "SUCCESS" not in out.stdout or '"changed": false' not in out.stdout:
+                raise RuntimeError("short-name uv_install was not an idempotent no-op")
+
+
+STAGES = {
+    "sanity": stage_sanity,
+    "units": stage_units,
+    "py36-static": stage_py36_static,
+    "integration": stage_integration,
+    "adhoc": stage_adhoc,
+}
+TRACK_STAGES = {
+    "newest": ["sanity", "units", "py36-static", "integration", "adhoc"],
+    "2.16": ["sanity", "units", "integration", "adhoc"],
+}
+
+
+def all_stage_names() -> list:
+    return ["%s-%s" % (stage, track) for track in TRACKS for stage in TRACK_STAGES[track]]
+
+
+def cmd_test(args) -> int:
+    names = args.stage or all_stage_names()
+    if args.list:
+        print("\n".join(all_stage_names()))
+        return 0
+    unknown = [n for n in names if n not in all_stage_names()]
+    if unknown:
+        raise SystemExit("unknown stage(s) %s; see --list" % ", ".join(unknown))
+    started = time.time()
+    ctx = {}
+    results = []
+    t0 = time.time()
+    try:
+        ctx["mirror"] = build_mirror()
+        ctx["tree"] = collection_tree()
+        for track in TRACKS:
+            if any(n.endswith("-" + track) for n in names):
+                venv(track)
+        results.append(("setup", "passed", time.time() - t0))
+    except Exception as exc:  # pylint: disable=broad-except
+        results.append(("setup", "failed: %s" % exc, time.time() - t0))
+        names = []
+    for name in names:
+        stage, track = name.rsplit("-", 1) if not name.endswith("2.16") else (name[:-5], "2.16")
+        t0 = time.time()
+        log("=== stage %s" % name)
+        try:
+            STAGES[stage](track, ctx)
+            results.append((name, "passed", time.time() - t0))
+        except (Exception, SystemExit) as exc:  # pylint: disable=broad-except
+            results.append((name, "failed: %s" % exc, time.time() - t0))
+            if args.fail_fast:
+                break
+    print("\nStage summary")
+    for name, status, seconds in results:
+        print("  %-28s %-8s %7.1fs" % (name, status.split(":")[0], seconds))
+        if status != "passed":
+            print("      " + status[:2000])
+    passed = sum(1 for r in results if r[1] == "passed")
+    failed = len(results) - passed
+    print("total %.1fs" % (time.time() - started))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+def cmd_demo(_args) -> int:
+    """Build the mirror, serve it on loopback, install uv with a real playbook twice."""
+    path = venv("newest")
+    mirror = build_mirror()
+    top = collection_tree()
+    with tempfile.TemporaryDirectory(prefix="uv-demo-") as scratch, mirror_server(mirror) as url:
+        playbook = os.path.join(ROOT, "hacking", "demo.yml")
+        run([os.path.join(path, "bin", "ansible-playbook"), "-i", "localhost,", "-c", "local", playbook,
+             "-e", json.dumps({"uv_mirror": url, "uv_version": UV_NEW, "uv_install_dir": os.path.join(scratch, "bin"),
+                               "ansible_python_interpreter": sys.executable})],
+            env=ansible_env(top))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="pyfleet.uv: demo and test suite")
+    sub = parser.add_subparsers(dest="command", required=True)
+    test = sub.add_parser("test", help="run the test suite (all stages by default)")
+    test.add_argument("--stage", action="append", help="run only this stage (repeatable); see --list")
+    test.add_argument("--list", action="store_true", help="list the stages")
+    test.add_argument("--fail-fast", action="store_true")
+    sub.add_parser("demo", help="install uv from a local mirror with a playbook")
+    args = parser.parse_args(argv)
+    return cmd_test(args) if args.command == "test" else cmd_demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
