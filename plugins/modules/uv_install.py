@@ -500,6 +500,7 @@ class UvInstall(object):
                     raise ArchiveError("%s: %s" % (redact_url(url), answer.note))
                 actual, _size = answer.body
                 if expected and actual != expected:
+                    self._note(target, "served; checksum mismatch")
                     raise ChecksumError(
                         "checksum mismatch for %s: expected sha256 %s, got %s; nothing was changed"
                         % (redact_url(url), expected, actual)

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import (
+    artifact_name,
+    candidate_targets,
+    explain_candidates,
+    normalize_arch,
+    target_libc,
+)
+
+X86G, X86M = "x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl"
+ARMG, ARMM = "aarch64-unknown-linux-gnu", "aarch64-unknown-linux-musl"
+I686G, I686M = "i686-unknown-linux-gnu", "i686-unknown-linux-musl"
+V7G, V7M = "armv7-unknown-linux-gnueabihf", "armv7-unknown-linux-musleabihf"
+V6M = "arm-unknown-linux-musleabihf"
+PPC, S390 = "powerpc64le-unknown-linux-gnu", "s390x-unknown-linux-gnu"
+RVG, RVM = "riscv64gc-unknown-linux-gnu", "riscv64gc-unknown-linux-musl"
+
+CASES = [
+    # machine, family, version, libc, expected
+    ("x86_64", "glibc", "2.36", "auto", [X86G, X86M]),
+    ("amd64", "glibc", "2.17", "auto", [X86G, X86M]),  # at the minimum
+    ("x86_64", "glibc", "2.16", "auto", [X86M]),  # just below
+    ("x86_64", "glibc", "2.12", "auto", [X86M]),  # RHEL 6
+    ("x86_64", "glibc", "2.28", "auto", [X86G, X86M]),  # RHEL 8: the reason this project exists
+    ("x86_64", "musl", "1.2.4", "auto", [X86M]),
+    ("x86_64", None, None, "auto", [X86M]),  # unknown libc: the static build only
+    ("x86_64", "glibc", None, "auto", [X86M]),  # glibc of unknown version
+    ("x86_64", "glibc", "2.39.9000", "auto", [X86G, X86M]),
+    ("aarch64", "glibc", "2.26", "auto", [ARMM]),  # Amazon Linux 2 on Graviton
+    ("aarch64", "glibc", "2.27", "auto", [ARMM]),
+    ("aarch64", "glibc", "2.28", "auto", [ARMG, ARMM]),
+    ("arm64", "glibc", "2.35", "auto", [ARMG, ARMM]),
+    ("aarch64", "musl", "1.2.5", "auto", [ARMM]),
+    ("i686", "glibc", "2.17", "auto", [I686G, I686M]),
+    ("i386", "glibc", "2.16", "auto", [I686M]),
+    ("armv7l", "glibc", "2.17", "auto", [V7G, V7M]),
+    ("armv8l", "glibc", "2.31", "auto", [V7G, V7M]),
+    ("armv7l", "glibc", "2.16", "auto", [V7M]),
+    ("armv6l", "glibc", "2.36", "auto", [V6M]),  # no gnu build at all
+    ("armv6l", "musl", "1.2.4", "auto", [V6M]),
+    ("ppc64le", "glibc", "2.17", "auto", [PPC]),
+    ("ppc64le", "glibc", "2.12", "auto", []),  # no musl build: nothing runs
+    ("ppc64le", "musl", "1.2.4", "auto", []),
+    ("s390x", "glibc", "2.28", "auto", [S390]),
+    ("s390x", "glibc", "2.16", "auto", []),
+    ("riscv64", "glibc", "2.28", "auto", [RVM]),
+    ("riscv64", "glibc", "2.30", "auto", [RVM]),
+    ("riscv64", "glibc", "2.31", "auto", [RVG, RVM]),
+    # Overrides.
+    ("x86_64", "glibc", "2.12", "gnu", [X86G]),
+    ("x86_64", "glibc", "2.36", "musl", [X86M]),
+    ("x86_64", None, None, "gnu", [X86G]),
+    ("armv6l", "glibc", "2.36", "gnu", []),
+    ("ppc64le", "glibc", "2.36", "musl", []),
+    ("aarch64", "glibc", "2.26", "gnu", [ARMG]),
+]
+
+
+@pytest.mark.parametrize("machine, family, version, libc, expected", CASES,
+                         ids=["%s-%s-%s-%s" % c[:4] for c in CASES])
+def test_candidate_targets(machine, family, version, libc, expected):
+    assert candidate_targets(machine, family, version, libc) == expected
+
+
+def test_default_libc_is_auto():
+    assert candidate_targets("x86_64", "glibc", "2.28") == [X86G, X86M]
+
+
+@pytest.mark.parametrize("machine", ["sparc64", "mips", "", None, "ppc64", "loongarch64"])
+def test_unsupported_machine(machine):
+    with pytest.raises(ValueError) as info:
+        candidate_targets(machine, "glibc", "2.36")
+    message = str(info.value)
+    assert "unsupported machine" in message
+    for supported in ("x86_64", "aarch64", "armv7l", "armv6l", "ppc64le", "s390x", "riscv64", "i686"):
+        assert supported in message
+
+
+def test_bad_libc_override():
+    with pytest.raises(ValueError, match="libc must be one of"):
+        candidate_targets("x86_64", "glibc", "2.36", "uclibc")
+
+
+def test_explanations_say_why():
+    verdicts = explain_candidates("aarch64", "glibc", "2.26")
+    assert verdicts == [
+        (ARMM, True, "musl: static build, runs on any libc"),
+        (ARMG, False, "gnu: glibc 2.26 < 2.28"),
+    ]
+    assert explain_candidates("x86_64", "glibc", "2.28")[0] == (X86G, True, "gnu: glibc 2.28 >= 2.17")
+
+
+@pytest.mark.parametrize("machine, name", [("X86_64", "x86_64"), ("arm64", "aarch64"), ("i586", "i686"),
+                                           ("armv8l", "armv7"), (" riscv64 ", "riscv64")])
+def test_normalize_arch(machine, name):
+    assert normalize_arch(machine).name == name
+
+
+def test_artifact_name():
+    assert artifact_name(X86G) == "uv-x86_64-unknown-linux-gnu.tar.gz"
+
+
+@pytest.mark.parametrize("target, libc", [(X86G, "gnu"), (V7G, "gnu"), (V7M, "musl"), (V6M, "musl"),
+                                          ("aarch64-apple-darwin", None), (None, None)])
+def test_target_libc(target, libc):
+    assert target_libc(target) == libc
