@@ -125,6 +125,25 @@ def seed_get_pip(venv_path: str) -> None:
             handle.write(script)
 
 
+def ensure_apt(packages: dict) -> list:
+    """Install missing Debian packages (``{command: package}``); returns what is still missing.
+
+    Needs root; without it nothing is installed and the caller says so loudly.
+    """
+    missing = {cmd: pkg for cmd, pkg in packages.items() if not shutil.which(cmd)}
+    if not missing:
+        return []
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("!!! cannot install %s (not root or no apt-get): tests that need them are SKIPPED"
+            % ", ".join(sorted(set(missing.values()))))
+        return sorted(set(missing.values()))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + sorted(set(missing.values())), env=env,
+        stdout=subprocess.DEVNULL)
+    return [pkg for cmd, pkg in missing.items() if not shutil.which(cmd)]
+
+
 def collection_tree() -> str:
     """A real ``ansible_collections/pyfleet/uv`` copy of the checkout; returns its root."""
     top = os.path.join(CACHE, "tree")
@@ -182,7 +201,7 @@ def mirror_server(root: str, host: str = "127.0.0.1"):
 
 def local_libc() -> tuple:
     """This machine's libc, from ldd, for the integration tests' expectations."""
-    out = subprocess.run(["ldd", "--version"], capture_output=True, text=True)
+    out = subprocess.run(["ldd", "--version"], capture_output=True, text=True, check=False)
     text = out.stdout + out.stderr
     first = text.splitlines()[0] if text else ""
     match = re.search(r"(\d+\.\d+)\s*$", first)
@@ -342,6 +361,7 @@ def cmd_test(args) -> int:
     results = []
     t0 = time.time()
     try:
+        ctx["apt_missing"] = ensure_apt({"musl-gcc": "musl-tools", "gcc": "gcc"})
         ctx["mirror"] = build_mirror()
         ctx["tree"] = collection_tree()
         for track in TRACKS:

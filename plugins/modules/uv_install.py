@@ -713,11 +713,11 @@ def main():
     except UvError as exc:
         failed = dict(runner.result)
         failed.pop("diff", None)
-        failed.pop("msg", None)
         if hasattr(runner, "verdicts"):
             failed["candidates"] = runner.candidate_report()
         failed.update(exc.details)
-        module.fail_json(msg=exc.msg, **failed)
+        failed["msg"] = exc.msg
+        module.fail_json(**failed)
     module.exit_json(**result)
 
 

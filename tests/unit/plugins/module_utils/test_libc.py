@@ -33,7 +33,7 @@ def fixture(name):
 def real_run(argv):
     """The runner the modules get, made from subprocess for tests."""
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
     except OSError as exc:
         return None, str(exc)
     return proc.returncode, (proc.stdout + proc.stderr).strip()
@@ -114,7 +114,7 @@ def elf_image(bits, order, interp=b"/lib64/ld-linux-x86-64.so.2", phnum_before=1
         header = ident + struct.pack(endian + "HHIIIIIHHHHHH", 2, 3, 1, 0, phoff, 0, 0, ehsize, phentsize,
                                      phnum, 0, 0, 0)
     phdrs = b""
-    for _ in range(phnum_before):
+    for _index in range(phnum_before):
         if bits == 64:
             phdrs += struct.pack(phfmt, 1, 5, 0, 0, 0, 0, 0, 0)
         else:

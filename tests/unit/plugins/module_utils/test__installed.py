@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
+    RECEIPT_NAME,
+    find_uv,
+    installed_state,
+    parse_uv_version,
+    read_receipt,
+)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # GitHub release builds before 0.10.12.
+        ("uv 0.5.11 (c4d0caaee 2024-12-19)", ("uv", "0.5.11", None)),
+        # Release builds from 0.10.12 name the target.
+        ("uv 0.13.9 (0a1b2c3d4 2026-11-02 x86_64-unknown-linux-gnu)", ("uv", "0.13.9", "x86_64-unknown-linux-gnu")),
+        # The PyPI wheels' binaries (recorded from uv 0.13.8 and 0.5.11 wheels).
+        ("uv 0.13.8 (x86_64-unknown-linux-gnu)", ("uv", "0.13.8", "x86_64-unknown-linux-gnu")),
+        ("uv 0.5.11", ("uv", "0.5.11", None)),
+        ("uvx 0.13.8 (x86_64-unknown-linux-musl)", ("uvx", "0.13.8", "x86_64-unknown-linux-musl")),
+        ("uv-tool-uvx 0.5.11", ("uv-tool-uvx", "0.5.11", None)),
+        ("uv 0.14.0 (abc 2026-12-01 armv7-unknown-linux-gnueabihf)\n", ("uv", "0.14.0", "armv7-unknown-linux-gnueabihf")),
+        ("warning: something\nuv 0.5.11 (c4d0caaee 2024-12-19)", ("uv", "0.5.11", None)),
+    ],
+)
+def test_parse_uv_version(text, expected):
+    parsed = parse_uv_version(text)
+    assert (parsed["name"], parsed["version"], parsed["target"]) == expected
+
+
+@pytest.mark.parametrize("text", ["", None, "ruff 0.5.11", "uv", "uv version unknown",
+                                  "/lib64/libc.so.6: version `GLIBC_2.34' not found"])
+def test_parse_uv_version_rejects(text):
+    assert parse_uv_version(text) is None
+
+
+def script(path, body):
+    with open(path, "w") as handle:
+        handle.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+    return str(path)
+
+
+def sh_run(argv):
+    import subprocess
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        return None, str(exc)
+    return proc.returncode, (proc.stdout + proc.stderr).strip()
+
+
+def test_installed_state_target_from_receipt(tmp_path):
+    uv = script(tmp_path / "uv", 'echo "uv 0.5.11 (c4d0caaee 2024-12-19)"')
+    (tmp_path / RECEIPT_NAME).write_text(json.dumps({"schema": 1, "version": "0.5.11", "target": "x86_64-unknown-linux-musl"}))
+    assert installed_state(uv, sh_run) == {"path": uv, "version": "0.5.11", "target": "x86_64-unknown-linux-musl"}
+
+
+def test_installed_state_ignores_stale_receipt(tmp_path):
+    uv = script(tmp_path / "uv", 'echo "uv 0.5.11"')
+    (tmp_path / RECEIPT_NAME).write_text(json.dumps({"schema": 1, "version": "0.4.0", "target": "x"}))
+    assert installed_state(uv, sh_run)["target"] is None
+
+
+@pytest.mark.parametrize("body", ['echo "not uv"', "exit 3", 'echo "uv 0.5.11"; exit 1'])
+def test_installed_state_unusable_binary(tmp_path, body):
+    assert installed_state(script(tmp_path / "uv", body), sh_run) is None
+
+
+def test_installed_state_missing(tmp_path):
+    assert installed_state(str(tmp_path / "uv"), sh_run) is None
+    assert installed_state(None, sh_run) is None
+
+
+def test_read_receipt_bad(tmp_path):
+    assert read_receipt(str(tmp_path)) is None
+    (tmp_path / RECEIPT_NAME).write_text("{not json")
+    assert read_receipt(str(tmp_path)) is None
+    (tmp_path / RECEIPT_NAME).write_text(json.dumps({"schema": 99}))
+    assert read_receipt(str(tmp_path)) is None
+
+
+def test_find_uv(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    uv = script(second / "uv", "true")
+    assert find_uv(path_env="%s:%s" % (first, second)) == uv
+    assert find_uv(install_dir=str(first)) is None
+    assert find_uv(install_dir=str(second)) == uv
