@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a module's main() in-process with arguments, on every supported ansible-core."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import pytest
+
+try:  # ansible-core 2.19+
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core 2.16 to 2.18: the old way
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        old = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}))
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = old
+
+
+@pytest.fixture
+def run_module(capsys):
+    """``run_module(main, args, check_mode=False) -> (exit code, result dict)``."""
+    def run(main, args, check_mode=False, diff=False):
+        args = dict(args)
+        args["_ansible_check_mode"] = check_mode
+        args["_ansible_diff"] = diff
+        with patch_module_args(args):
+            with pytest.raises(SystemExit) as exc:
+                main()
+        out = capsys.readouterr().out
+        return exc.value.code, json.loads(out)
+    return run
