@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -188,7 +189,9 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
     ``{"short": true}`` send half the body under a full Content-Length and close,
     ``{"slow": seconds}`` wait before answering, ``{"redirect": url}`` answer 302,
     ``{"auth": "user:pass"}`` demand HTTP basic auth,
-    ``{"header": ["Name", "value"]}`` demand that request header.
+    ``{"header": ["Name", "value"]}`` demand that request header,
+    ``{"redirect_base": url}`` (on a ``prefix*`` key) answer 302 to ``url`` plus the rest of the path,
+    ``{"trickle": seconds}`` pause that long between 64 KiB chunks of the body.
     """
 
     server_version = "uvmirror/1"
@@ -260,6 +263,14 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
                 self.server.stats.add(self.path, 0)
                 self.send_error(int(fault["status"]))
                 return
+            if "redirect_base" in fault:
+                prefix = next(k[:-1] for k, v in self.server.faults.items() if v is fault)
+                self.server.stats.add(self.path, 0)
+                self.send_response(302)
+                self.send_header("Location", fault["redirect_base"] + self.path[len(prefix):])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if "redirect" in fault:
                 self.server.stats.add(self.path, 0)
                 self.send_response(302)
@@ -290,6 +301,9 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
                         break
                     self.wfile.write(chunk)
                     sent += len(chunk)
+                    if fault and fault.get("trickle"):
+                        self.wfile.flush()
+                        time.sleep(float(fault["trickle"]))
         except (BrokenPipeError, ConnectionResetError):
             pass
         self.server.stats.add(self.path, sent)
@@ -300,12 +314,31 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
 class MirrorServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, root: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: str, host: str = "127.0.0.1", port: int = 0, tls: tuple | None = None) -> None:
         if not host.startswith("127."):
             raise ValueError("the test mirror listens on loopback (127.0.0.0/8) only")
         self.stats = Stats()
         self.faults: dict = {}
         super().__init__((host, port), functools.partial(FaultyHandler, directory=root))
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.socket = context.wrap_socket(self.socket, server_side=True)
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if isinstance(self.socket, ssl.SSLSocket) else "http"
+        return "%s://%s:%d" % (scheme, self.server_address[0], self.server_address[1])
+
+    def start(self) -> "MirrorServer":
+        """Serve in a daemon thread (for tests in the same process); stop with ``stop()``."""
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
 
 
 def serve(root: str, host: str, port: int, portfile: str | None) -> None:

@@ -1,0 +1,498 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Adversarial suite: uv_install under faults, bad input and hostile mirrors.
+
+Every case runs the real module through a real ``ansible`` (or ``ansible-playbook``)
+against a loopback server that misbehaves on purpose, on top of a working uv install.
+After each case: the previous uv still runs with the same sha256, no stray files are
+left in ``install_dir`` or the remote temp dir, and the message names the cause.
+
+Needs (set by hacking/suite.py): ``ansible`` on PATH, ANSIBLE_COLLECTIONS_PATH with the
+collection, PYFLEET_UV_MIRROR pointing at a tree built by tests/utils/uvmirror.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "utils"))
+import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
+
+OLD, NEW = "0.5.11", "0.13.8"
+T = "x86_64-unknown-linux-gnu"
+TM = "x86_64-unknown-linux-musl"
+MIRROR = os.environ.get("PYFLEET_UV_MIRROR", "")
+SECRETS = ("hunter2-pw-value", "tok3n-secret-value")
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(MIRROR) or not shutil.which("ansible"),
+                                reason="run through hacking/suite.py (needs the mirror tree and ansible)")
+
+
+def sha256(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def root(tmp_path_factory):
+    """A mirror root of hard links to the real archives, plus hostile trees made per case."""
+    base = tmp_path_factory.mktemp("adv-mirror")
+    shutil.copytree(MIRROR, str(base / "m"), copy_function=os.link)
+    return base / "m"
+
+
+@pytest.fixture(scope="session")
+def server(root):
+    srv = uvmirror.MirrorServer(str(root)).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def env(tmp_path):
+    remote_tmp = tmp_path / "remote-tmp"
+    remote_tmp.mkdir()
+    return dict(os.environ, ANSIBLE_REMOTE_TMP=str(remote_tmp), ANSIBLE_LOCAL_TEMP=str(tmp_path / "local-tmp"),
+                ANSIBLE_NOCOLOR="1",
+                ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+                ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+
+
+def uv_install(env, args, verbose=False):
+    """Run the module ad hoc; returns (result dict, whole output text)."""
+    argv = ["ansible", "localhost", "-m", "pyfleet.uv.uv_install", "-a", json.dumps(args),
+            "-e", "ansible_python_interpreter=%s" % sys.executable]
+    if verbose:
+        argv.append("-vvv")
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=600)
+    output = proc.stdout + proc.stderr
+    # The default ad hoc callback prints "localhost | STATUS => {json}".
+    match = re.search(r"^localhost \| ([A-Z!]+)(?: \| rc=\d+)? => ", proc.stdout, re.MULTILINE)
+    assert match, output[-3000:]
+    result, _end = json.JSONDecoder().raw_decode(proc.stdout[match.end():])
+    if match.group(1).startswith("FAILED") or match.group(1).startswith("UNREACHABLE"):
+        result["failed"] = True
+    return result, output
+
+
+@pytest.fixture
+def installed(server, env, tmp_path):
+    """A working uv OLD in a fresh install_dir: yields (install_dir, helper checks)."""
+    bindir = tmp_path / "bin"
+    result, _out = uv_install(env, {"version": OLD, "mirror_url": server.url + "/versioned/{version}/",
+                                    "install_dir": str(bindir)})
+    assert result.get("changed"), result
+    before = {name: sha256(str(bindir / name)) for name in ("uv", "uvx")}
+    server.faults.clear()
+    yield bindir
+    server.faults.clear()
+    # The invariants of every case.
+    after = {name: sha256(str(bindir / name)) for name in ("uv", "uvx")}
+    assert after == before, "the previous install was modified"
+    out = subprocess.run([str(bindir / "uv"), "--version"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and OLD in out.stdout
+    assert sorted(os.listdir(str(bindir))) == [".pyfleet-uv.json", "uv", "uvx"], "stray files in install_dir"
+    remote = env["ANSIBLE_REMOTE_TMP"]
+    assert os.listdir(remote) == [], "stray files in the remote temp dir: %s" % os.listdir(remote)
+
+
+def fails(result, *fragments):
+    assert result.get("failed"), result
+    for fragment in fragments:
+        assert fragment in result["msg"], "%r not in %r" % (fragment, result["msg"])
+
+
+def publish(root, name, archives, sidecars=True, sums=None):
+    """A release directory ``root/name/`` holding the given archives ``{target: path}``."""
+    directory = root / name
+    directory.mkdir(parents=True, exist_ok=True)
+    for target, source in archives.items():
+        dest = directory / ("uv-%s.tar.gz" % target)
+        shutil.copy(source, str(dest))
+        if sidecars:
+            uvmirror.write_sidecar(str(dest), uvmirror.sha256_file(str(dest)))
+    return directory
+
+
+def real(root, target=T, version=NEW):
+    return str(root / "versioned" / version / ("uv-%s.tar.gz" % target))
+
+
+def args(server, path, **extra):
+    base = {"version": NEW, "mirror_url": server.url + "/" + path + "/", "download_retries": 1}
+    base.update(extra)
+    return base
+
+
+# -- checksums ---------------------------------------------------------------------------
+
+def test_sidecar_mismatch(root, server, env, installed):
+    directory = publish(root, "mismatch", {T: real(root)}, sidecars=False)
+    (directory / ("uv-%s.tar.gz.sha256" % T)).write_text("%s  uv-%s.tar.gz\n" % ("1" * 64, T))
+    result, _ = uv_install(env, dict(args(server, "mismatch"), install_dir=str(installed)))
+    fails(result, "checksum mismatch", "1" * 64, uvmirror.sha256_file(real(root)))
+
+
+def test_wrong_explicit_checksum(root, server, env, installed):
+    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
+                                     checksum="sha256:" + "2" * 64))
+    fails(result, "checksum mismatch", "2" * 64)
+
+
+def test_malformed_sidecar(root, server, env, installed):
+    directory = publish(root, "malformed", {T: real(root)}, sidecars=False)
+    (directory / ("uv-%s.tar.gz.sha256" % T)).write_text("<html>login required</html>\n")
+    result, _ = uv_install(env, dict(args(server, "malformed"), install_dir=str(installed)))
+    fails(result, "malformed checksum sidecar", "uv-%s.tar.gz.sha256" % T)
+
+
+def test_sidecar_missing(root, server, env, installed):
+    publish(root, "nosidecar", {T: real(root)}, sidecars=False)
+    result, _ = uv_install(env, dict(args(server, "nosidecar"), install_dir=str(installed)))
+    fails(result, "checksum sidecar", "allow_missing_checksum")
+
+
+def test_sidecar_missing_opt_out_installs(root, server, env, tmp_path):
+    publish(root, "nosidecar2", {T: real(root)}, sidecars=False)
+    result, out = uv_install(env, dict(args(server, "nosidecar2"), install_dir=str(tmp_path / "b"),
+                                       allow_missing_checksum=True))
+    assert result["changed"] and result["version"] == NEW
+    assert "[WARNING]" in out and "unverified" in out
+
+
+# -- transport ---------------------------------------------------------------------------
+
+def test_short_body(root, server, env, installed):
+    server.faults["/versioned/%s/uv-%s.tar.gz" % (NEW, T)] = {"short": True}
+    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+    fails(result, "short read")
+
+
+def test_slower_than_timeout(root, server, env, installed):
+    server.faults["/versioned/%s/uv-%s.tar.gz.sha256" % (NEW, T)] = {"slow": 4}
+    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
+                                     timeout=1, download_retries=0))
+    fails(result, "connection failed")
+    assert "timed out" in result["msg"] or "timeout" in result["msg"].lower()
+
+
+def test_500_then_200_retries(root, server, env, tmp_path):
+    server.faults["/versioned/%s/uv-%s.tar.gz" % (NEW, T)] = {"status": 500, "times": 1}
+    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(tmp_path / "b")))
+    assert result["changed"] and result["version"] == NEW, result
+    assert server.faults["/versioned/%s/uv-%s.tar.gz" % (NEW, T)]["times"] == 0
+
+
+def test_500_forever_fails_and_keeps_old(root, server, env, installed):
+    server.faults["/versioned/%s/*" % NEW] = {"status": 503}
+    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+    fails(result, "HTTP 503")
+
+
+def test_404_for_every_candidate(root, server, env, installed):
+    result, _ = uv_install(env, dict(args(server, "void/{version}"), install_dir=str(installed)))
+    fails(result, "serves none of the builds", "uv-%s.tar.gz -> HTTP 404" % T, "uv-%s.tar.gz -> HTTP 404" % TM)
+
+
+def test_redirect_to_another_loopback_port(root, server, env, tmp_path):
+    other = uvmirror.MirrorServer(str(root)).start()
+    try:
+        server.faults["/redir/*"] = {"redirect_base": other.url + "/versioned/"}
+        result, _ = uv_install(env, dict(args(server, "redir/{version}"), install_dir=str(tmp_path / "b")))
+        assert result["changed"] and result["version"] == NEW, result
+        assert other.stats.requests == 2  # sidecar and archive, followed
+    finally:
+        other.stop()
+
+
+def test_basic_auth(root, server, env, installed, tmp_path):
+    publish(root, "auth", {T: real(root)})
+    server.faults["/auth/*"] = {"auth": "fleet:%s" % SECRETS[0]}
+    result, _ = uv_install(env, dict(args(server, "auth"), install_dir=str(installed)))
+    fails(result, "HTTP 401")
+    result, out = uv_install(env, dict(args(server, "auth"), install_dir=str(tmp_path / "b"), url_username="fleet",
+                                       url_password=SECRETS[0]), verbose=True)
+    assert result["changed"], result
+    assert SECRETS[0] not in out
+
+
+def test_auth_header_secret_never_shown(root, server, env, installed, tmp_path):
+    publish(root, "hdr", {T: real(root)})
+    server.faults["/hdr/*"] = {"header": ["Authorization", "Bearer " + SECRETS[1]]}
+    result, out = uv_install(env, dict(args(server, "hdr"), install_dir=str(installed), version=NEW,
+                                       headers={"Authorization": "Bearer wrong-" + SECRETS[1]}), verbose=True)
+    fails(result, "HTTP 403")
+    assert SECRETS[1] not in out
+    result, out = uv_install(env, dict(args(server, "hdr"), install_dir=str(tmp_path / "b"),
+                                       headers={"Authorization": "Bearer " + SECRETS[1]}), verbose=True)
+    assert result["changed"], result
+    assert SECRETS[1] not in out
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    """A self-signed CA and a server certificate for 127.0.0.1, made with openssl."""
+    if not shutil.which("openssl"):
+        pytest.fail("openssl is needed for the TLS cases")
+    d = tmp_path_factory.mktemp("tls")
+    run = lambda *a: subprocess.run(a, cwd=str(d), check=True, capture_output=True)  # noqa: E731
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=pyfleet test CA")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
+        "-subj", "/CN=127.0.0.1")
+    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf")
+    return d
+
+
+def test_tls_self_signed_ca(root, env, installed, tmp_path, tls_files):
+    srv = uvmirror.MirrorServer(str(root), tls=(str(tls_files / "srv.pem"), str(tls_files / "srv.key"))).start()
+    try:
+        base = {"version": NEW, "mirror_url": srv.url + "/versioned/{version}/", "download_retries": 0}
+        result, _ = uv_install(env, dict(base, install_dir=str(installed)))
+        fails(result)
+        assert "certificate" in result["msg"].lower() or "ssl" in result["msg"].lower(), result["msg"]
+        result, _ = uv_install(env, dict(base, install_dir=str(tmp_path / "b"), ca_path=str(tls_files / "ca.pem")))
+        assert result["changed"] and result["url"].startswith("https://127.0.0.1:"), result
+    finally:
+        srv.stop()
+
+
+# -- hostile archives with matching checksums ---------------------------------------------
+
+def member(name, kind=tarfile.REGTYPE, data=None, linkname="", size=None):
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = linkname
+    info.mode = 0o755
+    info.size = len(data) if data is not None else (size or 0)
+    return info, data
+
+
+def hostile(tmp_path, members, extra):
+    path = str(tmp_path / ("uv-%s.tar.gz" % T))
+    uvmirror.make_archive(path, T, members, extra)
+    return path
+
+
+GOOD = {"uv": b"#!/bin/sh\necho 'uv %s'\n" % NEW.encode(), "uvx": b"#!/bin/sh\necho 'uvx %s'\n" % NEW.encode()}
+HOSTILE = {
+    "traversal": (GOOD, [member("uv-%s/../../../tmp/pwned" % T, data=b"x")], "unexpected member"),
+    "absolute": (GOOD, [member("/tmp/pwned-abs", data=b"x")], "unexpected member"),
+    "symlink": (GOOD, [member("uv-%s/link" % T, tarfile.SYMTYPE, linkname="/etc/passwd")], "symbolic link"),
+    "hardlink": (GOOD, [member("uv-%s/hl" % T, tarfile.LNKTYPE, linkname="uv-%s/uv" % T)], "hard link"),
+    "device": (GOOD, [member("uv-%s/dev" % T, tarfile.CHRTYPE)], "character device"),
+    "extra": (GOOD, [member("uv-%s/postinstall.sh" % T, data=b"rm -rf /")], "unexpected member"),
+    "uvx-missing": ({"uv": GOOD["uv"]}, [], "no uv-%s/uvx" % T),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_archive(root, server, env, installed, tmp_path, case):
+    members, extra, fragment = HOSTILE[case]
+    publish(root, "hostile-" + case, {T: hostile(tmp_path, members, extra)})
+    result, _ = uv_install(env, dict(args(server, "hostile-" + case), install_dir=str(installed)))
+    fails(result, fragment)
+    assert not os.path.exists("/tmp/pwned") and not os.path.exists("/tmp/pwned-abs")
+
+
+def test_member_over_size_cap(root, server, env, installed, tmp_path):
+    path = str(tmp_path / ("uv-%s.tar.gz" % T))
+    big = 300 * 1024 * 1024
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        info = tarfile.TarInfo("uv-%s/uv" % T)
+        info.size = big
+
+        class Zeros(io.RawIOBase):
+            left = big
+
+            def readable(self):
+                return True
+
+            def readinto(self, buffer):
+                count = min(len(buffer), self.left)
+                buffer[:count] = b"\0" * count
+                self.left -= count
+                return count
+
+        tar.addfile(info, io.BufferedReader(Zeros(), 1 << 20))
+    publish(root, "huge", {T: path})
+    result, _ = uv_install(env, dict(args(server, "huge"), install_dir=str(installed)))
+    fails(result, "byte cap")
+
+
+def test_not_gzip(root, server, env, installed, tmp_path):
+    path = tmp_path / ("uv-%s.tar.gz" % T)
+    path.write_bytes(b"<html><body>Proxy login</body></html>\n" * 50)
+    publish(root, "notgz", {T: str(path)})
+    result, _ = uv_install(env, dict(args(server, "notgz"), install_dir=str(installed)))
+    fails(result, "not a readable .tar.gz")
+
+
+@pytest.fixture(scope="module")
+def no_loader_elf(tmp_path_factory):
+    """A real ELF whose interpreter does not exist: what a too-new or foreign build looks like."""
+    if not shutil.which("gcc"):
+        pytest.fail("gcc is needed (hacking/suite.py installs it)")
+    d = tmp_path_factory.mktemp("elf")
+    (d / "main.c").write_text('#include <stdio.h>\nint main(void){puts("uv %s");return 0;}\n' % NEW)
+    subprocess.run(["gcc", "-o", str(d / "uv"), str(d / "main.c"), "-Wl,--dynamic-linker=/nonexistent/ld.so.1"],
+                   check=True)
+    return (d / "uv").read_bytes()
+
+
+def test_binary_that_cannot_run_keeps_previous(root, server, env, installed, tmp_path, no_loader_elf):
+    publish(root, "norun", {T: hostile(tmp_path, {"uv": no_loader_elf, "uvx": no_loader_elf}, [])})
+    result, _ = uv_install(env, dict(args(server, "norun"), install_dir=str(installed)))
+    fails(result, "no build the mirror serves runs on this host", "does not run here")
+
+
+def test_unrunnable_gnu_falls_back_to_served_musl(root, server, env, tmp_path, no_loader_elf):
+    directory = publish(root, "fallback", {T: hostile(tmp_path, {"uv": no_loader_elf, "uvx": no_loader_elf}, [])})
+    publish(root, "fallback", {TM: real(root, TM)})
+    assert (directory / ("uv-%s.tar.gz" % TM)).exists()
+    result, _ = uv_install(env, dict(args(server, "fallback"), install_dir=str(tmp_path / "b")))
+    assert result["changed"] and result["target"] == TM, result
+    assert "does not run here" in result["candidates"][0]["reason"]
+
+
+# -- kill -9 -----------------------------------------------------------------------------
+
+def kill_module_when(predicate, deadline=60):
+    """kill -9 the module process (AnsiballZ) once ``predicate()`` holds."""
+    end = time.time() + deadline
+    while time.time() < end:
+        if predicate():
+            pids = subprocess.run(["pgrep", "-f", "AnsiballZ_uv_install"], capture_output=True, text=True,
+                                  check=False).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if pids:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def background_install(env, run_args):
+    holder = {}
+    thread = threading.Thread(target=lambda: holder.update(result=uv_install(env, run_args)[0]))
+    thread.start()
+    return thread, holder
+
+
+def test_kill_mid_download_then_converge(root, server, env, installed):
+    server.faults["/versioned/%s/uv-%s.tar.gz" % (NEW, T)] = {"trickle": 0.05}
+    run_args = dict(args(server, "versioned/{version}"), install_dir=str(installed))
+    thread, holder = background_install(env, run_args)
+
+    def downloading():
+        for dirpath, _dirs, files in os.walk(env["ANSIBLE_REMOTE_TMP"]):
+            for name in files:
+                if name.endswith(".tar.gz") and os.path.getsize(os.path.join(dirpath, name)) > 0:
+                    return True
+        return False
+
+    assert kill_module_when(downloading)
+    thread.join(120)
+    assert holder["result"].get("failed") or holder["result"].get("unreachable") or holder["result"].get("rc")
+    server.faults.clear()
+    # The previous install is intact (checked by the fixture); now converge and go back.
+    result, _ = uv_install(env, run_args)
+    assert result["changed"] and result["version"] == NEW
+    result, _ = uv_install(env, dict(run_args, version=OLD))
+    assert result["changed"] and result["version"] == OLD
+
+
+def test_kill_mid_install_then_converge(root, server, env, installed, tmp_path):
+    slow = {"uv": b"#!/bin/sh\nsleep 60\necho 'uv %s'\n" % NEW.encode(), "uvx": GOOD["uvx"]}
+    publish(root, "slowrun", {T: hostile(tmp_path, slow, [])})
+    run_args = dict(args(server, "slowrun"), install_dir=str(installed))
+    thread, _holder = background_install(env, run_args)
+    staged = lambda: any(n.startswith(".pyfleet-uv-stage-") for n in os.listdir(str(installed)))  # noqa: E731
+    assert kill_module_when(staged)
+    thread.join(120)
+    assert staged(), "the killed run should have left its staging folder for the next run to clean"
+    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed), version=OLD))
+    assert not result["changed"] and not result.get("failed"), result
+    assert not staged(), "the next run did not clean the killed run's staging folder"
+
+
+# -- concurrency -------------------------------------------------------------------------
+
+def test_eight_concurrent_runs(root, server, env, tmp_path):
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[fleet]\n" + "".join(
+        "h%d ansible_connection=local ansible_python_interpreter=%s\n" % (i, sys.executable) for i in range(8)))
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: fleet\n  gather_facts: false\n  tasks:\n"
+        "    - pyfleet.uv.uv_install:\n        version: %s\n        mirror_url: %s/versioned/{version}/\n"
+        "        install_dir: %s\n      register: r\n"
+        "    - ansible.builtin.copy:\n        content: '{{ r | to_json }}'\n        dest: %s/{{ inventory_hostname }}.json\n"
+        % (NEW, server.url, tmp_path / "shared", tmp_path / "results"))
+    (tmp_path / "results").mkdir()
+    proc = subprocess.run(["ansible-playbook", "-i", str(inventory), "-f", "8", str(playbook)], env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+    results = {}
+    for name in os.listdir(str(tmp_path / "results")):
+        with open(str(tmp_path / "results" / name)) as handle:
+            results[name] = json.load(handle)
+    assert len(results) == 8 and proc.returncode == 0, proc.stdout[-3000:]
+    assert sum(1 for r in results.values() if r.get("changed")) == 1
+    assert all(not r.get("failed") for r in results.values())
+    out = subprocess.run([str(tmp_path / "shared" / "uv"), "--version"], capture_output=True, text=True, check=True)
+    assert NEW in out.stdout
+    assert sorted(os.listdir(str(tmp_path / "shared"))) == [".pyfleet-uv.json", "uv", "uvx"]
+
+
+# -- bad options -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "extra, fragments",
+    [
+        ({"version": "1.2"}, ["X.Y.Z", "'1.2'"]),
+        ({"version": "v0.13.8"}, ["without the leading 'v'"]),
+        ({"arch": "sparc64"}, ["unsupported machine 'sparc64'", "set arch"]),
+        ({"mirror_url": "mirror.example.com/uv/"}, ["not an http:// or https:// URL"]),
+        ({"install_dir": "/proc/self/uv-bin"}, ["install_dir /proc/self/uv-bin", "become"]),
+    ],
+    ids=["version", "v-prefix", "arch", "no-scheme", "unwritable"],
+)
+def test_bad_options(server, env, installed, extra, fragments):
+    run_args = dict(args(server, "versioned/{version}"), install_dir=str(installed))
+    run_args.update(extra)
+    result, _ = uv_install(env, run_args)
+    fails(result, *fragments)
+
+
+def test_install_dir_is_a_file(server, env, installed):
+    run_args = dict(args(server, "versioned/{version}"), install_dir=str(installed / "uv"))
+    result, _ = uv_install(env, run_args)
+    fails(result, "is not a directory")
+
+
+def test_secrets_in_url_never_shown(server, env, installed):
+    url = server.url.replace("http://", "http://fleet:%s@" % SECRETS[0]) + "/void/{version}/"
+    result, out = uv_install(env, {"version": NEW, "mirror_url": url, "install_dir": str(installed),
+                                   "url_password": SECRETS[1], "download_retries": 0}, verbose=True)
+    fails(result, "serves none")
+    for secret in SECRETS:
+        assert secret not in out
