@@ -331,15 +331,36 @@ def stage_adhoc(track: str, ctx: dict) -> None:
                 raise RuntimeError("short-name uv_install was not an idempotent no-op")
 
 
+def stage_adversarial(track: str, ctx: dict) -> None:
+    """Faults, hostile mirrors and bad input against real ansible runs (tests/adversarial)."""
+    path = venv(track)
+    env = ansible_env(ctx["tree"], {
+        "PATH": os.path.join(path, "bin") + os.pathsep + os.environ.get("PATH", ""),
+        "PYFLEET_UV_MIRROR": ctx["mirror"],
+    })
+    env.pop("ANSIBLE_ROLES_PATH")
+    run([os.path.join(path, "bin", "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+         os.path.join(collection_dir(ctx["tree"]), "tests", "adversarial")], env=env, cwd=ctx["tree"])
+
+
+def stage_bench_smoke(track: str, ctx: dict) -> None:
+    """A quick run of benchmarks/run.py so that it never rots (its figures are not judged)."""
+    with tempfile.TemporaryDirectory(prefix="uv-bench-smoke-") as scratch:
+        run([sys.executable, os.path.join(ROOT, "benchmarks", "run.py"), "--quick", "--json",
+             os.path.join(scratch, "smoke.json")])
+
+
 STAGES = {
     "sanity": stage_sanity,
     "units": stage_units,
     "py36-static": stage_py36_static,
     "integration": stage_integration,
     "adhoc": stage_adhoc,
+    "adversarial": stage_adversarial,
+    "bench-smoke": stage_bench_smoke,
 }
 TRACK_STAGES = {
-    "newest": ["sanity", "units", "py36-static", "integration", "adhoc"],
+    "newest": ["sanity", "units", "py36-static", "integration", "adhoc", "adversarial", "bench-smoke"],
     "2.16": ["sanity", "units", "integration", "adhoc"],
 }
 
