@@ -215,6 +215,15 @@ class Fetcher(object):
             kwargs["ca_path"] = self.ca_path
         return fetch_url(self.module, url, **kwargs)
 
+    def _open_ok(self, target):
+        """Open ``target``: ``(response, info, None)`` on HTTP 200, else ``(None, info, Response)``."""
+        response, info = self._open(target)
+        status = info.get("status", -1)
+        if status != 200 or response is None:
+            self._close(response)
+            return None, info, Response(target, status, note=self._note(info))
+        return response, info, None
+
     def _with_retries(self, url, action):
         """Run ``action(url)`` until it gives a non-retryable answer or tries run out."""
         last = None
@@ -230,11 +239,9 @@ class Fetcher(object):
     def get_small(self, url, limit=SMALL_LIMIT):
         """GET a small text (a checksum file); the body is ``None`` unless status is 200."""
         def action(target):
-            response, info = self._open(target)
-            status = info.get("status", -1)
-            if status != 200 or response is None:
-                self._close(response)
-                return Response(target, status, note=self._note(info))
+            response, _info, failed = self._open_ok(target)
+            if failed:
+                return failed
             try:
                 body = response.read(limit + 1)
             except (socket.timeout, socket.error, IOError, OSError) as exc:
@@ -249,9 +256,11 @@ class Fetcher(object):
     def probe(self, url):
         """GET ``url`` but read no body: tells whether the mirror serves it."""
         def action(target):
-            response, info = self._open(target)
+            response, _info, failed = self._open_ok(target)
+            if failed:
+                return failed
             self._close(response)
-            return Response(target, info.get("status", -1), note=self._note(info))
+            return Response(target, 200)
         return self._with_retries(url, action)
 
     def download(self, url, dest, max_bytes):
@@ -262,11 +271,9 @@ class Fetcher(object):
         (status -1) and is retried.
         """
         def action(target):
-            response, info = self._open(target)
-            status = info.get("status", -1)
-            if status != 200 or response is None:
-                self._close(response)
-                return Response(target, status, note=self._note(info))
+            response, info, failed = self._open_ok(target)
+            if failed:
+                return failed
             expected = info.get("content-length")
             digest = hashlib.sha256()
             size = 0

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tarfile
 import threading
 import time
 
 import pytest
+
+from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import host_run
 
 from ansible_collections.pyfleet.uv.plugins.module_utils import _install
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError
@@ -45,12 +46,6 @@ def info(name, kind=tarfile.REGTYPE, size=0, linkname=""):
     return member
 
 
-def sh_run(argv):
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        return None, str(exc)
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
 
 
 @pytest.mark.parametrize(
@@ -162,20 +157,20 @@ def stage(tmp_path, uv_body, uvx_body):
 
 def test_verify_staged_ok(tmp_path):
     staged = stage(tmp_path, "echo 'uv 0.13.8 (%s)'" % T, "echo 'uvx 0.13.8 (%s)'" % T)
-    assert verify_staged(staged, "0.13.8", sh_run) == (True, "0.13.8")
-    assert verify_staged(staged, "latest", sh_run) == (True, "0.13.8")
+    assert verify_staged(staged, "0.13.8", host_run) == (True, "0.13.8")
+    assert verify_staged(staged, "latest", host_run) == (True, "0.13.8")
 
 
 def test_verify_staged_loader_error(tmp_path):
     message = "./uv: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by ./uv)"
     staged = stage(tmp_path, "cat >&2 <<'EOF'\n%s\nEOF\nexit 1" % message, "echo 'uvx 0.13.8'")
-    ok, reason = verify_staged(staged, "0.13.8", sh_run)
+    ok, reason = verify_staged(staged, "0.13.8", host_run)
     assert not ok and "GLIBC_2.34" in reason and "does not run here" in reason
 
 
 def test_verify_staged_wrong_version(tmp_path):
     staged = stage(tmp_path, "echo 'uv 0.5.11'", "echo 'uvx 0.5.11'")
-    ok, reason = verify_staged(staged, "0.13.8", sh_run)
+    ok, reason = verify_staged(staged, "0.13.8", host_run)
     assert not ok and "0.5.11, not 0.13.8" in reason
 
 
@@ -183,7 +178,7 @@ def test_verify_staged_cannot_exec(tmp_path):
     staged = stage(tmp_path, "", "")
     with open(staged["uv"], "wb") as handle:
         handle.write(b"\x7fELF" + b"\x00" * 60)  # an ELF this kernel will not run
-    ok, reason = verify_staged(staged, "0.13.8", sh_run)
+    ok, reason = verify_staged(staged, "0.13.8", host_run)
     assert not ok and "does not run here" in reason
 
 

@@ -9,6 +9,8 @@ import os
 
 import pytest
 
+from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import host_run
+
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     RECEIPT_NAME,
     find_uv,
@@ -52,35 +54,28 @@ def script(path, body):
     return str(path)
 
 
-def sh_run(argv):
-    import subprocess
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        return None, str(exc)
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
 
 
 def test_installed_state_target_from_receipt(tmp_path):
     uv = script(tmp_path / "uv", 'echo "uv 0.5.11 (c4d0caaee 2024-12-19)"')
     (tmp_path / RECEIPT_NAME).write_text(json.dumps({"schema": 1, "version": "0.5.11", "target": "x86_64-unknown-linux-musl"}))
-    assert installed_state(uv, sh_run) == {"path": uv, "version": "0.5.11", "target": "x86_64-unknown-linux-musl"}
+    assert installed_state(uv, host_run) == {"path": uv, "version": "0.5.11", "target": "x86_64-unknown-linux-musl"}
 
 
 def test_installed_state_ignores_stale_receipt(tmp_path):
     uv = script(tmp_path / "uv", 'echo "uv 0.5.11"')
     (tmp_path / RECEIPT_NAME).write_text(json.dumps({"schema": 1, "version": "0.4.0", "target": "x"}))
-    assert installed_state(uv, sh_run)["target"] is None
+    assert installed_state(uv, host_run)["target"] is None
 
 
 @pytest.mark.parametrize("body", ['echo "not uv"', "exit 3", 'echo "uv 0.5.11"; exit 1'])
 def test_installed_state_unusable_binary(tmp_path, body):
-    assert installed_state(script(tmp_path / "uv", body), sh_run) is None
+    assert installed_state(script(tmp_path / "uv", body), host_run) is None
 
 
 def test_installed_state_missing(tmp_path):
-    assert installed_state(str(tmp_path / "uv"), sh_run) is None
-    assert installed_state(None, sh_run) is None
+    assert installed_state(str(tmp_path / "uv"), host_run) is None
+    assert installed_state(None, host_run) is None
 
 
 def test_read_receipt_bad(tmp_path):

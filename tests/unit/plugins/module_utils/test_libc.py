@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import host_run
+
 from ansible_collections.pyfleet.uv.plugins.module_utils import libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import (
     LibcFacts,
@@ -30,13 +32,6 @@ def fixture(name):
         return handle.read()
 
 
-def real_run(argv):
-    """The runner the modules get, made from subprocess for tests."""
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
-    except OSError as exc:
-        return None, str(exc)
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
 
 
 @pytest.mark.parametrize(
@@ -198,22 +193,22 @@ def test_musl_binary_interpreter_and_loader(musl_binary):
     interp = read_elf_interpreter(musl_binary)
     assert interp is not None and interp.startswith("/lib/ld-musl-")
     assert family_from_interpreter(interp) == "musl"
-    parsed = libc.probe_musl_loader(interp, real_run)
+    parsed = libc.probe_musl_loader(interp, host_run)
     assert parsed is not None and parsed[0] == "musl"
     assert libc.version_tuple(parsed[1]) >= (1, 1)
 
 
 def test_detect_libc_on_a_musl_host_reads_the_loader(musl_binary):
     """A musl host: no confstr, /bin/sh's interpreter is musl's loader (run for real)."""
-    facts = detect_libc(real_run, shell=musl_binary, confstr=lambda: None)
+    facts = detect_libc(host_run, shell=musl_binary, confstr=lambda: None)
     assert facts.family == "musl"
     assert facts.version and facts.detected_by == "elf:%s+loader" % musl_binary
 
 
 def test_detect_libc_this_machine():
     """All probes agree on this machine: confstr answers first, ldd says the same."""
-    facts = detect_libc(real_run)
-    assert facts == LibcFacts("glibc", libc.probe_ldd(real_run)[1], "confstr")
+    facts = detect_libc(host_run)
+    assert facts == LibcFacts("glibc", libc.probe_ldd(host_run)[1], "confstr")
 
 
 def fake_run(outputs):
