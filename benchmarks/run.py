@@ -117,7 +117,7 @@ class Bench:
         # Pinned no-op versus a stat task on the same host.
         self.play(install, one)
         noop, stats, requests, sent = [], [], [], []
-        for _ in range(reps):
+        for _rep in range(reps):
             seconds, count, size = self.play(install, one)
             noop.append(seconds)
             requests.append(count)
@@ -132,7 +132,7 @@ class Bench:
         # latest no-op (the flat mirror holds the same archive).
         self.play(latest, one)
         counts, sizes = [], []
-        for _ in range(reps):
+        for _rep in range(reps):
             _seconds, count, size = self.play(latest, one)
             counts.append(count)
             sizes.append(size)
@@ -141,7 +141,7 @@ class Bench:
 
         # Fresh installs.
         fresh, alt = [], []
-        for _ in range(reps):
+        for _rep in range(reps):
             self.play(wipe, one)
             fresh.append(self.play(install, one)[0])
             self.play(wipe, one)
@@ -158,7 +158,7 @@ class Bench:
                 "        INSTALLER_DOWNLOAD_URL=%s/github/astral-sh/uv/releases/download/%s sh %s\n"
                 % (self.server.url, self.server.url, VERSION, self.args.official_installer)))
             times = []
-            for _ in range(reps):
+            for _rep in range(reps):
                 self.play(wipe, one)
                 times.append(self.play(official, one)[0])
             self.record("fresh_install_official_installer_s", times, "s")
@@ -173,13 +173,14 @@ class Bench:
             handle.write(MEMORY_WRAPPER.format(python=sys.executable, out=memfile))
         os.chmod(wrapper, 0o755)
         peaks = []
-        for _ in range(reps):
+        for _rep in range(reps):
             self.play(wipe, one)
             open(memfile, "w").close()
             self.play(install, self.inventory(1, wrapper))
             with open(memfile) as handle:
                 peaks.append(max(int(line) for line in handle if line.strip()) / 1024.0)
-        manifest = json.load(open(os.path.join(self.mirror, "manifest.json")))
+        with open(os.path.join(self.mirror, "manifest.json")) as handle:
+            manifest = json.load(handle)
         archive = manifest["archives"]["%s/%s" % (VERSION, TARGET)]["size"]
         self.record("fresh_install_peak_rss_mb", peaks, "MB", "< 60",
                     note="archive %.1f MB holding a %.1f MB uv" % (archive / 1e6, 38.0))
@@ -218,8 +219,8 @@ def main(argv=None):
         if "skipped" in entry:
             print("%-48s %s" % (name, "skipped: " + entry["skipped"]))
             continue
-        print("%-48s %12.3f %10.3f %10.3f  %s %s" % (name, entry["median"], entry["min"], entry["max"],
-                                                    entry.get("target", ""), entry.get("note", "")))
+        row = (name, entry["median"], entry["min"], entry["max"], entry.get("target", ""), entry.get("note", ""))
+        print("%-48s %12.3f %10.3f %10.3f  %s %s" % row)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as handle:
         json.dump({"version": VERSION, "reps": args.reps, "results": results}, handle, indent=1)

@@ -143,12 +143,12 @@ def args(server, path, **extra):
 def test_sidecar_mismatch(root, server, env, installed):
     directory = publish(root, "mismatch", {T: real(root)}, sidecars=False)
     (directory / ("uv-%s.tar.gz.sha256" % T)).write_text("%s  uv-%s.tar.gz\n" % ("1" * 64, T))
-    result, _ = uv_install(env, dict(args(server, "mismatch"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "mismatch"), install_dir=str(installed)))
     fails(result, "checksum mismatch", "1" * 64, uvmirror.sha256_file(real(root)))
 
 
 def test_wrong_explicit_checksum(root, server, env, installed):
-    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
+    result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
                                      checksum="sha256:" + "2" * 64))
     fails(result, "checksum mismatch", "2" * 64)
 
@@ -156,13 +156,13 @@ def test_wrong_explicit_checksum(root, server, env, installed):
 def test_malformed_sidecar(root, server, env, installed):
     directory = publish(root, "malformed", {T: real(root)}, sidecars=False)
     (directory / ("uv-%s.tar.gz.sha256" % T)).write_text("<html>login required</html>\n")
-    result, _ = uv_install(env, dict(args(server, "malformed"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "malformed"), install_dir=str(installed)))
     fails(result, "malformed checksum sidecar", "uv-%s.tar.gz.sha256" % T)
 
 
 def test_sidecar_missing(root, server, env, installed):
     publish(root, "nosidecar", {T: real(root)}, sidecars=False)
-    result, _ = uv_install(env, dict(args(server, "nosidecar"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "nosidecar"), install_dir=str(installed)))
     fails(result, "checksum sidecar", "allow_missing_checksum")
 
 
@@ -178,13 +178,13 @@ def test_sidecar_missing_opt_out_installs(root, server, env, tmp_path):
 
 def test_short_body(root, server, env, installed):
     server.faults["/versioned/%s/uv-%s.tar.gz" % (NEW, T)] = {"short": True}
-    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
     fails(result, "short read")
 
 
 def test_slower_than_timeout(root, server, env, installed):
     server.faults["/versioned/%s/uv-%s.tar.gz.sha256" % (NEW, T)] = {"slow": 4}
-    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
+    result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
                                      timeout=1, download_retries=0))
     fails(result, "connection failed")
     assert "timed out" in result["msg"] or "timeout" in result["msg"].lower()
@@ -192,19 +192,19 @@ def test_slower_than_timeout(root, server, env, installed):
 
 def test_500_then_200_retries(root, server, env, tmp_path):
     server.faults["/versioned/%s/uv-%s.tar.gz" % (NEW, T)] = {"status": 500, "times": 1}
-    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(tmp_path / "b")))
+    result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(tmp_path / "b")))
     assert result["changed"] and result["version"] == NEW, result
     assert server.faults["/versioned/%s/uv-%s.tar.gz" % (NEW, T)]["times"] == 0
 
 
 def test_500_forever_fails_and_keeps_old(root, server, env, installed):
     server.faults["/versioned/%s/*" % NEW] = {"status": 503}
-    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
     fails(result, "HTTP 503")
 
 
 def test_404_for_every_candidate(root, server, env, installed):
-    result, _ = uv_install(env, dict(args(server, "void/{version}"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "void/{version}"), install_dir=str(installed)))
     fails(result, "serves none of the builds", "uv-%s.tar.gz -> HTTP 404" % T, "uv-%s.tar.gz -> HTTP 404" % TM)
 
 
@@ -212,7 +212,7 @@ def test_redirect_to_another_loopback_port(root, server, env, tmp_path):
     other = uvmirror.MirrorServer(str(root)).start()
     try:
         server.faults["/redir/*"] = {"redirect_base": other.url + "/versioned/"}
-        result, _ = uv_install(env, dict(args(server, "redir/{version}"), install_dir=str(tmp_path / "b")))
+        result, _out = uv_install(env, dict(args(server, "redir/{version}"), install_dir=str(tmp_path / "b")))
         assert result["changed"] and result["version"] == NEW, result
         assert other.stats.requests == 2  # sidecar and archive, followed
     finally:
@@ -222,7 +222,7 @@ def test_redirect_to_another_loopback_port(root, server, env, tmp_path):
 def test_basic_auth(root, server, env, installed, tmp_path):
     publish(root, "auth", {T: real(root)})
     server.faults["/auth/*"] = {"auth": "fleet:%s" % SECRETS[0]}
-    result, _ = uv_install(env, dict(args(server, "auth"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "auth"), install_dir=str(installed)))
     fails(result, "HTTP 401")
     result, out = uv_install(env, dict(args(server, "auth"), install_dir=str(tmp_path / "b"), url_username="fleet",
                                        url_password=SECRETS[0]), verbose=True)
@@ -249,7 +249,10 @@ def tls_files(tmp_path_factory):
     if not shutil.which("openssl"):
         pytest.fail("openssl is needed for the TLS cases")
     d = tmp_path_factory.mktemp("tls")
-    run = lambda *a: subprocess.run(a, cwd=str(d), check=True, capture_output=True)  # noqa: E731
+
+    def run(*argv):
+        subprocess.run(argv, cwd=str(d), check=True, capture_output=True)
+
     run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
         "-days", "2", "-subj", "/CN=pyfleet test CA")
     run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
@@ -264,10 +267,10 @@ def test_tls_self_signed_ca(root, env, installed, tmp_path, tls_files):
     srv = uvmirror.MirrorServer(str(root), tls=(str(tls_files / "srv.pem"), str(tls_files / "srv.key"))).start()
     try:
         base = {"version": NEW, "mirror_url": srv.url + "/versioned/{version}/", "download_retries": 0}
-        result, _ = uv_install(env, dict(base, install_dir=str(installed)))
+        result, _out = uv_install(env, dict(base, install_dir=str(installed)))
         fails(result)
         assert "certificate" in result["msg"].lower() or "ssl" in result["msg"].lower(), result["msg"]
-        result, _ = uv_install(env, dict(base, install_dir=str(tmp_path / "b"), ca_path=str(tls_files / "ca.pem")))
+        result, _out = uv_install(env, dict(base, install_dir=str(tmp_path / "b"), ca_path=str(tls_files / "ca.pem")))
         assert result["changed"] and result["url"].startswith("https://127.0.0.1:"), result
     finally:
         srv.stop()
@@ -306,7 +309,7 @@ HOSTILE = {
 def test_hostile_archive(root, server, env, installed, tmp_path, case):
     members, extra, fragment = HOSTILE[case]
     publish(root, "hostile-" + case, {T: hostile(tmp_path, members, extra)})
-    result, _ = uv_install(env, dict(args(server, "hostile-" + case), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "hostile-" + case), install_dir=str(installed)))
     fails(result, fragment)
     assert not os.path.exists("/tmp/pwned") and not os.path.exists("/tmp/pwned-abs")
 
@@ -332,7 +335,7 @@ def test_member_over_size_cap(root, server, env, installed, tmp_path):
 
         tar.addfile(info, io.BufferedReader(Zeros(), 1 << 20))
     publish(root, "huge", {T: path})
-    result, _ = uv_install(env, dict(args(server, "huge"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "huge"), install_dir=str(installed)))
     fails(result, "byte cap")
 
 
@@ -340,7 +343,7 @@ def test_not_gzip(root, server, env, installed, tmp_path):
     path = tmp_path / ("uv-%s.tar.gz" % T)
     path.write_bytes(b"<html><body>Proxy login</body></html>\n" * 50)
     publish(root, "notgz", {T: str(path)})
-    result, _ = uv_install(env, dict(args(server, "notgz"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "notgz"), install_dir=str(installed)))
     fails(result, "not a readable .tar.gz")
 
 
@@ -358,7 +361,7 @@ def no_loader_elf(tmp_path_factory):
 
 def test_binary_that_cannot_run_keeps_previous(root, server, env, installed, tmp_path, no_loader_elf):
     publish(root, "norun", {T: hostile(tmp_path, {"uv": no_loader_elf, "uvx": no_loader_elf}, [])})
-    result, _ = uv_install(env, dict(args(server, "norun"), install_dir=str(installed)))
+    result, _out = uv_install(env, dict(args(server, "norun"), install_dir=str(installed)))
     fails(result, "no build the mirror serves runs on this host", "does not run here")
 
 
@@ -366,7 +369,7 @@ def test_unrunnable_gnu_falls_back_to_served_musl(root, server, env, tmp_path, n
     directory = publish(root, "fallback", {T: hostile(tmp_path, {"uv": no_loader_elf, "uvx": no_loader_elf}, [])})
     publish(root, "fallback", {TM: real(root, TM)})
     assert (directory / ("uv-%s.tar.gz" % TM)).exists()
-    result, _ = uv_install(env, dict(args(server, "fallback"), install_dir=str(tmp_path / "b")))
+    result, _out = uv_install(env, dict(args(server, "fallback"), install_dir=str(tmp_path / "b")))
     assert result["changed"] and result["target"] == TM, result
     assert "does not run here" in result["candidates"][0]["reason"]
 
@@ -415,9 +418,9 @@ def test_kill_mid_download_then_converge(root, server, env, installed):
     assert holder["result"].get("failed") or holder["result"].get("unreachable") or holder["result"].get("rc")
     server.faults.clear()
     # The previous install is intact (checked by the fixture); now converge and go back.
-    result, _ = uv_install(env, run_args)
+    result, _out = uv_install(env, run_args)
     assert result["changed"] and result["version"] == NEW
-    result, _ = uv_install(env, dict(run_args, version=OLD))
+    result, _out = uv_install(env, dict(run_args, version=OLD))
     assert result["changed"] and result["version"] == OLD
 
 
@@ -426,11 +429,14 @@ def test_kill_mid_install_then_converge(root, server, env, installed, tmp_path):
     publish(root, "slowrun", {T: hostile(tmp_path, slow, [])})
     run_args = dict(args(server, "slowrun"), install_dir=str(installed))
     thread, _holder = background_install(env, run_args)
-    staged = lambda: any(n.startswith(".pyfleet-uv-stage-") for n in os.listdir(str(installed)))  # noqa: E731
+
+    def staged():
+        return any(n.startswith(".pyfleet-uv-stage-") for n in os.listdir(str(installed)))
+
     assert kill_module_when(staged)
     thread.join(120)
     assert staged(), "the killed run should have left its staging folder for the next run to clean"
-    result, _ = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed), version=OLD))
+    result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed), version=OLD))
     assert not result["changed"] and not result.get("failed"), result
     assert not staged(), "the next run did not clean the killed run's staging folder"
 
@@ -479,13 +485,13 @@ def test_eight_concurrent_runs(root, server, env, tmp_path):
 def test_bad_options(server, env, installed, extra, fragments):
     run_args = dict(args(server, "versioned/{version}"), install_dir=str(installed))
     run_args.update(extra)
-    result, _ = uv_install(env, run_args)
+    result, _out = uv_install(env, run_args)
     fails(result, *fragments)
 
 
 def test_install_dir_is_a_file(server, env, installed):
     run_args = dict(args(server, "versioned/{version}"), install_dir=str(installed / "uv"))
-    result, _ = uv_install(env, run_args)
+    result, _out = uv_install(env, run_args)
     fails(result, "is not a directory")
 
 
