@@ -149,7 +149,7 @@ def test_sidecar_mismatch(root, server, env, installed):
 
 def test_wrong_explicit_checksum(root, server, env, installed):
     result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
-                                     checksum="sha256:" + "2" * 64))
+                                        checksum="sha256:" + "2" * 64))
     fails(result, "checksum mismatch", "2" * 64)
 
 
@@ -185,7 +185,7 @@ def test_short_body(root, server, env, installed):
 def test_slower_than_timeout(root, server, env, installed):
     server.faults["/versioned/%s/uv-%s.tar.gz.sha256" % (NEW, T)] = {"slow": 4}
     result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
-                                     timeout=1, download_retries=0))
+                                        timeout=1, download_retries=0))
     fails(result, "connection failed")
     assert "timed out" in result["msg"] or "timeout" in result["msg"].lower()
 

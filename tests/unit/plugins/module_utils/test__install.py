@@ -46,8 +46,6 @@ def info(name, kind=tarfile.REGTYPE, size=0, linkname=""):
     return member
 
 
-
-
 @pytest.mark.parametrize(
     "member, result",
     [

@@ -54,8 +54,6 @@ def script(path, body):
     return str(path)
 
 
-
-
 def test_installed_state_target_from_receipt(tmp_path):
     uv = script(tmp_path / "uv", 'echo "uv 0.5.11 (c4d0caaee 2024-12-19)"')
     (tmp_path / RECEIPT_NAME).write_text(json.dumps({"schema": 1, "version": "0.5.11", "target": "x86_64-unknown-linux-musl"}))

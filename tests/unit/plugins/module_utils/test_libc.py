@@ -32,8 +32,6 @@ def fixture(name):
         return handle.read()
 
 
-
-
 @pytest.mark.parametrize(
     "name, expected",
     [
