@@ -261,6 +261,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
     UvError,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
+    STAGING_PREFIX,
     DirLock,
     extract_binaries,
     install_staged,
@@ -395,7 +396,9 @@ class UvInstall(object):
         current = self.latest_is_current(installed, receipt)
         if current:
             return "none", "uv %s is the latest the mirror serves" % installed["version"]
-        return "install", current is None and "no receipt tells what latest was" or "the mirror serves a newer build"
+        if current is None:
+            return "install", "no receipt tells what latest was"
+        return "install", "the mirror serves a newer build"
 
     def latest_is_current(self, installed, receipt):
         """Compare the mirror's latest checksum with the receipt: True, False or None (unknown)."""
@@ -627,7 +630,7 @@ class UvInstall(object):
 
     def _has_debris(self):
         try:
-            return any(name.startswith(".pyfleet-uv-stage-") for name in os.listdir(self.install_dir))
+            return any(name.startswith(STAGING_PREFIX) for name in os.listdir(self.install_dir))
         except OSError:
             return False
 
