@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 
+import bullseye  # hacking/bullseye.py: the Debian 11 managed host of the fleet stage
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pyfleet-uv")
 UVMIRROR = os.path.join(ROOT, "tests", "utils", "uvmirror.py")
@@ -50,6 +52,10 @@ TRACKS = {
         "managed": ["3.6"],
     },
 }
+
+
+class StageSkipped(Exception):
+    """A stage that cannot run here (for example it needs root); reported loudly, never as a pass."""
 
 
 def log(message: str) -> None:
@@ -175,6 +181,12 @@ def build_mirror() -> str:
     return out
 
 
+def build_too_new(mirror: str) -> str:
+    """Add the mirror's too-new/<UV_NEW>/ layout (a gnu build needing GLIBC_2.34); returns the version."""
+    run([sys.executable, UVMIRROR, "too-new", "--root", mirror, "--version", UV_NEW], stdout=subprocess.DEVNULL)
+    return UV_NEW
+
+
 @contextlib.contextmanager
 def mirror_server(root: str, host: str = "127.0.0.1"):
     """Serve ``root`` on a free loopback port; yields the base URL; always stops it."""
@@ -281,6 +293,8 @@ def stage_integration(track: str, ctx: dict) -> None:
                     "uv_expected_libc_family": family, "uv_expected_libc_version": version,
                     "uv_expected_arch": arch,
                 }
+                if ctx.get("too_new"):
+                    extra["uv_too_new_version"] = ctx["too_new"]
                 extra_file = os.path.join(scratch, "vars.json")
                 with open(extra_file, "w") as handle:
                     json.dump(extra, handle)
@@ -288,6 +302,60 @@ def stage_integration(track: str, ctx: dict) -> None:
                 run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory, playbook,
                      "-e", "@" + extra_file], env=ansible_env(ctx["tree"]))
                 log("integration on Python %s passed" % managed)
+
+
+def stage_fleet(track: str, ctx: dict) -> None:
+    """A two-host fleet: this machine and a Debian 11 (glibc 2.31) host over real SSH.
+
+    One playbook (hacking/fleet.yml) runs the integration targets on both hosts, with
+    per-host expectations, including the gnu build that needs GLIBC_2.34 (refused on
+    bullseye at its pre-swap run, installed here), then installs uv across the fleet.
+    Each host gets its own mirror server so that request counts stay per host.
+    """
+    if os.geteuid() != 0:
+        raise StageSkipped("needs root (debootstrap, mount, chroot): run the suite as root to test the bullseye host")
+    missing = ensure_apt({"debootstrap": "debootstrap", "ssh": "openssh-client", "ssh-keygen": "openssh-client",
+                          "gcc": "gcc"})
+    if missing:
+        raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
+    if not ctx.get("too_new"):
+        raise RuntimeError("the mirror's too-new/ layout was not built (it needs gcc on a glibc >= 2.34 machine)")
+    root = bullseye.ensure_root(CACHE, log=log)
+    path = venv(track)
+    family, version = local_libc()
+    arch = os.uname().machine
+    common = {"uv_old": UV_OLD, "uv_new": UV_NEW, "uv_too_new_version": ctx["too_new"], "uv_expected_arch": arch,
+              "uv_expected_libc_family": "glibc"}
+    with tempfile.TemporaryDirectory(prefix="uv-fleet-") as scratch, \
+            bullseye.ssh_host(root, scratch, log=log) as remote, \
+            mirror_server(ctx["mirror"]) as here_url, mirror_server(ctx["mirror"]) as there_url:
+        inventory = {"all": {"vars": common, "hosts": {
+            "localhost": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": find_python(TRACKS[track]["managed"][-1]),
+                "uv_mirror": here_url, "uv_test_root": os.path.join(scratch, "root"),
+                "uv_expected_libc_family": family, "uv_expected_libc_version": version,
+            },
+            "bullseye": {
+                "ansible_host": remote["host"], "ansible_port": remote["port"], "ansible_user": "root",
+                "ansible_ssh_private_key_file": remote["key"],
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                "ansible_python_interpreter": remote["python"],
+                "uv_mirror": there_url, "uv_test_root": "/tmp/pyfleet-uv-fleet",
+                "uv_expected_libc_version": "2.31",  # Debian 11's glibc
+            },
+        }}}
+        inventory_file = os.path.join(scratch, "inventory.json")
+        with open(inventory_file, "w") as handle:
+            json.dump(inventory, handle, indent=1)
+        env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
+        try:
+            run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file,
+                 os.path.join(ROOT, "hacking", "fleet.yml")], env=env)
+        except subprocess.CalledProcessError:
+            with open(remote["sshd_log"]) as handle:
+                log("bullseye sshd log (last lines):\n" + "".join(handle.readlines()[-20:]))
+            raise
 
 
 def stage_adhoc(track: str, ctx: dict) -> None:
@@ -355,12 +423,13 @@ STAGES = {
     "units": stage_units,
     "py36-static": stage_py36_static,
     "integration": stage_integration,
+    "fleet": stage_fleet,
     "adhoc": stage_adhoc,
     "adversarial": stage_adversarial,
     "bench-smoke": stage_bench_smoke,
 }
 TRACK_STAGES = {
-    "newest": ["sanity", "units", "py36-static", "integration", "adhoc", "adversarial", "bench-smoke"],
+    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "adhoc", "adversarial", "bench-smoke"],
     "2.16": ["sanity", "units", "integration", "adhoc"],
 }
 
@@ -384,6 +453,10 @@ def cmd_test(args) -> int:
     try:
         ctx["apt_missing"] = ensure_apt({"musl-gcc": "musl-tools", "gcc": "gcc"})
         ctx["mirror"] = build_mirror()
+        if shutil.which("gcc"):
+            ctx["too_new"] = build_too_new(ctx["mirror"])
+        else:
+            log("!!! no gcc: the too-new build scenario is SKIPPED in the integration stages")
         ctx["tree"] = collection_tree()
         for track in TRACKS:
             if any(n.endswith("-" + track) for n in names):
@@ -399,6 +472,9 @@ def cmd_test(args) -> int:
         try:
             STAGES[stage](track, ctx)
             results.append((name, "passed", time.time() - t0))
+        except StageSkipped as exc:
+            log("!!! stage %s SKIPPED: %s" % (name, exc))
+            results.append((name, "skipped: %s" % exc, time.time() - t0))
         except (Exception, SystemExit) as exc:  # pylint: disable=broad-except
             results.append((name, "failed: %s" % exc, time.time() - t0))
             if args.fail_fast:
@@ -409,9 +485,14 @@ def cmd_test(args) -> int:
         if status != "passed":
             print("      " + status[:2000])
     passed = sum(1 for r in results if r[1] == "passed")
-    failed = len(results) - passed
+    skipped = sum(1 for r in results if r[1].startswith("skipped"))
+    failed = len(results) - passed - skipped
     print("total %.1fs" % (time.time() - started))
-    print("%d passed, %d failed" % (passed, failed))
+    if skipped:
+        print("!!! %d stage(s) SKIPPED, see above: they proved nothing" % skipped)
+        print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    else:
+        print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
 

@@ -168,10 +168,16 @@ EXAMPLES = r"""
 
 RETURN = r"""
 msg:
-  description: What was done, or would be done in check mode, and why.
+  description:
+    - What was done, or would be done in check mode, and why.
+    - When a better build was not installed, the message names it and says why it was passed over
+      (not served, checksum, or it does not run on this host).
   returned: always
   type: str
-  sample: installed uv 0.13.8 (x86_64-unknown-linux-gnu) in /usr/local/bin, replacing 0.5.11
+  sample: >-
+    installed uv 0.13.8 (x86_64-unknown-linux-musl) in /usr/local/bin, replacing 0.5.11;
+    passed over x86_64-unknown-linux-gnu: glibc 2.31 >= 2.17; served;
+    uv does not run here (exit 1): version `GLIBC_2.34' not found
 version:
   description:
     - The uv version installed after the run; the wanted one in check mode.
@@ -542,11 +548,15 @@ class UvInstall(object):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         previous = installed["version"] if installed else None
+        # Say why a better build was not taken (not served, does not run here, ...).
+        passed_over = ["%s: %s" % (t, "; ".join(self.notes[t])) for t in self.candidates[:self.candidates.index(target)]
+                       if self.notes.get(t)]
         self.result.update(
             changed=True, version=detail, target=target, artifact=artifact_name(target),
             url=redact_url(url), sha256=sha256, binaries=binaries,
-            msg="installed uv %s (%s) in %s%s" % (
-                detail, target, self.install_dir, ", replacing %s" % previous if previous else ""),
+            msg="installed uv %s (%s) in %s%s%s" % (
+                detail, target, self.install_dir, ", replacing %s" % previous if previous else "",
+                "; passed over %s" % "; ".join(passed_over) if passed_over else ""),
         )
         self.result["diff"] = dict(before=_describe(installed), after=_describe({"version": detail, "target": target}))
         return True

@@ -14,6 +14,10 @@ sidecar beside each archive and a ``sha256.sum`` per release, in several layouts
 - ``flat-gnu/``: the current gnu archive only (the mirror that broke uv's installer on RHEL 8)
 - ``musl-only/<version>/``: musl archives only
 
+``too-new`` adds ``too-new/<version>/``: a gnu archive whose ``uv``/``uvx`` are a tiny C
+program compiled on this machine (``too_new_uv.c``; it needs ``GLIBC_2.34``), beside
+the real musl archive of that version: the build that is too new for an old host.
+
 ``serve`` serves a root on 127.0.0.1 only, counts requests and bytes (``GET /_stats``,
 ``POST /_reset``) and injects faults on request (``POST /_faults`` with a JSON object
 mapping a path to a fault, see ``FaultyHandler``). It stops on SIGTERM/SIGINT.
@@ -341,6 +345,40 @@ class MirrorServer(http.server.ThreadingHTTPServer):
         self.server_close()
 
 
+def build_too_new(root: str, version: str, cc: str = "gcc") -> dict:
+    """Write ``too-new/<version>/`` under the mirror ``root``; returns ``{target: sha256}``.
+
+    The gnu archive holds ``too_new_uv.c`` compiled here for ``uv`` and ``uvx``; the
+    musl archive (and its sidecar) is the real one from ``versioned/<version>/``.
+    """
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "too_new_uv.c")
+    real = os.path.join(root, "versioned", version)
+    musl = "uv-%s.tar.gz" % TARGETS["musllinux_1_1_x86_64"]
+    if not os.path.exists(os.path.join(real, musl)):
+        raise SystemExit("%s has no %s: build the mirror with version %s first" % (real, musl, version))
+    dest = os.path.join(root, "too-new", version)
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    members = {}
+    for name in ("uv", "uvx"):
+        binary = os.path.join(dest, name)
+        subprocess.run([cc, "-O2", "-o", binary, '-DUV_NAME="%s"' % name, '-DUV_VERSION="%s"' % version, source],
+                       check=True)
+        with open(binary, "rb") as handle:
+            members[name] = handle.read()
+        os.unlink(binary)
+        if b"GLIBC_2.34" not in members[name]:
+            raise SystemExit("%s built by %s does not need GLIBC_2.34: build it on a machine with glibc 2.34 "
+                             "or newer" % (name, cc))
+    gnu = TARGETS["manylinux2014_x86_64"]
+    archive = os.path.join(dest, "uv-%s.tar.gz" % gnu)
+    digests = {gnu: make_archive(archive, gnu, members)}
+    write_sidecar(archive, digests[gnu])
+    link_tree(real, dest, lambda n: n.startswith(musl))
+    digests[TARGETS["musllinux_1_1_x86_64"]] = sha256_file(os.path.join(dest, musl))
+    return digests
+
+
 def serve(root: str, host: str, port: int, portfile: str | None) -> None:
     server = MirrorServer(root, host, port)
     if portfile:
@@ -364,6 +402,10 @@ def main(argv=None) -> int:
     b.add_argument("--out", default=os.path.join(cache_dir(), "mirror"))
     b.add_argument("--versions", default=",".join(DEFAULT_VERSIONS))
     b.add_argument("--wheels", default=os.path.join(cache_dir(), "wheels"))
+    t = sub.add_parser("too-new", help="add too-new/<version>/: a gnu build needing GLIBC_2.34 beside real musl")
+    t.add_argument("--root", default=os.path.join(cache_dir(), "mirror"))
+    t.add_argument("--version", default=DEFAULT_VERSIONS[-1])
+    t.add_argument("--cc", default="gcc")
     s = sub.add_parser("serve", help="serve a tree on loopback")
     s.add_argument("--root", default=os.path.join(cache_dir(), "mirror"))
     s.add_argument("--host", default="127.0.0.1")
@@ -373,6 +415,8 @@ def main(argv=None) -> int:
     if args.command == "build":
         manifest = build(args.out, tuple(args.versions.split(",")), args.wheels)
         print(json.dumps(manifest, indent=1))
+    elif args.command == "too-new":
+        print(json.dumps(build_too_new(args.root, args.version, args.cc), indent=1))
     else:
         serve(args.root, args.host, args.port, args.portfile)
     return 0
