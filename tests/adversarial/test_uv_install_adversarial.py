@@ -372,6 +372,7 @@ def test_unrunnable_gnu_falls_back_to_served_musl(root, server, env, tmp_path, n
     result, _out = uv_install(env, dict(args(server, "fallback"), install_dir=str(tmp_path / "b")))
     assert result["changed"] and result["target"] == TM, result
     assert "does not run here" in result["candidates"][0]["reason"]
+    assert "passed over %s" % T in result["msg"] and "does not run here" in result["msg"], result["msg"]
 
 
 # -- kill -9 -----------------------------------------------------------------------------
