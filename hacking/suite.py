@@ -430,7 +430,7 @@ STAGES = {
 }
 TRACK_STAGES = {
     "newest": ["sanity", "units", "py36-static", "integration", "fleet", "adhoc", "adversarial", "bench-smoke"],
-    "2.16": ["sanity", "units", "integration", "adhoc"],
+    "2.16": ["sanity", "units", "integration", "fleet", "adhoc"],
 }
 
 
