@@ -41,6 +41,11 @@ PYTHON = "/usr/bin/python3"
 ADDRESS = "127.0.0.2"
 
 
+def default_cache() -> str:
+    """``$XDG_CACHE_HOME/pyfleet-uv`` (``~/.cache/pyfleet-uv``): the suite's caches, outside the checkout."""
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pyfleet-uv")
+
+
 def debian_mirror() -> str:
     """The Debian package mirror apt uses here (``PYFLEET_UV_DEBIAN_MIRROR`` overrides it)."""
     override = os.environ.get("PYFLEET_UV_DEBIAN_MIRROR")
@@ -233,7 +238,7 @@ def ssh_host(root: str, scratch: str, address: str = ADDRESS, log=print):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pyfleet-uv")
+    cache = default_cache()
     if argv == ["cleanup"]:
         for path in glob.glob(os.path.join(cache, SUITE + "-*")):
             if os.path.isdir(path):

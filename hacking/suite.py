@@ -33,7 +33,7 @@ import time
 import bullseye  # hacking/bullseye.py: the Debian 11 managed host of the fleet stage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pyfleet-uv")
+CACHE = bullseye.default_cache()
 UVMIRROR = os.path.join(ROOT, "tests", "utils", "uvmirror.py")
 UV_OLD, UV_NEW = "0.5.11", "0.13.8"
 
@@ -222,6 +222,18 @@ def local_libc() -> tuple:
     return "glibc", match.group(1) if match else None
 
 
+def expected_vars(ctx: dict) -> dict:
+    """The integration targets' variables that describe this machine and the mirror's versions."""
+    family, version = local_libc()
+    extra = {
+        "uv_old": UV_OLD, "uv_new": UV_NEW, "uv_expected_arch": os.uname().machine,
+        "uv_expected_libc_family": family, "uv_expected_libc_version": version,
+    }
+    if ctx.get("too_new"):
+        extra["uv_too_new_version"] = ctx["too_new"]
+    return extra
+
+
 def ansible_env(top: str, extra=None) -> dict:
     env = dict(os.environ)
     env.update({
@@ -277,8 +289,6 @@ def stage_py36_static(track: str, ctx: dict) -> None:
 
 def stage_integration(track: str, ctx: dict) -> None:
     path = venv(track)
-    family, version = local_libc()
-    arch = os.uname().machine
     with mirror_server(ctx["mirror"]) as url:
         for managed in TRACKS[track]["managed"]:
             interpreter = find_python(managed)
@@ -287,14 +297,7 @@ def stage_integration(track: str, ctx: dict) -> None:
                 with open(inventory, "w") as handle:
                     handle.write("[local]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n"
                                  % interpreter)
-                extra = {
-                    "uv_mirror": url, "uv_old": UV_OLD, "uv_new": UV_NEW,
-                    "uv_test_root": os.path.join(scratch, "root"),
-                    "uv_expected_libc_family": family, "uv_expected_libc_version": version,
-                    "uv_expected_arch": arch,
-                }
-                if ctx.get("too_new"):
-                    extra["uv_too_new_version"] = ctx["too_new"]
+                extra = dict(expected_vars(ctx), uv_mirror=url, uv_test_root=os.path.join(scratch, "root"))
                 extra_file = os.path.join(scratch, "vars.json")
                 with open(extra_file, "w") as handle:
                     json.dump(extra, handle)
@@ -322,19 +325,14 @@ def stage_fleet(track: str, ctx: dict) -> None:
         raise RuntimeError("the mirror's too-new/ layout was not built (it needs gcc on a glibc >= 2.34 machine)")
     root = bullseye.ensure_root(CACHE, log=log)
     path = venv(track)
-    family, version = local_libc()
-    arch = os.uname().machine
-    common = {"uv_old": UV_OLD, "uv_new": UV_NEW, "uv_too_new_version": ctx["too_new"], "uv_expected_arch": arch,
-              "uv_expected_libc_family": "glibc"}
     with tempfile.TemporaryDirectory(prefix="uv-fleet-") as scratch, \
             bullseye.ssh_host(root, scratch, log=log) as remote, \
             mirror_server(ctx["mirror"]) as here_url, mirror_server(ctx["mirror"]) as there_url:
-        inventory = {"all": {"vars": common, "hosts": {
+        inventory = {"all": {"vars": expected_vars(ctx), "hosts": {
             "localhost": {
                 "ansible_connection": "local",
                 "ansible_python_interpreter": find_python(TRACKS[track]["managed"][-1]),
                 "uv_mirror": here_url, "uv_test_root": os.path.join(scratch, "root"),
-                "uv_expected_libc_family": family, "uv_expected_libc_version": version,
             },
             "bullseye": {
                 "ansible_host": remote["host"], "ansible_port": remote["port"], "ansible_user": "root",
@@ -342,7 +340,7 @@ def stage_fleet(track: str, ctx: dict) -> None:
                 "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
                 "ansible_python_interpreter": remote["python"],
                 "uv_mirror": there_url, "uv_test_root": "/tmp/pyfleet-uv-fleet",
-                "uv_expected_libc_version": "2.31",  # Debian 11's glibc
+                "uv_expected_libc_family": "glibc", "uv_expected_libc_version": "2.31",  # Debian 11's glibc
             },
         }}}
         inventory_file = os.path.join(scratch, "inventory.json")
