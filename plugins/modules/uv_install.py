@@ -282,9 +282,9 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     installed_state,
     read_receipt,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._mirror import (
+from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
     DEFAULT_MIRROR,
-    Fetcher,
     checksum_url,
     parse_checksum_file,
     parse_checksum_option,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, MirrorError
-from ansible_collections.pyfleet.uv.plugins.module_utils._mirror import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
     DEFAULT_MIRROR,
     checksum_url,
     parse_checksum_file,
