@@ -13,7 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-__all__ = ["UvError", "MirrorError", "ChecksumError", "ArchiveError", "InstallError"]
+import errno
+
+__all__ = ["UvError", "MirrorError", "ChecksumError", "ArchiveError", "InstallError", "DiskFullError", "disk_full"]
 
 
 class UvError(Exception):
@@ -39,3 +41,27 @@ class ArchiveError(UvError):
 
 class InstallError(UvError):
     """The install directory or the new binaries are not usable."""
+
+
+class DiskFullError(InstallError):
+    """A write failed because the file system is full (ENOSPC) or over quota (EDQUOT)."""
+
+
+_DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def disk_full(exc, directory, needed_bytes=None):
+    """A ``DiskFullError`` for ``exc`` if it says the disk is full, else ``None``.
+
+    Callers re-raise it at once: a full disk is not a bad archive, nor a reason to
+    retry a download.
+    """
+    if getattr(exc, "errno", None) not in _DISK_FULL:
+        return None
+    need = ""
+    if needed_bytes:
+        need = " (needs about %d MB)" % max(1, (needed_bytes + 1024 * 1024 - 1) // (1024 * 1024))
+    return DiskFullError(
+        "no space left on device in %s%s; free some space there (or choose another directory) "
+        "and run again; nothing was changed" % (directory, need)
+    )
