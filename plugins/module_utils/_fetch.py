@@ -59,15 +59,18 @@ class Fetcher(object):
         self.sleep = sleep
         self.attempts = []
 
-    def _open(self, url):
-        kwargs = dict(headers=self.headers, timeout=self.timeout, decompress=False)
+    def _open(self, url, accept=None):
+        headers = dict(self.headers)
+        if accept:
+            headers["Accept"] = accept
+        kwargs = dict(headers=headers, timeout=self.timeout, decompress=False)
         if self.ca_path:
             kwargs["ca_path"] = self.ca_path
         return fetch_url(self.module, url, **kwargs)
 
-    def _open_ok(self, target):
+    def _open_ok(self, target, accept=None):
         """Open ``target``: ``(response, info, None)`` on HTTP 200, else ``(None, info, Response)``."""
-        response, info = self._open(target)
+        response, info = self._open(target, accept=accept)
         status = info.get("status", -1)
         if status != 200 or response is None:
             self._close(response)
@@ -147,6 +150,37 @@ class Fetcher(object):
             if expected is not None and str(expected).isdigit() and int(expected) != size:
                 return Response(target, -1, note="short read: got %d of %s bytes" % (size, expected))
             return Response(target, 200, body=(digest.hexdigest(), size))
+        return self._with_retries(url, action)
+
+    def get_page(self, url, accept, make_parser, limit=64 * 1024 * 1024):
+        """GET a page and feed it, chunk by chunk, to a parser made by ``make_parser(final_url, content_type)``.
+
+        The parser's ``feed(bytes)`` takes the chunks as they arrive, so a large index
+        page is never held whole. Returns ``Response`` whose ``body`` is the parser.
+        """
+        def action(target):
+            response, info, failed = self._open_ok(target, accept=accept)
+            if failed:
+                return failed
+            parser = make_parser(info.get("url") or target, info.get("content-type"))
+            size = 0
+            try:
+                while True:
+                    chunk = response.read(CHUNK)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        return Response(target, 200, note="larger than %d bytes, refused" % limit)
+                    parser.feed(chunk)
+            except (socket.timeout, socket.error, IOError, OSError) as exc:
+                return Response(target, -1, note="read failed after %d bytes: %s" % (size, exc))
+            finally:
+                self._close(response)
+            expected = info.get("content-length")
+            if expected is not None and str(expected).isdigit() and int(expected) != size:
+                return Response(target, -1, note="short read: got %d of %s bytes" % (size, expected))
+            return Response(target, 200, body=parser)
         return self._with_retries(url, action)
 
     @staticmethod

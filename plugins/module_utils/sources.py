@@ -13,17 +13,33 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import codecs
+import json
 import os
 import re
 
 try:
-    from urllib.parse import urlsplit, urlunsplit
+    from html.parser import HTMLParser
+    from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 except ImportError:  # pragma: no cover - Python 2 is not supported on targets
-    from urlparse import urlsplit, urlunsplit  # type: ignore
+    from HTMLParser import HTMLParser  # type: ignore
+    from urllib import unquote  # type: ignore
+    from urlparse import urljoin, urlsplit, urlunsplit  # type: ignore
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, MirrorError
 
 __all__ = [
+    "INDEX_ACCEPT",
+    "Artifact",
+    "IndexPage",
+    "IndexPageParser",
+    "ReleaseMirror",
+    "parse_wheel_name",
+    "project_url",
+    "target_build",
+    "validate_index_url",
+    "version_key",
+    "wheel_build",
     "DEFAULT_MIRROR",
     "checksum_url",
     "parse_checksum_file",
@@ -172,3 +188,442 @@ def parse_checksum_option(value):
     )
 
 
+
+
+# -- artifacts -----------------------------------------------------------------
+
+class Artifact(object):
+    """One downloadable uv build: where it is and how to check it.
+
+    ``fmt`` is ``"tar.gz"`` (a release archive) or ``"wheel"``. ``sha256`` is the
+    expected digest when the source states it (index hashes, an explicit checksum);
+    otherwise ``checksum_url`` says where to read it (a sidecar or a ``sha256.sum``),
+    and ``checksum_list`` whether that file lists several archives.
+    """
+
+    __slots__ = ("source", "target", "version", "name", "url", "fmt", "sha256", "checksum_url",
+                 "checksum_list", "yanked")
+
+    def __init__(self, source, target, version, name, url, fmt, sha256=None, checksum_url=None,
+                 checksum_list=False, yanked=False):
+        self.source = source
+        self.target = target
+        self.version = version
+        self.name = name
+        self.url = url
+        self.fmt = fmt
+        self.sha256 = sha256
+        self.checksum_url = checksum_url
+        self.checksum_list = checksum_list
+        self.yanked = yanked
+
+    def as_dict(self):
+        """The artifact as plain data (URLs redacted), for results and the controller."""
+        return dict(source=self.source, target=self.target, version=self.version, name=self.name,
+                    url=redact_url(self.url), fmt=self.fmt, sha256=self.sha256,
+                    checksum_url=redact_url(self.checksum_url) if self.checksum_url else None,
+                    yanked=self.yanked)
+
+    def __repr__(self):
+        return "Artifact(%s)" % ", ".join("%s=%r" % (k, getattr(self, k)) for k in self.__slots__)
+
+
+def artifact_name_for(target):
+    """``uv-<target>.tar.gz``, the release archive name (see ``targets.artifact_name``)."""
+    return "uv-%s.tar.gz" % target
+
+
+class ReleaseMirror(object):
+    """A mirror laid out like uv's GitHub releases (see ``render_url``).
+
+    ``checksum`` is the parsed ``checksum`` option (see ``parse_checksum_option``).
+    A release mirror cannot list its versions: ``latest`` is asked of the mirror itself.
+    """
+
+    kind = "mirror"
+
+    def __init__(self, template, checksum=("sidecar", None)):
+        validate_template(template)
+        self.template = template
+        self.checksum = checksum
+
+    def describe(self):
+        return "mirror %s" % redact_url(self.template)
+
+    def artifact(self, version, target):
+        """The ``Artifact`` of ``target`` for ``version`` (``latest`` allowed)."""
+        name = artifact_name_for(target)
+        url = render_url(self.template, version, target, name)
+        kind, data = self.checksum
+        if kind == "hex":
+            return Artifact(self.kind, target, version, name, url, "tar.gz", sha256=data)
+        if kind == "url":
+            return Artifact(self.kind, target, version, name, url, "tar.gz", checksum_url=data, checksum_list=True)
+        return Artifact(self.kind, target, version, name, url, "tar.gz", checksum_url=checksum_url(url))
+
+
+# -- package indexes (PEP 503 HTML and PEP 691 JSON) ---------------------------
+
+# What uv's own tooling sends: JSON preferred, HTML accepted.
+INDEX_ACCEPT = ("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
+                "text/html;q=0.01")
+PROJECT = "uv"
+
+_WHEEL_RE = re.compile(r"^uv-(?P<version>[0-9][0-9A-Za-z.!+_]*)-(?:\d[^-]*-)?py3-none-(?P<tags>[A-Za-z0-9_.]+)\.whl$")
+_PLAIN_VERSION_RE = re.compile(r"^\d+(?:\.\d+)*$")
+# manylinux_2_17_x86_64, musllinux_1_1_aarch64: the architecture follows the third "_".
+_PEP600_RE = re.compile(r"^(manylinux|musllinux)_\d+_\d+_(?P<arch>.+)$")
+# manylinux1_x86_64, manylinux2010_i686, manylinux2014_aarch64 (the legacy aliases).
+_LEGACY_RE = re.compile(r"^manylinux(?:1|2010|2014)_(?P<arch>.+)$")
+
+# The first word of a uv target triple, mapped to the architecture of wheel tags.
+_TARGET_TO_WHEEL_ARCH = {
+    "x86_64": "x86_64",
+    "aarch64": "aarch64",
+    "i686": "i686",
+    "armv7": "armv7l",
+    "arm": "armv6l",
+    "powerpc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64gc": "riscv64",
+}
+
+
+def version_key(version):
+    """A sort key for plain X.Y.Z versions; ``None`` for anything else (pre-releases too)."""
+    if not _PLAIN_VERSION_RE.match(version or ""):
+        return None
+    return tuple(int(part) for part in version.split("."))
+
+
+def parse_wheel_name(filename):
+    """``(version, [platform tags])`` of a uv wheel file name, or ``None``.
+
+    ``uv-0.13.9-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`` gives
+    ``("0.13.9", ["manylinux_2_17_x86_64", "manylinux2014_x86_64"])``.
+    """
+    match = _WHEEL_RE.match(filename or "")
+    if not match:
+        return None
+    return match.group("version"), match.group("tags").split(".")
+
+
+def wheel_build(tags):
+    """Which build a uv wheel holds, from its platform tags: ``(arch, "gnu"|"musl")`` or ``None``.
+
+    uv's wheels for musl carry a ``musllinux_*`` tag (some also carry manylinux tags,
+    because the static build runs on glibc too) and the ARMv6 wheel is
+    ``linux_armv6l``; those hold the static musl build. A wheel with only
+    ``manylinux_*`` tags holds the gnu build. Wheels for other systems give ``None``.
+    """
+    arches = set()
+    musl = gnu = False
+    for tag in tags:
+        match = _PEP600_RE.match(tag) or _LEGACY_RE.match(tag)
+        if match:
+            arches.add(match.group("arch"))
+            if tag.startswith("musllinux"):
+                musl = True
+            else:
+                gnu = True
+        elif tag == "linux_armv6l":
+            arches.add("armv6l")
+            musl = True
+        else:
+            return None
+    if len(arches) != 1 or not (musl or gnu):
+        return None
+    return arches.pop(), "musl" if musl else "gnu"
+
+
+def target_build(target):
+    """The ``(wheel arch, family)`` a uv target triple corresponds to, or ``None``."""
+    arch = _TARGET_TO_WHEEL_ARCH.get(target.split("-", 1)[0])
+    if arch is None:
+        return None
+    return arch, "musl" if "-musl" in target else "gnu"
+
+
+def project_url(index_url):
+    """The project page of uv under a simple-index base URL (``<index_url>/uv/``)."""
+    base = index_url if index_url.endswith("/") else index_url + "/"
+    return base + PROJECT + "/"
+
+
+def validate_index_url(index_url):
+    """Check an ``index_url``; raise ``MirrorError`` saying what to fix."""
+    _check_scheme(index_url, "index_url")
+    if "{" in index_url:
+        raise MirrorError("index_url is a plain URL of a simple index such as "
+                          "https://pypi-proxy.example.com/simple/; it takes no {placeholders}")
+
+
+class IndexFile(object):
+    """One uv wheel listed on an index page."""
+
+    __slots__ = ("filename", "url", "sha256", "yanked", "version", "tags", "build")
+
+    def __init__(self, filename, url, sha256, yanked, version, tags, build):
+        self.filename = filename
+        self.url = url
+        self.sha256 = sha256
+        self.yanked = yanked
+        self.version = version
+        self.tags = tags
+        self.build = build
+
+
+class IndexPage(object):
+    """What an index page says about uv: every version, and the wheels of one version.
+
+    ``versions`` maps each version seen to ``True`` when every uv wheel of it is yanked.
+    ``selected`` is the version whose wheels are kept in ``files``: the one asked for,
+    or the newest plain version that is not yanked.
+    """
+
+    def __init__(self, url, dialect):
+        self.url = url
+        self.dialect = dialect
+        self.versions = {}
+        self.selected = None
+        self.files = []
+
+    def latest(self):
+        """The newest plain X.Y.Z version that has a wheel which is not yanked, or ``None``."""
+        best = None
+        for version, yanked in self.versions.items():
+            key = version_key(version)
+            if key is None or yanked:
+                continue
+            if best is None or key > version_key(best):
+                best = version
+        return best
+
+    def wheel_for(self, target):
+        """The wheel of ``selected`` that holds ``target``'s build, or ``None``.
+
+        A wheel that is not yanked is preferred over a yanked one.
+        """
+        want = target_build(target)
+        found = [f for f in self.files if f.build == want]
+        found.sort(key=lambda f: bool(f.yanked))
+        return found[0] if found else None
+
+    def artifact(self, target):
+        """The ``Artifact`` of ``target`` in ``selected``, or ``None`` if the index has no such wheel."""
+        wheel = self.wheel_for(target)
+        if wheel is None:
+            return None
+        return Artifact("index", target, wheel.version, wheel.filename, wheel.url, "wheel",
+                        sha256=wheel.sha256, yanked=wheel.yanked)
+
+    def describe_selected(self):
+        """The wheels of ``selected``, for messages: ``name (yanked)`` ..."""
+        return ", ".join(f.filename + (" (yanked)" if f.yanked else "") for f in self.files) or "no uv wheels"
+
+
+class IndexPageParser(object):
+    """Parse a uv project page as it arrives, keeping only what is needed.
+
+    Feed the body in chunks with ``feed(bytes)``, then call ``close()`` for the
+    ``IndexPage``. ``content_type`` (the response's header) picks the dialect: PEP 691
+    JSON or PEP 503 HTML; ``base_url`` is the page's final URL, against which relative
+    file URLs are resolved. ``want`` is the version whose wheels to keep; ``None``
+    keeps those of the newest non-yanked version seen so far, so that a page listing
+    hundreds of releases never holds more than one release's files.
+    """
+
+    def __init__(self, base_url, content_type, want=None):
+        self.page = IndexPage(base_url, _dialect(content_type))
+        self.want = want
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._candidates = {}  # version -> its files, for want=None until it is known not yanked
+        self._best = None  # version_key of the newest non-yanked version seen (want=None)
+        if self.page.dialect == "json":
+            self._impl = _JsonFilesScanner(self._add)
+        elif self.page.dialect == "html":
+            self._impl = _HtmlAnchors(self._add, base_url)
+        else:
+            self._impl = None
+            self._sniff = ""
+
+    def feed(self, data):
+        """Take the next chunk of the body (bytes)."""
+        text = self._decoder.decode(data)
+        if self._impl is None:
+            self._sniff += text
+            stripped = self._sniff.lstrip()
+            if not stripped:
+                return
+            if stripped.startswith("{"):
+                self.page.dialect = "json"
+                self._impl = _JsonFilesScanner(self._add)
+            else:
+                self.page.dialect = "html"
+                self._impl = _HtmlAnchors(self._add, self.page.url)
+            text, self._sniff = self._sniff, ""
+        self._impl.feed(text)
+
+    def close(self):
+        """Finish parsing; returns the ``IndexPage``. Raises ``MirrorError`` on a broken page."""
+        tail = self._decoder.decode(b"", True)
+        if self._impl is None:
+            raise MirrorError("the index page %s is empty" % redact_url(self.page.url))
+        if tail:
+            self._impl.feed(tail)
+        self._impl.close()
+        page = self.page
+        if self.want is None:
+            latest = page.latest()
+            page.selected = latest
+            page.files = self._candidates.get(latest, []) if latest else []
+        else:
+            page.selected = self.want if self.want in page.versions else None
+            page.files = self._candidates.get(self.want, [])
+        return page
+
+    def _add(self, filename, url, sha256, yanked):
+        parsed = parse_wheel_name(filename)
+        if parsed is None:
+            return  # the sdist, metadata files or other projects' files
+        version, tags = parsed
+        build = wheel_build(tags)
+        if build is None:
+            return  # macOS and Windows wheels
+        versions = self.page.versions
+        versions[version] = versions.get(version, True) and bool(yanked)
+        item = IndexFile(filename, urljoin(self.page.url, url.split("#", 1)[0]), sha256, yanked, version, tags, build)
+        if self.want is not None:
+            if version == self.want:
+                self._candidates.setdefault(version, []).append(item)
+            return
+        # Keep the files of the newest versions only: the newest seen so far, and any
+        # newer one whose wheels are (so far) all yanked, since a later file may not be.
+        key = version_key(version)
+        if key is None:
+            return
+        if self._best is not None and key < self._best:
+            return
+        self._candidates.setdefault(version, []).append(item)
+        if not yanked and (self._best is None or key > self._best):
+            # A version only ever goes from yanked to not yanked, so the newest
+            # non-yanked version only grows: older candidates can go.
+            self._best = key
+            for other in list(self._candidates):
+                if version_key(other) < key:
+                    del self._candidates[other]
+
+
+def _dialect(content_type):
+    value = (content_type or "").split(";", 1)[0].strip().lower()
+    if value.endswith("json"):
+        return "json"
+    if "html" in value:
+        return "html"
+    return None
+
+
+def _sha256_of(hashes):
+    if isinstance(hashes, dict):
+        value = hashes.get("sha256")
+        if isinstance(value, str) and _HEX_RE.match(value):
+            return value.lower()
+    return None
+
+
+class _JsonFilesScanner(object):
+    """Streams the ``files`` array of a PEP 691 page, one file object at a time."""
+
+    _KEY_RE = re.compile(r'"files"\s*:\s*\[')
+
+    def __init__(self, add):
+        self.add = add
+        self.buf = ""
+        self.state = "seek"  # seek -> files -> done
+        self.decoder = json.JSONDecoder()
+        self.seen_any = False
+
+    def feed(self, text):
+        self.buf += text
+        while True:
+            if self.state == "seek":
+                match = self._KEY_RE.search(self.buf)
+                if not match:
+                    self.buf = self.buf[-32:]  # a key may be cut between chunks
+                    return
+                self.buf = self.buf[match.end():]
+                self.state = "files"
+                self.seen_any = True
+            if self.state == "done":
+                self.buf = ""
+                return
+            stripped = self.buf.lstrip(" \t\r\n,")
+            if not stripped:
+                self.buf = ""
+                return
+            if stripped[0] == "]":
+                self.state = "done"
+                continue
+            try:
+                obj, end = self.decoder.raw_decode(stripped)
+            except ValueError:
+                self.buf = stripped
+                if len(self.buf) > 1024 * 1024:
+                    raise MirrorError("the index page has a file entry over 1 MB long; it is not a PEP 691 page")
+                return  # incomplete: wait for more
+            self.buf = stripped[end:]
+            if isinstance(obj, dict):
+                filename = obj.get("filename")
+                url = obj.get("url")
+                if isinstance(filename, str) and isinstance(url, str):
+                    yanked = obj.get("yanked") or False
+                    self.add(filename, url, _sha256_of(obj.get("hashes")), yanked)
+
+    def close(self):
+        if not self.seen_any:
+            raise MirrorError("the index answered JSON without a 'files' list; it is not a PEP 691 project page")
+        if self.state != "done":
+            raise MirrorError("the index's JSON page ended inside its 'files' list (truncated?)")
+
+
+class _HtmlAnchors(HTMLParser):
+    """Collects ``<a href>`` of a PEP 503 page, with ``#sha256=`` and ``data-yanked``."""
+
+    def __init__(self, add, base_url):
+        HTMLParser.__init__(self, convert_charrefs=True)
+        self.add = add
+        self.base_url = base_url
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "base":
+            href = dict(attrs).get("href")
+            if href:
+                self.base_url = urljoin(self.base_url, href)
+            return
+        if tag != "a":
+            return
+        attributes = dict(attrs)
+        href = attributes.get("href")
+        if not href:
+            return
+        path, _sep, fragment = href.partition("#")
+        filename = unquote(path.rstrip("/").rsplit("/", 1)[-1])
+        sha256 = None
+        if fragment.startswith("sha256="):
+            value = fragment[len("sha256="):]
+            if _HEX_RE.match(value):
+                sha256 = value.lower()
+        yanked = False
+        if "data-yanked" in attributes:
+            yanked = attributes["data-yanked"] or True
+        self.add(filename, urljoin(self.base_url, path), sha256, yanked)
+
+    def close(self):
+        HTMLParser.close(self)
+
+
+def describe_yanked(yanked):
+    """``yanked`` as words: the reason when the index gave one."""
+    if yanked is True or not yanked:
+        return "yanked" if yanked else ""
+    return "yanked (%s)" % yanked
