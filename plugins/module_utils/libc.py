@@ -30,8 +30,10 @@ __all__ = [
     "family_from_interpreter",
     "parse_confstr",
     "parse_elf_interpreter",
+    "parse_elf_machine",
     "parse_ldd_version",
     "read_elf_interpreter",
+    "read_elf_machine",
     "version_tuple",
 ]
 
@@ -167,6 +169,32 @@ def parse_elf_interpreter(data):
     except struct.error:
         return None
     return None
+
+
+def parse_elf_machine(data):
+    """Return ``(bits, e_machine)`` of an ELF image's header given as bytes, or ``None``.
+
+    ``bits`` is 32 or 64 (``EI_CLASS``), ``e_machine`` the ELF machine number
+    (``EM_386`` is 3, ``EM_ARM`` 40, ``EM_X86_64`` 62, ``EM_AARCH64`` 183). Only the
+    first 20 bytes are needed; the field sits at the same offset in both classes.
+    """
+    if len(data) < 20 or data[:4] != _ELF_MAGIC:
+        return None
+    bits = {b"\x01": 32, b"\x02": 64}.get(data[4:5])
+    order = {b"\x01": "<", b"\x02": ">"}.get(data[5:6])
+    if bits is None or order is None:
+        return None
+    (machine,) = struct.unpack_from(order + "H", data, 18)
+    return (bits, machine)
+
+
+def read_elf_machine(path):
+    """Read ``(bits, e_machine)`` of the ELF file at ``path``; ``None`` on any problem."""
+    try:
+        with open(path, "rb") as handle:
+            return parse_elf_machine(handle.read(64))
+    except (IOError, OSError, TypeError):
+        return None
 
 
 def family_from_interpreter(interpreter):

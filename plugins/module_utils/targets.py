@@ -18,19 +18,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import sys
 from collections import namedtuple
 
-from ansible_collections.pyfleet.uv.plugins.module_utils.libc import version_tuple
+from ansible_collections.pyfleet.uv.plugins.module_utils.libc import read_elf_machine, version_tuple
 
 __all__ = [
     "ARCHES",
     "Arch",
     "artifact_name",
     "candidate_targets",
+    "detect_machine",
     "explain_candidates",
     "normalize_arch",
     "supported_machines",
     "target_libc",
+    "userland_machine",
 ]
 
 Arch = namedtuple("Arch", ["name", "gnu", "gnu_min_glibc", "musl"])
@@ -77,6 +81,21 @@ _MACHINE_ALIASES = {
 
 _LIBC_CHOICES = ("auto", "gnu", "musl")
 
+# A 32-bit userland on a 64-bit kernel: `uname -m` names the kernel's architecture
+# (x86_64, aarch64), but every program there, the Python running this module
+# included, is a 32-bit ELF file that cannot load a 64-bit gnu build (its loader,
+# /lib64/ld-linux-x86-64.so.2, is not there). pypa/packaging decides the same way for
+# wheel tags: ``tags._linux_platforms`` asks ``_is_32bit()`` (the interpreter's pointer
+# size) and turns linux_x86_64 into linux_i686 and linux_aarch64 into linux_armv8l; we
+# read the interpreter's ELF header (EI_CLASS and e_machine) instead, which also says
+# which 32-bit architecture it is. Keys: (normalised uname machine, ELF class, e_machine).
+_EM_386 = 3
+_EM_ARM = 40
+_USERLAND_32 = {
+    ("x86_64", 32, _EM_386): "i686",
+    ("aarch64", 32, _EM_ARM): "armv8l",
+}
+
 
 def supported_machines():
     """The ``uname -m`` values this utility understands, sorted."""
@@ -92,6 +111,43 @@ def normalize_arch(machine):
             % (machine, ", ".join(supported_machines()))
         )
     return ARCHES[_MACHINE_ALIASES[key]]
+
+
+def userland_machine(machine, elf):
+    """The machine whose builds run in this userland: ``(machine, corrected)``.
+
+    ``machine`` is what ``uname -m`` prints; ``elf`` is ``(bits, e_machine)`` of the
+    running interpreter (see ``libc.parse_elf_machine``) or ``None`` when unknown.
+    Returns the ``uname -m`` style name of the userland (``i686`` for a 32-bit i386
+    userland on an x86_64 kernel, ``armv8l`` for 32-bit ARM on aarch64) and whether it
+    differs from ``machine``. Anything else is left as ``uname`` said it.
+    """
+    key = _MACHINE_ALIASES.get((machine or "").strip().lower())
+    if elf and key:
+        userland = _USERLAND_32.get((key, elf[0], elf[1]))
+        if userland:
+            return userland, True
+    return machine, False
+
+
+def detect_machine(arch=None, uname_machine=None, executable=None, read_elf=read_elf_machine):
+    """The machine to choose builds for, and how it was decided: ``(machine, detected_by)``.
+
+    ``arch`` (the user's override) wins (``"option"``). Otherwise ``uname -m``
+    (``os.uname()``) is taken (``"uname"``), unless the ELF header of ``executable``
+    (default: ``sys.executable``, the Python running the module) shows a 32-bit userland
+    on a 64-bit kernel: then the userland's machine is returned
+    (``"uname+elf:<executable>"``). Never raises; every input can be handed in.
+    """
+    if arch:
+        return arch, "option"
+    machine = uname_machine if uname_machine is not None else os.uname()[4]
+    path = sys.executable if executable is None else executable
+    elf = read_elf(path) if path else None
+    userland, corrected = userland_machine(machine, elf)
+    if corrected:
+        return userland, "uname+elf:%s" % path
+    return machine, "uname"
 
 
 def artifact_name(target):

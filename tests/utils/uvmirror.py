@@ -11,8 +11,14 @@ sidecar beside each archive and a ``sha256.sum`` per release, in several layouts
 - ``github/astral-sh/uv/releases/download/<version>/`` and ``.../releases/latest/download/``
 - ``versioned/<version>/`` with a ``versioned/latest/`` alias
 - ``flat/``: the current archives only, like an S3 folder
-- ``flat-gnu/``: the current gnu archive only (the mirror that broke uv's installer on RHEL 8)
+- ``flat-gnu/``: the current gnu archives only (the mirror that broke uv's installer on RHEL 8)
 - ``musl-only/<version>/``: musl archives only
+- ``no-aarch64-gnu/<version>/``: every archive but aarch64's gnu one (its sidecar gone
+  too, ``sha256.sum`` kept), so aarch64 hosts must fall back to musl
+
+Every layout holds the x86_64, aarch64 and i686 builds (``TARGETS``): aarch64's gnu
+build comes from the ``manylinux_2_28_aarch64`` wheel (it needs glibc 2.28) and its
+static musl build from the ``musllinux_1_1_aarch64`` one.
 
 ``too-new`` adds ``too-new/<version>/``: a gnu archive whose ``uv``/``uvx`` are a tiny C
 program compiled on this machine (``too_new_uv.c``; it needs ``GLIBC_2.34``), beside
@@ -44,11 +50,20 @@ import time
 import zipfile
 
 TARGETS = {
-    # wheel platform tag -> uv target triple (x86_64 hosts are what CI has).
+    # wheel platform tag -> uv target triple. A wheel with a musllinux tag holds the
+    # static musl build even when it also carries manylinux tags (aarch64's musl wheel
+    # is manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64); a wheel
+    # with manylinux tags only holds the gnu build.
     "manylinux2014_x86_64": "x86_64-unknown-linux-gnu",
     "musllinux_1_1_x86_64": "x86_64-unknown-linux-musl",
+    # aarch64's gnu build links against glibc 2.28 (interpreter /lib/ld-linux-aarch64.so.1).
+    "manylinux_2_28_aarch64": "aarch64-unknown-linux-gnu",
+    "musllinux_1_1_aarch64": "aarch64-unknown-linux-musl",
+    "manylinux2014_i686": "i686-unknown-linux-gnu",
+    "musllinux_1_1_i686": "i686-unknown-linux-musl",
 }
 DEFAULT_VERSIONS = ("0.5.11", "0.13.8")
+LAYOUT = 2  # bump when the mirror's layouts change, so a cached mirror is rebuilt
 
 
 def cache_dir() -> str:
@@ -56,19 +71,55 @@ def cache_dir() -> str:
     return os.path.join(base, "pyfleet-uv")
 
 
-def fetch_wheel(version: str, platform: str, wheels: str) -> str:
-    """The path of the cached uv wheel for ``version``/``platform``, downloading it once."""
-    os.makedirs(wheels, exist_ok=True)
-    tag = platform.split("_", 1)[0]
-    for name in os.listdir(wheels):
-        if name.startswith("uv-%s-" % version) and tag in name and name.endswith("x86_64.whl"):
+def wheel_platforms(name: str) -> set:
+    """The platform tags of a wheel file name (``a.b.c`` compressed tag sets expanded)."""
+    stem = name[:-len(".whl")] if name.endswith(".whl") else name
+    parts = stem.split("-")
+    return set(parts[-1].split(".")) if len(parts) >= 5 else set()
+
+
+def wheel_matches(name: str, version: str, platform: str) -> bool:
+    """Whether ``name`` is the uv ``version`` wheel that holds the build of ``platform``.
+
+    The wheel must carry that exact tag; for a manylinux tag it must carry no
+    musllinux tag as well (such a wheel holds the static musl build).
+    """
+    if not (name.startswith("uv-%s-" % version) and name.endswith(".whl")):
+        return False
+    tags = wheel_platforms(name)
+    if platform not in tags:
+        return False
+    return platform.startswith("musllinux") or not any(tag.startswith("musllinux") for tag in tags)
+
+
+def _cached_wheel(version: str, platform: str, wheels: str) -> str | None:
+    for name in sorted(os.listdir(wheels)):
+        if wheel_matches(name, version, platform):
             return os.path.join(wheels, name)
+    return None
+
+
+def fetch_wheel(version: str, platform: str, wheels: str) -> str:
+    """The path of the cached uv wheel for ``version``/``platform``, downloading it once.
+
+    ``platform`` is a key of ``TARGETS``, any architecture. pip is asked for that
+    platform; it prefers the most specific tag, and the result is checked with
+    ``wheel_matches`` (a gnu platform must not yield the musl wheel).
+    """
+    os.makedirs(wheels, exist_ok=True)
+    found = _cached_wheel(version, platform, wheels)
+    if found:
+        return found
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
          "--platform", platform, "--dest", wheels, "uv==%s" % version],
         check=True,
     )
-    return fetch_wheel(version, platform, wheels)
+    found = _cached_wheel(version, platform, wheels)
+    if not found:
+        raise SystemExit("pip downloaded no uv %s wheel tagged %s (only %s) into %s"
+                         % (version, platform, ", ".join(sorted(os.listdir(wheels))), wheels))
+    return found
 
 
 def sha256_file(path: str) -> str:
@@ -130,22 +181,24 @@ def build(out: str, versions: tuple, wheels: str) -> dict:
     if os.path.exists(manifest_path):
         with open(manifest_path) as handle:
             manifest = json.load(handle)
-        if manifest.get("versions") == list(versions):
+        if (manifest.get("versions") == list(versions) and manifest.get("layout") == LAYOUT
+                and manifest.get("targets") == sorted(TARGETS.values())):
             return manifest
     staging = out + ".partial"
     shutil.rmtree(staging, ignore_errors=True)
     releases = os.path.join(staging, "github", "astral-sh", "uv", "releases")
-    manifest = {"versions": list(versions), "archives": {}}
+    manifest = {"versions": list(versions), "layout": LAYOUT, "targets": sorted(TARGETS.values()), "archives": {}}
     for version in versions:
         rel = os.path.join(releases, "download", version)
         os.makedirs(rel)
         sums = []
-        for index, (platform, target) in enumerate(sorted(TARGETS.items())):
+        for platform, target in sorted(TARGETS.items(), key=lambda item: item[1]):
             members = binaries_from_wheel(fetch_wheel(version, platform, wheels), version)
             archive = os.path.join(rel, "uv-%s.tar.gz" % target)
             digest = make_archive(archive, target, members)
-            # uv's own jobs write "<hex>  <name>", cargo-dist "<hex> *<name>": use both.
-            write_sidecar(archive, digest, star=bool(index % 2))
+            # uv's own jobs write "<hex>  <name>", cargo-dist "<hex> *<name>": use both
+            # (the gnu sidecars the first, the musl ones the second).
+            write_sidecar(archive, digest, star="-musl" in target)
             sums.append("%s  uv-%s.tar.gz\n" % (digest, target))
             manifest["archives"]["%s/%s" % (version, target)] = {
                 "sha256": digest, "size": os.path.getsize(archive),
@@ -155,6 +208,8 @@ def build(out: str, versions: tuple, wheels: str) -> dict:
             handle.writelines(sums)
         link_tree(rel, os.path.join(staging, "versioned", version))
         link_tree(rel, os.path.join(staging, "musl-only", version), lambda n: "musl" in n or n == "sha256.sum")
+        link_tree(rel, os.path.join(staging, "no-aarch64-gnu", version),
+                  lambda n: not n.startswith("uv-aarch64-unknown-linux-gnu."))
     newest = os.path.join(releases, "download", versions[-1])
     link_tree(newest, os.path.join(releases, "latest", "download"))
     link_tree(newest, os.path.join(staging, "versioned", "latest"))

@@ -20,8 +20,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.libc import (
     family_from_interpreter,
     parse_confstr,
     parse_elf_interpreter,
+    parse_elf_machine,
     parse_ldd_version,
     read_elf_interpreter,
+    read_elf_machine,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "ldd")
@@ -252,3 +254,46 @@ def test_probe_that_raises_is_ignored():
         raise RuntimeError("boom")
     facts = detect_libc(run, confstr=lambda: None, read_interp=lambda p: None)
     assert facts.family is None
+
+
+# The first 20 bytes of real ELF files (``head -c 20 FILE | xxd -p``): the uv binaries
+# of the uv 0.13.8 wheels and Debian 12's /usr/bin/python3.11 (x86_64).
+ELF_HEADERS = {
+    "uv-i686-musl": "7f454c4601010100000000000000000002000300",  # ELF32, EM_386
+    "uv-aarch64-gnu": "7f454c460201010000000000000000000300b700",  # ELF64, EM_AARCH64, PIE
+    "python3.11-x86_64": "7f454c4602010100000000000000000002003e00",  # ELF64, EM_X86_64
+    "armhf-synthetic": "7f454c4601010100000000000000000002002800",  # ELF32, EM_ARM
+    "s390x-big-endian": "7f454c4602020100000000000000000000020016",  # ELF64 MSB, EM_S390
+}
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("uv-i686-musl", (32, 3)),
+    ("uv-aarch64-gnu", (64, 183)),
+    ("python3.11-x86_64", (64, 62)),
+    ("armhf-synthetic", (32, 40)),
+    ("s390x-big-endian", (64, 22)),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_parse_elf_machine_real_headers(name, expected):
+    assert parse_elf_machine(bytes.fromhex(ELF_HEADERS[name])) == expected
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\x7fELF", b"#!/bin/sh\n" + b"x" * 30,
+    bytes.fromhex("7f454c4603010100000000000000000002000300"),  # EI_CLASS 3
+    bytes.fromhex("7f454c4601030100000000000000000002000300"),  # EI_DATA 3
+], ids=["empty", "magic-only", "script", "bad-class", "bad-order"])
+def test_parse_elf_machine_rejects(data):
+    assert parse_elf_machine(data) is None
+
+
+def test_read_elf_machine_of_this_python():
+    import sys
+    bits = struct.calcsize("P") * 8
+    found = read_elf_machine(sys.executable)
+    assert found is not None and found[0] == bits
+
+
+@pytest.mark.parametrize("path", ["/nonexistent/python", None, "/"])
+def test_read_elf_machine_never_raises(path):
+    assert read_elf_machine(path) is None

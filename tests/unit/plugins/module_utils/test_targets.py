@@ -9,9 +9,11 @@ import pytest
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import (
     artifact_name,
     candidate_targets,
+    detect_machine,
     explain_candidates,
     normalize_arch,
     target_libc,
+    userland_machine,
 )
 
 X86G, X86M = "x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl"
@@ -111,3 +113,58 @@ def test_artifact_name():
                                           ("aarch64-apple-darwin", None), (None, None)])
 def test_target_libc(target, libc):
     assert target_libc(target) == libc
+
+
+EM_386, EM_ARM, EM_X86_64, EM_AARCH64 = 3, 40, 62, 183
+
+
+@pytest.mark.parametrize("machine, elf, expected", [
+    # Debian 11 i386 on an x86_64 kernel: uname says x86_64, the Python is ELF32 EM_386.
+    ("x86_64", (32, EM_386), ("i686", True)),
+    ("amd64", (32, EM_386), ("i686", True)),
+    # 32-bit ARM userland (armhf) on an aarch64 kernel takes the armv7 builds.
+    ("aarch64", (32, EM_ARM), ("armv8l", True)),
+    # Userlands that match their kernel are left alone.
+    ("x86_64", (64, EM_X86_64), ("x86_64", False)),
+    ("aarch64", (64, EM_AARCH64), ("aarch64", False)),
+    ("i686", (32, EM_386), ("i686", False)),
+    ("armv7l", (32, EM_ARM), ("armv7l", False)),
+    # x32 (ELF32, EM_X86_64): uv has no such build; unknown ELF, unknown machine.
+    ("x86_64", (32, EM_X86_64), ("x86_64", False)),
+    ("x86_64", None, ("x86_64", False)),
+    ("mips64", (32, 8), ("mips64", False)),
+], ids=["i386-on-x86_64", "i386-on-amd64", "armhf-on-aarch64", "x86_64", "aarch64", "i686-kernel",
+        "armv7-kernel", "x32", "elf-unknown", "unsupported"])
+def test_userland_machine(machine, elf, expected):
+    assert userland_machine(machine, elf) == expected
+
+
+def test_detect_machine_i386_userland_on_x86_64_kernel():
+    seen = []
+
+    def read_elf(path):
+        seen.append(path)
+        return (32, EM_386)
+
+    machine, by = detect_machine(uname_machine="x86_64", executable="/usr/bin/python3.9", read_elf=read_elf)
+    assert (machine, by) == ("i686", "uname+elf:/usr/bin/python3.9") and seen == ["/usr/bin/python3.9"]
+    assert candidate_targets(machine, "glibc", "2.31") == [I686G, I686M]
+
+
+@pytest.mark.parametrize("arch, uname, elf, expected", [
+    ("aarch64", "x86_64", (32, EM_386), ("aarch64", "option")),  # the option always wins
+    (None, "x86_64", (64, EM_X86_64), ("x86_64", "uname")),
+    (None, "aarch64", (64, EM_AARCH64), ("aarch64", "uname")),
+    (None, "x86_64", None, ("x86_64", "uname")),  # unreadable interpreter: uname stands
+], ids=["option", "x86_64", "aarch64", "unreadable"])
+def test_detect_machine(arch, uname, elf, expected):
+    assert detect_machine(arch, uname_machine=uname, executable="/py", read_elf=lambda _path: elf) == expected
+
+
+def test_detect_machine_this_host():
+    import os
+    import struct
+    machine, by = detect_machine()
+    assert by in ("uname", "uname+elf:%s" % __import__("sys").executable)
+    if struct.calcsize("P") == 8:
+        assert (machine, by) == (os.uname().machine, "uname")
