@@ -19,6 +19,13 @@ description:
   - The libc is probed with C(os.confstr), the ELF interpreter of C(/bin/sh) (and the
     musl loader's own version output), C(ldd --version) and C(getconf GNU_LIBC_VERSION),
     in that order. A host without C(ldd) is not taken for musl.
+  - The architecture is what C(uname -m) prints, except on a 32-bit userland under a
+    64-bit kernel (an i386 Debian on an x86_64 kernel, where C(uname -m) still says
+    C(x86_64)): when the ELF header of the Python running the module is 32-bit C(EM_386)
+    on an x86_64 kernel the architecture is V(i686), when it is 32-bit C(EM_ARM) on an
+    aarch64 kernel it is V(armv8l) (which takes the armv7 builds), as pypa/packaging
+    does for the wheel tags of a 32-bit interpreter.
+    RV(ansible_facts.uv.arch_detected_by) says which rule decided.
   - Sets C(ansible_facts.uv); nothing on the host is changed.
 author:
   - pyfleet maintainers (@pyfleet)
@@ -51,7 +58,8 @@ options:
   arch:
     description:
       - Override the architecture, as C(uname -m) would print it.
-      - By default the host's own C(uname -m) is used.
+      - By default the host's own C(uname -m) is used, corrected to the userland's
+        architecture on a 32-bit userland under a 64-bit kernel (see the description).
     type: str
 requirements:
   - Python 3.6 or newer on the managed host.
@@ -88,10 +96,21 @@ ansible_facts:
       type: dict
       contains:
         arch:
-          description: The architecture as C(uname -m) printed it (or as overridden).
+          description:
+            - The architecture whose builds run here, as C(uname -m) prints it (or as overridden).
+            - V(i686) on a 32-bit i386 userland under an x86_64 kernel.
           type: str
           returned: always
           sample: x86_64
+        arch_detected_by:
+          description:
+            - How RV(ansible_facts.uv.arch) was decided. V(option) (the O(arch) option),
+              V(uname) (C(uname -m) as printed) or V(uname+elf:<python>) (C(uname -m)
+              corrected by the ELF class and machine of the Python running the module,
+              a 32-bit userland on a 64-bit kernel).
+          type: str
+          returned: always
+          sample: uname
         libc:
           description: The host's C library.
           type: dict
@@ -139,22 +158,21 @@ ansible_facts:
               sample: x86_64-unknown-linux-gnu
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
-from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets, detect_machine
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import find_uv, installed_state
 
 
 def gather(run, install_dir=None, libc="auto", arch=None):
     """Collect the facts as a dict with the fixed keys of ``ansible_facts.uv``."""
-    machine = arch or os.uname()[4]
+    machine, arch_detected_by = detect_machine(arch)
     facts = detect_libc(run)
     return {
         "arch": machine,
+        "arch_detected_by": arch_detected_by,
         "libc": dict(facts._asdict()),
         "targets": candidate_targets(machine, facts.family, facts.version, libc),
         "installed": installed_state(find_uv(install_dir), run),
