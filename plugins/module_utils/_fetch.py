@@ -5,9 +5,15 @@
 """HTTP on the managed host: small GETs, probes and streamed downloads.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-This file touches the network (through ``fetch_url``) and ``module.tmpdir`` only;
-it never writes to the install directory. What to ask for, and how to read the
-answers, is decided in ``sources.py``.
+This file touches the network (through ansible's ``open_url``, the function under
+``fetch_url``) and ``module.tmpdir`` only; it never writes to the install directory.
+What to ask for, and how to read the answers, is decided in ``sources.py``.
+
+Redirects are followed here, not by urllib: credentials belong to the origin they were
+configured for. On a hop to another scheme, host or port, the user's ``headers``
+(``Authorization``, ``Cookie``, tokens), basic auth from ``url_username`` and
+``url_password`` and ``~/.netrc`` are all left out, as curl does; a presigned S3 URL
+behind an Artifactory or Nexus redirect would even refuse a request that carries them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,38 +21,99 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import http.client
+import os
 import socket
 import time
+import urllib.error
 
-from ansible.module_utils.urls import fetch_url
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
 
-__all__ = ["CHUNK", "SMALL_LIMIT", "Fetcher", "Response"]
+__all__ = ["CHUNK", "MAX_REDIRECTS", "SMALL_LIMIT", "Fetcher", "Response", "same_origin"]
 
 SMALL_LIMIT = 1024 * 1024
 CHUNK = 64 * 1024
+MAX_REDIRECTS = 10
+_REDIRECTS = (301, 302, 303, 307, 308)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# What a broken connection looks like while reading a body: socket errors are OSError
+# on Python 3; http.client raises IncompleteRead and friends (HTTPException) itself.
+_READ_ERRORS = (socket.timeout, socket.error, IOError, OSError, http.client.HTTPException)
 
 
 class Response(object):
-    """What one request returned: status, body (small requests) and a short note."""
+    """What one request returned: status, body (small requests) and a short note.
 
-    def __init__(self, url, status, body=None, note=""):
+    ``url`` is the URL finally answered (after redirects; it may hold user info, so
+    pass it through ``redact_url`` before showing it). ``hops`` lists the redirects
+    on the way as ``(redacted URL, status)``. ``retry`` is ``False`` for failures
+    that no retry can fix (a refused redirect, a TLS certificate error).
+    """
+
+    def __init__(self, url, status, body=None, note="", hops=None, retry=None):
         self.url = url
         self.status = status
         self.body = body
         self.note = note
+        self.hops = hops or []
+        self.retry = retry
 
 
 def _retryable(status):
     return status == -1 or status >= 500 or status in (408, 429)
 
 
-class Fetcher(object):
-    """Requests through ``fetch_url`` with retries, and a log of what was asked.
+def _origin(url):
+    """``(scheme, host, port)`` of ``url``, the port made explicit; ``None`` if unparsable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
 
-    ``attempts`` lists ``(redacted URL, status)`` for every final answer, so that
-    errors can show every URL tried.
+
+def same_origin(first, second):
+    """Whether two URLs share scheme, host and port (the rule for sending credentials)."""
+    origin = _origin(first)
+    return origin is not None and origin == _origin(second)
+
+
+def _url_problem(url):
+    """Why ``url`` cannot be asked for (``open_url`` also speaks ftp and file), or ``None``."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # pylint: disable=pointless-statement  # raises ValueError on a bad port
+    except ValueError as exc:
+        return "not a valid URL (%s)" % exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "not an http:// or https:// URL"
+    return None
+
+
+def _keep_user_info(previous, url):
+    """Carry the user info of ``previous`` over to a same-origin absolute ``url`` without any."""
+    old, new = urlsplit(previous), urlsplit(url)
+    if "@" in old.netloc and "@" not in new.netloc:
+        netloc = old.netloc.rsplit("@", 1)[0] + "@" + new.netloc
+        return urlunsplit((new.scheme, netloc, new.path, new.query, new.fragment))
+    return url
+
+
+class Fetcher(object):
+    """Requests through ansible's ``open_url`` with retries, and a log of what was asked.
+
+    ``attempts`` lists ``(redacted URL, status)`` for every redirect hop and every
+    final answer, so that errors can show every URL tried. The URL options of the
+    module (``validate_certs``, ``use_proxy``, ``url_username``, ``url_password``,
+    ``force_basic_auth``, ``client_cert``, ``client_key``, ``http_agent``) are read
+    from ``module.params``.
     """
 
     def __init__(self, module, timeout=30, retries=3, headers=None, ca_path=None, delay=1.0, sleep=time.sleep):
@@ -59,23 +126,105 @@ class Fetcher(object):
         self.sleep = sleep
         self.attempts = []
 
-    def _open(self, url, accept=None):
-        headers = dict(self.headers)
+    # -- one request -------------------------------------------------------
+
+    def _request(self, url, accept=None, credentials=True):
+        """One GET without following redirects: ``(response or None, info)``.
+
+        ``info`` holds ``status`` (-1 when no HTTP answer came), ``msg``, the lower-case
+        response headers and, for errors no retry can fix, ``retry: False``. Never calls
+        ``fail_json``, unlike ``fetch_url``.
+        """
+        params = self.module.params
+        # open_url adds the basic auth header to the dict it is given: always a fresh one.
+        headers = dict(self.headers) if credentials else {}
         if accept:
             headers["Accept"] = accept
-        kwargs = dict(headers=headers, timeout=self.timeout, decompress=False)
+        kwargs = dict(
+            headers=headers,
+            method="GET",
+            use_proxy=params.get("use_proxy", True),
+            timeout=self.timeout,
+            validate_certs=params.get("validate_certs", True),
+            http_agent=params.get("http_agent"),
+            follow_redirects="none",
+            client_cert=params.get("client_cert"),
+            client_key=params.get("client_key"),
+            decompress=False,
+        )
+        if credentials:
+            kwargs.update(url_username=params.get("url_username"), url_password=params.get("url_password"),
+                          force_basic_auth=params.get("force_basic_auth", False))
+        else:
+            kwargs.update(url_username=None, url_password=None, force_basic_auth=False, use_netrc=False)
         if self.ca_path:
             kwargs["ca_path"] = self.ca_path
-        return fetch_url(self.module, url, **kwargs)
+        info = {"url": url, "status": -1}
+        try:
+            response = open_url(url, **kwargs)
+        except urllib.error.HTTPError as exc:
+            # With follow_redirects="none" a redirect arrives here too, Location included.
+            info.update((key.lower(), value) for key, value in (exc.headers or {}).items())
+            info.update(status=exc.code, msg="HTTP Error %s: %s" % (exc.code, exc.reason))
+            self._close(exc)
+            return None, info
+        except urllib.error.URLError as exc:
+            info.update(msg="Request failed: %s" % (exc.reason,))
+            return None, info
+        except (socket.timeout, socket.error, IOError, OSError, http.client.HTTPException) as exc:
+            info.update(msg="Connection failure: %s" % (exc,))
+            return None, info
+        except Exception as exc:  # pylint: disable=broad-except
+            # ansible's ConnectionError (TLS validation, proxy), ValueError from a bad URL,
+            # MissingModuleError: no retry can fix these.
+            info.update(msg="%s: %s" % (type(exc).__name__, exc), retry=False)
+            return None, info
+        info.update((key.lower(), value) for key, value in response.headers.items())
+        info.update(status=response.getcode(), msg="OK")
+        return response, info
+
+    def _open(self, url, accept=None):
+        """GET ``url``, following up to ``MAX_REDIRECTS`` redirects: ``(response, info, hops)``.
+
+        Credentials and user headers go only to the origin of ``url``. ``info["url"]``
+        is the URL finally asked, not redacted.
+        """
+        hops = []
+        current, previous = url, None
+        for _hop in range(MAX_REDIRECTS + 1):
+            problem = _url_problem(current)
+            if problem:
+                if previous is None:
+                    return None, {"url": current, "status": -1, "msg": problem, "retry": False}, hops
+                # Report the hop that redirected, as the final answer.
+                return None, {"url": previous, "status": hops[-1][1], "retry": False,
+                              "msg": "redirect to %s refused: %s" % (redact_url(current), problem)}, hops[:-1]
+            response, info = self._request(current, accept=accept, credentials=same_origin(url, current))
+            if info["status"] not in _REDIRECTS:
+                return response, info, hops
+            self._close(response)
+            location = info.get("location")
+            if not location:
+                info.update(msg="HTTP %s without a Location header" % info["status"], retry=False)
+                return None, info, hops
+            hops.append((redact_url(current), info["status"]))
+            following = urljoin(current, location.strip())
+            if same_origin(current, following):
+                following = _keep_user_info(current, following)
+            current, previous = following, current
+        return None, {"url": previous, "status": hops[-1][1], "retry": False,
+                      "msg": "more than %d redirects; stopped before %s" % (MAX_REDIRECTS, redact_url(current))
+                      }, hops[:-1]
 
     def _open_ok(self, target, accept=None):
-        """Open ``target``: ``(response, info, None)`` on HTTP 200, else ``(None, info, Response)``."""
-        response, info = self._open(target, accept=accept)
+        """Open ``target``: ``(response, info, hops, None)`` on HTTP 200, else ``(None, info, hops, Response)``."""
+        response, info, hops = self._open(target, accept=accept)
         status = info.get("status", -1)
         if status != 200 or response is None:
             self._close(response)
-            return None, info, Response(target, status, note=self._note(info))
-        return response, info, None
+            return None, info, hops, Response(info.get("url", target), status, note=self._note(info), hops=hops,
+                                              retry=info.get("retry"))
+        return response, info, hops, None
 
     def _with_retries(self, url, action):
         """Run ``action(url)`` until it gives a non-retryable answer or tries run out."""
@@ -84,36 +233,40 @@ class Fetcher(object):
             if attempt:
                 self.sleep(min(self.delay * (2 ** (attempt - 1)), 30))
             last = action(url)
-            if not _retryable(last.status):
+            if last.retry is False or not _retryable(last.status):
                 break
-        self.attempts.append((redact_url(url), last.status))
+        self.attempts.extend(last.hops)
+        self.attempts.append((redact_url(last.url), last.status))
         return last
 
-    def get_small(self, url, limit=SMALL_LIMIT):
+    # -- what the module asks ----------------------------------------------
+
+    def get_small(self, url, limit=SMALL_LIMIT, accept=None):
         """GET a small text (a checksum file); the body is ``None`` unless status is 200."""
         def action(target):
-            response, _info, failed = self._open_ok(target)
+            response, info, hops, failed = self._open_ok(target, accept=accept)
             if failed:
                 return failed
+            final = info["url"]
             try:
                 body = response.read(limit + 1)
-            except (socket.timeout, socket.error, IOError, OSError) as exc:
-                return Response(target, -1, note="read failed: %s" % exc)
+            except _READ_ERRORS as exc:
+                return Response(final, -1, note="read failed: %s" % exc, hops=hops)
             finally:
                 self._close(response)
             if len(body) > limit:
-                return Response(target, 200, note="larger than %d bytes" % limit)
-            return Response(target, 200, body=body)
+                return Response(final, 200, note="larger than %d bytes" % limit, hops=hops)
+            return Response(final, 200, body=body, hops=hops)
         return self._with_retries(url, action)
 
     def probe(self, url):
         """GET ``url`` but read no body: tells whether the mirror serves it."""
         def action(target):
-            response, _info, failed = self._open_ok(target)
+            response, info, hops, failed = self._open_ok(target)
             if failed:
                 return failed
             self._close(response)
-            return Response(target, 200)
+            return Response(info["url"], 200, hops=hops)
         return self._with_retries(url, action)
 
     def download(self, url, dest, max_bytes):
@@ -121,35 +274,58 @@ class Fetcher(object):
 
         Returns ``Response`` whose ``body`` is ``(sha256 hex, size)`` on success. A body
         shorter than its Content-Length, or a dropped connection, counts as a failure
-        (status -1) and is retried.
+        (status -1) and is retried. A failed write to ``dest`` is not the network's
+        fault: a full disk raises ``DiskFullError`` (naming the directory and the size
+        needed), any other write error ``InstallError``, at once and without retries,
+        and ``dest`` is removed.
         """
         def action(target):
-            response, info, failed = self._open_ok(target)
+            response, info, hops, failed = self._open_ok(target)
             if failed:
                 return failed
+            final = info["url"]
             expected = info.get("content-length")
+            expected = int(expected) if expected is not None and str(expected).isdigit() else None
             digest = hashlib.sha256()
             size = 0
             try:
-                with open(dest, "wb") as handle:
+                try:
+                    handle = open(dest, "wb")
+                except (IOError, OSError) as exc:
+                    raise self._write_error(exc, dest, expected)
+                try:
                     while True:
-                        chunk = response.read(CHUNK)
+                        try:
+                            chunk = response.read(CHUNK)
+                        except _READ_ERRORS as exc:
+                            return Response(final, -1, note="download interrupted after %d bytes: %s" % (size, exc),
+                                            hops=hops)
                         if not chunk:
                             break
                         size += len(chunk)
                         if size > max_bytes:
-                            return Response(target, 200, note="larger than %d bytes, refused" % max_bytes)
+                            return Response(final, 200, note="larger than %d bytes, refused" % max_bytes, hops=hops)
                         digest.update(chunk)
-                        handle.write(chunk)
-            except (socket.timeout, socket.error, IOError, OSError) as exc:
-                return Response(target, -1, note="download interrupted after %d bytes: %s" % (size, exc))
+                        try:
+                            handle.write(chunk)
+                        except (IOError, OSError) as exc:
+                            raise self._write_error(exc, dest, expected or size)
+                finally:
+                    try:
+                        handle.close()
+                    except (IOError, OSError) as exc:
+                        # A buffered write may only fail when the buffer is flushed.
+                        raise self._write_error(exc, dest, expected or size)
+            except InstallError:
+                self._remove(dest)
+                raise
             finally:
                 self._close(response)
             # http.client returns b"" without an error when the peer closes early, so
             # the byte count is the only proof that the whole body arrived.
-            if expected is not None and str(expected).isdigit() and int(expected) != size:
-                return Response(target, -1, note="short read: got %d of %s bytes" % (size, expected))
-            return Response(target, 200, body=(digest.hexdigest(), size))
+            if expected is not None and expected != size:
+                return Response(final, -1, note="short read: got %d of %s bytes" % (size, expected), hops=hops)
+            return Response(final, 200, body=(digest.hexdigest(), size), hops=hops)
         return self._with_retries(url, action)
 
     def get_page(self, url, accept, make_parser, limit=64 * 1024 * 1024):
@@ -157,12 +333,15 @@ class Fetcher(object):
 
         The parser's ``feed(bytes)`` takes the chunks as they arrive, so a large index
         page is never held whole. Returns ``Response`` whose ``body`` is the parser.
+        ``final_url`` is the URL answered after redirects (relative links resolve
+        against it); it may hold user info, so redact it before showing it.
         """
         def action(target):
-            response, info, failed = self._open_ok(target, accept=accept)
+            response, info, hops, failed = self._open_ok(target, accept=accept)
             if failed:
                 return failed
-            parser = make_parser(info.get("url") or target, info.get("content-type"))
+            final = info["url"]
+            parser = make_parser(final, info.get("content-type"))
             size = 0
             try:
                 while True:
@@ -171,17 +350,35 @@ class Fetcher(object):
                         break
                     size += len(chunk)
                     if size > limit:
-                        return Response(target, 200, note="larger than %d bytes, refused" % limit)
+                        return Response(final, 200, note="larger than %d bytes, refused" % limit, hops=hops)
                     parser.feed(chunk)
-            except (socket.timeout, socket.error, IOError, OSError) as exc:
-                return Response(target, -1, note="read failed after %d bytes: %s" % (size, exc))
+            except _READ_ERRORS as exc:
+                return Response(final, -1, note="read failed after %d bytes: %s" % (size, exc), hops=hops)
             finally:
                 self._close(response)
             expected = info.get("content-length")
             if expected is not None and str(expected).isdigit() and int(expected) != size:
-                return Response(target, -1, note="short read: got %d of %s bytes" % (size, expected))
-            return Response(target, 200, body=parser)
+                return Response(final, -1, note="short read: got %d of %s bytes" % (size, expected), hops=hops)
+            return Response(final, 200, body=parser, hops=hops)
         return self._with_retries(url, action)
+
+    # -- helpers -----------------------------------------------------------
+
+    @staticmethod
+    def _write_error(exc, dest, needed):
+        directory = os.path.dirname(dest)
+        full = disk_full(exc, directory, needed)
+        if full is not None:
+            return full
+        return InstallError("cannot write the download to %s: %s; nothing was changed"
+                            % (directory, getattr(exc, "strerror", None) or exc))
+
+    @staticmethod
+    def _remove(path):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
     @staticmethod
     def _close(response):
