@@ -64,6 +64,12 @@ _HEX_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 # "<hex>  <name>" (coreutils text mode, uv's own jobs) or "<hex> *<name>" (binary
 # mode, cargo-dist); the name may carry a leading "./".
 _SUM_LINE_RE = re.compile(r"^([0-9a-fA-F]{64})\s+\*?(\S.*?)\s*$")
+# BSD style, "<ALGO> (<name>) = <hex>": "SHA256 (name) = hex" from `sha256sum --tag`,
+# `shasum --tag` and BSD's sha256; "SHA2-256(name)= hex" from `openssl dgst -sha256`
+# (OpenSSL 3), "SHA256(name)= hex" from OpenSSL 1.x. coreutils puts a backslash in
+# front of a line whose name it had to escape. Lines of other algorithms are skipped.
+_BSD_LINE_RE = re.compile(r"^\\?([A-Za-z0-9-]+) ?\((.+)\) ?= ?([0-9a-fA-F]+)$")
+_BSD_SHA256 = ("SHA256", "SHA2-256")
 
 
 
@@ -145,7 +151,8 @@ def url_password(url):
 def parse_checksum_file(text, artifact):
     """Find the sha256 of ``artifact`` in a sidecar or ``sha256.sum`` text.
 
-    Accepts ``<hex>  <name>``, ``<hex> *<name>`` and a bare ``<hex>``. Returns the
+    Accepts ``<hex>  <name>``, ``<hex> *<name>``, the BSD style ``SHA256 (<name>) = <hex>``
+    (also OpenSSL's ``SHA2-256(<name>)= <hex>``) and a bare ``<hex>``. Returns the
     lower-case hex digest, or ``None`` when the text lists other files only. Raises
     ``ChecksumError`` when the text is not a checksum file at all.
     """
@@ -157,13 +164,23 @@ def parse_checksum_file(text, artifact):
     found = None
     for line in lines:
         match = _SUM_LINE_RE.match(line)
-        if not match:
-            raise ChecksumError("the checksum file has a line that is not '<sha256>  <name>': %r" % line[:120])
-        name = match.group(2)
+        if match:
+            digest, name = match.group(1), match.group(2)
+        else:
+            bsd = _BSD_LINE_RE.match(line)
+            if not bsd:
+                raise ChecksumError("the checksum file has a line that is neither '<sha256>  <name>' nor "
+                                    "'SHA256 (<name>) = <sha256>': %r" % line[:120])
+            if bsd.group(1).upper() not in _BSD_SHA256:
+                continue
+            name, digest = bsd.group(2), bsd.group(3)
+            if not _HEX_RE.match(digest):
+                raise ChecksumError("the checksum file has a SHA256 line whose digest is not 64 hex digits: %r"
+                                    % line[:120])
         if name.startswith("./"):
             name = name[2:]
         if os.path.basename(name) == artifact:
-            found = match.group(1).lower()
+            found = digest.lower()
     return found
 
 

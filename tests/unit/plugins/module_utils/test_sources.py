@@ -125,3 +125,49 @@ def test_parse_checksum_option_rejects(value):
     with pytest.raises(ChecksumError) as info:
         parse_checksum_option(value)
     assert "sha256:" in info.value.msg
+
+
+# -- BSD-style checksum lines (recorded outputs in fixtures/checksums/) --------------------
+
+import os  # noqa: E402  pylint: disable=wrong-import-position
+
+CHECKSUM_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "checksums")
+GNU_SHA = "e1ab39b101a42eeb61eb11f8400770dc34943711284549617078f70e670a3882"
+MUSL_SHA = "fdb0008ffc2153e8c70326c9fc3936b455835cc3fe701156bf7b4ab74b686497"
+
+
+@pytest.mark.parametrize(
+    "fixture", ["sha256sum-tag.sha256", "sha256sum-tag.sum", "shasum-tag.sha256", "openssl3-dgst.sha256",
+                "openssl3-dgst.sum"],
+)
+def test_parse_checksum_file_bsd_recorded(fixture):
+    with open(os.path.join(CHECKSUM_FIXTURES, fixture)) as handle:
+        text = handle.read()
+    assert parse_checksum_file(text, A) == GNU_SHA
+    expected_musl = MUSL_SHA if fixture.endswith(".sum") else None
+    assert parse_checksum_file(text, "uv-x86_64-unknown-linux-musl.tar.gz") == expected_musl
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SHA256(%s)= %s\n" % (A, HEX),  # OpenSSL 1.x
+        "SHA256 (./%s) = %s\n" % (A, HEX.upper()),  # sha256sum --tag ./name
+        "\\SHA256 (%s) = %s\n" % (A, HEX),  # coreutils escaped-name marker
+        "SHA512 (%s) = %s\nSHA256 (%s) = %s\n" % (A, "ab" * 64, A, HEX),  # other algorithms are skipped
+        "%s  uv-other.tar.gz\nSHA256 (%s) = %s\n" % ("1" * 64, A, HEX),  # mixed styles in one list
+    ],
+    ids=["openssl1", "dot-slash-upper", "escaped", "sha512-skipped", "mixed"],
+)
+def test_parse_checksum_file_bsd_variants(text):
+    assert parse_checksum_file(text, A) == HEX
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["SHA256 (%s) = %s\n" % (A, HEX[:-1]), "SHA256 %s = %s\n" % (A, HEX), "SHA256 () = %s\n" % HEX],
+    ids=["short-digest", "no-parens", "empty-name"],
+)
+def test_parse_checksum_file_bsd_malformed(text):
+    with pytest.raises(ChecksumError):
+        parse_checksum_file(text, A)
