@@ -19,12 +19,12 @@ import fcntl
 import json
 import os
 import shutil
-import tarfile
 import tempfile
 import time
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
+    BINARIES,
     RECEIPT_NAME,
     RECEIPT_SCHEMA,
     parse_uv_version,
@@ -33,11 +33,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
 
 __all__ = [
     "BINARIES",
-    "MAX_MEMBER_BYTES",
     "STAGING_PREFIX",
     "DirLock",
-    "check_member",
-    "extract_binaries",
+    "ensure_install_dir",
+    "has_staging_debris",
     "install_staged",
     "make_staging_dir",
     "remove_install",
@@ -46,22 +45,7 @@ __all__ = [
     "write_receipt",
 ]
 
-BINARIES = ("uv", "uvx")
-# uv itself is about 40 MB; no member of a real release comes near this. The cap
-# stops a hostile archive (or a gzip bomb) from filling the disk.
-MAX_MEMBER_BYTES = 256 * 1024 * 1024
 STAGING_PREFIX = ".pyfleet-uv-stage-"
-
-_TYPE_NAMES = {
-    tarfile.SYMTYPE: "symbolic link",
-    tarfile.LNKTYPE: "hard link",
-    tarfile.CHRTYPE: "character device",
-    tarfile.BLKTYPE: "block device",
-    tarfile.FIFOTYPE: "fifo",
-    tarfile.CONTTYPE: "contiguous file",
-    tarfile.GNUTYPE_SPARSE: "sparse file",
-    tarfile.DIRTYPE: "directory",
-}
 
 
 class DirLock(object):
@@ -104,41 +88,6 @@ class DirLock(object):
         return False
 
 
-def _normalise(name):
-    while name.startswith("./"):
-        name = name[2:]
-    return name
-
-
-def check_member(member, target):
-    """Decide what to do with one tar member: returns a binary name, or ``None`` to skip.
-
-    Only the folder ``uv-<target>/`` and the regular files ``uv-<target>/uv`` and
-    ``uv-<target>/uvx`` are accepted; anything else raises ``ArchiveError`` naming it.
-    ``TarInfo.isreg()`` also accepts contiguous and sparse members, so the type byte is
-    compared directly.
-    """
-    folder = "uv-%s" % target
-    name = _normalise(member.name)
-    if name.rstrip("/") == folder and member.type == tarfile.DIRTYPE:
-        return None
-    if member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
-        kind = _TYPE_NAMES.get(member.type, "member of type %r" % member.type)
-        raise ArchiveError("the archive holds a %s %r; a uv archive holds only regular files" % (kind, member.name))
-    parts = name.split("/")
-    if name.startswith("/") or ".." in parts or len(parts) != 2 or parts[0] != folder or parts[1] not in BINARIES:
-        raise ArchiveError(
-            "the archive holds an unexpected member %r; a uv archive for %s holds only %s/uv and %s/uvx"
-            % (member.name, target, folder, folder)
-        )
-    if member.size > MAX_MEMBER_BYTES:
-        raise ArchiveError(
-            "the archive member %r is %d bytes, over the %d byte cap; no uv build is that large"
-            % (member.name, member.size, MAX_MEMBER_BYTES)
-        )
-    return parts[1]
-
-
 def make_staging_dir(install_dir):
     """A fresh private staging directory inside ``install_dir``."""
     try:
@@ -164,48 +113,7 @@ def remove_stale_staging(install_dir):
     return removed
 
 
-def extract_binaries(archive_path, target, staging_dir):
-    """Extract ``uv`` and ``uvx`` from a verified archive into ``staging_dir``.
-
-    Streams the archive member by member, refusing anything but the expected regular
-    files (see ``check_member``). Returns ``{"uv": path, "uvx": path}``.
-    """
-    found = {}
-    try:
-        with tarfile.open(archive_path, mode="r:gz") as tar:
-            for member in tar:
-                binary = check_member(member, target)
-                if binary is None:
-                    continue
-                if binary in found:
-                    raise ArchiveError("the archive holds %r twice" % member.name)
-                source = tar.extractfile(member)
-                dest = os.path.join(staging_dir, binary)
-                written = 0
-                with open(dest, "wb") as handle:
-                    while True:
-                        chunk = source.read(1024 * 1024)
-                        if not chunk:
-                            break
-                        written += len(chunk)
-                        handle.write(chunk)
-                if written != member.size:
-                    raise ArchiveError("the archive member %r is truncated" % member.name)
-                os.chmod(dest, 0o755)
-                found[binary] = dest
-    except (tarfile.TarError, EOFError, IOError, OSError, ValueError) as exc:
-        if isinstance(exc, (IOError, OSError)) and getattr(exc, "filename", None):
-            raise InstallError("cannot write %s: %s" % (exc.filename, exc.strerror or exc))
-        raise ArchiveError("the download is not a readable .tar.gz archive (%s)" % exc)
-    missing = [name for name in BINARIES if name not in found]
-    if missing:
-        raise ArchiveError(
-            "the archive has no uv-%s/%s; it is not a uv release archive" % (target, "/".join(missing))
-        )
-    return found
-
-
-def verify_staged(staged, want_version, run):
+def verify_staged(staged, want_version, run, want_target=None):
     """Run the staged ``uv --version`` and ``uvx --version``.
 
     Returns ``(ok, version_or_reason)``: on success the version the new build reports;
@@ -224,6 +132,9 @@ def verify_staged(staged, want_version, run):
         if want_version not in (None, "latest") and parsed["version"] != want_version:
             return False, "%s reports version %s, not %s: the mirror serves the wrong archive" % (
                 name, parsed["version"], want_version)
+        if want_target and parsed["target"] and parsed["target"] != want_target:
+            return False, "%s is the %s build, not %s: the file holds the wrong build" % (
+                name, parsed["target"], want_target)
         if reported is None:
             reported = parsed["version"]
         elif parsed["version"] != reported:
@@ -231,13 +142,13 @@ def verify_staged(staged, want_version, run):
     return True, reported
 
 
-def install_staged(atomic_move, staged, install_dir):
+def install_staged(staged, install_dir):
     """Move the staged binaries into ``install_dir`` (uvx first, then uv), mode 0755."""
     paths = {}
     for name in ("uvx", "uv"):
         dest = os.path.join(install_dir, name)
-        atomic_move(staged[name], dest)
-        os.chmod(dest, 0o755)
+        os.chmod(staged[name], 0o755)
+        os.rename(staged[name], dest)
         paths[name] = dest
     return [paths["uv"], paths["uvx"]]
 
@@ -252,6 +163,30 @@ def write_receipt(install_dir, staging_dir, data):
         handle.write("\n")
     os.chmod(temp, 0o644)
     os.rename(temp, os.path.join(install_dir, RECEIPT_NAME))
+
+
+def has_staging_debris(install_dir):
+    """Whether a killed run left staging folders in ``install_dir`` (one ``listdir``)."""
+    try:
+        return any(name.startswith(STAGING_PREFIX) for name in os.listdir(install_dir))
+    except (IOError, OSError):
+        return False
+
+
+def ensure_install_dir(install_dir):
+    """Create ``install_dir`` (mode 0755) if needed; raise ``InstallError`` if it is not writable."""
+    if os.path.isdir(install_dir):
+        if not os.access(install_dir, os.W_OK | os.X_OK):
+            raise InstallError(
+                "install_dir %s is not writable by this user; run with become: true or choose "
+                "a directory this user owns" % install_dir
+            )
+        return
+    try:
+        os.makedirs(install_dir, 0o755)
+    except OSError as exc:
+        raise InstallError("cannot create install_dir %s: %s; create it or run with become: true"
+                           % (install_dir, exc.strerror or exc))
 
 
 def remove_install(install_dir):

@@ -15,19 +15,32 @@ __metaclass__ = type
 import json
 import os
 import re
+import stat
+
+from ansible_collections.pyfleet.uv.plugins.module_utils.libc import family_from_interpreter, parse_elf_interpreter
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import normalize_arch
 
 __all__ = [
+    "BINARIES",
     "RECEIPT_NAME",
+    "binary_stats",
+    "check_drift",
+    "elf_target",
     "find_uv",
     "installed_state",
+    "load_receipt",
     "parse_uv_version",
     "read_receipt",
     "run_version",
 ]
 
+BINARIES = ("uv", "uvx")
 # The receipt this collection writes beside the binaries (see the uv_install docs).
+# Schema 2 added ``source`` and ``binaries`` (each file's size); schema 1 receipts
+# are still read, their files are just not compared by size.
 RECEIPT_NAME = ".pyfleet-uv.json"
-RECEIPT_SCHEMA = 1
+RECEIPT_SCHEMA = 2
+_READABLE_SCHEMAS = (1, 2)
 
 # `uv --version` prints "uv 0.5.11 (c4d0caaee 2024-12-19)"; builds from 0.10.12 on
 # also name their target triple inside the parentheses, e.g.
@@ -78,23 +91,93 @@ def find_uv(install_dir=None, path_env=None):
     return None
 
 
+def load_receipt(install_dir):
+    """The receipt of ``install_dir``: ``(data, problem)``.
+
+    ``data`` is the receipt as a dict, or ``None`` when there is none or it cannot be
+    used; ``problem`` then says why (``None`` when the file is simply absent).
+    """
+    path = os.path.join(install_dir, RECEIPT_NAME)
+    try:
+        with open(path, "r") as handle:
+            data = json.load(handle)
+    except (IOError, OSError) as exc:
+        if not os.path.lexists(path):
+            return None, None
+        return None, "the receipt %s cannot be read (%s)" % (path, exc.strerror or exc)
+    except ValueError as exc:
+        return None, "the receipt %s is not valid JSON (%s)" % (path, exc)
+    if not isinstance(data, dict) or data.get("schema") not in _READABLE_SCHEMAS:
+        return None, "the receipt %s is not one this collection writes (schema %r)" % (
+            path, data.get("schema") if isinstance(data, dict) else None)
+    return data, None
+
+
 def read_receipt(install_dir):
     """The receipt of ``install_dir`` as a dict, or ``None`` if absent or unreadable."""
+    return load_receipt(install_dir)[0]
+
+
+def binary_stats(install_dir):
+    """``{"uv": {"size": N}, "uvx": {...}}`` of the installed files, for the receipt."""
+    return dict((name, {"size": os.stat(os.path.join(install_dir, name)).st_size}) for name in BINARIES)
+
+
+def check_drift(install_dir, receipt):
+    """Why ``uv``/``uvx`` in ``install_dir`` are not a healthy install, or ``None``.
+
+    Costs two ``stat`` calls: both files must exist, be regular, non-empty and
+    executable, and, when the receipt recorded their sizes, have those sizes.
+    """
+    recorded = (receipt or {}).get("binaries") or {}
+    for name in BINARIES:
+        path = os.path.join(install_dir, name)
+        try:
+            info = os.stat(path)
+        except (IOError, OSError):
+            return "%s is missing from %s" % (name, install_dir)
+        if not stat.S_ISREG(info.st_mode):
+            return "%s is not a regular file" % path
+        if info.st_size == 0:
+            return "%s is empty" % path
+        if not info.st_mode & 0o111:
+            return "%s is not executable" % path
+        want = (recorded.get(name) or {}).get("size") if isinstance(recorded, dict) else None
+        if isinstance(want, int) and want != info.st_size:
+            return "%s is %d bytes, the receipt recorded %d" % (path, info.st_size, want)
+    return None
+
+
+def elf_target(path, machine):
+    """The target triple of the uv binary at ``path``, from how it is linked, or ``None``.
+
+    A static binary (no ``PT_INTERP``) is uv's musl build; one whose interpreter is
+    glibc's ``ld-linux*`` is the gnu build (``libc.family_from_interpreter``). Used
+    for uv builds that do not print their target and have no receipt.
+    """
     try:
-        with open(os.path.join(install_dir, RECEIPT_NAME), "r") as handle:
-            data = json.load(handle)
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+        arch = normalize_arch(machine)
     except (IOError, OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("schema") != RECEIPT_SCHEMA:
+    if head[:4] != b"\x7fELF":
         return None
-    return data
+    interpreter = parse_elf_interpreter(head)
+    family = "musl" if interpreter is None else family_from_interpreter(interpreter)
+    if family == "glibc":
+        return arch.gnu
+    if family == "musl":
+        return arch.musl
+    return None
 
 
-def installed_state(path, run):
+def installed_state(path, run, machine=None):
     """``{path, version, target}`` of the uv at ``path`` as it reports itself, or ``None``.
 
     When the binary does not print its target (builds before 0.10.12), the receipt
-    beside it supplies it, provided the receipt describes the same version.
+    beside it supplies it, provided the receipt describes the same version; failing
+    that, how the binary is linked (``elf_target``, when ``machine`` is given).
     """
     if not path or not os.path.isfile(path):
         return None
@@ -107,4 +190,6 @@ def installed_state(path, run):
         receipt = read_receipt(os.path.dirname(path))
         if receipt and receipt.get("version") == parsed["version"]:
             target = receipt.get("target")
+    if target is None and machine:
+        target = elf_target(path, machine)
     return {"path": path, "version": parsed["version"], "target": target}

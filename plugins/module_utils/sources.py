@@ -30,6 +30,9 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import Checksum
 
 __all__ = [
     "INDEX_ACCEPT",
+    "check_version_option",
+    "is_specifier",
+    "source_argument_spec",
     "Artifact",
     "IndexPage",
     "IndexPageParser",
@@ -644,3 +647,62 @@ def describe_yanked(yanked):
     if yanked is True or not yanked:
         return "yanked" if yanked else ""
     return "yanked (%s)" % yanked
+
+
+# -- options shared by the modules that read a source ---------------------------
+
+_EXACT_RE = re.compile(r"^\d+\.\d+\.\d+$")
+_SPECIFIER_RE = re.compile(r"^\s*(~=|===|==|!=|<=|>=|<|>)\s*[0-9][0-9A-Za-z.*+!_-]*\s*$")
+
+
+def is_specifier(version):
+    """Whether ``version`` is a PEP 440 specifier set such as ``>=0.13,<0.14``."""
+    clauses = (version or "").split(",")
+    return bool(version) and all(_SPECIFIER_RE.match(clause) for clause in clauses)
+
+
+def check_version_option(version, allow_specifier=False):
+    """Validate the ``version`` option; returns it stripped. Raises ``MirrorError`` saying what to write.
+
+    The module itself takes ``latest`` and exact ``X.Y.Z`` versions; specifier sets are
+    resolved on the controller (``allow_specifier`` there) into one of those.
+    """
+    value = (version or "").strip()
+    if value == "latest" or _EXACT_RE.match(value):
+        return value
+    if is_specifier(value):
+        if allow_specifier:
+            return value
+        raise MirrorError(
+            "version %r is a specifier set; the action plugin resolves those on the controller, so call "
+            "the module by its full name pyfleet.uv.uv_install (or through the play's collections keyword), "
+            "not through a module path, or pin an exact X.Y.Z" % value)
+    hint = ""
+    bare = value.lstrip("vV")
+    if bare != value and _EXACT_RE.match(bare):
+        hint = " (write %s, without the leading 'v')" % bare
+    raise MirrorError("version must be 'latest', X.Y.Z such as 0.13.8, or a specifier set such as "
+                      "'>=0.13,<0.14', got %r%s" % (version, hint))
+
+
+def source_argument_spec():
+    """The argument spec of the source and URL options (doc fragments ``source`` and ``url``)."""
+    return dict(
+        version=dict(type="str", default="latest"),
+        mirror_url=dict(type="str"),
+        index_url=dict(type="str"),
+        checksum=dict(type="str"),
+        allow_missing_checksum=dict(type="bool", default=False),
+        timeout=dict(type="int", default=30),
+        download_retries=dict(type="int", default=3),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        use_proxy=dict(type="bool", default=True),
+        url_username=dict(type="str"),
+        url_password=dict(type="str", no_log=True),
+        force_basic_auth=dict(type="bool", default=False),
+        headers=dict(type="dict", no_log=True),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path"),
+        http_agent=dict(type="str", default="ansible-httpget"),
+    )

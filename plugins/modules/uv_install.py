@@ -22,18 +22,31 @@ description:
     the archive; the new C(uv --version) must run on the host and report the wanted
     version before it atomically replaces the old binaries. If a served build cannot run
     here, the next served build is tried. On any failure the previous install stays as it was.
+  - Installs from a release mirror (O(mirror_url)) or from the wheels on a PyPI-compatible
+    package index (O(index_url)); the host downloads itself, or the controller downloads once
+    for the whole fleet and copies the file over (O(download_on=controller)).
   - A pinned version that is already installed is recognised from the host alone, without
-    any request to the mirror. V(latest) costs one small request (the checksum sidecar)
-    when nothing changed.
+    any request to the source. V(latest) costs one small request when nothing changed (the
+    checksum sidecar of a mirror, the project page of an index).
+  - That no-op also checks, with two C(stat) calls, that C(uv) and C(uvx) are regular,
+    non-empty, executable files of the sizes the receipt recorded; anything else (a truncated
+    C(uvx), an unreadable receipt) is repaired by a reinstall, with the reason in O(ignore:msg).
+    A uv placed by other means (no receipt) whose version matches stays a no-op.
   - Records what it installed in a receipt, C(<install_dir>/.pyfleet-uv.json), with keys
-    C(schema), C(version), C(target), C(artifact), C(url) (without credentials), C(sha256)
-    of the archive and C(installed_at).
+    C(schema), C(source) (V(mirror), V(index) or V(src)), C(version), C(target), C(artifact)
+    (the archive or wheel file name), C(url) (without credentials), C(sha256) of the download,
+    C(binaries) (the size of each file) and C(installed_at).
+  - The installed build's target comes from C(uv --version) (uv 0.10.12 and newer), else the
+    receipt, else how the binary is linked (static means musl, C(ld-linux) means gnu).
   - Concurrent runs on one host are serialised by a lock on O(install_dir) itself; the
     decision is taken again under the lock.
 author:
   - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
+  - pyfleet.uv.source
   - pyfleet.uv.url
+  - pyfleet.uv.attributes
+  - pyfleet.uv.attributes.actiongroup_uv
 attributes:
   check_mode:
     support: full
@@ -45,36 +58,17 @@ attributes:
     support: full
     description: A second run with the same options reports no change.
 options:
-  version:
-    description:
-      - The uv version to install, as V(X.Y.Z) (for example V(0.5.11); no leading V(v)), or V(latest).
-      - How V(latest) reaches the mirror is described under O(mirror_url).
-    type: str
-    default: latest
   state:
     description:
       - V(present) installs O(version); V(absent) removes C(uv), C(uvx) and the receipt from O(install_dir).
     type: str
     choices: [present, absent]
     default: present
-  mirror_url:
-    description:
-      - Where the release archives are, as a template. C({version}), C({target}) and
-        C({artifact}) are replaced (C({artifact}) is C(uv-<target>.tar.gz)).
-      - A template without C({artifact}) is a directory; C(/<artifact>) is appended. So
-        V(http://mirror/uv/{version}/) is a versioned mirror and V(http://mirror/uv/) a flat
-        one that holds the current archives, like an S3 folder.
-      - With O(version=latest), a GitHub-shaped template (C(.../releases/download/{version}/...))
-        uses GitHub's C(.../releases/latest/download/...); other templates get the word
-        V(latest) in place of C({version}) (keep a C(latest) alias on the mirror), and
-        templates without C({version}) are taken to always serve the current release.
-      - User info in the URL (C(https://user:pass@host/)) works, but prefer
-        O(url_username) and O(url_password); credentials never appear in results.
-    type: str
-    default: https://github.com/astral-sh/uv/releases/download/{version}/{artifact}
   install_dir:
     description:
-      - Directory for C(uv), C(uvx) and the receipt. Created (mode 0755) when missing.
+      - Directory for C(uv), C(uvx) and the receipt, as an absolute path. Created (mode 0755) when
+        missing. The default C(/usr/local/bin) needs root: use C(become: true) or a directory the
+        remote user owns.
     type: path
     default: /usr/local/bin
   libc:
@@ -89,36 +83,35 @@ options:
       - Override the architecture, as C(uname -m) would print it (V(x86_64), V(aarch64),
         V(armv7l), ...). By default the host's own is used.
     type: str
-  checksum:
-    description:
-      - How to verify the archive. By default the mirror's C(<archive>.sha256) sidecar
-        (C(<hex>  <name>), C(<hex> *<name>) or a bare hex digest).
-      - V(sha256:<64 hex digits>) checks against that digest.
-      - V(sha256:<URL>) reads a checksum file such as a release's C(sha256.sum) and takes
-        the line for the chosen archive.
-    type: str
-  allow_missing_checksum:
-    description:
-      - Install an archive whose C(.sha256) sidecar the mirror does not serve (a warning is
-        issued). Without this, a missing sidecar fails the task.
-    type: bool
-    default: false
   force:
     description:
       - Download and install even if the wanted version is already installed.
     type: bool
     default: false
-  timeout:
+  download_on:
     description:
-      - Seconds to wait for the mirror on each connection and read.
-    type: int
-    default: 30
-  download_retries:
+      - V(host) (the default) lets each host download from the source itself.
+      - V(controller) downloads each needed artifact once, on the controller, into
+        O(controller_cache_dir), and copies it to the hosts with Ansible's own file transfer: for
+        hosts that cannot reach the source, and to pull each artifact once for the whole fleet.
+        Each host first plans from its own state (no network); only hosts that need an install
+        get a file. Needs the Python package C(requests) on the controller.
+    type: str
+    choices: [host, controller]
+    default: host
+  controller_cache_dir:
     description:
-      - How often to retry a request after a connection error, a 5xx answer or a body
-        shorter than its Content-Length, with a doubling pause starting at 1 second.
-    type: int
-    default: 3
+      - With O(download_on=controller), the controller directory that keeps downloaded artifacts,
+        named by their sha256 and verified again before each use; shared by all forks under a lock.
+      - Defaults to C(pyfleet-uv/artifacts) under C($XDG_CACHE_HOME) (C(~/.cache) when unset).
+    type: path
+  src:
+    description:
+      - Install from a uv release archive (C(uv-<target>.tar.gz)) or a uv wheel already on the host,
+        instead of downloading. Its build is read from the file itself and must run on the host.
+      - Needs O(checksum=sha256:<hex>) unless O(allow_missing_checksum=true).
+      - The action plugin uses this for O(download_on=controller).
+    type: path
 requirements:
   - Python 3.6 or newer on the managed host.
 notes:
@@ -160,6 +153,35 @@ EXAMPLES = r"""
     mirror_url: https://mirror.example.com/uv/{version}/
     checksum: sha256:https://mirror.example.com/uv/0.13.8/sha256.sum
 
+- name: Install from a PyPI proxy (Artifactory, Nexus, devpi) instead of a release mirror
+  pyfleet.uv.uv_install:
+    version: ">=0.13,<0.14"
+    index_url: https://artifactory.example.com/api/pypi/pypi-remote/simple/
+    url_username: "{{ artifactory_user }}"
+    url_password: "{{ vault_artifactory_password }}"
+  register: uv_result
+
+- name: Hosts without access to the mirror get the file from the controller (downloaded once)
+  pyfleet.uv.uv_install:
+    version: 0.13.8
+    mirror_url: https://mirror.example.com/uv/{version}/
+    download_on: controller
+
+- name: Install from a wheel that is already on the host
+  pyfleet.uv.uv_install:
+    src: /var/cache/uv/uv-0.13.8-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+    checksum: sha256:a9f1...c0de
+    version: 0.13.8
+
+- name: Set the source once for every uv_install of the play
+  module_defaults:
+    group/pyfleet.uv.uv:
+      index_url: https://pypi-proxy.example.com/simple/
+  block:
+    - name: Install uv
+      pyfleet.uv.uv_install:
+        version: latest
+
 - name: Remove uv
   pyfleet.uv.uv_install:
     state: absent
@@ -196,19 +218,22 @@ target:
   type: str
   sample: x86_64-unknown-linux-gnu
 artifact:
-  description: The archive name of that target.
+  description: The file name of the archive (C(uv-<target>.tar.gz)) or wheel installed for that target.
   returned: when state is present
   type: str
   sample: uv-x86_64-unknown-linux-gnu.tar.gz
 url:
-  description: The URL the archive came from (or would come from), without credentials.
+  description:
+    - The URL the file came from (or would come from), without credentials.
+    - With O(src), the path of that file on the host.
   returned: when state is present
   type: str
   sample: https://mirror.example.com/uv/0.13.8/uv-x86_64-unknown-linux-gnu.tar.gz
 sha256:
-  description: The sha256 of the installed archive, from the receipt when nothing changed.
+  description: The sha256 of the installed archive or wheel, from the receipt when nothing changed.
   returned: when state is present
   type: str
+  sample: 0a3f5c1e2b4d6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081
 libc:
   description: The host's C library as detected.
   returned: always
@@ -249,27 +274,28 @@ candidates:
     reason:
       description: 'Why, for example C(gnu: glibc 2.28 >= 2.17; served; runs).'
       type: str
+source:
+  description: Where the build came from (or would come from) - V(mirror), V(index) or V(src).
+  returned: when state is present
+  type: str
+  sample: index
 """
 
 import datetime
 import os
-import re
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._archive import extract, identify
+from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import Notes, SourceClient
 from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
-    ArchiveError,
-    ChecksumError,
-    InstallError,
-    MirrorError,
-    UvError,
-)
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, InstallError, UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher
 from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
-    STAGING_PREFIX,
     DirLock,
-    extract_binaries,
+    ensure_install_dir,
+    has_staging_debris,
     install_staged,
     make_staging_dir,
     remove_install,
@@ -279,29 +305,22 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     RECEIPT_NAME,
+    binary_stats,
+    check_drift,
     installed_state,
-    read_receipt,
-)
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
-    DEFAULT_MIRROR,
-    checksum_url,
-    parse_checksum_file,
-    parse_checksum_option,
-    redact_url,
-    render_url,
-    url_password,
-    validate_template,
+    load_receipt,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
-from ansible_collections.pyfleet.uv.plugins.module_utils.targets import (
-    artifact_name,
-    explain_candidates,
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
+    Artifact,
+    check_version_option,
+    parse_checksum_option,
+    redact_url,
+    source_argument_spec,
+    target_build,
+    url_password,
 )
-
-_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
-_NOT_SERVED = (404, 410, 403)  # S3 answers 403 for a missing key without list rights.
-MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import detect_machine, explain_candidates
 
 
 def _describe(state):
@@ -311,269 +330,194 @@ def _describe(state):
 
 
 class UvInstall(object):
-    """One run of the module: ``decide`` from local state, then ``act``."""
+    """One run of the module: validate, gather, decide from local state, then act."""
 
     def __init__(self, module):
         self.module = module
         self.params = module.params
         self.install_dir = self.params["install_dir"]
         self.version = self.params["version"]
-        self.uv_path = os.path.join(self.install_dir, "uv")
-        self.uvx_path = os.path.join(self.install_dir, "uvx")
-        self.notes = {}
         self.run_cmd = module_runner(module)
-        self.checksum_list = None
-        self.fetcher = Fetcher(
-            module,
-            timeout=self.params["timeout"],
-            retries=self.params["download_retries"],
-            headers=self.params["headers"],
-            ca_path=self.params["ca_path"],
-        )
+        self.notes = Notes()
         self.result = dict(changed=False, msg="", version=None, previous_version=None)
-
-    # -- inputs ------------------------------------------------------------
 
     def validate(self):
         """Refuse bad options before anything else happens."""
-        if self.version != "latest" and not _VERSION_RE.match(self.version):
-            hint = ""
-            if self.version.lstrip("vV") != self.version and _VERSION_RE.match(self.version.lstrip("vV")):
-                hint = " (write %s, without the leading 'v')" % self.version.lstrip("vV")
-            raise UvError("version must be 'latest' or X.Y.Z such as 0.13.8, got %r%s" % (self.version, hint))
-        validate_template(self.params["mirror_url"])
+        if not os.path.isabs(self.install_dir):
+            raise InstallError("install_dir must be an absolute path such as /usr/local/bin or /opt/tools/bin, "
+                               "got %r (a relative path would depend on the module's working directory)"
+                               % self.install_dir)
+        self.version = check_version_option(self.version)
         self.checksum = parse_checksum_option(self.params["checksum"])
         if self.params["timeout"] <= 0:
             raise UvError("timeout must be a positive number of seconds, got %d" % self.params["timeout"])
         if self.params["download_retries"] < 0:
             raise UvError("download_retries must be 0 or more, got %d" % self.params["download_retries"])
+        if self.params["src"] and self.checksum[0] == "url":
+            raise ChecksumError("with src, checksum must be sha256:<64 hex digits> (the file is not downloaded)")
         if os.path.lexists(self.install_dir) and not os.path.isdir(self.install_dir):
-            raise InstallError(
-                "install_dir %s exists but is not a directory; point install_dir at a directory "
-                "(it is created when missing)" % self.install_dir
-            )
+            raise InstallError("install_dir %s exists but is not a directory; point install_dir at a directory "
+                               "(it is created when missing)" % self.install_dir)
+        fetcher = Fetcher(self.module, timeout=self.params["timeout"], retries=self.params["download_retries"],
+                          headers=self.params["headers"], ca_path=self.params["ca_path"])
+        self.source = SourceClient(self.params, self.checksum, fetcher, self.notes, self.module.warn)
 
     def gather(self):
         """Libc facts and the verdict on every target of this architecture."""
-        machine = self.params["arch"] or os.uname()[4]
+        self.machine, arch_detected_by = detect_machine(self.params["arch"])
         facts = detect_libc(self.run_cmd)
-        self.result["arch"] = machine
-        self.result["libc"] = dict(facts._asdict())
+        self.result.update(arch=self.machine, arch_detected_by=arch_detected_by, libc=dict(facts._asdict()))
         try:
-            self.verdicts = explain_candidates(machine, facts.family, facts.version, self.params["libc"])
+            self.verdicts = explain_candidates(self.machine, facts.family, facts.version, self.params["libc"])
         except ValueError as exc:
             raise UvError("%s; set arch to one of them if uname -m is misleading" % exc)
         self.candidates = [target for target, runs, _reason in self.verdicts if runs]
         if not self.candidates and self.params["state"] == "present":
-            raise UvError(
-                "no uv build runs on this host (%s, libc %s %s): %s"
-                % (machine, facts.family, facts.version, "; ".join(r for _t, _ok, r in self.verdicts))
-            )
-
-    def local_state(self):
-        """What is installed now, read from the host only."""
-        installed = installed_state(self.uv_path, self.run_cmd)
-        receipt = read_receipt(self.install_dir)
-        return installed, receipt
+            raise UvError("no uv build runs on this host (%s, libc %s %s): %s" % (
+                self.machine, facts.family or "unknown", facts.version or "",
+                "; ".join(reason for _t, _r, reason in self.verdicts) or "uv has no build for it"))
 
     # -- decide ------------------------------------------------------------
 
-    def _target_acceptable(self, target):
-        explicit = self.params["libc"] != "auto" or self.params["arch"]
-        return not (explicit and target and target not in self.candidates)
+    def local_state(self):
+        installed = installed_state(os.path.join(self.install_dir, "uv"), self.run_cmd, self.machine)
+        receipt, problem = load_receipt(self.install_dir)
+        return installed, receipt, problem
 
-    def decide(self, installed, receipt):
-        """Return ``(action, reason)``; ``action`` is ``"none"`` or ``"install"``.
-
-        For ``latest`` this may ask the mirror for one small checksum file.
-        """
+    def decide(self, installed, receipt, problem):
+        """``(action, reason)``: ``"none"`` or ``"install"``. Only ``latest`` may ask the source."""
         if self.params["force"]:
             return "install", "force=true"
         if not installed:
             return "install", "uv is not installed in %s" % self.install_dir
-        if not os.path.isfile(self.uvx_path):
-            return "install", "uvx is missing from %s" % self.install_dir
-        if not self._target_acceptable(installed["target"]):
+        drift = check_drift(self.install_dir, receipt)
+        if drift:
+            return "install", drift
+        if problem:
+            return "install", problem
+        explicit = self.params["libc"] != "auto" or self.params["arch"]
+        if explicit and installed["target"] not in self.candidates:
             return "install", "installed target %s is not among %s" % (installed["target"], ", ".join(self.candidates))
+        if self.params["src"]:
+            wanted = self.version if self.version != "latest" else None
+            if wanted and installed["version"] == wanted and (receipt or {}).get("sha256") == self.checksum[1]:
+                return "none", "uv %s from this file is installed" % wanted
+            return "install", "src given"
         if self.version != "latest":
             if installed["version"] == self.version:
                 return "none", "uv %s is installed" % self.version
             return "install", "uv %s is installed, %s is wanted" % (installed["version"], self.version)
-        current = self.latest_is_current(installed, receipt)
+        current = self.source.latest_is_current(installed, receipt, self.candidates)
         if current:
-            return "none", "uv %s is the latest the mirror serves" % installed["version"]
+            return "none", "uv %s is the latest the %s serves" % (installed["version"], self.source.describe())
         if current is None:
             return "install", "no receipt tells what latest was"
-        return "install", "the mirror serves a newer build"
-
-    def latest_is_current(self, installed, receipt):
-        """Compare the mirror's latest checksum with the receipt: True, False or None (unknown)."""
-        if not receipt or receipt.get("version") != installed["version"]:
-            return None
-        target = receipt.get("target")
-        if target not in self.candidates or not receipt.get("sha256"):
-            return None
-        remote = self.expected_sha256(target, self._url(target), probe_archive=False)
-        if remote is None:
-            return None
-        return remote == receipt["sha256"]
-
-    # -- mirror ------------------------------------------------------------
-
-    def _url(self, target):
-        return render_url(self.params["mirror_url"], self.version, target, artifact_name(target))
-
-    def _note(self, target, text):
-        self.notes.setdefault(target, []).append(text)
-
-    def expected_sha256(self, target, url, probe_archive=True):
-        """The sha256 the archive must have; ``None`` when it is not served (noted).
-
-        Raises ``ChecksumError`` when a served archive has no usable checksum and the
-        user did not opt out, and ``MirrorError`` when the mirror fails.
-        """
-        kind, data = self.checksum
-        artifact = artifact_name(target)
-        if kind == "hex":
-            return data
-        if kind == "url":
-            if self.checksum_list is None:
-                answer = self.fetcher.get_small(data)
-                if answer.status != 200 or answer.body is None:
-                    raise MirrorError("cannot read the checksum file %s: %s %s" % (
-                        redact_url(data), self._status(answer.status), answer.note))
-                self.checksum_list = answer.body.decode("utf-8", "replace")
-            try:
-                digest = parse_checksum_file(self.checksum_list, artifact)
-            except ChecksumError as exc:
-                raise ChecksumError("%s (%s)" % (exc.msg, redact_url(data)))
-            if digest is None:
-                self._note(target, "not listed in %s" % redact_url(data))
-            return digest
-        sidecar = checksum_url(url)
-        answer = self.fetcher.get_small(sidecar)
-        if answer.status == 200 and answer.body is not None:
-            try:
-                digest = parse_checksum_file(answer.body.decode("utf-8", "replace"), artifact)
-            except ChecksumError as exc:
-                raise ChecksumError("malformed checksum sidecar %s: %s" % (redact_url(sidecar), exc.msg))
-            if digest is None:
-                raise ChecksumError("the checksum sidecar %s lists no %s" % (redact_url(sidecar), artifact))
-            return digest
-        if answer.status not in _NOT_SERVED:
-            raise MirrorError("the mirror failed: %s (%s %s)" % (
-                self.fetcher.tried(), self._status(answer.status), answer.note))
-        if not probe_archive:
-            return None
-        archive = self.fetcher.probe(url)
-        if archive.status in _NOT_SERVED:
-            self._note(target, "not served (%s)" % self._status(archive.status))
-            return None
-        if archive.status != 200:
-            raise MirrorError("the mirror failed: %s (%s)" % (self.fetcher.tried(), archive.note))
-        if self.params["allow_missing_checksum"]:
-            self.module.warn("%s has no checksum sidecar (%s); installing it unverified because "
-                             "allow_missing_checksum=true" % (redact_url(url), self._status(answer.status)))
-            return ""
-        raise ChecksumError(
-            "%s is served but its checksum sidecar %s is not (%s); publish the sidecar, pass "
-            "checksum=sha256:<hex> or checksum=sha256:<URL of sha256.sum>, or set "
-            "allow_missing_checksum=true to install unverified"
-            % (redact_url(url), redact_url(sidecar), self._status(answer.status))
-        )
-
-    @staticmethod
-    def _status(status):
-        return "connection failed" if status == -1 else "HTTP %s" % status
+        return "install", "the %s serves a newer release" % self.source.describe()
 
     # -- act ---------------------------------------------------------------
 
-    def install(self, installed, receipt):
-        """Try the candidates in order; install the first served one that runs here."""
-        tmpdir = self.module.tmpdir
+    def artifacts(self):
+        """Yield each candidate's artifact with its expected sha256, best first (``src``: the one file)."""
+        if self.params["src"]:
+            yield self.local_artifact(), self.checksum[1] if self.checksum[0] == "hex" else ""
+            return
+        version = self.source.resolve(self.version)
         for target in self.candidates:
-            url = self._url(target)
-            expected = self.expected_sha256(target, url)
-            if expected is None:
+            artifact = self.source.artifact(version, target)
+            if artifact is None:
                 continue
-            archive_path = os.path.join(tmpdir, artifact_name(target))
-            try:
-                answer = self.fetcher.download(url, archive_path, MAX_ARCHIVE_BYTES)
-                if answer.status in _NOT_SERVED:
-                    self._note(target, "not served (%s)" % self._status(answer.status))
-                    continue
-                if answer.status != 200:
-                    raise MirrorError("downloading %s failed: %s after %d retries (%s)" % (
-                        redact_url(url), self._status(answer.status), self.params["download_retries"], answer.note))
-                if answer.body is None:
-                    raise ArchiveError("%s: %s" % (redact_url(url), answer.note))
-                actual, _size = answer.body
-                if expected and actual != expected:
-                    self._note(target, "served; checksum mismatch")
-                    raise ChecksumError(
-                        "checksum mismatch for %s: expected sha256 %s, got %s; nothing was changed"
-                        % (redact_url(url), expected, actual)
-                    )
-                if (receipt and installed and receipt.get("sha256") == actual and receipt.get("target") == target
-                        and receipt.get("version") == installed["version"] and not self.params["force"]):
-                    self._note(target, "served; same archive as installed")
-                    return self.finish_none("uv %s is the latest the mirror serves" % installed["version"],
-                                            installed, receipt)
-                if self.stage_and_swap(target, url, archive_path, actual, installed):
-                    return
-            finally:
-                if os.path.exists(archive_path):
-                    os.unlink(archive_path)
-        self.fail_nothing_installed()
+            expected = self.source.expected_sha256(artifact)
+            if expected is not None:
+                yield artifact, expected
 
-    def stage_and_swap(self, target, url, archive_path, sha256, installed):
-        """Extract, run and swap one candidate; False (noted) if it cannot run here."""
+    def local_artifact(self):
+        path = self.params["src"]
+        if not os.path.isfile(path):
+            raise InstallError("src %s does not exist on the host (or is not a file)" % path)
+        if self.checksum[0] != "hex" and not self.params["allow_missing_checksum"]:
+            raise ChecksumError("src %s needs checksum=sha256:<hex> to be verified, or "
+                                "allow_missing_checksum=true to install it unverified" % path)
+        fmt, target, version, build = identify(path)
+        if target is None:
+            target = next((t for t, _r, _why in self.verdicts if build and target_build(t) == build), None)
+        if target is None or target not in self.candidates:
+            raise InstallError("src %s holds the %s build, which does not run on this host; builds that do: %s"
+                               % (path, target or "unknown", ", ".join(self.candidates)))
+        return Artifact("src", target, version or self.version, os.path.basename(path), path, fmt)
+
+    def install(self, installed, receipt):
+        """Try the artifacts best first; install the first served one that runs here."""
+        for artifact, expected in self.artifacts():
+            target = artifact.target
+            if artifact.source == "src":
+                path, downloaded = artifact.url, None
+            else:
+                path = downloaded = os.path.join(self.module.tmpdir, artifact.name)
+            try:
+                if downloaded:
+                    got = self.source.download(artifact, downloaded, self.params["download_retries"])
+                    if got is None:
+                        continue
+                    actual = got[0]
+                else:
+                    actual = self.module.sha256(path)
+                if expected and actual != expected:
+                    self.notes.add(target, "served; checksum mismatch")
+                    raise ChecksumError("checksum mismatch for %s: expected sha256 %s, got %s; nothing was changed"
+                                        % (redact_url(artifact.url), expected, actual))
+                if (receipt and installed and receipt.get("sha256") == actual and receipt.get("target") == target
+                        and receipt.get("version") == installed["version"] and not self.params["force"]
+                        and not check_drift(self.install_dir, receipt)):
+                    self.notes.add(target, "served; same file as installed")
+                    return self.finish_none("uv %s is the latest the %s serves" % (
+                        installed["version"], self.source.describe()), installed, receipt)
+                if self.stage_and_swap(artifact, path, actual, installed):
+                    return None
+            finally:
+                if downloaded and os.path.exists(downloaded):
+                    os.unlink(downloaded)
+        return self.fail_nothing_installed()
+
+    def stage_and_swap(self, artifact, path, sha256, installed):
+        """Extract, run and swap one artifact; False (noted) if it cannot run here."""
+        target = artifact.target
         staging = make_staging_dir(self.install_dir)
         try:
-            staged = extract_binaries(archive_path, target, staging)
-            ok, detail = verify_staged(staged, self.version, self.run_cmd)
+            staged = extract(path, artifact.fmt, target, artifact.version, staging)
+            ok, detail = verify_staged(staged, self.version, self.run_cmd, target)
             if not ok:
-                self._note(target, "served; %s" % detail)
+                self.notes.add(target, "served; %s" % detail)
                 return False
-            self._note(target, "served; runs (uv %s)" % detail)
-            binaries = install_staged(self.module.atomic_move, staged, self.install_dir)
+            self.notes.add(target, "served; runs (uv %s)" % detail)
+            binaries = install_staged(staged, self.install_dir)
+            url = redact_url(artifact.url) if artifact.source != "src" else artifact.url
             write_receipt(self.install_dir, staging, {
-                "version": detail,
-                "target": target,
-                "artifact": artifact_name(target),
-                "url": redact_url(url),
-                "sha256": sha256,
+                "source": artifact.source, "version": detail, "target": target, "artifact": artifact.name,
+                "url": url, "sha256": sha256, "binaries": binary_stats(self.install_dir),
                 "installed_at": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
             })
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         previous = installed["version"] if installed else None
-        # Say why a better build was not taken (not served, does not run here, ...).
-        passed_over = ["%s: %s" % (t, "; ".join(self.notes[t])) for t in self.candidates[:self.candidates.index(target)]
-                       if self.notes.get(t)]
+        passed_over = self.notes.passed_over(self.candidates, target)
         self.result.update(
-            changed=True, version=detail, target=target, artifact=artifact_name(target),
-            url=redact_url(url), sha256=sha256, binaries=binaries,
+            changed=True, version=detail, target=target, artifact=artifact.name, url=url, sha256=sha256,
+            binaries=binaries, source=artifact.source,
             msg="installed uv %s (%s) in %s%s%s" % (
                 detail, target, self.install_dir, ", replacing %s" % previous if previous else "",
-                "; passed over %s" % "; ".join(passed_over) if passed_over else ""),
-        )
+                "; passed over %s" % "; ".join(passed_over) if passed_over else ""))
         self.result["diff"] = dict(before=_describe(installed), after=_describe({"version": detail, "target": target}))
         return True
 
     def fail_nothing_installed(self):
-        served = [t for t in self.candidates if any(n.startswith("served") for n in self.notes.get(t, []))]
-        would_run = ", ".join(self.candidates)
+        served = [t for t in self.candidates if self.notes.served(t)]
         if served:
-            raise InstallError(
-                "no build the mirror serves runs on this host: %s; the previous install is untouched"
-                % "; ".join("%s: %s" % (t, " ".join(self.notes[t])) for t in served)
-            )
-        raise MirrorError(
-            "the mirror serves none of the builds that run on this host (%s); tried: %s. "
-            "Check mirror_url and version, or publish one of: %s"
-            % (would_run, self.fetcher.tried() or "nothing", ", ".join(artifact_name(t) for t in self.candidates))
-        )
+            raise InstallError("no build the %s serves runs on this host: %s; the previous install is untouched" % (
+                self.source.describe(), "; ".join("%s: %s" % (t, " ".join(self.notes.get(t))) for t in served)))
+        raise UvError(
+            "the %s serves none of the builds that run on this host (%s); tried: %s. Check the source and version, "
+            "or publish one of them" % (self.source.describe(), ", ".join(self.candidates),
+                                        self.source.tried() or "nothing"))
 
     def finish_none(self, reason, installed, receipt):
         """Report a no-op with what is installed."""
@@ -581,89 +525,59 @@ class UvInstall(object):
         target = installed["target"] or receipt.get("target")
         self.result.update(
             changed=False, msg="%s in %s; nothing to do" % (reason, self.install_dir),
-            version=installed["version"], target=target,
-            artifact=artifact_name(target) if target else None,
-            url=receipt.get("url"), sha256=receipt.get("sha256"),
-            binaries=[self.uv_path, self.uvx_path],
-        )
-
-    def candidate_report(self, taken=None):
-        report = []
-        for target, runs, reason in self.verdicts:
-            notes = self.notes.get(target, [])
-            if not runs:
-                decision = "excluded"
-            elif target == taken:
-                decision = "taken"
-            elif notes:
-                decision = "passed over"
-            else:
-                decision = "not tried"
-            report.append(dict(target=target, decision=decision, reason="; ".join([reason] + notes)))
-        return report
+            version=installed["version"], target=target, artifact=receipt.get("artifact"),
+            url=receipt.get("url"), sha256=receipt.get("sha256"), source=receipt.get("source"),
+            binaries=[os.path.join(self.install_dir, "uv"), os.path.join(self.install_dir, "uvx")])
 
     # -- flows -------------------------------------------------------------
 
     def present(self):
-        installed, receipt = self.local_state()
+        installed, receipt, problem = self.local_state()
         self.result["previous_version"] = installed["version"] if installed else None
-        action, reason = self.decide(installed, receipt)
+        action, reason = self.decide(installed, receipt, problem)
         if action == "none":
             self.finish_none(reason, installed, receipt)
-            if not self.module.check_mode and self._has_debris():
+            if not self.module.check_mode and has_staging_debris(self.install_dir):
                 with DirLock(self.install_dir):
                     remove_stale_staging(self.install_dir)
             return
-        if self.module.check_mode:
-            target = self.candidates[0]
-            after_version = None if self.version == "latest" else self.version
-            self.result.update(
-                changed=True, version=after_version, target=target, artifact=artifact_name(target),
-                url=redact_url(self._url(target)), sha256=None, binaries=[self.uv_path, self.uvx_path],
-                msg="would install uv %s in %s: %s (the mirror decides between %s)" % (
-                    self.version, self.install_dir, reason, ", ".join(self.candidates)),
-            )
-            self.result["diff"] = dict(before=_describe(installed),
-                                       after=_describe({"version": after_version or "latest", "target": target}))
-            return
-        self.ensure_install_dir()
+        if problem and not self.module.check_mode:
+            self.module.warn("%s; it will be rewritten" % problem)
+        if self.module.check_mode or (self.params["download_on"] == "controller" and not self.params["src"]):
+            return self.plan(installed, reason)
+        ensure_install_dir(self.install_dir)
         with DirLock(self.install_dir):
             remove_stale_staging(self.install_dir)
             again = self.local_state()
-            if again != (installed, receipt):
+            if again != (installed, receipt, problem):
                 # Another run changed the install while this one waited for the lock.
-                installed, receipt = again
-                action, reason = self.decide(installed, receipt)
+                installed, receipt, problem = again
+                action, reason = self.decide(installed, receipt, problem)
                 if action == "none":
                     return self.finish_none(reason, installed, receipt)
             self.install(installed, receipt)
 
-    def _has_debris(self):
-        try:
-            return any(name.startswith(STAGING_PREFIX) for name in os.listdir(self.install_dir))
-        except OSError:
-            return False
-
-    def ensure_install_dir(self):
-        if os.path.isdir(self.install_dir):
-            if not os.access(self.install_dir, os.W_OK | os.X_OK):
-                raise InstallError(
-                    "install_dir %s is not writable by this user; run with become: true or choose "
-                    "a directory this user owns" % self.install_dir
-                )
-            return
-        try:
-            os.makedirs(self.install_dir, 0o755)
-        except OSError as exc:
-            raise InstallError("cannot create install_dir %s: %s; create it or run with become: true"
-                               % (self.install_dir, exc.strerror or exc))
+    def plan(self, installed, reason):
+        """Check mode, or the first step of download_on=controller: what would be installed, no writes."""
+        target = self.candidates[0]
+        after = None if self.version == "latest" else self.version
+        self.result.update(
+            changed=True, version=after, target=target, binaries=[os.path.join(self.install_dir, n) for n in ("uv", "uvx")],
+            source=self.source.kind if not self.params["src"] else "src", plan=dict(
+                reason=reason, candidates=self.candidates, installed=installed),
+            msg="would install uv %s in %s: %s (the %s decides between %s)" % (
+                self.version, self.install_dir, reason, self.source.describe(), ", ".join(self.candidates)))
+        if self.params["src"] is None and self.params["download_on"] == "host":
+            self.result.pop("plan")
+        self.result["diff"] = dict(before=_describe(installed), after=_describe({"version": after or "latest",
+                                                                                "target": target}))
 
     def absent(self):
-        present = [os.path.join(self.install_dir, name) for name in ("uv", "uvx", RECEIPT_NAME)
-                   if os.path.lexists(os.path.join(self.install_dir, name))]
-        installed = installed_state(self.uv_path, self.run_cmd)
-        self.result["previous_version"] = installed["version"] if installed else None
-        self.result["binaries"] = [p for p in present if not p.endswith(RECEIPT_NAME)]
+        names = [os.path.join(self.install_dir, name) for name in ("uv", "uvx", RECEIPT_NAME)]
+        present = [path for path in names if os.path.lexists(path)]
+        installed = installed_state(names[0], self.run_cmd)
+        self.result.update(previous_version=installed["version"] if installed else None,
+                           binaries=[p for p in present if not p.endswith(RECEIPT_NAME)])
         if not present:
             self.result["msg"] = "uv is not installed in %s; nothing to do" % self.install_dir
             return
@@ -684,50 +598,40 @@ class UvInstall(object):
             self.absent()
         else:
             self.present()
-        self.result["candidates"] = self.candidate_report(self.result.get("target") if self.result["changed"] else None)
+        taken = self.result.get("target") if self.result["changed"] else None
+        self.result["candidates"] = self.notes.report(self.verdicts, taken)
         if not self.module._diff:
             self.result.pop("diff", None)
         return self.result
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            version=dict(type="str", default="latest"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            mirror_url=dict(type="str", default=DEFAULT_MIRROR),
-            install_dir=dict(type="path", default="/usr/local/bin"),
-            libc=dict(type="str", default="auto", choices=["auto", "gnu", "musl"]),
-            arch=dict(type="str"),
-            checksum=dict(type="str"),
-            allow_missing_checksum=dict(type="bool", default=False),
-            force=dict(type="bool", default=False),
-            timeout=dict(type="int", default=30),
-            download_retries=dict(type="int", default=3),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            use_proxy=dict(type="bool", default=True),
-            url_username=dict(type="str"),
-            url_password=dict(type="str", no_log=True),
-            force_basic_auth=dict(type="bool", default=False),
-            headers=dict(type="dict", no_log=True),
-            client_cert=dict(type="path"),
-            client_key=dict(type="path"),
-            http_agent=dict(type="str", default="ansible-httpget"),
-        ),
-        supports_check_mode=True,
+    spec = source_argument_spec()
+    spec.update(
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        install_dir=dict(type="path", default="/usr/local/bin"),
+        libc=dict(type="str", default="auto", choices=["auto", "gnu", "musl"]),
+        arch=dict(type="str"),
+        force=dict(type="bool", default=False),
+        download_on=dict(type="str", default="host", choices=["host", "controller"]),
+        controller_cache_dir=dict(type="path"),
+        src=dict(type="path"),
     )
-    embedded = url_password(module.params["mirror_url"])
-    if embedded:
-        module.no_log_values.add(embedded)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           mutually_exclusive=[("mirror_url", "index_url"), ("src", "index_url")])
+    for url in (module.params["mirror_url"], module.params["index_url"]):
+        embedded = url_password(url) if url else None
+        if embedded:
+            module.no_log_values.add(embedded)
     runner = UvInstall(module)
     try:
         result = runner.run()
     except UvError as exc:
         failed = dict(runner.result)
         failed.pop("diff", None)
+        failed.pop("plan", None)
         if hasattr(runner, "verdicts"):
-            failed["candidates"] = runner.candidate_report()
+            failed["candidates"] = runner.notes.report(runner.verdicts)
         failed.update(exc.details)
         failed["msg"] = exc.msg
         module.fail_json(**failed)

@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Take ``uv`` and ``uvx`` out of a verified release archive (tar.gz) or wheel.
+
+PRIVATE API: only for this collection's modules; names may change without notice.
+This file reads one archive and writes two files into a staging directory; it never
+touches the network or the installed binaries. Only the expected regular members
+are ever written: nothing else in an archive reaches the disk.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import stat
+import tarfile
+import zipfile
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError, disk_full
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import wheel_build
+
+__all__ = [
+    "BINARIES",
+    "MAX_MEMBER_BYTES",
+    "MAX_RATIO",
+    "archive_format",
+    "check_member",
+    "extract",
+    "identify",
+]
+
+BINARIES = ("uv", "uvx")
+# uv itself is about 40 MB; no member of a real release comes near this. The cap
+# stops a hostile archive (or a gzip or zip bomb) from filling the disk.
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+# uv's binaries compress about 2.5:1 in its wheels; a member claiming more than
+# 50:1 is a zip bomb, not a program.
+MAX_RATIO = 50
+_READ = 1024 * 1024
+_SCRIPT_RE = re.compile(r"^uv-(?P<version>[^/]+)\.data/scripts/(?P<name>uvx?)$")
+_WHEEL_META_RE = re.compile(r"^uv-[^/]+\.dist-info/WHEEL$")
+
+_TYPE_NAMES = {
+    tarfile.SYMTYPE: "symbolic link",
+    tarfile.LNKTYPE: "hard link",
+    tarfile.CHRTYPE: "character device",
+    tarfile.BLKTYPE: "block device",
+    tarfile.FIFOTYPE: "fifo",
+    tarfile.CONTTYPE: "contiguous file",
+    tarfile.GNUTYPE_SPARSE: "sparse file",
+    tarfile.DIRTYPE: "directory",
+}
+
+
+def archive_format(path):
+    """``"wheel"``, ``"tar.gz"`` or ``None``, from the file's first bytes (not its name)."""
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except (IOError, OSError):
+        return None
+    if magic[:4] == b"PK\x03\x04":
+        return "wheel"
+    if magic[:2] == b"\x1f\x8b":
+        return "tar.gz"
+    return None
+
+
+def _normalise(name):
+    while name.startswith("./"):
+        name = name[2:]
+    return name
+
+
+def check_member(member, target):
+    """Decide what to do with one tar member: returns a binary name, or ``None`` to skip.
+
+    Only the folder ``uv-<target>/`` and the regular files ``uv-<target>/uv`` and
+    ``uv-<target>/uvx`` are accepted; anything else raises ``ArchiveError`` naming it.
+    ``TarInfo.isreg()`` also accepts contiguous and sparse members, so the type byte is
+    compared directly.
+    """
+    folder = "uv-%s" % target
+    name = _normalise(member.name)
+    if name.rstrip("/") == folder and member.type == tarfile.DIRTYPE:
+        return None
+    if member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
+        kind = _TYPE_NAMES.get(member.type, "member of type %r" % member.type)
+        raise ArchiveError("the archive holds a %s %r; a uv archive holds only regular files" % (kind, member.name))
+    parts = name.split("/")
+    if name.startswith("/") or ".." in parts or len(parts) != 2 or parts[0] != folder or parts[1] not in BINARIES:
+        raise ArchiveError(
+            "the archive holds an unexpected member %r; a uv archive for %s holds only %s/uv and %s/uvx"
+            % (member.name, target, folder, folder)
+        )
+    if member.size > MAX_MEMBER_BYTES:
+        raise ArchiveError(
+            "the archive member %r is %d bytes, over the %d byte cap; no uv build is that large"
+            % (member.name, member.size, MAX_MEMBER_BYTES)
+        )
+    return parts[1]
+
+
+def _copy(source, dest, limit, label):
+    """Stream ``source`` into the new file ``dest``, refusing more than ``limit`` bytes."""
+    written = 0
+    with open(dest, "wb") as handle:
+        while True:
+            chunk = source.read(_READ)
+            if not chunk:
+                break
+            written += len(chunk)
+            if written > limit:
+                raise ArchiveError("the archive member %r is larger than it claims; refused" % label)
+            handle.write(chunk)
+    os.chmod(dest, 0o755)
+    return written
+
+
+def _extract_tar(archive_path, target, staging_dir):
+    found = {}
+    with tarfile.open(archive_path, mode="r:gz") as tar:
+        for member in tar:
+            binary = check_member(member, target)
+            if binary is None:
+                continue
+            if binary in found:
+                raise ArchiveError("the archive holds %r twice" % member.name)
+            dest = os.path.join(staging_dir, binary)
+            written = _copy(tar.extractfile(member), dest, member.size, member.name)
+            if written != member.size:
+                raise ArchiveError("the archive member %r is truncated" % member.name)
+            found[binary] = dest
+    missing = [name for name in BINARIES if name not in found]
+    if missing:
+        raise ArchiveError("the archive has no uv-%s/%s; it is not a uv release archive" % (target, "/".join(missing)))
+    return found
+
+
+def _wheel_members(archive, version):
+    """The two script members of a uv wheel, checked; ``{"uv": ZipInfo, "uvx": ZipInfo}``.
+
+    Every other member (the package's metadata, ``uv/__init__.py``...) is skipped and
+    never written; the scripts must be plain regular files of a sane size and ratio.
+    """
+    chosen = {}
+    for info in archive.infolist():
+        match = _SCRIPT_RE.match(info.filename)
+        if not match:
+            continue
+        if version not in (None, "latest") and match.group("version") != version:
+            raise ArchiveError("the wheel holds %r, not uv %s's scripts" % (info.filename, version))
+        name = match.group("name")
+        if name in chosen:
+            raise ArchiveError("the wheel holds %r twice" % info.filename)
+        mode = info.external_attr >> 16
+        if mode and not stat.S_ISREG(mode):
+            kind = "symbolic link" if stat.S_ISLNK(mode) else "non-regular member"
+            raise ArchiveError("the wheel's %r is a %s; uv's scripts are regular files" % (info.filename, kind))
+        if info.flag_bits & 0x1:
+            raise ArchiveError("the wheel's %r is encrypted" % info.filename)
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise ArchiveError("the wheel member %r is %d bytes, over the %d byte cap; no uv build is that large"
+                               % (info.filename, info.file_size, MAX_MEMBER_BYTES))
+        if info.compress_size and info.file_size > MAX_RATIO * info.compress_size:
+            raise ArchiveError("the wheel member %r expands %d times (%d to %d bytes): a zip bomb, refused"
+                               % (info.filename, info.file_size // info.compress_size, info.compress_size,
+                                  info.file_size))
+        chosen[name] = info
+    missing = [name for name in BINARIES if name not in chosen]
+    if missing:
+        raise ArchiveError("the wheel has no uv-%s.data/scripts/%s; it is not a uv wheel"
+                           % (version if version not in (None, "latest") else "<version>", "/".join(missing)))
+    return chosen
+
+
+def _extract_wheel(archive_path, version, staging_dir):
+    found = {}
+    with zipfile.ZipFile(archive_path) as archive:
+        for name, info in sorted(_wheel_members(archive, version).items()):
+            dest = os.path.join(staging_dir, name)
+            with archive.open(info) as source:
+                # zipfile checks the CRC and the declared size as it reads.
+                written = _copy(source, dest, info.file_size, info.filename)
+            if written != info.file_size:
+                raise ArchiveError("the wheel member %r is truncated" % info.filename)
+            found[name] = dest
+    return found
+
+
+def extract(archive_path, fmt, target, version, staging_dir):
+    """Extract ``uv`` and ``uvx`` from a verified archive into ``staging_dir``.
+
+    ``fmt`` is ``"tar.gz"`` (members ``uv-<target>/uv`` and ``uvx``) or ``"wheel"``
+    (members ``uv-<version>.data/scripts/uv`` and ``uvx``). Returns
+    ``{"uv": path, "uvx": path}``. Raises ``ArchiveError`` for anything that is not
+    what a uv archive holds, ``DiskFullError`` when the disk fills up.
+    """
+    try:
+        if fmt == "wheel":
+            return _extract_wheel(archive_path, version, staging_dir)
+        return _extract_tar(archive_path, target, staging_dir)
+    except (IOError, OSError) as exc:
+        full = disk_full(exc, os.path.dirname(staging_dir.rstrip("/")), 2 * os.path.getsize(archive_path) * 3)
+        if full:
+            raise full
+        if getattr(exc, "filename", None) and str(exc.filename).startswith(staging_dir):
+            raise InstallError("cannot write %s: %s" % (exc.filename, exc.strerror or exc))
+        raise ArchiveError("the download is not a readable %s (%s)" % (_kind(fmt), exc))
+    except (tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise ArchiveError("the download is not a readable %s (%s)" % (_kind(fmt), exc))
+
+
+def _kind(fmt):
+    return "wheel (zip)" if fmt == "wheel" else ".tar.gz archive"
+
+
+def identify(archive_path):
+    """What an archive already on the host holds: ``(fmt, target_or_None, version_or_None, build)``.
+
+    For a wheel, the version comes from its scripts' folder and the build
+    ``(arch, family)`` from the ``Tag:`` lines of its WHEEL metadata; for a release
+    archive, the target from its one folder ``uv-<target>/``. Raises ``ArchiveError``
+    when it is neither.
+    """
+    fmt = archive_format(archive_path)
+    try:
+        if fmt == "wheel":
+            with zipfile.ZipFile(archive_path) as archive:
+                version = None
+                tags = []
+                for info in archive.infolist():
+                    match = _SCRIPT_RE.match(info.filename)
+                    if match:
+                        version = match.group("version")
+                    elif _WHEEL_META_RE.match(info.filename) and info.file_size < 65536:
+                        for line in archive.read(info).decode("utf-8", "replace").splitlines():
+                            if line.startswith("Tag:"):
+                                tags.append(line.split(":", 1)[1].strip().rsplit("-", 1)[-1])
+                build = wheel_build(tags) if tags else None
+                return fmt, None, version, build
+        if fmt == "tar.gz":
+            with tarfile.open(archive_path, mode="r:gz") as tar:
+                for member in tar:
+                    top = _normalise(member.name).split("/", 1)[0]
+                    if top.startswith("uv-"):
+                        return fmt, top[3:], None, None
+                    break
+    except (IOError, OSError, tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError) as exc:
+        raise ArchiveError("%s is not a readable uv archive or wheel (%s)" % (archive_path, exc))
+    raise ArchiveError("%s is neither a uv release archive (uv-<target>.tar.gz) nor a uv wheel" % archive_path)

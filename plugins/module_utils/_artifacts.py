@@ -1,0 +1,273 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The host's access to a source of uv builds: locate, check and download artifacts.
+
+PRIVATE API: only for this collection's modules; names may change without notice.
+What to ask and how to read the answers is decided in ``sources.py`` (pure, shared
+with the controller); this file asks through a ``_fetch.Fetcher`` and keeps, per
+target, notes of what the source said, for messages and the ``candidates`` result.
+It writes only into the temp file it is given.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, ChecksumError, MirrorError
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
+    DEFAULT_MIRROR,
+    INDEX_ACCEPT,
+    IndexPageParser,
+    ReleaseMirror,
+    describe_yanked,
+    parse_checksum_file,
+    project_url,
+    redact_url,
+    validate_index_url,
+    version_key,
+)
+
+__all__ = ["MAX_ARCHIVE_BYTES", "Notes", "SourceClient", "status_text"]
+
+# S3 answers 403 for a missing key when the reader may not list the bucket.
+NOT_SERVED = (404, 410, 403)
+MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
+
+
+def status_text(status):
+    """``HTTP 404`` or ``connection failed`` for a status of ``Fetcher``."""
+    return "connection failed" if status == -1 else "HTTP %s" % status
+
+
+class Notes(object):
+    """What was found out about each target, in order, for messages and results."""
+
+    def __init__(self):
+        self.by_target = {}
+
+    def add(self, target, text):
+        self.by_target.setdefault(target, []).append(text)
+
+    def get(self, target):
+        return self.by_target.get(target, [])
+
+    def served(self, target):
+        return any(note.startswith("served") for note in self.get(target))
+
+    def passed_over(self, candidates, taken):
+        """``target: why`` for each better candidate than ``taken`` that was tried."""
+        better = candidates[:candidates.index(taken)] if taken in candidates else candidates
+        return ["%s: %s" % (t, "; ".join(self.get(t))) for t in better if self.get(t)]
+
+    def report(self, verdicts, taken=None):
+        """The ``candidates`` result: every target with its decision and reason."""
+        report = []
+        for target, runs, reason in verdicts:
+            notes = self.get(target)
+            if not runs:
+                decision = "excluded"
+            elif target == taken:
+                decision = "taken"
+            elif notes:
+                decision = "passed over"
+            else:
+                decision = "not tried"
+            report.append(dict(target=target, decision=decision, reason="; ".join([reason] + notes)))
+        return report
+
+
+class SourceClient(object):
+    """One source (a release mirror or a package index) as seen from the host.
+
+    ``checksum`` is the parsed ``checksum`` option; ``warn`` takes warnings for the
+    user. An index page is asked for at most once per run.
+    """
+
+    def __init__(self, params, checksum, fetcher, notes, warn):
+        self.fetcher = fetcher
+        self.notes = notes
+        self.warn = warn
+        self.checksum = checksum
+        self.allow_missing = params["allow_missing_checksum"]
+        self.index_url = params.get("index_url")
+        if self.index_url:
+            validate_index_url(self.index_url)
+            self.kind = "index"
+            self.mirror = None
+        else:
+            self.kind = "mirror"
+            self.mirror = ReleaseMirror(params["mirror_url"] or DEFAULT_MIRROR, checksum)
+        self.page = None
+        self.checksum_list = None
+
+    def describe(self):
+        if self.kind == "index":
+            return "index %s" % redact_url(project_url(self.index_url))
+        return self.mirror.describe()
+
+    # -- versions ----------------------------------------------------------
+
+    def _read_page(self, want):
+        url = project_url(self.index_url)
+        answer = self.fetcher.get_page(url, INDEX_ACCEPT,
+                                       lambda final, ctype: IndexPageParser(final, ctype, want=want))
+        if answer.status in NOT_SERVED:
+            raise MirrorError("the index has no uv project page: %s answered %s; check index_url (the simple "
+                              "index base, e.g. https://pypi-proxy.example.com/simple/)"
+                              % (redact_url(url), status_text(answer.status)))
+        if answer.status != 200 or answer.body is None:
+            raise MirrorError("the index failed: %s (%s %s)" % (self.fetcher.tried(), status_text(answer.status),
+                                                                answer.note))
+        return answer.body.close()
+
+    def resolve(self, version):
+        """The exact version to install for ``version``.
+
+        An index is asked for its project page (once); a release mirror cannot list
+        versions, so ``latest`` stays ``latest`` there and the mirror's own alias decides.
+        """
+        if self.kind != "index":
+            return version
+        if self.page is None:
+            self.page = self._read_page(None if version == "latest" else version)
+        page = self.page
+        if version == "latest":
+            if page.selected is None:
+                raise MirrorError("the %s lists no uv wheel that is not yanked" % self.describe())
+            return page.selected
+        if page.selected is None:
+            newest = page.latest()
+            raise MirrorError("the %s has no uv %s%s; check version" % (
+                self.describe(), version, " (newest there: %s)" % newest if newest else ""))
+        if page.versions.get(version):
+            reason = next((describe_yanked(f.yanked) for f in page.files if f.yanked), "yanked")
+            self.warn("uv %s is %s on the %s; installing it because it was pinned exactly"
+                      % (version, reason, self.describe()))
+        return version
+
+    def latest_is_current(self, installed, receipt, candidates):
+        """Whether ``installed`` is the source's latest: ``True``, ``False`` or ``None`` (unknown).
+
+        An index answers from its project page (one request); a release mirror from
+        the checksum sidecar of the installed target, compared with the receipt.
+        """
+        if self.kind == "index":
+            latest = self.resolve("latest")
+            return version_key(latest) == version_key(installed["version"])
+        if not receipt or receipt.get("version") != installed["version"]:
+            return None
+        target = receipt.get("target")
+        if target not in candidates or not receipt.get("sha256"):
+            return None
+        remote = self.expected_sha256(self.artifact("latest", target), probe_archive=False)
+        if remote is None:
+            return None
+        return remote == receipt["sha256"]
+
+    # -- artifacts ---------------------------------------------------------
+
+    def artifact(self, version, target):
+        """The ``Artifact`` of ``target`` for ``version``, or ``None`` (noted) if the source has none."""
+        if self.kind != "index":
+            return self.mirror.artifact(version, target)
+        artifact = self.page.artifact(target)
+        if artifact is None:
+            self.notes.add(target, "not on the index: uv %s has %s" % (self.page.selected,
+                                                                       self.page.describe_selected()))
+            return None
+        kind, data = self.checksum
+        if kind == "hex":
+            artifact.sha256 = data
+        elif kind == "url":
+            artifact.sha256, artifact.checksum_url, artifact.checksum_list = None, data, True
+        return artifact
+
+    def expected_sha256(self, artifact, probe_archive=True):
+        """The sha256 the artifact must have; ``None`` when it is not served (noted).
+
+        ``""`` means: install unverified (``allow_missing_checksum``, warned). Raises
+        ``ChecksumError`` when a served artifact has no usable checksum and the user did
+        not opt out, and ``MirrorError`` when the source fails.
+        """
+        if artifact.sha256:
+            return artifact.sha256
+        if artifact.checksum_list:
+            return self._from_list(artifact)
+        if artifact.checksum_url:
+            return self._from_sidecar(artifact, probe_archive)
+        # An index that publishes no hash for this file.
+        if self.allow_missing:
+            self.warn("the index lists no sha256 for %s; installing it unverified because "
+                      "allow_missing_checksum=true" % artifact.name)
+            return ""
+        raise ChecksumError(
+            "the %s lists no sha256 for %s; use an index that publishes hashes, pass "
+            "checksum=sha256:<hex>, or set allow_missing_checksum=true to install unverified"
+            % (self.describe(), artifact.name))
+
+    def _from_list(self, artifact):
+        url = artifact.checksum_url
+        if self.checksum_list is None:
+            answer = self.fetcher.get_small(url)
+            if answer.status != 200 or answer.body is None:
+                raise MirrorError("cannot read the checksum file %s: %s %s" % (
+                    redact_url(url), status_text(answer.status), answer.note))
+            self.checksum_list = answer.body.decode("utf-8", "replace")
+        try:
+            digest = parse_checksum_file(self.checksum_list, artifact.name)
+        except ChecksumError as exc:
+            raise ChecksumError("%s (%s)" % (exc.msg, redact_url(url)))
+        if digest is None:
+            self.notes.add(artifact.target, "not listed in %s" % redact_url(url))
+        return digest
+
+    def _from_sidecar(self, artifact, probe_archive):
+        sidecar = artifact.checksum_url
+        answer = self.fetcher.get_small(sidecar)
+        if answer.status == 200 and answer.body is not None:
+            try:
+                digest = parse_checksum_file(answer.body.decode("utf-8", "replace"), artifact.name)
+            except ChecksumError as exc:
+                raise ChecksumError("malformed checksum sidecar %s: %s" % (redact_url(sidecar), exc.msg))
+            if digest is None:
+                raise ChecksumError("the checksum sidecar %s lists no %s" % (redact_url(sidecar), artifact.name))
+            return digest
+        if answer.status not in NOT_SERVED:
+            raise MirrorError("the mirror failed: %s (%s %s)" % (
+                self.fetcher.tried(), status_text(answer.status), answer.note))
+        if not probe_archive:
+            return None
+        probe = self.fetcher.probe(artifact.url)
+        if probe.status in NOT_SERVED:
+            self.notes.add(artifact.target, "not served (%s)" % status_text(probe.status))
+            return None
+        if probe.status != 200:
+            raise MirrorError("the mirror failed: %s (%s)" % (self.fetcher.tried(), probe.note))
+        if self.allow_missing:
+            self.warn("%s has no checksum sidecar (%s); installing it unverified because "
+                      "allow_missing_checksum=true" % (redact_url(artifact.url), status_text(answer.status)))
+            return ""
+        raise ChecksumError(
+            "%s is served but its checksum sidecar %s is not (%s); publish the sidecar, pass "
+            "checksum=sha256:<hex> or checksum=sha256:<URL of sha256.sum>, or set "
+            "allow_missing_checksum=true to install unverified"
+            % (redact_url(artifact.url), redact_url(sidecar), status_text(answer.status))
+        )
+
+    def download(self, artifact, dest, retries):
+        """Download ``artifact`` into ``dest``: ``(sha256, size)``, or ``None`` if not served (noted)."""
+        answer = self.fetcher.download(artifact.url, dest, MAX_ARCHIVE_BYTES)
+        if answer.status in NOT_SERVED:
+            self.notes.add(artifact.target, "not served (%s)" % status_text(answer.status))
+            return None
+        if answer.status != 200:
+            raise MirrorError("downloading %s failed: %s after %d retries (%s)" % (
+                redact_url(artifact.url), status_text(answer.status), retries, answer.note))
+        if answer.body is None:
+            raise ArchiveError("%s: %s" % (redact_url(artifact.url), answer.note))
+        return answer.body
+
+    def tried(self):
+        return self.fetcher.tried()

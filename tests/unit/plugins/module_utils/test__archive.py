@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tarfile
+import zipfile
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.module_utils import _archive
+from ansible_collections.pyfleet.uv.plugins.module_utils._archive import archive_format, check_member, extract, identify
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "utils"))
+import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
+
+T = "x86_64-unknown-linux-gnu"
+GOOD = {"uv": b"#!/bin/sh\necho 'uv 0.13.8 (%s)'\n" % T.encode(),
+        "uvx": b"#!/bin/sh\necho 'uvx 0.13.8 (%s)'\n" % T.encode()}
+
+
+def info(name, kind=tarfile.REGTYPE, size=0, linkname=""):
+    member = tarfile.TarInfo(name)
+    member.type = kind
+    member.size = size
+    member.linkname = linkname
+    member.mode = 0o755
+    return member
+
+
+@pytest.mark.parametrize(
+    "member, result",
+    [
+        (info("uv-%s" % T, tarfile.DIRTYPE), None),
+        (info("uv-%s/" % T, tarfile.DIRTYPE), None),
+        (info("uv-%s/uv" % T, size=10), "uv"),
+        (info("./uv-%s/uvx" % T, size=10), "uvx"),
+        (info("uv-%s/uv" % T, tarfile.AREGTYPE, size=10), "uv"),
+    ],
+)
+def test_check_member_accepts(member, result):
+    assert check_member(member, T) == result
+
+
+@pytest.mark.parametrize(
+    "member, fragment",
+    [
+        (info("uv-%s/../../etc/passwd" % T), "unexpected member"),
+        (info("/usr/local/bin/uv"), "unexpected member"),
+        (info("uv-%s/uv" % T, tarfile.SYMTYPE, linkname="/etc/shadow"), "symbolic link"),
+        (info("uv-%s/uvx" % T, tarfile.LNKTYPE, linkname="/etc/shadow"), "hard link"),
+        (info("uv-%s/uv" % T, tarfile.CHRTYPE), "character device"),
+        (info("uv-%s/uv" % T, tarfile.BLKTYPE), "block device"),
+        (info("uv-%s/uv" % T, tarfile.FIFOTYPE), "fifo"),
+        (info("uv-%s/uv" % T, tarfile.CONTTYPE), "contiguous file"),
+        (info("uv-%s/uv" % T, tarfile.GNUTYPE_SPARSE), "sparse file"),
+        (info("uv-%s/README.md" % T), "unexpected member"),
+        (info("uv-%s/sub/uv" % T), "unexpected member"),
+        (info("uv-aarch64-unknown-linux-gnu/uv"), "unexpected member"),
+        (info("uv-%s/evil" % T, tarfile.DIRTYPE), "directory"),
+        (info("uv-%s/uv" % T, size=_archive.MAX_MEMBER_BYTES + 1), "byte cap"),
+    ],
+    ids=["traversal", "absolute", "symlink", "hardlink", "chardev", "blockdev", "fifo", "contiguous", "sparse",
+         "extra", "nested", "other-target", "extra-dir", "too-large"],
+)
+def test_check_member_rejects(member, fragment):
+    with pytest.raises(ArchiveError) as excinfo:
+        check_member(member, T)
+    assert fragment in excinfo.value.msg
+
+
+def archive(tmp_path, members=None, extra=None, target=T):
+    path = str(tmp_path / ("uv-%s.tar.gz" % target))
+    uvmirror.make_archive(path, target, GOOD if members is None else members, extra)
+    return path
+
+
+def test_extract_tar_good(tmp_path):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    staged = extract(archive(tmp_path), "tar.gz", T, None, str(staging))
+    assert sorted(staged) == ["uv", "uvx"]
+    for name, data in GOOD.items():
+        with open(staged[name], "rb") as handle:
+            assert handle.read() == data
+        assert os.stat(staged[name]).st_mode & 0o777 == 0o755
+
+
+def test_extract_tar_missing_uvx(tmp_path):
+    with pytest.raises(ArchiveError, match="no uv-%s/uvx" % T):
+        extract(archive(tmp_path, {"uv": GOOD["uv"]}), "tar.gz", T, None, str(tmp_path))
+
+
+def test_extract_tar_symlink_member_writes_nothing(tmp_path):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    evil = [(info("uv-%s/evil" % T, tarfile.SYMTYPE, linkname="/etc/passwd"), None)]
+    with pytest.raises(ArchiveError, match="symbolic link"):
+        extract(archive(tmp_path, extra=evil), "tar.gz", T, None, str(staging))
+    assert not os.path.lexists(str(staging / "evil"))
+
+
+def test_extract_tar_not_gzip(tmp_path):
+    path = tmp_path / "uv.tar.gz"
+    path.write_bytes(b"<html>404 Not Found</html>")
+    with pytest.raises(ArchiveError, match="not a readable .tar.gz"):
+        extract(str(path), "tar.gz", T, None, str(tmp_path))
+
+
+def test_extract_tar_truncated_gzip(tmp_path):
+    good = archive(tmp_path, {"uv": os.urandom(200000), "uvx": os.urandom(1000)})
+    with open(good, "rb") as handle:
+        data = handle.read()
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ArchiveError):
+        extract(str(cut), "tar.gz", T, None, str(tmp_path))
+
+
+def test_extract_tar_duplicate(tmp_path):
+    dup = [(info("uv-%s/uv" % T, size=3), b"abc")]
+    with pytest.raises(ArchiveError, match="twice"):
+        extract(archive(tmp_path, extra=dup), "tar.gz", T, None, str(tmp_path))
+
+
+
+# -- wheels ----------------------------------------------------------------------
+
+V = "0.13.8"
+WHEEL_TAG = "manylinux_2_17_x86_64.manylinux2014_x86_64"
+
+
+def zinfo(name, mode=0o100755):
+    item = zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0))
+    item.external_attr = mode << 16
+    item.compress_type = zipfile.ZIP_DEFLATED
+    return item
+
+
+def wheel(tmp_path, members=None, tag=WHEEL_TAG, name=None):
+    """A wheel laid out like uv's: scripts in uv-<V>.data/scripts, metadata in dist-info."""
+    path = str(tmp_path / (name or "uv-%s-py3-none-%s.whl" % (V, tag)))
+    if members is None:
+        members = [(zinfo("uv-%s.data/scripts/uv" % V), GOOD["uv"]),
+                   (zinfo("uv-%s.data/scripts/uvx" % V), GOOD["uvx"])]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zinfo("uv/__init__.py", 0o100644), b"")
+        for item, data in members:
+            archive.writestr(item, data)
+        tags = "".join("Tag: py3-none-%s\n" % t for t in tag.split("."))
+        archive.writestr(zinfo("uv-%s.dist-info/WHEEL" % V, 0o100644),
+                         ("Wheel-Version: 1.0\nGenerator: maturin\nRoot-Is-Purelib: false\n" + tags).encode())
+    return path
+
+
+def test_extract_wheel_takes_only_the_scripts(tmp_path):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    staged = extract(wheel(tmp_path), "wheel", T, V, str(staging))
+    assert sorted(os.listdir(str(staging))) == ["uv", "uvx"]
+    for name, data in GOOD.items():
+        with open(staged[name], "rb") as handle:
+            assert handle.read() == data
+        assert stat.S_IMODE(os.stat(staged[name]).st_mode) == 0o755
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+@pytest.mark.parametrize(
+    "members, fragment",
+    [
+        ([(zinfo("uv-%s.data/scripts/uv" % V), GOOD["uv"])], "no uv-0.13.8.data/scripts/uvx"),
+        ([(zinfo("uv-%s.data/scripts/uv" % V, 0o120777), b"/etc/passwd"),
+          (zinfo("uv-%s.data/scripts/uvx" % V), GOOD["uvx"])], "symbolic link"),
+        ([(zinfo("uv-0.5.11.data/scripts/uv"), GOOD["uv"]),
+          (zinfo("uv-0.5.11.data/scripts/uvx"), GOOD["uvx"])], "not uv 0.13.8's scripts"),
+        ([(zinfo("uv-%s.data/scripts/uv" % V), b"\0" * (4 * 1024 * 1024)),
+          (zinfo("uv-%s.data/scripts/uvx" % V), GOOD["uvx"])], "zip bomb"),
+        ([(zinfo("uv-%s.data/scripts/uv" % V), GOOD["uv"]), (zinfo("uv-%s.data/scripts/uv" % V), GOOD["uv"]),
+          (zinfo("uv-%s.data/scripts/uvx" % V), GOOD["uvx"])], "twice"),
+    ],
+    ids=["missing-uvx", "symlink", "other-version", "zip-bomb", "duplicate"],
+)
+def test_extract_wheel_rejects(tmp_path, members, fragment):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    with pytest.raises(ArchiveError) as excinfo:
+        extract(wheel(tmp_path, members), "wheel", T, V, str(staging))
+    assert fragment in excinfo.value.msg
+    assert os.listdir(str(staging)) == []
+
+
+def test_extract_wheel_never_writes_traversal_members(tmp_path):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    members = [(zinfo("../../evil"), b"x"), (zinfo("/etc/evil"), b"x"),
+               (zinfo("uv-%s.data/scripts/uv" % V), GOOD["uv"]), (zinfo("uv-%s.data/scripts/uvx" % V), GOOD["uvx"])]
+    extract(wheel(tmp_path, members), "wheel", T, V, str(staging))
+    assert sorted(os.listdir(str(staging))) == ["uv", "uvx"]
+    assert not os.path.exists(str(tmp_path / "evil"))
+
+
+def test_extract_wheel_not_a_zip(tmp_path):
+    path = tmp_path / "uv.whl"
+    path.write_bytes(b"<html>login</html>")
+    with pytest.raises(ArchiveError, match="not a readable wheel"):
+        extract(str(path), "wheel", T, V, str(tmp_path))
+
+
+def test_archive_format_and_identify(tmp_path):
+    whl = wheel(tmp_path, tag="manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64", name="x.bin")
+    assert archive_format(whl) == "wheel"
+    assert identify(whl) == ("wheel", None, V, ("aarch64", "musl"))
+    tgz = str(tmp_path / "a.tgz")
+    uvmirror.make_archive(tgz, T, GOOD)
+    assert archive_format(tgz) == "tar.gz"
+    assert identify(tgz) == ("tar.gz", T, None, None)
+    other = tmp_path / "other"
+    other.write_bytes(b"hello")
+    with pytest.raises(ArchiveError, match="neither"):
+        identify(str(other))
+
+
+@pytest.mark.skipif(not os.environ.get("PYFLEET_UV_MIRROR"), reason="needs the suite's wheel cache")
+def test_extract_real_uv_wheel(tmp_path):
+    wheels = os.path.join(os.path.dirname(os.environ["PYFLEET_UV_MIRROR"].rstrip("/")), "wheels")
+    names = [n for n in os.listdir(wheels) if n.startswith("uv-%s-" % V) and "manylinux_2_17_x86_64" in n]
+    if not names:
+        pytest.skip("no %s x86_64 wheel cached" % V)
+    path = os.path.join(wheels, names[0])
+    assert identify(path) == ("wheel", None, V, ("x86_64", "gnu"))
+    staged = extract(path, "wheel", T, V, str(tmp_path))
+    assert os.path.getsize(staged["uv"]) > 10 * 1024 * 1024
+
+
+def test_make_archive_round_trip(tmp_path):
+    """The fixture builder's archives look like uv's: one folder, uv and uvx."""
+    path = archive(tmp_path)
+    with tarfile.open(path) as tar:
+        assert tar.getnames() == ["uv-%s" % T, "uv-%s/uv" % T, "uv-%s/uvx" % T]
