@@ -29,6 +29,9 @@ description:
   - Sets C(ansible_facts.uv); nothing on the host is changed.
 author:
   - pyfleet maintainers (@pyfleet)
+extends_documentation_fragment:
+  - pyfleet.uv.attributes
+  - pyfleet.uv.attributes.facts
 attributes:
   check_mode:
     support: full
@@ -52,6 +55,11 @@ options:
     description:
       - Override the libc family used to compute RV(ansible_facts.uv.targets).
       - V(auto) uses what the host reports.
+      - The values name uv's target triples (V(gnu) as in C(x86_64-unknown-linux-gnu), V(musl) as
+        in C(x86_64-unknown-linux-musl)), like O(pyfleet.uv.uv_install#module:libc). The facts name
+        the C library itself: V(gnu) builds need RV(ansible_facts.uv.libc.family=glibc), V(musl)
+        builds are static and run with either family.
+      - This does not change RV(ansible_facts.uv.libc), which always says what the host has.
     type: str
     choices: [auto, gnu, musl]
     default: auto
@@ -64,6 +72,14 @@ options:
 requirements:
   - Python 3.6 or newer on the managed host.
 notes:
+  - The module only reads, so it needs no C(become). To see the uv that
+    M(pyfleet.uv.uv_install) put in its default O(pyfleet.uv.uv_install#module:install_dir)
+    C(/usr/local/bin), pass that directory as O(install_dir); without it only the
+    C(PATH) of the connecting user is searched.
+  - The libc family is named twice on purpose. RV(ansible_facts.uv.libc.family) names the
+    host's C library (V(glibc) or V(musl)); the O(libc) option and the target triples name
+    the build (V(gnu) or V(musl)). V(glibc) hosts run V(gnu) builds whose glibc minimum they
+    meet, and every host runs V(musl) builds.
   - The minimum glibc of each gnu build is that of the build itself (2.17 for
     x86_64, i686, armv7, ppc64le and s390x; 2.28 for aarch64; 2.31 for riscv64), not the
     2.31 that some versions of uv's shell installer demanded.
@@ -82,6 +98,16 @@ EXAMPLES = r"""
 - name: Look for uv in a private directory
   pyfleet.uv.uv_facts:
     install_dir: /opt/tools/bin
+
+- name: Report the uv that uv_install put in its default directory
+  pyfleet.uv.uv_facts:
+    install_dir: /usr/local/bin
+
+- name: Fail early on hosts that can only run the static musl build
+  ansible.builtin.assert:
+    that:
+      - ansible_facts.uv.targets | first is search('-gnu')
+    fail_msg: "{{ inventory_hostname }} has {{ ansible_facts.uv.libc.family }} {{ ansible_facts.uv.libc.version }}"
 """
 
 RETURN = r"""
@@ -117,7 +143,11 @@ ansible_facts:
           returned: always
           contains:
             family:
-              description: V(glibc), V(musl), or V(null) when no probe could tell.
+              description:
+                - The C library of the host, V(glibc) or V(musl), or V(null) when no probe could tell.
+                - This names the library; target triples and the O(libc) option name the build,
+                  V(gnu) for V(glibc).
+              choices: [glibc, musl]
               type: str
               returned: always
               sample: glibc
@@ -145,16 +175,19 @@ ansible_facts:
             path:
               description: Path of the C(uv) binary.
               type: str
+              returned: when uv is found
               sample: /usr/local/bin/uv
             version:
               description: Its version as C(uv --version) prints it.
               type: str
+              returned: when uv is found
               sample: 0.13.8
             target:
               description: >-
                 Its target triple, from C(uv --version) (uv 0.10.12 and later) or from the
                 receipt of M(pyfleet.uv.uv_install); V(null) when neither tells.
               type: str
+              returned: when uv is found
               sample: x86_64-unknown-linux-gnu
 """
 
