@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import DiskFullError, InstallError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     BINARIES,
     RECEIPT_NAME,
@@ -39,6 +39,7 @@ __all__ = [
     "has_staging_debris",
     "install_staged",
     "make_staging_dir",
+    "os_reason",
     "remove_install",
     "remove_stale_staging",
     "verify_staged",
@@ -88,15 +89,38 @@ class DirLock(object):
         return False
 
 
-def make_staging_dir(install_dir):
+def os_reason(exc, is_root=None):
+    """Why an ``OSError`` happened, in words that point at the fix for this user.
+
+    ``EPERM`` and ``EROFS`` are not solved by ``become: true`` (root gets them too, from
+    an immutable file or a read-only mount); only ``EACCES`` for a user other than root is.
+    """
+    if is_root is None:
+        is_root = os.geteuid() == 0
+    code = getattr(exc, "errno", None)
+    if code == errno.EPERM:
+        return "operation not permitted (immutable file or directory?)"
+    if code == errno.EROFS:
+        return "read-only file system"
+    if code == errno.EACCES and not is_root:
+        return "permission denied; run with become: true or choose a directory this user owns"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _dir_error(exc, install_dir, what, needed_bytes=None):
+    """The error to raise for a failed write in ``install_dir``: disk full or not."""
+    full = disk_full(exc, install_dir, needed_bytes)
+    if full is not None:
+        return full
+    return InstallError("%s: %s" % (what, os_reason(exc)))
+
+
+def make_staging_dir(install_dir, needed_bytes=None):
     """A fresh private staging directory inside ``install_dir``."""
     try:
         return tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=install_dir)
     except (IOError, OSError) as exc:
-        raise InstallError(
-            "cannot write to install_dir %s: %s; choose a writable install_dir or run with become"
-            % (install_dir, exc.strerror or exc)
-        )
+        raise _dir_error(exc, install_dir, "cannot write to install_dir %s" % install_dir, needed_bytes)
 
 
 def remove_stale_staging(install_dir):
@@ -142,27 +166,117 @@ def verify_staged(staged, want_version, run, want_target=None):
     return True, reported
 
 
-def install_staged(staged, install_dir):
-    """Move the staged binaries into ``install_dir`` (uvx first, then uv), mode 0755."""
-    paths = {}
-    for name in ("uvx", "uv"):
-        dest = os.path.join(install_dir, name)
-        os.chmod(staged[name], 0o755)
-        os.rename(staged[name], dest)
-        paths[name] = dest
-    return [paths["uv"], paths["uvx"]]
+def _backup(path, staging_dir):
+    """Keep the current ``path`` in the staging folder (a hard link, or a copy), or ``None`` if absent."""
+    if not os.path.lexists(path):
+        return None
+    backup = os.path.join(staging_dir, ".previous-" + os.path.basename(path))
+    try:
+        os.link(path, backup)
+    except OSError:
+        # No hard link here (an immutable file, protected_hardlinks, a file system
+        # without links): a copy keeps the bytes and the mode, all a rollback needs.
+        try:
+            shutil.copy2(path, backup)
+        except (IOError, OSError) as exc:
+            raise _dir_error(exc, os.path.dirname(path), "cannot keep a copy of %s before replacing it" % path,
+                             os.path.getsize(path))
+    return backup
+
+
+def _put_back(moved):
+    """Undo the renames in ``moved`` (``[(dest, backup or None)]``), newest first; returns failures."""
+    failures = []
+    for dest, backup in reversed(moved):
+        try:
+            if backup is None:
+                os.unlink(dest)
+            else:
+                os.rename(backup, dest)
+        except OSError as exc:
+            failures.append("putting back %s failed: %s" % (dest, os_reason(exc)))
+    return failures
+
+
+def _write_receipt_temp(staging_dir, data, install_dir):
+    record = dict(data)
+    record["schema"] = RECEIPT_SCHEMA
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    temp = os.path.join(staging_dir, RECEIPT_NAME)
+    try:
+        with open(temp, "w") as handle:
+            handle.write(text)
+        os.chmod(temp, 0o644)
+    except (IOError, OSError) as exc:
+        raise _dir_error(exc, install_dir, "cannot write the receipt in %s" % staging_dir, len(text))
+    return temp
+
+
+def install_staged(staged, install_dir, receipt=None):
+    """Put the staged ``uv`` and ``uvx`` (mode 0755) into ``install_dir``: both, or neither.
+
+    The staged files are in a staging folder inside ``install_dir``, so each step is a
+    ``rename`` on one file system. ``uvx`` goes first and ``uv`` last (``uv --version``
+    is what the next run reads). Before a file is replaced, the old one is kept in the
+    staging folder (a hard link); if a later step fails (an immutable ``uv``, a
+    read-only bind mount: ``EPERM``, ``EROFS``), what was already replaced is put
+    back, so both files stay byte-identical to before, and ``InstallError`` names the
+    file and the OS error. With ``receipt`` (the receipt's data), the receipt is
+    written to the staging folder before anything is replaced and renamed into place
+    last, so that a full disk cannot leave new binaries beside an old receipt.
+    Returns ``[uv path, uvx path]``.
+    """
+    staging_dir = os.path.dirname(staged["uv"])
+    for name in BINARIES:
+        try:
+            os.chmod(staged[name], 0o755)
+        except OSError as exc:
+            raise InstallError("cannot set the mode of the staged %s: %s" % (staged[name], os_reason(exc)))
+    steps = [(staged["uvx"], os.path.join(install_dir, "uvx")), (staged["uv"], os.path.join(install_dir, "uv"))]
+    if receipt is not None:
+        steps.append((_write_receipt_temp(staging_dir, receipt, install_dir), os.path.join(install_dir, RECEIPT_NAME)))
+    moved = []
+    for index, (source, dest) in enumerate(steps):
+        try:
+            # The last step needs no backup: if it fails, its file was never touched.
+            backup = _backup(dest, staging_dir) if index < len(steps) - 1 else None
+            os.rename(source, dest)
+        except (IOError, OSError, InstallError) as exc:
+            failures = _put_back(moved)
+            error = exc if isinstance(exc, InstallError) else _dir_error(exc, install_dir, "cannot replace %s" % dest)
+            if failures:
+                raise InstallError("%s; %s: run again to finish" % (error.msg.replace("; nothing was changed", ""),
+                                                                   "; ".join(failures)))
+            if isinstance(error, DiskFullError):
+                raise error
+            put_back = " (%s put back)" % ", ".join(os.path.basename(d) for d, _b in moved) if moved else ""
+            raise InstallError("%s; the previous uv and uvx are unchanged%s" % (error.msg, put_back))
+        moved.append((dest, backup))
+    return [os.path.join(install_dir, "uv"), os.path.join(install_dir, "uvx")]
 
 
 def write_receipt(install_dir, staging_dir, data):
-    """Write the receipt atomically: to the staging folder, then rename into place."""
-    record = dict(data)
-    record["schema"] = RECEIPT_SCHEMA
-    temp = os.path.join(staging_dir, RECEIPT_NAME)
-    with open(temp, "w") as handle:
-        json.dump(record, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.chmod(temp, 0o644)
-    os.rename(temp, os.path.join(install_dir, RECEIPT_NAME))
+    """Write the receipt atomically: to the staging folder, then rename into place.
+
+    Prefer ``install_staged(..., receipt=data)``, which writes it before the binaries
+    are replaced: called after the swap, a failure here leaves the new binaries beside
+    the old receipt (the message says so).
+    """
+    dest = os.path.join(install_dir, RECEIPT_NAME)
+    try:
+        temp = _write_receipt_temp(staging_dir, data, install_dir)
+        try:
+            os.rename(temp, dest)
+        except OSError as exc:
+            raise InstallError("cannot replace %s: %s" % (dest, os_reason(exc)))
+    except InstallError as exc:
+        try:
+            os.unlink(os.path.join(staging_dir, RECEIPT_NAME))
+        except OSError:
+            pass
+        kind = DiskFullError if isinstance(exc, DiskFullError) else InstallError
+        raise kind("%s; uv and uvx were replaced but %s is not up to date: fix that and run again"
+                   % (exc.msg.replace("; nothing was changed", ""), dest))
 
 
 def has_staging_debris(install_dir):
@@ -174,19 +288,32 @@ def has_staging_debris(install_dir):
 
 
 def ensure_install_dir(install_dir):
-    """Create ``install_dir`` (mode 0755) if needed; raise ``InstallError`` if it is not writable."""
+    """Create ``install_dir`` (mode 0755) when missing, and check that it is writable.
+
+    Raises ``InstallError`` saying why not: for root an immutable directory or a
+    read-only file system (``become`` would not help), for other users that
+    ``become: true`` may.
+    """
     if os.path.isdir(install_dir):
-        if not os.access(install_dir, os.W_OK | os.X_OK):
+        if os.access(install_dir, os.W_OK | os.X_OK):
+            return
+        if os.geteuid() != 0:
             raise InstallError(
                 "install_dir %s is not writable by this user; run with become: true or choose "
                 "a directory this user owns" % install_dir
             )
-        return
+        # Root is refused writing only by a read-only mount or an immutable directory.
+        try:
+            read_only = bool(os.statvfs(install_dir).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        code = errno.EROFS if read_only else errno.EPERM
+        raise InstallError("install_dir %s is not writable, even for root: %s; choose another install_dir"
+                           % (install_dir, os_reason(OSError(code, os.strerror(code)), is_root=True)))
     try:
         os.makedirs(install_dir, 0o755)
     except OSError as exc:
-        raise InstallError("cannot create install_dir %s: %s; create it or run with become: true"
-                           % (install_dir, exc.strerror or exc))
+        raise _dir_error(exc, install_dir, "cannot create install_dir %s" % install_dir)
 
 
 def remove_install(install_dir):

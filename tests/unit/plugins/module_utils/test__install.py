@@ -123,3 +123,197 @@ def test_make_staging_dir_unwritable(tmp_path):
         os.mkdir(target, 0o555)
     with pytest.raises(InstallError, match="install_dir"):
         _install.make_staging_dir(target)
+
+
+# -- the swap is all-or-nothing; errors say what is wrong (issue 10, items 2, 3 and 7) ------
+
+import contextlib  # noqa: E402  pylint: disable=wrong-import-position
+import errno  # noqa: E402  pylint: disable=wrong-import-position
+import hashlib  # noqa: E402  pylint: disable=wrong-import-position
+import subprocess  # noqa: E402  pylint: disable=wrong-import-position
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (  # noqa: E402  pylint: disable=wrong-import-position
+    DiskFullError,
+)
+
+OLD = {"uv": b"#!/bin/sh\necho 'uv 0.5.11'\n", "uvx": b"#!/bin/sh\necho 'uvx 0.5.11'\n"}
+NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="chattr and mount need root")
+
+
+def digests(directory):
+    return {name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
+            for name in ("uv", "uvx", RECEIPT_NAME) if (directory / name).exists()}
+
+
+def previous_install(tmp_path):
+    """``bin/`` with an old uv, uvx and receipt, and a staging folder holding the new build."""
+    dest = tmp_path / "bin"
+    dest.mkdir()
+    for name, body in OLD.items():
+        (dest / name).write_bytes(body)
+        (dest / name).chmod(0o755)
+    (dest / RECEIPT_NAME).write_text('{"schema": 1, "version": "0.5.11"}\n')
+    staging = dest / (STAGING_PREFIX + "t")
+    staging.mkdir()
+    staged = {}
+    for name in ("uv", "uvx"):
+        (staging / name).write_bytes(GOOD[name])
+        (staging / name).chmod(0o700)
+        staged[name] = str(staging / name)
+    return dest, staging, staged
+
+
+@contextlib.contextmanager
+def immutable(path):
+    subprocess.run(["chattr", "+i", str(path)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_install_staged_all_new_with_receipt(tmp_path):
+    dest, staging, staged = previous_install(tmp_path)
+    paths = install_staged(staged, str(dest), receipt={"version": "0.13.8", "target": T})
+    assert paths == [str(dest / "uv"), str(dest / "uvx")]
+    for name in ("uv", "uvx"):
+        assert (dest / name).read_bytes() == GOOD[name]
+        assert (dest / name).stat().st_mode & 0o777 == 0o755
+    assert read_receipt(str(dest))["version"] == "0.13.8"
+    assert (dest / RECEIPT_NAME).stat().st_mode & 0o777 == 0o644
+
+
+@NEEDS_ROOT
+@pytest.mark.parametrize("name", ["uv", "uvx", RECEIPT_NAME])
+def test_install_staged_immutable_file_changes_nothing(tmp_path, name):
+    dest, _staging, staged = previous_install(tmp_path)
+    before = digests(dest)
+    receipt = {"version": "0.13.8"} if name == RECEIPT_NAME else None
+    with immutable(dest / name):
+        with pytest.raises(InstallError) as info:
+            install_staged(staged, str(dest), receipt=receipt)
+    assert digests(dest) == before, "the previous install was modified"
+    msg = info.value.msg
+    assert "cannot replace %s: operation not permitted (immutable file or directory?)" % (dest / name) in msg, msg
+    assert "the previous uv and uvx are unchanged" in msg and "become" not in msg
+    assert sorted(os.listdir(str(dest))) == sorted([RECEIPT_NAME, "uv", "uvx", STAGING_PREFIX + "t"])
+
+
+def test_install_staged_fresh_install_rolls_back_to_nothing(tmp_path):
+    dest = tmp_path / "bin"
+    dest.mkdir()
+    (dest / "uv").mkdir()  # a directory where uv goes: rename fails with EISDIR
+    (dest / "uv" / "keep").write_text("x")
+    staging = dest / (STAGING_PREFIX + "t")
+    staging.mkdir()
+    staged = {}
+    for name in ("uv", "uvx"):
+        (staging / name).write_bytes(GOOD[name])
+        staged[name] = str(staging / name)
+    with pytest.raises(InstallError) as info:
+        install_staged(staged, str(dest))
+    assert not (dest / "uvx").exists(), "the new uvx stayed without its uv"
+    assert "cannot replace %s" % (dest / "uv") in info.value.msg and "uvx put back" in info.value.msg
+
+
+@pytest.mark.parametrize(
+    "code, is_root, expected",
+    [
+        (errno.EPERM, True, "operation not permitted (immutable file or directory?)"),
+        (errno.EROFS, True, "read-only file system"),
+        (errno.EACCES, False, "permission denied; run with become: true"),
+        (errno.EACCES, True, "Permission denied"),
+    ],
+    ids=["eperm", "erofs", "eacces-user", "eacces-root"],
+)
+def test_os_reason(code, is_root, expected):
+    assert expected in _install.os_reason(OSError(code, os.strerror(code)), is_root=is_root)
+
+
+@NEEDS_ROOT
+def test_ensure_install_dir_immutable_for_root(tmp_path):
+    target = tmp_path / "bin"
+    target.mkdir()
+    with immutable(target):
+        with pytest.raises(InstallError) as info:
+            _install.ensure_install_dir(str(target))
+    assert "operation not permitted (immutable file or directory?)" in info.value.msg
+    assert "become" not in info.value.msg
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """``tmpfs(options)``: a fresh tmpfs mounted under tmp_path, unmounted afterwards (needs root)."""
+    mounts = []
+
+    def make(options):
+        mount = tmp_path / ("fs%d" % len(mounts))
+        mount.mkdir()
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], capture_output=True,
+                              check=False)
+        if proc.returncode != 0:
+            pytest.skip("cannot mount a tmpfs: %s" % proc.stderr.decode(errors="replace").strip())
+        mounts.append(mount)
+        return mount
+
+    yield make
+    for mount in reversed(mounts):
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+@NEEDS_ROOT
+def test_ensure_install_dir_read_only_for_root(tmpfs):
+    mount = tmpfs("size=64k,ro")
+    with pytest.raises(InstallError) as info:
+        _install.ensure_install_dir(str(mount))
+    assert "read-only file system" in info.value.msg and "become" not in info.value.msg
+
+
+def fill(directory):
+    """Fill the file system of ``directory`` up to its last byte."""
+    fd = os.open(str(directory / "filler"), os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+@NEEDS_ROOT
+def test_receipt_on_a_full_disk_changes_nothing(tmpfs):
+    mount = tmpfs("size=256k")
+    dest, _staging, staged = previous_install(mount)
+    before = digests(dest)
+    fill(dest)
+    with pytest.raises(DiskFullError) as info:
+        install_staged(staged, str(dest), receipt={"version": "0.13.8"})
+    assert "no space left on device in %s" % dest in info.value.msg
+    (dest / "filler").unlink()
+    assert digests(dest) == before
+
+
+@NEEDS_ROOT
+def test_write_receipt_on_a_full_disk_says_so(tmpfs):
+    mount = tmpfs("size=256k")
+    dest, staging, _staged = previous_install(mount)
+    fill(dest)
+    with pytest.raises(DiskFullError) as info:
+        write_receipt(str(dest), str(staging), {"version": "0.13.8"})
+    assert "no space left on device in %s" % dest in info.value.msg and "not up to date" in info.value.msg
+    assert not (staging / RECEIPT_NAME).exists()
+
+
+@NEEDS_ROOT
+def test_make_staging_dir_out_of_inodes(tmpfs):
+    mount = tmpfs("size=1m,nr_inodes=4")
+    for index in range(8):
+        try:
+            (mount / ("f%d" % index)).write_text("")
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+            break
+    with pytest.raises(DiskFullError) as info:
+        _install.make_staging_dir(str(mount), needed_bytes=50 * 1024 * 1024)
+    assert "no space left on device in %s (needs about 50 MB)" % mount in info.value.msg
