@@ -449,6 +449,10 @@ def _json_page(files: list) -> str:
     return json.dumps({"meta": {"api-version": "1.0"}, "name": "uv", "files": entries}, indent=1) + "\n"
 
 
+def _version_key(name: str) -> tuple:
+    return tuple(int(x) for x in wheel_tags(name)[0].split("."))
+
+
 def build_static(out: str, wheels: dict) -> dict:
     """Lay out the static trees under ``out`` (Nexus-like ``<root>/simple/uv/`` and
     ``<root>/packages/uv/<version>/<file>``); returns a manifest (also manifest.json)."""
@@ -466,8 +470,7 @@ def build_static(out: str, wheels: dict) -> dict:
         manifest["sha256"][os.path.basename(path)] = sha256_file(path)
     for root, dialects in (("yanked", ("html",)), ("yanked-json", ("html", "json")), ("tampered", ("html",))):
         files = []
-        for path in sorted(wheels.values(), key=lambda p: (tuple(int(x) for x in wheel_tags(os.path.basename(p))[0]
-                                                                .split(".")), os.path.basename(p))):
+        for path in sorted(wheels.values(), key=lambda p: (_version_key(os.path.basename(p)), os.path.basename(p))):
             name = os.path.basename(path)
             version = wheel_tags(name)[0]
             if root == "tampered" and version == YANKED:
@@ -985,8 +988,69 @@ def main(argv=None) -> int:
     return cmd_selftest(args)
 
 
+def artifactory_page(wheels: list, host: str = "https://artifactory.example.com/artifactory/api/pypi/pypi-remote") -> str:
+    """An Artifactory remote repository's project page for the wheel files ``wheels``, with
+    absolute URLs (what it serves when a base URL is configured; without one it serves the same
+    path relative, ``../../packages/packages/...``). Its file URLs mirror the public index's
+    storage paths, ``packages/<b2[:2]>/<b2[2:4]>/<b2[4:]>/<file>`` where ``b2`` is the file's
+    blake2b-256; its anchors are split over two lines, with ``rel="internal"``, and
+    ``data-requires-python`` passed on HTML-escaped."""
+    lines = ["<!DOCTYPE html>", "<html>", "", "<head>", "    <title>Simple Index</title>",
+             '    <meta name="api-version" value="2" />', "</head>", "", "<body>"]
+    for path in sorted(wheels, key=lambda p: (_version_key(os.path.basename(p)), os.path.basename(p))):
+        name, digest = os.path.basename(path), sha256_file(path)
+        with open(path, "rb") as handle:
+            b2 = hashlib.blake2b(handle.read(), digest_size=32).hexdigest()
+        lines.append('    <a href="%s/packages/packages/%s/%s/%s/%s#sha256=%s" data-requires-python="&gt;=3.8"'
+                     % (host, b2[:2], b2[2:4], b2[4:], name, digest))
+        lines.append('        rel="internal">%s</a>' % name)
+    lines += ["</body>", "", "</html>"]
+    return "\n".join(lines)
+
+
 def cmd_record(args) -> int:
-    raise SystemExit("not yet")
+    """Record the project pages the unit tests parse, from freshly started servers."""
+    os.makedirs(args.out, exist_ok=True)
+    pages = {}
+
+    def record(name: str, url: str, accept: str, server: str, note: str) -> None:
+        status, headers, body, final = get(url, accept)
+        if status != 200:
+            raise RuntimeError("%s answered %s" % (url, status))
+        with open(os.path.join(args.out, name), "wb") as handle:
+            handle.write(body)
+        pages[name] = {"page_url": final, "content_type": headers.get("Content-Type"), "accept": accept,
+                       "server": server, "note": note}
+        log("recorded %s (%d bytes, %s)" % (name, len(body), headers.get("Content-Type")))
+
+    with indexes() as found:
+        devpi, pypi, static = found["devpi"], found["pypiserver"], found["static"]
+        record("devpi-root-dev.json", devpi.url + "uv/", UV_ACCEPT, devpi.server_version,
+               "private index root/dev, uv's Accept header")
+        record("devpi-root-dev.html", devpi.url + "uv/", "text/html", devpi.server_version,
+               "private index root/dev, Accept: text/html")
+        record("devpi-mirror-yanked.json", devpi.yanked_url + "uv/", UV_ACCEPT, devpi.server_version,
+               "mirror index root/yanked of static-yanked.html (0.13.9 yanked), uv's Accept header")
+        record("devpi-mirror-yanked.html", devpi.yanked_url + "uv/", "text/html", devpi.server_version,
+               "mirror index root/yanked of static-yanked.html (0.13.9 yanked), Accept: text/html")
+        record("pypiserver.html", pypi.url + "uv/", UV_ACCEPT, pypi.server_version,
+               "uv's Accept header (pypiserver answers HTML whatever is asked)")
+        record("static-yanked.html", static.yanked_url + "uv/", UV_ACCEPT, static.server_version,
+               "tests/utils/uvindex.py's Nexus-like static tree, 0.13.9 yanked")
+        record("static-yanked.json", static.json_url + "uv/", UV_ACCEPT, static.server_version,
+               "the same tree with its PEP 691 JSON page")
+        name = "artifactory-absolute.html"
+        with open(os.path.join(args.out, name), "w") as handle:
+            handle.write(artifactory_page(list(fetch_wheels().values())))
+        pages[name] = {"page_url": "https://artifactory.example.com/artifactory/api/pypi/pypi-remote/simple/uv/",
+                       "content_type": "text/html;charset=utf-8", "accept": UV_ACCEPT,
+                       "server": "hand-written (tests/utils/uvindex.py artifactory_page)",
+                       "note": "absolute URLs, #sha256= fragments, anchors over two lines"}
+        pages["_sha256"] = dict(sorted(static.files.items()))
+    with open(os.path.join(args.out, "pages.json"), "w") as handle:
+        json.dump(pages, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    return 0
 
 
 if __name__ == "__main__":
