@@ -109,6 +109,10 @@ class SourceClient(object):
 
     # -- versions ----------------------------------------------------------
 
+    def read_page(self, want):
+        """The index's uv project page, parsed, keeping the wheels of ``want`` (``None``: the latest)."""
+        return self._read_page(want)
+
     def _read_page(self, want):
         url = project_url(self.index_url)
         answer = self.fetcher.get_page(url, INDEX_ACCEPT,
@@ -255,6 +259,21 @@ class SourceClient(object):
             "allow_missing_checksum=true to install unverified"
             % (redact_url(artifact.url), redact_url(sidecar), status_text(answer.status))
         )
+
+    def locate(self, version, targets):
+        """Yield ``(artifact, expected sha256)`` for each target the source has, best first.
+
+        ``version`` is what ``resolve`` returned. Targets the source does not serve are
+        skipped (and noted); the caller downloads lazily, so a served best target costs
+        no request for the others.
+        """
+        for target in targets:
+            artifact = self.artifact(version, target)
+            if artifact is None:
+                continue
+            expected = self.expected_sha256(artifact)
+            if expected is not None:
+                yield artifact, expected
 
     def download(self, artifact, dest, retries):
         """Download ``artifact`` into ``dest``: ``(sha256, size)``, or ``None`` if not served (noted)."""

@@ -112,6 +112,12 @@ options:
       - Needs O(checksum=sha256:<hex>) unless O(allow_missing_checksum=true).
       - The action plugin uses this for O(download_on=controller).
     type: path
+  src_origin:
+    description:
+      - Where O(src) was downloaded from, as C(source) (V(mirror) or V(index)) and C(url); recorded
+        in the receipt and the results instead of the path of O(src).
+      - Set by the action plugin with O(download_on=controller); there is no need to set it by hand.
+    type: dict
 requirements:
   - Python 3.6 or newer on the managed host.
 notes:
@@ -403,6 +409,9 @@ class UvInstall(object):
             if wanted and installed["version"] == wanted and (receipt or {}).get("sha256") == self.checksum[1]:
                 return "none", "uv %s from this file is installed" % wanted
             return "install", "src given"
+        if self.version == "latest" and self.params["download_on"] == "controller":
+            # The host may not reach the source: the controller compares the receipt.
+            return "install", "whether uv %s is the latest is checked on the controller" % installed["version"]
         if self.version != "latest":
             if installed["version"] == self.version:
                 return "none", "uv %s is installed" % self.version
@@ -421,14 +430,8 @@ class UvInstall(object):
         if self.params["src"]:
             yield self.local_artifact(), self.checksum[1] if self.checksum[0] == "hex" else ""
             return
-        version = self.source.resolve(self.version)
-        for target in self.candidates:
-            artifact = self.source.artifact(version, target)
-            if artifact is None:
-                continue
-            expected = self.source.expected_sha256(artifact)
-            if expected is not None:
-                yield artifact, expected
+        for item in self.source.locate(self.source.resolve(self.version), self.candidates):
+            yield item
 
     def local_artifact(self):
         path = self.params["src"]
@@ -443,14 +446,16 @@ class UvInstall(object):
         if target is None or target not in self.candidates:
             raise InstallError("src %s holds the %s build, which does not run on this host; builds that do: %s"
                                % (path, target or "unknown", ", ".join(self.candidates)))
-        return Artifact("src", target, version or self.version, os.path.basename(path), path, fmt)
+        origin = self.params["src_origin"] or {}
+        return Artifact(origin.get("source") or "src", target, version or self.version,
+                        origin.get("name") or os.path.basename(path), origin.get("url") or path, fmt)
 
     def install(self, installed, receipt):
         """Try the artifacts best first; install the first served one that runs here."""
         for artifact, expected in self.artifacts():
             target = artifact.target
-            if artifact.source == "src":
-                path, downloaded = artifact.url, None
+            if self.params["src"]:
+                path, downloaded = self.params["src"], None
             else:
                 path = downloaded = os.path.join(self.module.tmpdir, artifact.name)
             try:
@@ -490,7 +495,7 @@ class UvInstall(object):
                 return False
             self.notes.add(target, "served; runs (uv %s)" % detail)
             binaries = install_staged(staged, self.install_dir)
-            url = redact_url(artifact.url) if artifact.source != "src" else artifact.url
+            url = artifact.url if artifact.source == "src" else redact_url(artifact.url)
             write_receipt(self.install_dir, staging, {
                 "source": artifact.source, "version": detail, "target": target, "artifact": artifact.name,
                 "url": url, "sha256": sha256, "binaries": binary_stats(self.install_dir),
@@ -513,7 +518,8 @@ class UvInstall(object):
         served = [t for t in self.candidates if self.notes.served(t)]
         if served:
             raise InstallError("no build the %s serves runs on this host: %s; the previous install is untouched" % (
-                self.source.describe(), "; ".join("%s: %s" % (t, " ".join(self.notes.get(t))) for t in served)))
+                "file" if self.params["src"] else self.source.describe(),
+                "; ".join("%s: %s" % (t, " ".join(self.notes.get(t))) for t in served)), runs_here=False)
         raise UvError(
             "the %s serves none of the builds that run on this host (%s); tried: %s. Check the source and version, "
             "or publish one of them" % (self.source.describe(), ", ".join(self.candidates),
@@ -544,7 +550,7 @@ class UvInstall(object):
         if problem and not self.module.check_mode:
             self.module.warn("%s; it will be rewritten" % problem)
         if self.module.check_mode or (self.params["download_on"] == "controller" and not self.params["src"]):
-            return self.plan(installed, reason)
+            return self.plan(installed, receipt, reason)
         ensure_install_dir(self.install_dir)
         with DirLock(self.install_dir):
             remove_stale_staging(self.install_dir)
@@ -557,14 +563,14 @@ class UvInstall(object):
                     return self.finish_none(reason, installed, receipt)
             self.install(installed, receipt)
 
-    def plan(self, installed, reason):
+    def plan(self, installed, receipt, reason):
         """Check mode, or the first step of download_on=controller: what would be installed, no writes."""
         target = self.candidates[0]
         after = None if self.version == "latest" else self.version
         self.result.update(
             changed=True, version=after, target=target, binaries=[os.path.join(self.install_dir, n) for n in ("uv", "uvx")],
             source=self.source.kind if not self.params["src"] else "src", plan=dict(
-                reason=reason, candidates=self.candidates, installed=installed),
+                reason=reason, candidates=self.candidates, installed=installed, receipt=receipt),
             msg="would install uv %s in %s: %s (the %s decides between %s)" % (
                 self.version, self.install_dir, reason, self.source.describe(), ", ".join(self.candidates)))
         if self.params["src"] is None and self.params["download_on"] == "host":
@@ -616,6 +622,7 @@ def main():
         download_on=dict(type="str", default="host", choices=["host", "controller"]),
         controller_cache_dir=dict(type="path"),
         src=dict(type="path"),
+        src_origin=dict(type="dict"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            mutually_exclusive=[("mirror_url", "index_url"), ("src", "index_url")])

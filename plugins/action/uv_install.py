@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Controller side of pyfleet.uv.uv_install.
+
+With ``download_on: host`` (the default) this only resolves a version specifier (once
+per run, on the controller) and hands over to the module: a pinned no-op stays one
+module run and no request. With ``download_on: controller`` the module first plans
+from the host alone; only if the host needs an install does the controller locate the
+best candidate's artifact, download it once into its cache (shared by all forks and
+runs, verified before each use), copy it into the task's remote tmp with Ansible's
+own file transfer, and run the module with ``src``; if that build does not run on the
+host, the next candidate is pushed. The remote tmp is always removed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import check_version_option, is_specifier
+
+MODULE = "pyfleet.uv.uv_install"
+_SOURCE_ONLY = ("mirror_url", "index_url", "checksum", "allow_missing_checksum", "url_username", "url_password",
+                "force_basic_auth", "headers", "validate_certs", "ca_path", "use_proxy", "client_cert",
+                "client_key", "http_agent", "timeout", "download_retries")
+
+
+class ActionModule(ActionBase):
+    """See the module docstring."""
+
+    TRANSFERS_FILES = False  # a tmp dir is made only when a file is pushed
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        self._warnings = []
+        args = dict(self._task.args)
+        mode = args.get("download_on") or "host"
+        try:
+            if mode not in ("host", "controller"):
+                raise AnsibleActionFail("download_on must be host or controller, got %r" % mode)
+            version = check_version_option(to_text(args.get("version") or "latest"), allow_specifier=True)
+            source = None
+            if is_specifier(version) or (mode == "controller" and version == "latest"
+                                         and args.get("state", "present") == "present" and not args.get("src")):
+                source = self._source(args)
+                args["version"] = source.resolve(version)
+                result["resolved_version"] = args["version"]
+            if mode == "host" or args.get("src") or args.get("state") == "absent":
+                result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+                return result
+            result.update(self._controller(args, source or self._source(args), task_vars))
+            return result
+        except UvError as exc:
+            result.update(failed=True, msg=exc.msg)
+            return result
+        finally:
+            if self._connection._shell.tmpdir:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _source(self, args):
+        # Imported here: requests (needed only on these paths) and the cache stay out of host mode.
+        from ansible_collections.pyfleet.uv.plugins.plugin_utils._source import ControllerSource  # pylint: disable=import-outside-toplevel
+        return ControllerSource(args, args.get("controller_cache_dir"), self._display_warning)
+
+    def _display_warning(self, text):
+        self._warnings.append(text)
+
+    def _controller(self, args, source, task_vars):
+        """download_on=controller: plan on the host, fetch on the controller, install from the pushed file."""
+        plan = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+        if plan.get("failed") or "plan" not in plan:
+            return plan  # a failure, or nothing to do on this host
+        candidates = plan["plan"]["candidates"]
+        version = args["version"]
+        if version == "latest" and not args.get("force"):
+            current = self._latest_is_current(plan, source)
+            if current:
+                return current
+        located = source.locate(version, candidates)
+        if self._task.check_mode:
+            return self._checked(plan, source, located)
+        module_args = dict((k, v) for k, v in args.items() if k not in _SOURCE_ONLY)
+        last = None
+        for artifact, expected in located:
+            path, sha256 = source.fetch(artifact, expected)
+            if path is None:
+                continue
+            if not self._connection._shell.tmpdir:
+                self._make_tmp_path()
+            remote = self._connection._shell.join_path(self._connection._shell.tmpdir, artifact.name)
+            self._transfer_file(path, remote)
+            self._fixup_perms2((self._connection._shell.tmpdir, remote))
+            module_args.update(src=remote, checksum="sha256:%s" % sha256, version=version,
+                               src_origin=dict(source=artifact.source, url=artifact.as_dict()["url"],
+                                               name=artifact.name))
+            last = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+            self._merge_notes(last, source)
+            if last.get("runs_here") is False:
+                source.notes.add(artifact.target, "served; %s" % _reason(last, artifact.target))
+                continue
+            break
+        if last is None:
+            return dict(plan, failed=True, changed=False, candidates=self._report(plan, source), msg=(
+                "the %s serves none of the builds that run on %s (%s); tried from the controller: %s. Check the "
+                "source and version, or publish one of them" % (
+                    source.describe(), task_vars.get("inventory_hostname"), ", ".join(candidates),
+                    source.tried() or "nothing")))
+        last["download_on"] = "controller"
+        if self._warnings:
+            last.setdefault("warnings", []).extend(self._warnings)
+        return last
+
+    @staticmethod
+    def _latest_is_current(plan, source):
+        """For ``latest`` on a release mirror: the no-op result if the receipt matches the mirror's latest."""
+        installed, receipt = plan["plan"].get("installed"), plan["plan"].get("receipt")
+        if not installed or not receipt:
+            return None
+        if source.client.latest_is_current(installed, receipt, plan["plan"]["candidates"]) is not True:
+            return None
+        result = dict(plan, changed=False, version=installed["version"], target=receipt.get("target"),
+                      artifact=receipt.get("artifact"), url=receipt.get("url"), sha256=receipt.get("sha256"),
+                      source=receipt.get("source"), download_on="controller",
+                      msg="uv %s is the latest the %s serves (checked on the controller); nothing to do" % (
+                          installed["version"], source.describe()))
+        result.pop("plan", None)
+        result.pop("diff", None)
+        return result
+
+    def _checked(self, plan, source, located):
+        """Check mode: the artifact the host would get, located but not downloaded."""
+        plan = dict(plan)
+        for artifact, expected in located:
+            plan.update(target=artifact.target, artifact=artifact.name, url=artifact.as_dict()["url"],
+                        sha256=expected or None, source=artifact.source, download_on="controller")
+            plan["msg"] = "%s; the controller would push %s" % (plan.get("msg", ""), artifact.name)
+            break
+        else:
+            plan.update(failed=True, msg="the %s serves none of the builds that run on this host (%s); tried: %s"
+                        % (source.describe(), ", ".join(plan["plan"]["candidates"]), source.tried()))
+        plan["candidates"] = self._report(plan, source)
+        plan.pop("plan", None)
+        if self._warnings:
+            plan.setdefault("warnings", []).extend(self._warnings)
+        return plan
+
+    @staticmethod
+    def _report(result, source):
+        report = []
+        for item in result.get("candidates") or []:
+            notes = source.notes.get(item["target"])
+            if notes and item["decision"] != "taken":
+                item = dict(item, decision="passed over", reason="; ".join([item["reason"]] + notes))
+            report.append(item)
+        return report
+
+    def _merge_notes(self, result, source):
+        result["candidates"] = self._report(result, source)
+
+
+def _reason(result, target):
+    for item in result.get("candidates") or []:
+        if item.get("target") == target:
+            return item.get("reason", "").split("; served; ", 1)[-1]
+    return result.get("msg", "")

@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""HTTP on the controller, with ``requests``: the controller's transport for sources.
+
+PRIVATE API: only for this collection's action plugins; never shipped to hosts.
+``ControllerFetcher`` answers the same calls as the host's ``module_utils._fetch.Fetcher``
+(``get_small``, ``probe``, ``get_page``, ``download``, ``tried``), so that the shared
+source logic in ``module_utils._artifacts`` runs unchanged on the controller.
+``requests`` is imported lazily: a controller without it works in host mode.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import time
+
+try:
+    from urllib.parse import urljoin
+except ImportError:  # pragma: no cover
+    from urlparse import urljoin  # type: ignore
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError, disk_full
+from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import CHUNK, SMALL_LIMIT, Response, same_origin
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
+
+__all__ = ["ControllerFetcher", "load_requests"]
+
+MAX_REDIRECTS = 10
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def load_requests():
+    """The ``requests`` module, or a ``MirrorError`` that says how to get it."""
+    try:
+        import requests  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise MirrorError(
+            "download_on=controller (and version specifiers) need the Python package 'requests' on the "
+            "controller, in the Python that runs ansible: install it (pip install requests; see the "
+            "collection's requirements.txt), or use download_on=host with an exact version")
+    return requests
+
+
+def _retryable(status):
+    return status == -1 or status >= 500 or status in (408, 429)
+
+
+class ControllerFetcher(object):
+    """GETs through one ``requests`` session with the task's URL options.
+
+    Redirects are followed here, not by ``requests``: on a hop to another scheme,
+    host or port the credentials (basic auth, ``Authorization``, ``Cookie`` and every
+    user-supplied header) stay behind, as on the host.
+    """
+
+    def __init__(self, options, retries=3, delay=1.0, sleep=time.sleep):
+        requests = load_requests()
+        self.requests = requests
+        self.options = options
+        self.timeout = options.get("timeout") or 30
+        self.retries = retries
+        self.delay = delay
+        self.sleep = sleep
+        self.attempts = []
+        session = requests.Session()
+        session.trust_env = bool(options.get("use_proxy", True))
+        if options.get("ca_path"):
+            session.verify = options["ca_path"]
+        elif options.get("validate_certs") is False:
+            session.verify = False
+        if options.get("client_cert"):
+            session.cert = (options["client_cert"], options["client_key"]) if options.get("client_key") \
+                else options["client_cert"]
+        session.headers["User-Agent"] = options.get("http_agent") or "ansible-httpget"
+        self.session = session
+
+    def _credentials(self):
+        headers = dict(self.options.get("headers") or {})
+        auth = None
+        if self.options.get("url_username"):
+            auth = (self.options["url_username"], self.options.get("url_password") or "")
+        return headers, auth
+
+    def _open(self, url, accept=None, stream=True):
+        """GET ``url`` following redirects safely: ``(response or None, status, note, hops)``."""
+        origin = url
+        hops = []
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            headers, auth = self._credentials() if same_origin(origin, current) else ({}, None)
+            if accept:
+                headers["Accept"] = accept
+            try:
+                response = self.session.get(current, headers=headers, auth=auth, stream=stream,
+                                            timeout=self.timeout, allow_redirects=False)
+            except self.requests.exceptions.SSLError as exc:
+                return None, -1, "TLS error: %s" % str(exc)[:300], hops
+            except self.requests.exceptions.RequestException as exc:
+                return None, -1, "%s" % str(exc)[:300], hops
+            if response.status_code in _REDIRECTS and response.headers.get("Location"):
+                hops.append((redact_url(current), response.status_code))
+                response.close()
+                current = urljoin(current, response.headers["Location"])
+                if not current.startswith(("http://", "https://")):
+                    return None, -1, "redirected to a URL that is not http(s): %s" % redact_url(current), hops
+                continue
+            if response.status_code != 200:
+                response.close()
+                return None, response.status_code, response.reason or "", hops
+            return response, 200, "", hops
+        return None, -1, "more than %d redirects" % MAX_REDIRECTS, hops
+
+    def _with_retries(self, url, action):
+        last = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.sleep(min(self.delay * (2 ** (attempt - 1)), 30))
+            last = action(url)
+            if not _retryable(last.status):
+                break
+        self.attempts.extend(last.hops)
+        self.attempts.append((redact_url(url), last.status))
+        return last
+
+    def get_small(self, url, limit=SMALL_LIMIT, accept=None):
+        """GET a small text; ``body`` is bytes on HTTP 200, else ``None``."""
+        def action(target):
+            response, status, note, hops = self._open(target, accept=accept)
+            if response is None:
+                return Response(target, status, note=note, hops=hops)
+            try:
+                body = b""
+                for chunk in response.iter_content(CHUNK):
+                    body += chunk
+                    if len(body) > limit:
+                        return Response(target, 200, note="larger than %d bytes" % limit, hops=hops)
+            except self.requests.exceptions.RequestException as exc:
+                return Response(target, -1, note="read failed: %s" % exc, hops=hops)
+            finally:
+                response.close()
+            return Response(target, 200, body=body, hops=hops)
+        return self._with_retries(url, action)
+
+    def probe(self, url):
+        """Whether ``url`` is served (GET, no body read)."""
+        def action(target):
+            response, status, note, hops = self._open(target)
+            if response is not None:
+                response.close()
+            return Response(target, status, note=note, hops=hops)
+        return self._with_retries(url, action)
+
+    def get_page(self, url, accept, make_parser, limit=64 * 1024 * 1024):
+        """GET a page and feed it to ``make_parser(final_url, content_type)`` as it arrives."""
+        def action(target):
+            response, status, note, hops = self._open(target, accept=accept)
+            if response is None:
+                return Response(target, status, note=note, hops=hops)
+            parser = make_parser(response.url, response.headers.get("Content-Type"))
+            size = 0
+            try:
+                for chunk in response.raw.stream(CHUNK, decode_content=True):
+                    size += len(chunk)
+                    if size > limit:
+                        return Response(target, 200, note="larger than %d bytes, refused" % limit, hops=hops)
+                    parser.feed(chunk)
+            except Exception as exc:  # pylint: disable=broad-except  # urllib3's read errors vary by version
+                return Response(target, -1, note="read failed after %d bytes: %s" % (size, exc), hops=hops)
+            finally:
+                response.close()
+            return Response(target, 200, body=parser, hops=hops)
+        return self._with_retries(url, action)
+
+    def download(self, url, dest, max_bytes):
+        """Stream ``url`` into ``dest`` while hashing: ``body`` is ``(sha256, size)`` on success."""
+        def action(target):
+            response, status, note, hops = self._open(target)
+            if response is None:
+                return Response(target, status, note=note, hops=hops)
+            expected = response.headers.get("Content-Length")
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                with open(dest, "wb") as handle:
+                    # decode_content=False: the bytes as served are what the checksum covers.
+                    for chunk in response.raw.stream(CHUNK, decode_content=False):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            return Response(target, 200, note="larger than %d bytes, refused" % max_bytes, hops=hops)
+                        digest.update(chunk)
+                        handle.write(chunk)
+            except (IOError, OSError) as exc:
+                full = disk_full(exc, dest.rsplit("/", 1)[0], int(expected) if (expected or "").isdigit() else None)
+                if full:
+                    raise full
+                return Response(target, -1, note="download interrupted after %d bytes: %s" % (size, exc), hops=hops)
+            except Exception as exc:  # pylint: disable=broad-except
+                return Response(target, -1, note="download interrupted after %d bytes: %s" % (size, exc), hops=hops)
+            finally:
+                response.close()
+            if expected is not None and expected.isdigit() and int(expected) != size:
+                return Response(target, -1, note="short read: got %d of %s bytes" % (size, expected), hops=hops)
+            return Response(target, 200, body=(digest.hexdigest(), size), hops=hops)
+        return self._with_retries(url, action)
+
+    def tried(self):
+        return "; ".join("%s -> %s" % (url, "connection failed" if status == -1 else "HTTP %s" % status)
+                         for url, status in self.attempts)
