@@ -30,21 +30,34 @@ options:
   url_username:
     description:
       - User name for HTTP authentication at the mirror.
+      - Like every credential, sent only to the origin (scheme, host and port) of the URL
+        asked for. Redirects are followed by the module itself, at most 10 of them; on a
+        redirect to another origin (an Artifactory or Nexus answering 302 to S3 or a CDN
+        with a presigned URL) no credential is sent there, neither these nor O(headers)
+        nor C(~/.netrc) entries. A redirect within the same origin keeps them.
     type: str
   url_password:
     description:
       - Password for HTTP authentication at the mirror. Never shown in results or logs.
+      - Sent only to the origin of the URL asked for, never across a redirect to another
+        scheme, host or port (see O(url_username)).
     type: str
   force_basic_auth:
     description:
       - Send the basic authentication header with the first request instead of waiting
         for a 401 challenge.
+      - The header goes to the mirror's own origin only; after a redirect to another
+        scheme, host or port it is left out (see O(url_username)).
     type: bool
     default: false
   headers:
     description:
       - Extra HTTP headers for every request, for example C(Authorization) or an API token.
       - The values are treated as secrets and never shown in results or logs.
+      - All of them (with C(Authorization), C(Proxy-Authorization) and C(Cookie)) are sent
+        only to the origin of the URL asked for; on a redirect to another scheme, host
+        or port they are dropped, as curl does, and kept on a redirect within the same
+        origin. Redirects to anything but C(http://) or C(https://) are refused.
     type: dict
   client_cert:
     description:
