@@ -307,13 +307,96 @@ def stage_integration(track: str, ctx: dict) -> None:
                 log("integration on Python %s passed" % managed)
 
 
-def stage_fleet(track: str, ctx: dict) -> None:
-    """A two-host fleet: this machine and a Debian 11 (glibc 2.31) host over real SSH.
+# The fleet's Debian 11 hosts besides the amd64 one: inventory name -> Debian architecture.
+# Each is its own debootstrap root with its own sshd on its own loopback address (see
+# bullseye.ARCHES); arm64 runs under qemu-user, i386 natively on this 64-bit kernel.
+PLATFORM_HOSTS = {"bullseye-arm64": "arm64", "bullseye-i386": "i386"}
 
-    One playbook (hacking/fleet.yml) runs the integration targets on both hosts, with
-    per-host expectations, including the gnu build that needs GLIBC_2.34 (refused on
-    bullseye at its pre-swap run, installed here), then installs uv across the fleet.
-    Each host gets its own mirror server so that request counts stay per host.
+
+def fleet_expectations(arch: str, libc_version: str) -> dict:
+    """What one fleet host must report and get (the ``uv_expect`` inventory variable).
+
+    ``arch`` is the Debian architecture of the host's userland (``amd64`` for this
+    machine too). The playbook asserts every key; later cases (an index source,
+    ``download_on: controller``) add their keys here and their checks in fleet.yml.
+    """
+    machine = {"amd64": "x86_64", "arm64": "aarch64", "i386": "i686"}[arch]
+    gnu, musl = "%s-unknown-linux-gnu" % machine, "%s-unknown-linux-musl" % machine
+    expect = {
+        "arch": machine,
+        # i386 on the x86_64 kernel: uname -m says x86_64, the interpreter's ELF header says i386.
+        "arch_detected_by": "uname+elf:/usr/bin/python3" if arch == "i386" else "uname",
+        "libc_family": "glibc", "libc_version": libc_version,
+        "targets": [gnu, musl],
+        "install_target": gnu,
+        # From the mirror's no-aarch64-gnu/ layout: only aarch64 hosts fall back to musl.
+        "fallback_target": musl if machine == "aarch64" else gnu,
+    }
+    if arch == "i386":
+        # What an installer that trusts uname -m would pick: the x86_64 gnu build, which
+        # cannot load on a 32-bit userland (no /lib64/ld-linux-x86-64.so.2), so it must be
+        # passed over for the static x86_64 musl build, which this 64-bit kernel runs.
+        expect["naive"] = {"arch": "x86_64", "passed_over": "x86_64-unknown-linux-gnu",
+                           "target": "x86_64-unknown-linux-musl"}
+    return expect
+
+
+def remote_host(remote: dict, url: str, expect: dict) -> dict:
+    """Inventory variables of a debootstrap host reached over SSH (see bullseye.ssh_host)."""
+    return {
+        "ansible_host": remote["host"], "ansible_port": remote["port"], "ansible_user": "root",
+        "ansible_ssh_private_key_file": remote["key"],
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+        "ansible_ssh_timeout": 60,  # sshd under qemu is slow to answer on a busy machine
+        "ansible_python_interpreter": remote["python"],
+        "uv_mirror": url, "uv_test_root": "/tmp/pyfleet-uv-fleet",
+        "uv_expected_libc_family": expect["libc_family"], "uv_expected_libc_version": expect["libc_version"],
+        "uv_expect": expect,
+    }
+
+
+def platform_roots(skipped: dict) -> dict:
+    """Build (or reuse) the roots of PLATFORM_HOSTS that can work here, in parallel.
+
+    Returns ``{host: root}``; a host whose architecture cannot run here (no binfmt_misc,
+    no qemu handler, no debootstrap, a failed debootstrap) is put in ``skipped`` with why.
+    """
+    import concurrent.futures
+
+    if "arm64" in PLATFORM_HOSTS.values():
+        missing = ensure_apt({"qemu-aarch64-static": "qemu-user-static", "update-binfmts": "binfmt-support"})
+        if not missing:
+            bullseye.enable_binfmt("qemu-aarch64", log=log)
+    usable = {}
+    for host, arch in PLATFORM_HOSTS.items():
+        reason = bullseye.unusable(arch, CACHE)
+        if reason:
+            skipped[host] = reason
+        else:
+            usable[host] = arch
+    roots = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(usable) or 1) as pool:
+        futures = {host: pool.submit(bullseye.ensure_root, CACHE, log, arch) for host, arch in usable.items()}
+        for host, future in futures.items():
+            try:
+                roots[host] = future.result()
+            except RuntimeError as exc:
+                skipped[host] = "its debootstrap root could not be built: %s" % exc
+    return roots
+
+
+def stage_fleet(track: str, ctx: dict) -> None:
+    """A four-host fleet: this machine and Debian 11 hosts (amd64, arm64, i386) over real SSH.
+
+    One playbook (hacking/fleet.yml) runs the integration targets on this machine and
+    the amd64 host, with per-host expectations, including the gnu build that needs
+    GLIBC_2.34 (refused on bullseye at its pre-swap run, installed here), then installs
+    uv across the whole fleet and asserts each host's facts and result (``uv_expect``,
+    from ``fleet_expectations``): a real aarch64 userland under qemu-user (glibc 2.31:
+    the aarch64 gnu build, or musl when the mirror lacks it) and a 32-bit i386 userland
+    on this x86_64 kernel (i686 builds). Each host gets its own mirror server so that
+    request counts stay per host. A platform host that cannot work here (no binfmt,
+    qemu or debootstrap) is left out and the stage ends SKIPPED, naming it and why.
     """
     if os.geteuid() != 0:
         raise StageSkipped("needs root (debootstrap, mount, chroot): run the suite as root to test the bullseye host")
@@ -323,37 +406,64 @@ def stage_fleet(track: str, ctx: dict) -> None:
         raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
     if not ctx.get("too_new"):
         raise RuntimeError("the mirror's too-new/ layout was not built (it needs gcc on a glibc >= 2.34 machine)")
+    started = time.time()
     root = bullseye.ensure_root(CACHE, log=log)
+    skipped = {}
+    roots = platform_roots(skipped)
+    log("fleet roots ready in %.1f s" % (time.time() - started))
     path = venv(track)
-    with tempfile.TemporaryDirectory(prefix="uv-fleet-") as scratch, \
-            bullseye.ssh_host(root, scratch, log=log) as remote, \
-            mirror_server(ctx["mirror"]) as here_url, mirror_server(ctx["mirror"]) as there_url:
-        inventory = {"all": {"vars": expected_vars(ctx), "hosts": {
-            "localhost": {
+    all_roots = [root] + list(roots.values())
+    finished = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="uv-fleet-") as scratch, contextlib.ExitStack() as stack:
+            remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
+            for host, host_root in roots.items():
+                address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
+                remotes[host] = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
+            here_url = stack.enter_context(mirror_server(ctx["mirror"]))
+            here = expected_vars(ctx)
+            hosts = {"localhost": {
                 "ansible_connection": "local",
                 "ansible_python_interpreter": find_python(TRACKS[track]["managed"][-1]),
                 "uv_mirror": here_url, "uv_test_root": os.path.join(scratch, "root"),
-            },
-            "bullseye": {
-                "ansible_host": remote["host"], "ansible_port": remote["port"], "ansible_user": "root",
-                "ansible_ssh_private_key_file": remote["key"],
-                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-                "ansible_python_interpreter": remote["python"],
-                "uv_mirror": there_url, "uv_test_root": "/tmp/pyfleet-uv-fleet",
-                "uv_expected_libc_family": "glibc", "uv_expected_libc_version": "2.31",  # Debian 11's glibc
-            },
-        }}}
-        inventory_file = os.path.join(scratch, "inventory.json")
-        with open(inventory_file, "w") as handle:
-            json.dump(inventory, handle, indent=1)
-        env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
-        try:
-            run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file,
-                 os.path.join(ROOT, "hacking", "fleet.yml")], env=env)
-        except subprocess.CalledProcessError:
-            with open(remote["sshd_log"]) as handle:
-                log("bullseye sshd log (last lines):\n" + "".join(handle.readlines()[-20:]))
-            raise
+                "uv_expect": fleet_expectations("amd64", here["uv_expected_libc_version"]),
+            }}
+            for host, remote in remotes.items():
+                arch = PLATFORM_HOSTS.get(host, "amd64")
+                url = stack.enter_context(mirror_server(ctx["mirror"]))
+                hosts[host] = remote_host(remote, url, fleet_expectations(arch, "2.31"))  # Debian 11's glibc
+            inventory = {"all": {"vars": here, "hosts": hosts, "children": {
+                # The integration targets assume an x86_64 host; the platform hosts get
+                # the fleet's own checks.
+                "integration": {"hosts": {"localhost": {}, "bullseye": {}}},
+            }}}
+            inventory_file = os.path.join(scratch, "inventory.json")
+            with open(inventory_file, "w") as handle:
+                json.dump(inventory, handle, indent=1)
+            env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
+            try:
+                run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file,
+                     os.path.join(ROOT, "hacking", "fleet.yml")], env=env)
+            except subprocess.CalledProcessError:
+                for host, remote in remotes.items():
+                    with open(remote["sshd_log"]) as handle:
+                        log("%s sshd log (last lines):\n%s" % (host, "".join(handle.readlines()[-20:])))
+                raise
+        finished = True
+    finally:
+        # Every ssh_host has stopped its chroot's processes and unmounted its root by
+        # now, on every path; check it, so that a leak fails the stage.
+        left = {r: (bullseye.mounts_below(r), bullseye.processes_in(r)) for r in all_roots}
+        left = {r: v for r, v in left.items() if v[0] or v[1]}
+        if left:
+            log("!!! the fleet left mounts or processes behind: %s" % left)
+            if finished:
+                raise RuntimeError("the fleet left mounts or processes behind: %s" % left)
+        else:
+            log("fleet cleaned up: no mount and no process left in %s" % ", ".join(all_roots))
+    if skipped:
+        raise StageSkipped("the fleet ran without %s" % "; ".join(
+            "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
 
 
 def stage_adhoc(track: str, ctx: dict) -> None:
