@@ -21,7 +21,7 @@ description:
     in that order. A host without C(ldd) is not taken for musl.
   - The architecture is what C(uname -m) prints, except on a 32-bit userland under a
     64-bit kernel (an i386 Debian on an x86_64 kernel, where C(uname -m) still says
-    C(x86_64)): when the ELF header of the Python running the module is 32-bit C(EM_386)
+    C(x86_64)). When the ELF header of the Python running the module is 32-bit C(EM_386)
     on an x86_64 kernel the architecture is V(i686), when it is 32-bit C(EM_ARM) on an
     aarch64 kernel it is V(armv8l) (which takes the armv7 builds), as pypa/packaging
     does for the wheel tags of a 32-bit interpreter.
@@ -57,7 +57,7 @@ options:
       - V(auto) uses what the host reports.
       - The values name uv's target triples (V(gnu) as in C(x86_64-unknown-linux-gnu), V(musl) as
         in C(x86_64-unknown-linux-musl)), like O(pyfleet.uv.uv_install#module:libc). The facts name
-        the C library itself: V(gnu) builds need RV(ansible_facts.uv.libc.family=glibc), V(musl)
+        the C library itself; V(gnu) builds need RV(ansible_facts.uv.libc.family=glibc), V(musl)
         builds are static and run with either family.
       - This does not change RV(ansible_facts.uv.libc), which always says what the host has.
     type: str
