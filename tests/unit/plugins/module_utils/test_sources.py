@@ -171,3 +171,189 @@ def test_parse_checksum_file_bsd_variants(text):
 def test_parse_checksum_file_bsd_malformed(text):
     with pytest.raises(ChecksumError):
         parse_checksum_file(text, A)
+
+
+# -- package index pages ------------------------------------------------------------
+# Recorded pages of real servers (fixtures/index/SOURCES.md) and a padded page written
+# at test time by fixtures/index/make_padded.py.
+
+import importlib.util  # noqa: E402
+import json as _json  # noqa: E402
+
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (  # noqa: E402
+    IndexPageParser,
+    check_version_option,
+    is_specifier,
+    parse_wheel_name,
+    project_url,
+    target_build,
+    version_key,
+    wheel_build,
+)
+
+INDEX_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "index")
+with open(os.path.join(INDEX_FIXTURES, "pages.json")) as _handle:
+    PAGES = _json.load(_handle)
+REAL_SHA = PAGES["_sha256"]
+GNU, MUSL = "x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl"
+AGNU, AMUSL = "aarch64-unknown-linux-gnu", "aarch64-unknown-linux-musl"
+
+
+def parse_fixture(name, want=None, chunk=997):
+    meta = PAGES[name]
+    parser = IndexPageParser(meta["page_url"], meta["content_type"], want=want)
+    with open(os.path.join(INDEX_FIXTURES, name), "rb") as handle:
+        data = handle.read()
+    for start in range(0, len(data), chunk):  # odd chunk sizes cut tags, keys and UTF-8
+        parser.feed(data[start:start + chunk])
+    return parser.close()
+
+
+@pytest.mark.parametrize("name", sorted(n for n in PAGES if not n.startswith("_")))
+def test_recorded_pages_pinned(name):
+    page = parse_fixture(name, want="0.13.8")
+    assert page.selected == "0.13.8"
+    assert page.dialect == ("json" if name.endswith(".json") else "html")
+    gnu = page.artifact(GNU)
+    assert gnu.name == "uv-0.13.8-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    assert gnu.sha256 == REAL_SHA[gnu.name] and gnu.fmt == "wheel" and not gnu.yanked
+    assert gnu.url.startswith(("http://", "https://")) and gnu.url.endswith("/" + gnu.name)
+    assert "#" not in gnu.url
+    musl = page.artifact(MUSL)
+    assert musl.name == "uv-0.13.8-py3-none-musllinux_1_1_x86_64.whl" and musl.sha256 == REAL_SHA[musl.name]
+    if any("aarch64" in f.filename for f in page.files):
+        assert page.artifact(AGNU).name == "uv-0.13.8-py3-none-manylinux_2_28_aarch64.whl"
+        assert "musllinux_1_1_aarch64" in page.artifact(AMUSL).name
+
+
+@pytest.mark.parametrize("name, latest", [("pypiserver.html", "0.13.8"), ("devpi-root-dev.json", "0.13.8"),
+                                          ("devpi-root-dev.html", "0.13.8"), ("artifactory-absolute.html", "0.13.9")])
+def test_recorded_pages_latest_without_yanks(name, latest):
+    page = parse_fixture(name)
+    assert page.selected == page.latest() == latest
+    assert set(page.versions) >= {"0.5.11", "0.13.8"}
+    assert not any(page.versions.values())
+
+
+@pytest.mark.parametrize("name", ["devpi-mirror-yanked.json", "devpi-mirror-yanked.html", "static-yanked.html",
+                                  "static-yanked.json"])
+def test_recorded_pages_latest_skips_yanked(name):
+    page = parse_fixture(name)
+    assert page.versions["0.13.9"] is True
+    assert page.selected == "0.13.8"
+    pinned = parse_fixture(name, want="0.13.9")
+    assert pinned.selected == "0.13.9" and pinned.artifact(GNU).yanked
+
+
+def test_relative_urls_resolve_against_the_page():
+    page = parse_fixture("pypiserver.html", want="0.13.8")
+    assert page.artifact(GNU).url == "http://127.0.0.1:33333/packages/" + page.artifact(GNU).name
+    page = parse_fixture("static-yanked.html", want="0.13.8")
+    assert page.artifact(GNU).url.startswith("http://127.0.0.1:43137/yanked/packages/uv/0.13.8/")
+    page = parse_fixture("artifactory-absolute.html", want="0.13.8")
+    assert page.artifact(GNU).url.startswith("https://artifactory.example.com/artifactory/api/pypi/")
+
+
+def test_unknown_version_selects_nothing():
+    page = parse_fixture("devpi-root-dev.json", want="9.9.9")
+    assert page.selected is None and page.artifact(GNU) is None
+
+
+def _padded(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_padded", os.path.join(INDEX_FIXTURES, "make_padded.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_padded(str(tmp_path))
+
+
+@pytest.mark.parametrize("dialect, content_type", [("json", "application/vnd.pypi.simple.v1+json"),
+                                                   ("html", "text/html"), ("json", None), ("html", "")])
+def test_padded_page_streams(tmp_path, dialect, content_type):
+    expected = _padded(tmp_path)
+    parser = IndexPageParser(expected["page_url"], content_type)
+    with open(expected[dialect], "rb") as handle:
+        for chunk in iter(lambda: handle.read(65536), b""):
+            parser.feed(chunk)
+    page = parser.close()
+    assert len(page.versions) == expected["versions"]
+    assert page.selected == expected["latest"]
+    # Only the selected release's wheels are kept, whatever the page's length.
+    assert {f.version for f in page.files} == {expected["latest"]}
+    wanted = expected["wheels"][expected["latest"]]["x86_64-gnu"]
+    artifact = page.artifact(GNU)
+    assert (artifact.name, artifact.sha256, artifact.url) == (wanted["filename"], wanted["sha256"], wanted["url"])
+    assert {v for v, yanked in page.versions.items() if yanked} == set(expected["yanked"])
+
+
+def test_json_page_without_files_is_refused():
+    parser = IndexPageParser("http://127.0.0.1:1/simple/uv/", "application/vnd.pypi.simple.v1+json")
+    parser.feed(b'{"meta": {"api-version": "1.0"}, "name": "uv"}')
+    with pytest.raises(MirrorError, match="without a 'files' list"):
+        parser.close()
+
+
+def test_truncated_json_page_is_refused():
+    parser = IndexPageParser("http://127.0.0.1:1/simple/uv/", "application/vnd.pypi.simple.v1+json")
+    parser.feed(b'{"files": [{"filename": "uv-0.13.8-py3-none-musllinux_1_1_x86_64.whl", "url": "x"},')
+    with pytest.raises(MirrorError, match="truncated"):
+        parser.close()
+
+
+@pytest.mark.parametrize(
+    "tags, build",
+    [
+        ("manylinux_2_17_x86_64.manylinux2014_x86_64", ("x86_64", "gnu")),
+        ("musllinux_1_1_x86_64", ("x86_64", "musl")),
+        ("manylinux_2_28_aarch64", ("aarch64", "gnu")),
+        ("manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64", ("aarch64", "musl")),
+        ("linux_armv6l", ("armv6l", "musl")),
+        ("manylinux_2_17_armv7l.manylinux2014_armv7l", ("armv7l", "gnu")),
+        ("manylinux_2_31_riscv64", ("riscv64", "gnu")),
+        ("manylinux_2_17_ppc64le.manylinux2014_ppc64le", ("ppc64le", "gnu")),
+        ("macosx_11_0_arm64", None),
+        ("win_amd64", None),
+        ("manylinux_2_17_x86_64.manylinux_2_17_i686", None),
+    ],
+)
+def test_wheel_build(tags, build):
+    assert wheel_build(tags.split(".")) == build
+
+
+@pytest.mark.parametrize(
+    "target, build",
+    [(GNU, ("x86_64", "gnu")), (AMUSL, ("aarch64", "musl")), ("armv7-unknown-linux-gnueabihf", ("armv7l", "gnu")),
+     ("arm-unknown-linux-musleabihf", ("armv6l", "musl")), ("powerpc64le-unknown-linux-gnu", ("ppc64le", "gnu")),
+     ("riscv64gc-unknown-linux-gnu", ("riscv64", "gnu")), ("i686-unknown-linux-musl", ("i686", "musl"))],
+)
+def test_target_build_matches_wheel_build(target, build):
+    assert target_build(target) == build
+
+
+def test_parse_wheel_name_and_versions():
+    assert parse_wheel_name("uv-0.13.9-py3-none-musllinux_1_1_x86_64.whl") == ("0.13.9", ["musllinux_1_1_x86_64"])
+    assert parse_wheel_name("uv_build-0.13.9-py3-none-any.whl") is None
+    assert parse_wheel_name("uv-0.13.9.tar.gz") is None
+    assert version_key("0.13.10") > version_key("0.13.9") > version_key("0.2.0")
+    assert version_key("0.14.0a1") is None
+    assert project_url("http://127.0.0.1:1/simple") == project_url("http://127.0.0.1:1/simple/") == \
+        "http://127.0.0.1:1/simple/uv/"
+
+
+@pytest.mark.parametrize("value", ["latest", "0.13.8", " 0.13.8 "])
+def test_check_version_option_accepts(value):
+    assert check_version_option(value) == value.strip()
+
+
+@pytest.mark.parametrize("value", [">=0.13,<0.14", "~=0.13.0", "==0.13.*"])
+def test_specifiers_are_for_the_controller(value):
+    assert is_specifier(value)
+    assert check_version_option(value, allow_specifier=True) == value
+    with pytest.raises(MirrorError, match="resolves those on the controller"):
+        check_version_option(value)
+
+
+@pytest.mark.parametrize("value, fragment", [("v0.13.8", "without the leading 'v'"), ("0.13", "X.Y.Z"),
+                                             ("newest", "X.Y.Z"), (">=", "X.Y.Z")])
+def test_check_version_option_rejects(value, fragment):
+    with pytest.raises(MirrorError, match=fragment):
+        check_version_option(value, allow_specifier=True)
