@@ -477,6 +477,10 @@ def stage_adhoc(track: str, ctx: dict) -> None:
         size = os.path.getsize(os.path.join(scratch, tarball))
         if size > 1024 * 1024:
             raise RuntimeError("the collection tarball is %d bytes: build_ignore is missing something" % size)
+        leaked = dev_members(os.path.join(scratch, tarball))
+        if leaked:
+            raise RuntimeError("development files in the collection tarball (galaxy.yml build_ignore): %s"
+                               % ", ".join(leaked[:20]))
         installed = os.path.join(scratch, "collections")
         run([os.path.join(bindir, "ansible-galaxy"), "collection", "install", os.path.join(scratch, tarball),
              "-p", installed])
@@ -526,6 +530,277 @@ def stage_bench_smoke(track: str, ctx: dict) -> None:
              os.path.join(scratch, "smoke.json")])
 
 
+# -- ecosystem checks: ansible-lint, galaxy-importer, ansible-test alone, execution environment
+
+# Tool virtual environments beside the tracks, each with its own pins, so that a tool's own
+# ansible-core never moves a track's. A "-r FILE" pair installs a requirements file of the
+# checkout, and the venv is keyed by that file's contents too.
+TOOLS = {
+    "lint": {"python": "3.12", "requirements": ["ansible-lint", "antsibull-changelog"]},
+    "importer": {"python": "3.12", "requirements": ["galaxy-importer"]},
+    "ee": {"python": "3.12", "requirements": ["ansible-builder", "ansible-runner", "ansible-core",
+                                              "-r", os.path.join(ROOT, "requirements.txt")]},
+}
+
+# Development paths that must never reach the Galaxy tarball (galaxy.yml's build_ignore).
+DEV_PATHS = ("hacking/", "benchmarks/", ".ci/", ".github/", ".cache/", ".venv/", ".pytest_cache/",
+             "tests/output/", "docs/build/", "docs/_build/", "docs/docsite/build/", "docs/docsite/_build/",
+             ".ansible-lint", ".gitignore", "changelogs/.plugin-cache.yaml")
+
+# galaxy-importer as Galaxy runs it, minus what needs the network or containers:
+# ansible-test sanity runs in its own stage (sanity-newest); ansible-lint stays offline.
+GALAXY_IMPORTER_CFG = """[galaxy-importer]
+LOG_LEVEL_MAIN = INFO
+RUN_ANSIBLE_TEST = False
+RUN_ANSIBLE_DOC = True
+RUN_ANSIBLE_LINT = True
+OFFLINE_ANSIBLE_LINT = True
+RUN_FLAKE8 = False
+CHECK_CHANGELOG = True
+CHECK_REQUIRED_TAGS = False
+"""
+
+
+def tool_venv(name: str) -> str:
+    """The virtual environment of a tool in TOOLS, made once per set of requirements."""
+    spec = TOOLS[name]
+    python = find_python(spec["python"])
+    requirements = spec["requirements"]
+    key_data = [python, requirements]
+    for flag, value in zip(requirements, requirements[1:]):
+        if flag == "-r":
+            with open(value, "rb") as handle:
+                key_data.append(hashlib.sha256(handle.read()).hexdigest())
+    key = hashlib.sha256(json.dumps(key_data).encode()).hexdigest()[:12]
+    path = os.path.join(CACHE, "venvs", "tool-%s-%s" % (name, key))
+    if not os.path.exists(os.path.join(path, ".complete")):
+        shutil.rmtree(path, ignore_errors=True)
+        run([python, "-m", "venv", path])
+        run([os.path.join(path, "bin", "python"), "-m", "pip", "install", "--quiet"] + requirements)
+        open(os.path.join(path, ".complete"), "w").close()
+    return path
+
+
+def tool_env(path: str, extra=None) -> dict:
+    """The environment for a tool venv: its bin first on PATH, no ANSIBLE_* from outside."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update({"PATH": os.path.join(path, "bin") + os.pathsep + os.environ.get("PATH", ""),
+                "NO_COLOR": "1", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"})
+    env.update(extra or {})
+    return env
+
+
+@contextlib.contextmanager
+def private_tree(ctx: dict):
+    """A private copy of the ansible_collections tree for one stage; yields its top; removed after.
+
+    The shared copy (collection_tree) is made anew by every suite run, so a long stage
+    working in it would lose its files to a run started beside it.
+    """
+    with tempfile.TemporaryDirectory(prefix="uv-tree-") as top:
+        shutil.copytree(os.path.join(ctx["tree"], "ansible_collections"), os.path.join(top, "ansible_collections"),
+                        ignore=shutil.ignore_patterns("output", "__pycache__"))
+        yield top
+
+
+def build_tarball(bindir: str, coll: str, dest: str) -> str:
+    """``ansible-galaxy collection build`` of ``coll`` into ``dest``; returns the tarball's path."""
+    run([os.path.join(bindir, "ansible-galaxy"), "collection", "build", coll, "--output-path", dest],
+        stdout=subprocess.DEVNULL)
+    return os.path.join(dest, [n for n in os.listdir(dest) if n.endswith(".tar.gz")][0])
+
+
+def dev_members(tarball: str) -> list:
+    """Members of a collection tarball that are development files (see DEV_PATHS)."""
+    import tarfile
+
+    with tarfile.open(tarball) as archive:
+        names = [m.name[2:] if m.name.startswith("./") else m.name for m in archive.getmembers()]
+    return sorted(n for n in names
+                  if any(n == p.rstrip("/") or n.startswith(p) for p in DEV_PATHS)
+                  or "__pycache__" in n.split("/") or n.endswith(".pyc"))
+
+
+def lint_collection(bindir: str, top: str) -> None:
+    """ansible-lint, antsibull-changelog lint and hacking/release_hygiene.py on the tree at ``top``."""
+    coll = collection_dir(top)
+    env = tool_env(os.path.dirname(bindir), {"ANSIBLE_COLLECTIONS_PATH": top})
+    run([os.path.join(bindir, "ansible-lint"), "--offline", "--profile", "production", "--nocolor",
+         "-c", os.path.join(coll, ".ansible-lint")], cwd=coll, env=env)
+    run([os.path.join(bindir, "antsibull-changelog"), "lint"], cwd=coll, env=env)
+    run([os.path.join(bindir, "antsibull-changelog"), "lint-changelog-yaml",
+         os.path.join("changelogs", "changelog.yaml")], cwd=coll, env=env)
+    run([os.path.join(bindir, "python"), os.path.join(coll, "hacking", "release_hygiene.py"), coll], env=env)
+
+
+def stage_lint(track: str, ctx: dict) -> None:
+    """ansible-lint --profile production, changelog lint and hygiene, galaxy-importer; all offline.
+
+    ansible-lint runs on the whole collection (the copy under ansible_collections/pyfleet/uv,
+    with ANSIBLE_COLLECTIONS_PATH there so pyfleet.uv.* resolves) with the repository's
+    .ansible-lint; --offline keeps it from installing anything or asking Galaxy.
+    galaxy-importer imports the built tarball as Galaxy would (ansible-doc, ansible-lint,
+    changelog, metadata) and any warning it prints fails the stage.
+    """
+    lint = tool_venv("lint")
+    bindir = os.path.join(lint, "bin")
+    with private_tree(ctx) as top:
+        lint_collection(bindir, top)
+    importer = tool_venv("importer")
+    with private_tree(ctx) as top, tempfile.TemporaryDirectory(prefix="uv-importer-") as scratch:
+        tarball = build_tarball(bindir, collection_dir(top), scratch)
+        config = os.path.join(scratch, "galaxy-importer.cfg")
+        with open(config, "w") as handle:
+            handle.write(GALAXY_IMPORTER_CFG)
+        out = run([os.path.join(importer, "bin", "python"), "-m", "galaxy_importer.main", tarball],
+                  env=tool_env(importer, {"GALAXY_IMPORTER_CONFIG": config, "TMPDIR": scratch}),
+                  check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(out.stdout)
+        complaints = [line for line in out.stdout.splitlines() if line.startswith(("WARNING", "ERROR"))]
+        if out.returncode or complaints:
+            raise RuntimeError("galaxy-importer (exit %d): %s" % (out.returncode, "; ".join(complaints)))
+
+
+def setup_mirror_servers() -> set:
+    """PIDs of mirror servers that setup_uv_mirror started (their port file is in uv-setup-mirror-*)."""
+    pids = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"uvmirror.py") for a in argv) and any(b"uv-setup-mirror-" in a for a in argv):
+            pids.add(int(pid))
+    return pids
+
+
+def stage_ansible_test_integration(track: str, ctx: dict) -> None:
+    """The integration targets alone under ``ansible-test integration``, as a contributor runs them.
+
+    Nothing of the suite's is passed: setup_uv_mirror (a meta dependency of both targets)
+    finds the mirror the suite built in the cache, serves it on 127.0.0.1, probes the host
+    for the expected values and stops its server at the end; the stage fails if a server
+    was left behind.
+    """
+    path = venv(track)
+    seed_get_pip(path)
+    before = setup_mirror_servers()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    with private_tree(ctx) as top:
+        run([os.path.join(path, "bin", "ansible-test"), "integration", "uv_facts", "uv_install",
+             "--python", TRACKS[track]["python"], "--color", "no"], cwd=collection_dir(top), env=env)
+    left = setup_mirror_servers() - before
+    for pid in left:
+        os.kill(pid, signal.SIGTERM)
+    if left:
+        raise RuntimeError("setup_uv_mirror left its mirror server running (pids %s)" % sorted(left))
+
+
+def stage_ee(track: str, ctx: dict) -> None:
+    """The collection in an execution environment (AWX/AAP), checked without building an image."""
+    with private_tree(ctx) as top:
+        ee_checks(collection_dir(top), ctx["mirror"])
+
+
+def ee_checks(coll: str, mirror: str) -> None:
+    """The checks of stage_ee on the collection at ``coll``, with the loopback mirror at ``mirror``.
+
+    meta/execution-environment.yml against ansible-builder's version 3 schema;
+    ``ansible-builder introspect`` of the installed tarball must list requirements.txt;
+    ``ansible-builder create`` writes the build context of an EE holding the tarball, and
+    what its galaxy and introspect steps would do is done here on that context; then the
+    demo playbook runs through ``ansible-runner run`` (how AWX runs a job) against a
+    loopback mirror, with the collection on the collections path.
+    """
+    ee = tool_venv("ee")
+    bindir = os.path.join(ee, "bin")
+    python = os.path.join(bindir, "python")
+    env = tool_env(ee)
+    run([python, "-c", "import sys, yaml\nfrom ansible_builder.ee_schema import validate_schema\n"
+         "data = yaml.safe_load(open(sys.argv[1]))\n"
+         "assert data.get('version') == 3, 'not the version 3 schema: %r' % data.get('version')\n"
+         "validate_schema(data)\n", os.path.join(coll, "meta", "execution-environment.yml")], env=env)
+    with open(os.path.join(coll, "requirements.txt")) as handle:
+        wanted = [line.split("#")[0].strip() for line in handle if line.split("#")[0].strip()]
+    with tempfile.TemporaryDirectory(prefix="uv-ee-") as scratch:
+        definition = os.path.join(scratch, "definition")
+        os.makedirs(definition)
+        tarball = build_tarball(bindir, coll, definition)
+        name = os.path.basename(tarball)
+        installed = os.path.join(scratch, "collections")
+        run([os.path.join(bindir, "ansible-galaxy"), "collection", "install", tarball, "-p", installed],
+            env=env, stdout=subprocess.DEVNULL)
+        out = run([os.path.join(bindir, "ansible-builder"), "introspect", installed], env=env,
+                  capture_output=True, text=True)
+        print(out.stdout)
+        missing = [r for r in wanted if not re.search(r"^- '?%s\s+# from collection pyfleet\.uv" % re.escape(r),
+                                                       out.stdout, re.MULTILINE)]
+        if missing:
+            raise RuntimeError("ansible-builder introspect does not list %s for pyfleet.uv" % ", ".join(missing))
+        # What a fleet team writes to build its EE with this collection (the base image is
+        # never pulled: only the build context is made).
+        with open(os.path.join(definition, "execution-environment.yml"), "w") as handle:
+            handle.write(
+                "---\nversion: 3\nimages:\n  base_image:\n    name: registry.invalid/ee-minimal:latest\n"
+                "dependencies:\n  ansible_core:\n    package_pip: ansible-core\n"
+                "  ansible_runner:\n    package_pip: ansible-runner\n"
+                "  galaxy:\n    collections:\n      - name: collections/%s\n        type: file\n"
+                "additional_build_files:\n  - src: %s\n    dest: collections\n" % (name, name))
+        context = os.path.join(scratch, "context")
+        run([os.path.join(bindir, "ansible-builder"), "create", "-f",
+             os.path.join(definition, "execution-environment.yml"), "-c", context, "--output-filename",
+             "Containerfile"], env=env, stdout=subprocess.DEVNULL)
+        build = os.path.join(context, "_build")
+        for needed in ("Containerfile", os.path.join("_build", "requirements.yml"),
+                       os.path.join("_build", "collections", name), os.path.join("_build", "scripts", "introspect.py")):
+            if not os.path.isfile(os.path.join(context, needed)):
+                raise RuntimeError("ansible-builder create made no %s" % needed)
+        # The image's galaxy stage (collection install from the context) and its
+        # introspection step, run here on the context.
+        image_collections = os.path.join(scratch, "image-collections")
+        run([os.path.join(bindir, "ansible-galaxy"), "collection", "install", "-r", "requirements.yml",
+             "-p", image_collections], cwd=build, env=env, stdout=subprocess.DEVNULL)
+        pip_file = os.path.join(scratch, "image-requirements.txt")
+        run([python, os.path.join(build, "scripts", "introspect.py"), "introspect", "--write-pip", pip_file,
+             image_collections], env=env, stdout=subprocess.DEVNULL)
+        with open(pip_file) as handle:
+            image_requirements = handle.read()
+        missing = [r for r in wanted if not re.search(r"^%s\b" % re.escape(r), image_requirements, re.MULTILINE)]
+        if missing:
+            raise RuntimeError("the EE build would not install %s: %s" % (", ".join(missing), image_requirements))
+        # The demo playbook through ansible-runner, as AWX runs a job.
+        private = os.path.join(scratch, "runner")
+        for sub in ("project", "inventory", "env"):
+            os.makedirs(os.path.join(private, sub))
+        shutil.copy(os.path.join(coll, "hacking", "demo.yml"), os.path.join(private, "project", "demo.yml"))
+        with open(os.path.join(private, "inventory", "hosts"), "w") as handle:
+            handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % python)
+        with open(os.path.join(private, "env", "envvars"), "w") as handle:
+            json.dump({"ANSIBLE_COLLECTIONS_PATH": image_collections, "ANSIBLE_NOCOLOR": "1"}, handle)
+        install_dir = os.path.join(scratch, "bin")
+        with mirror_server(mirror) as url:
+            with open(os.path.join(private, "env", "extravars"), "w") as handle:
+                json.dump({"uv_mirror": url, "uv_version": UV_NEW, "uv_install_dir": install_dir}, handle)
+            run([os.path.join(bindir, "ansible-runner"), "run", private, "-p", "demo.yml", "--ident", "demo"],
+                env=env)
+        artifacts = os.path.join(private, "artifacts", "demo")
+        with open(os.path.join(artifacts, "status")) as handle:
+            status = handle.read().strip()
+        changed = {}
+        for event_file in os.listdir(os.path.join(artifacts, "job_events")):
+            with open(os.path.join(artifacts, "job_events", event_file)) as handle:
+                event = json.load(handle)
+            if event.get("event") == "runner_on_ok":
+                changed[event["event_data"]["task"]] = event["event_data"]["res"].get("changed")
+        if status != "successful" or changed.get("Install uv") is not True or changed.get("Install uv again") is not False:
+            raise RuntimeError("ansible-runner demo: status %s, changed per task %s" % (status, changed))
+        version = run([os.path.join(install_dir, "uv"), "--version"], capture_output=True, text=True).stdout
+        if not version.startswith("uv %s" % UV_NEW):
+            raise RuntimeError("the uv installed through ansible-runner says %r" % version)
+        log("ansible-runner demo: %s; %s" % (status, version.strip()))
+
+
 STAGES = {
     "sanity": stage_sanity,
     "units": stage_units,
@@ -535,9 +810,13 @@ STAGES = {
     "adhoc": stage_adhoc,
     "adversarial": stage_adversarial,
     "bench-smoke": stage_bench_smoke,
+    "lint": stage_lint,
+    "ansible-test-integration": stage_ansible_test_integration,
+    "ee": stage_ee,
 }
 TRACK_STAGES = {
-    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "adhoc", "adversarial", "bench-smoke"],
+    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "adhoc", "adversarial", "bench-smoke",
+               "lint", "ansible-test-integration", "ee"],
     "2.16": ["sanity", "units", "integration", "fleet", "adhoc"],
 }
 
