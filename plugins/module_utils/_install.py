@@ -245,8 +245,8 @@ def install_staged(staged, install_dir, receipt=None):
             failures = _put_back(moved)
             error = exc if isinstance(exc, InstallError) else _dir_error(exc, install_dir, "cannot replace %s" % dest)
             if failures:
-                raise InstallError("%s; %s: run again to finish" % (error.msg.replace("; nothing was changed", ""),
-                                                                   "; ".join(failures)))
+                done = error.msg.replace("; nothing was changed", "")
+                raise InstallError("%s; %s: run again to finish" % (done, "; ".join(failures)))
             if isinstance(error, DiskFullError):
                 raise error
             put_back = " (%s put back)" % ", ".join(os.path.basename(d) for d, _b in moved) if moved else ""

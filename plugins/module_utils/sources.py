@@ -75,7 +75,6 @@ _BSD_LINE_RE = re.compile(r"^\\?([A-Za-z0-9-]+) ?\((.+)\) ?= ?([0-9a-fA-F]+)$")
 _BSD_SHA256 = ("SHA256", "SHA2-256")
 
 
-
 def _check_scheme(url, what):
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
