@@ -177,7 +177,7 @@ def _backup(path, staging_dir):
         # No hard link here (an immutable file, protected_hardlinks, a file system
         # without links): a copy keeps the bytes and the mode, all a rollback needs.
         try:
-            shutil.copy2(path, backup)
+            shutil.copy2(path, backup, follow_symlinks=False)
         except (IOError, OSError) as exc:
             raise _dir_error(exc, os.path.dirname(path), "cannot keep a copy of %s before replacing it" % path,
                              os.path.getsize(path))
