@@ -44,6 +44,7 @@ import argparse
 import base64
 import contextlib
 import dataclasses
+import fcntl
 import functools
 import hashlib
 import html
@@ -158,6 +159,14 @@ def venv(name: str, requirements: list, python: str | None = None) -> str:
     python = python or sys.executable
     key = hashlib.sha256(json.dumps([os.path.realpath(python), requirements]).encode()).hexdigest()[:12]
     path = os.path.join(cache_dir(), "venvs", "%s-%s" % (name, key))
+    if os.path.exists(os.path.join(path, ".complete")):
+        return path
+    with cache_lock("venv-%s-%s" % (name, key)):
+        _make_venv(path, python, requirements)
+    return path
+
+
+def _make_venv(path: str, python: str, requirements: list) -> None:
     if not os.path.exists(os.path.join(path, ".complete")):
         started = time.time()
         shutil.rmtree(path, ignore_errors=True)
@@ -166,7 +175,6 @@ def venv(name: str, requirements: list, python: str | None = None) -> str:
                         "--disable-pip-version-check"] + requirements, check=True)
         open(os.path.join(path, ".complete"), "w").close()
         log("made venv %s in %.1fs" % (path, time.time() - started))
-    return path
 
 
 def installed_version(venv_path: str, dist: str) -> str:
@@ -174,6 +182,18 @@ def installed_version(venv_path: str, dist: str) -> str:
                           "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))", dist],
                          capture_output=True, text=True, check=True)
     return out.stdout.strip()
+
+
+@contextlib.contextmanager
+def cache_lock(name: str):
+    """Serialise the building of one cached thing across processes (an flock beside it)."""
+    os.makedirs(cache_dir(), exist_ok=True)
+    with open(os.path.join(cache_dir(), ".%s.lock" % name), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def free_port() -> int:
@@ -614,7 +634,8 @@ def static_index(wheels: dict | None = None):
     ``tampered_url`` the ``tampered/`` root; ``extra["json"]`` names ``yanked-json/``.
     """
     wheels = wheels or fetch_wheels()
-    manifest = build_static(os.path.join(cache_dir(), "index-static"), wheels)
+    with cache_lock("index-static"):
+        manifest = build_static(os.path.join(cache_dir(), "index-static"), wheels)
     server = StaticServer(os.path.join(cache_dir(), "index-static"))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -706,6 +727,68 @@ def _devpi_upload(base: str, index: str, wheel: str, auth: tuple) -> None:
     _devpi_call(base, "POST", "/%s/" % index, auth, b"".join(parts), "multipart/form-data; boundary=" + boundary)
 
 
+def _devpi_argv(path: str, serverdir: str, port: int) -> list:
+    return [os.path.join(path, "bin", "devpi-server"), "--serverdir", serverdir, "--host", "127.0.0.1",
+            "--port", str(port), "--argon2-time-cost", "1", "--argon2-memory-cost", "8",
+            "--argon2-parallelism", "1", "--threads", "8", "--mirror-cache-expiry", "3600"]
+
+
+def devpi_template(path: str, wheels: dict) -> tuple:
+    """A stopped devpi server directory with ``root/dev`` and the plain wheels uploaded,
+    made once per venv and wheel set; returns ``(serverdir, root_password, {wheel: sha256})``.
+
+    Uploading ~120 MB of wheels costs seconds at every start; a copy of a prepared
+    directory (files hard-linked, the database copied) costs a fraction of one.
+    """
+    plain = _plain_wheels(wheels)
+    key = hashlib.sha256(json.dumps([path, sorted(os.path.basename(w) for w in plain), 1]).encode()).hexdigest()[:12]
+    top = os.path.join(cache_dir(), "index-devpi-%s" % key)
+    done = os.path.join(top, "template.json")
+    if not os.path.exists(done):
+        with cache_lock("index-devpi-%s" % key):
+            _make_devpi_template(path, top, done, plain)
+    with open(done) as handle:
+        meta = json.load(handle)
+    return os.path.join(top, "server"), meta["root_password"], meta["files"]
+
+
+def _make_devpi_template(path: str, top: str, done: str, plain: list) -> None:
+    if not os.path.exists(done):
+        shutil.rmtree(top, ignore_errors=True)
+        os.makedirs(top)
+        serverdir = os.path.join(top, "server")
+        root_auth = ("root", _new_password())
+        logfile = os.path.join(top, "build.log")
+        t0 = time.time()
+        with open(logfile, "ab") as out:
+            subprocess.run([os.path.join(path, "bin", "devpi-init"), "--serverdir", serverdir, "--no-root-pypi",
+                            "--root-passwd", root_auth[1]], check=True, stdout=out, stderr=subprocess.STDOUT)
+        port = free_port()
+        base = "http://127.0.0.1:%d" % port
+        files = {}
+        with _backend(_devpi_argv(path, serverdir, port), logfile, base + "/+api"):
+            _devpi_call(base, "PUT", "/root/dev", root_auth,
+                        json.dumps({"type": "stage", "bases": [], "volatile": True}).encode())
+            for wheel in plain:
+                _devpi_upload(base, "root/dev", wheel, root_auth)
+                files[os.path.basename(wheel)] = sha256_file(wheel)
+        with open(done + ".tmp", "w") as handle:
+            json.dump({"root_password": root_auth[1], "files": files}, handle, indent=1)
+        os.rename(done + ".tmp", done)
+        log("devpi-server template %s made in %.1fs" % (top, time.time() - t0))
+
+
+def _copy_serverdir(source: str, dest: str) -> None:
+    """Copy a stopped devpi server directory: stored files hard-linked (devpi never rewrites
+    one), everything else (the sqlite database, node info) copied."""
+    def copy(src, dst):
+        if os.sep + "+files" + os.sep in src:
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+    shutil.copytree(source, dest, copy_function=copy)
+
+
 @contextlib.contextmanager
 def devpi_index(wheels: dict | None = None, static_backend: str | None = None, static: Index | None = None):
     """devpi-server: ``root/dev`` (private, no bases: 0.5.11 and 0.13.8 uploaded) behind a
@@ -719,25 +802,14 @@ def devpi_index(wheels: dict | None = None, static_backend: str | None = None, s
     """
     wheels = wheels or fetch_wheels()
     path = venv("devpi", DEVPI_REQUIREMENTS)
+    template, root_password, files = devpi_template(path, wheels)
+    root_auth = ("root", root_password)
     with tempfile.TemporaryDirectory(prefix="uvindex-devpi-") as tmp:
         serverdir = os.path.join(tmp, "server")
-        root_auth = ("root", _new_password())
-        logfile = os.path.join(tmp, "server.log")
-        with open(logfile, "ab") as out:
-            subprocess.run([os.path.join(path, "bin", "devpi-init"), "--serverdir", serverdir, "--no-root-pypi",
-                            "--root-passwd", root_auth[1]], check=True, stdout=out, stderr=subprocess.STDOUT)
+        _copy_serverdir(template, serverdir)
         port = free_port()
-        argv = [os.path.join(path, "bin", "devpi-server"), "--serverdir", serverdir, "--host", "127.0.0.1",
-                "--port", str(port), "--argon2-time-cost", "1", "--argon2-memory-cost", "8",
-                "--argon2-parallelism", "1", "--threads", "8", "--mirror-cache-expiry", "3600"]
         base = "http://127.0.0.1:%d" % port
-        with _backend(argv, logfile, base + "/+api"):
-            _devpi_call(base, "PUT", "/root/dev", root_auth,
-                        json.dumps({"type": "stage", "bases": [], "volatile": True}).encode())
-            files = {}
-            for wheel in _plain_wheels(wheels):
-                _devpi_upload(base, "root/dev", wheel, root_auth)
-                files[os.path.basename(wheel)] = sha256_file(wheel)
+        with _backend(_devpi_argv(path, serverdir, port), os.path.join(tmp, "server.log"), base + "/+api"):
             if static_backend:
                 _devpi_call(base, "PUT", "/root/yanked", root_auth, json.dumps({
                     "type": "mirror", "mirror_url": static_backend + "/yanked/simple/",
@@ -753,7 +825,7 @@ def devpi_index(wheels: dict | None = None, static_backend: str | None = None, s
                     tampered_url=static.tampered_url if static else None,
                     tampered_stats=static.tampered_stats if static else None,
                     backend=base, server_version="devpi-server " + installed_version(path, "devpi-server"),
-                    files=files,
+                    files=dict(files),
                 )
 
 
@@ -832,13 +904,26 @@ def stats(stats_url: str) -> dict:
         return json.load(answer)
 
 
-def _check(ok: bool, message: str, failures: list) -> None:
+class Checks:
+    """Counts the self-test's checks; ``failures`` lists the failed ones."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failures: list = []
+
+    def append(self, message: str) -> None:
+        self.failures.append(message)
+
+
+def _check(ok: bool, message: str, checks: Checks) -> None:
     log(("ok   " if ok else "FAIL ") + message)
-    if not ok:
-        failures.append(message)
+    if ok:
+        checks.passed += 1
+    else:
+        checks.append(message)
 
 
-def selftest_index(index: Index, failures: list) -> None:
+def selftest_index(index: Index, failures: Checks) -> None:
     """Pages in both dialects, one wheel through the front, hashes, counts, auth, yanked, tampered."""
     real = index.files
     project = index.url + "uv/"
@@ -910,37 +995,49 @@ def selftest_index(index: Index, failures: list) -> None:
 
 
 def cmd_selftest(_args) -> int:
-    failures: list = []
+    """Start each index, check what it serves through its fronts, and report timings."""
+    checks = Checks()
     timings = {}
-    t0 = time.time()
-    wheels = fetch_wheels()
-    timings["wheels"] = time.time() - t0
+
+    def timed(name, func, *args, **kwargs):
+        t0 = time.time()
+        result = func(*args, **kwargs)
+        timings[name] = time.time() - t0
+        return result
+
+    wheels = timed("wheels", fetch_wheels)
+    timed("venv pypiserver", venv, "pypiserver", PYPISERVER_REQUIREMENTS)
+    timed("venv devpi", venv, "devpi", DEVPI_REQUIREMENTS)
+    with cache_lock("index-static"):
+        timed("static tree", build_static, os.path.join(cache_dir(), "index-static"), wheels)
     for kind in ("pypiserver", "devpi"):
         with contextlib.ExitStack() as stack:
             static = stack.enter_context(static_index(wheels))
-            t0 = time.time()
             if kind == "pypiserver":
-                index = stack.enter_context(pypiserver_index(wheels, static=static))
+                index = timed("start pypiserver", stack.enter_context, pypiserver_index(wheels, static=static))
             else:
-                index = stack.enter_context(devpi_index(wheels, static_backend=static.backend, static=static))
-            timings[kind + " start"] = time.time() - t0
+                index = timed("start devpi", stack.enter_context,
+                              devpi_index(wheels, static_backend=static.backend, static=static))
             log("%s (%s) at %s" % (index.kind, index.server_version, index.url))
-            selftest_index(index, failures)
+            selftest_index(index, checks)
             if kind == "pypiserver":
-                selftest_index(static, failures)
+                selftest_index(static, checks)
                 static_json = dataclasses.replace(static, url=static.json_url, dialects=("json", "html"),
                                                   yanked_url=static.json_url, tampered_url=None,
                                                   files=dict(static.files))
-                selftest_index(static_json, failures)
+                selftest_index(static_json, checks)
+            stopping = time.time()
+        timings["stop " + kind] = time.time() - stopping
     for name, seconds in timings.items():
-        log("timing %-18s %.1fs" % (name, seconds))
-    for name in ("pypiserver", "devpi"):
-        reqs = PYPISERVER_REQUIREMENTS if name == "pypiserver" else DEVPI_REQUIREMENTS
+        log("timing %-18s %.2fs" % (name, seconds))
+    for name, reqs in (("pypiserver", PYPISERVER_REQUIREMENTS), ("devpi", DEVPI_REQUIREMENTS)):
         path = venv(name, reqs)
-        size = subprocess.run(["du", "-sm", path], capture_output=True, text=True).stdout.split()[0]
+        size = subprocess.run(["du", "-sm", path], capture_output=True, text=True, check=False).stdout.split()[0]
         log("venv %s: %s MB" % (path, size))
-    print("%d passed, %d failed" % (0 if failures else 1, len(failures)))
-    return 1 if failures else 0
+    print("selftest: %d passed, %d failed" % (checks.passed, len(checks.failures)))
+    for failure in checks.failures:
+        print("FAILED: " + failure)
+    return 1 if checks.failures else 0
 
 
 def cmd_serve(args) -> int:
