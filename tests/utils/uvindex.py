@@ -592,8 +592,8 @@ def _wait_http(url: str, proc: subprocess.Popen, logfile: str, timeout: float = 
     deadline = time.time() + timeout
     while True:
         if proc.poll() is not None:
-            raise RuntimeError("%s exited with %s before answering:\n%s" % (proc.args[0], proc.returncode,
-                                                                           _tail(logfile)))
+            raise RuntimeError("%s exited with %s before answering:\n%s"
+                               % (proc.args[0], proc.returncode, _tail(logfile)))
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:
                 answer.read()
@@ -884,7 +884,7 @@ def parse_page(body: bytes, content_type: str, page_url: str) -> list:
     for attrs, text in HREF.findall(body.decode()):
         found = dict(ATTR.findall(attrs))
         href = html.unescape(found.get("href", ""))
-        url, _, fragment = href.partition("#")
+        url, _sep, fragment = href.partition("#")
         sha = fragment[len("sha256="):] if fragment.startswith("sha256=") else None
         yanked = html.unescape(found["data-yanked"]) if "data-yanked" in found else False
         out.append({"filename": html.unescape(text).strip(), "url": urllib.parse.urljoin(page_url, url),
@@ -941,17 +941,16 @@ def selftest_index(index: Index, failures: Checks) -> None:
     _check(status == 200 and headers.get("Content-Type", "").startswith("text/html"),
            "%s: text/html gives %s" % (index.kind, headers.get("Content-Type")), failures)
     html_files = parse_page(html_body, headers.get("Content-Type", ""), final_html)
-    _check(sorted((f["filename"], f["sha256"]) for f in html_files) == sorted((f["filename"], f["sha256"])
-                                                                               for f in files),
-           "%s: both dialects list the same files and hashes" % index.kind, failures)
+    same = sorted((f["filename"], f["sha256"]) for f in html_files) == sorted((f["filename"], f["sha256"]) for f in files)
+    _check(same, "%s: both dialects list the same files and hashes" % index.kind, failures)
     _check(all(f["sha256"] == real.get(f["filename"]) for f in files) and {f["filename"] for f in files} == set(real),
            "%s: every listed sha256 is the real one (%d files)" % (index.kind, len(files)), failures)
     wheel = next(f for f in files if f["filename"].startswith("uv-%s-" % NEW) and "manylinux2014_x86_64" in f["filename"])
     t0 = time.time()
     status, headers, data, _final = get(wheel["url"])
     _check(status == 200 and hashlib.sha256(data).hexdigest() == real[wheel["filename"]],
-           "%s: %s through the front: %d bytes, sha256 ok, %.2fs" % (index.kind, wheel["filename"], len(data),
-                                                                   time.time() - t0), failures)
+           "%s: %s through the front: %d bytes, sha256 ok, %.2fs"
+           % (index.kind, wheel["filename"], len(data), time.time() - t0), failures)
     seen = stats(index.stats)
     _check(seen["requests"] == 3 and seen["bytes"] == len(body) + len(html_body) + len(data),
            "%s: the front counted %d requests, %d bytes" % (index.kind, seen["requests"], seen["bytes"]), failures)
