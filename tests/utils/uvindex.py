@@ -1142,9 +1142,9 @@ def cmd_record(args) -> int:
                        "content_type": "text/html;charset=utf-8", "accept": UV_ACCEPT,
                        "server": "hand-written (tests/utils/uvindex.py artifactory_page)",
                        "note": "absolute URLs, #sha256= fragments, anchors over two lines"}
-        pages["_sha256"] = dict(sorted(static.files.items()))
+        sha256 = dict(sorted(static.files.items()))
     with open(os.path.join(args.out, "pages.json"), "w") as handle:
-        json.dump(pages, handle, indent=1, sort_keys=True)
+        json.dump({"pages": pages, "sha256": sha256}, handle, indent=1, sort_keys=True)
         handle.write("\n")
     return 0
 
