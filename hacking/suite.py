@@ -661,8 +661,13 @@ def stage_lint(track: str, ctx: dict) -> None:
             raise RuntimeError("galaxy-importer (exit %d): %s" % (out.returncode, "; ".join(complaints)))
 
 
-def setup_mirror_servers() -> set:
-    """PIDs of mirror servers that setup_uv_mirror started (their port file is in uv-setup-mirror-*)."""
+def setup_mirror_servers(tree: str) -> set:
+    """PIDs of mirror servers that setup_uv_mirror started from the collection copy at ``tree``.
+
+    They run ``<tree>/.../tests/utils/uvmirror.py serve`` with a port file in a
+    ``uv-setup-mirror-*`` directory; servers of other copies (other people's runs) do not count.
+    """
+    mark = os.path.join(tree, "").encode()
     pids = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -670,7 +675,8 @@ def setup_mirror_servers() -> set:
                 argv = handle.read().split(b"\0")
         except OSError:
             continue
-        if any(a.endswith(b"uvmirror.py") for a in argv) and any(b"uv-setup-mirror-" in a for a in argv):
+        if any(a.startswith(mark) and a.endswith(b"uvmirror.py") for a in argv) \
+                and any(b"uv-setup-mirror-" in a for a in argv):
             pids.add(int(pid))
     return pids
 
@@ -685,16 +691,20 @@ def stage_ansible_test_integration(track: str, ctx: dict) -> None:
     """
     path = venv(track)
     seed_get_pip(path)
-    before = setup_mirror_servers()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     with private_tree(ctx) as top:
-        run([os.path.join(path, "bin", "ansible-test"), "integration", "uv_facts", "uv_install",
-             "--python", TRACKS[track]["python"], "--color", "no"], cwd=collection_dir(top), env=env)
-    left = setup_mirror_servers() - before
-    for pid in left:
-        os.kill(pid, signal.SIGTERM)
-    if left:
-        raise RuntimeError("setup_uv_mirror left its mirror server running (pids %s)" % sorted(left))
+        try:
+            run([os.path.join(path, "bin", "ansible-test"), "integration", "uv_facts", "uv_install",
+                 "--python", TRACKS[track]["python"], "--color", "no"], cwd=collection_dir(top), env=env)
+        finally:
+            deadline = time.time() + 10  # the handler's SIGTERM takes a moment to end the server
+            while setup_mirror_servers(top) and time.time() < deadline:
+                time.sleep(0.2)
+            left = setup_mirror_servers(top)
+            for pid in left:  # started from this stage's own copy, so this stage's to stop
+                os.kill(pid, signal.SIGTERM)
+        if left:
+            raise RuntimeError("setup_uv_mirror left its mirror server running (pids %s)" % sorted(left))
 
 
 def stage_ee(track: str, ctx: dict) -> None:
@@ -734,8 +744,8 @@ def ee_checks(coll: str, mirror: str) -> None:
         out = run([os.path.join(bindir, "ansible-builder"), "introspect", installed], env=env,
                   capture_output=True, text=True)
         print(out.stdout)
-        missing = [r for r in wanted if not re.search(r"^- '?%s\s+# from collection pyfleet\.uv" % re.escape(r),
-                                                       out.stdout, re.MULTILINE)]
+        listed = r"^- '?%s\s+# from collection pyfleet\.uv"
+        missing = [r for r in wanted if not re.search(listed % re.escape(r), out.stdout, re.MULTILINE)]
         if missing:
             raise RuntimeError("ansible-builder introspect does not list %s for pyfleet.uv" % ", ".join(missing))
         # What a fleet team writes to build its EE with this collection (the base image is
