@@ -33,9 +33,15 @@ through every front, check hashes and counts, report timings).
 
 Library use (hacking/suite.py)::
 
-    with uvindex.indexes() as ix:
-        ix["pypiserver"].ansible_vars()   # uv_index, uv_index_stats, ... for the playbook
-        ix["devpi"].ansible_vars()
+    sys.path.insert(0, os.path.join(ROOT, "tests", "utils"))
+    import uvindex
+
+    with uvindex.indexes(("pypiserver", "devpi")) as ix:      # {kind: Index}
+        uv_indexes = [ix[k].ansible_vars() for k in ("pypiserver", "devpi")]
+
+Caches (under ``~/.cache/pyfleet-uv``): ``wheels/`` (shared with uvmirror.py),
+``venvs/pypiserver-*`` and ``venvs/devpi-*``, ``index-static/`` (hard links to the wheels)
+and ``index-devpi-*/`` (a prepared, stopped devpi server directory that each start copies).
 """
 
 from __future__ import annotations
@@ -799,6 +805,12 @@ def devpi_index(wheels: dict | None = None, static_backend: str | None = None, s
     ``--no-root-pypi``: no mirror of the public index exists, and no index has bases, so
     devpi never reaches past loopback. The argon2 cost options (hidden, what devpi's own
     tests lower) cut the start from ~15 s of key derivation with 512 MiB to ~2 s.
+
+    What devpi serves (6.20): JSON when the client prefers it, else HTML; an ``Accept``
+    naming neither ``text/html`` nor the JSON type (``application/json``, or the PEP 691
+    HTML type alone) still gets HTML but labelled ``Content-Type: text_html`` (sic). Mirror
+    index pages show clients whose User-Agent is not an installer's (pip, uv, ...) a
+    refresh form with an absolute URL before the links.
     """
     wheels = wheels or fetch_wheels()
     path = venv("devpi", DEVPI_REQUIREMENTS)
