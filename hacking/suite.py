@@ -27,10 +27,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import shlex
 import tempfile
+import threading
 import time
 
 import bullseye  # hacking/bullseye.py: the Debian 11 managed host of the fleet stage
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "utils"))
+import uvindex  # noqa: E402  tests/utils/uvindex.py: real package indexes on loopback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = bullseye.default_cache()
@@ -43,12 +48,13 @@ UV_OLD, UV_NEW = "0.5.11", "0.13.8"
 TRACKS = {
     "newest": {
         "python": "3.12",
-        "requirements": ["ansible-core", "pytest", "vermin", "antsibull-changelog"],
+        # requests: the controller side of download_on=controller (see requirements.txt).
+        "requirements": ["ansible-core", "pytest", "vermin", "antsibull-changelog", "requests"],
         "managed": ["3.9", "3.13"],
     },
     "2.16": {
         "python": "3.11",
-        "requirements": ["ansible-core>=2.16,<2.17", "pytest"],
+        "requirements": ["ansible-core>=2.16,<2.17", "pytest", "requests"],
         "managed": ["3.6"],
     },
 }
@@ -288,8 +294,14 @@ def stage_py36_static(track: str, ctx: dict) -> None:
 
 
 def stage_integration(track: str, ctx: dict) -> None:
+    """The integration targets against the loopback mirror and two real package indexes.
+
+    pypiserver (PEP 503 HTML) and devpi-server (PEP 691 JSON) come from
+    tests/utils/uvindex.py; each index case runs on every managed Python of the track.
+    """
     path = venv(track)
-    with mirror_server(ctx["mirror"]) as url:
+    with mirror_server(ctx["mirror"]) as url, uvindex.indexes(("pypiserver", "devpi")) as indexes:
+        index_vars = [indexes[kind].ansible_vars() for kind in ("pypiserver", "devpi")]
         for managed in TRACKS[track]["managed"]:
             interpreter = find_python(managed)
             with tempfile.TemporaryDirectory(prefix="uv-it-") as scratch:
@@ -297,7 +309,8 @@ def stage_integration(track: str, ctx: dict) -> None:
                 with open(inventory, "w") as handle:
                     handle.write("[local]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n"
                                  % interpreter)
-                extra = dict(expected_vars(ctx), uv_mirror=url, uv_test_root=os.path.join(scratch, "root"))
+                extra = dict(expected_vars(ctx), uv_mirror=url, uv_test_root=os.path.join(scratch, "root"),
+                             uv_indexes=index_vars)
                 extra_file = os.path.join(scratch, "vars.json")
                 with open(extra_file, "w") as handle:
                     json.dump(extra, handle)
@@ -305,6 +318,23 @@ def stage_integration(track: str, ctx: dict) -> None:
                 run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory, playbook,
                      "-e", "@" + extra_file], env=ansible_env(ctx["tree"]))
                 log("integration on Python %s passed" % managed)
+        check_password_hidden(path, ctx, indexes["devpi"])
+
+
+def check_password_hidden(path: str, ctx: dict, index) -> None:
+    """Basic auth against an index at -vvv: the install works and the password is never printed."""
+    with tempfile.TemporaryDirectory(prefix="uv-vvv-") as scratch:
+        args = {"version": UV_NEW, "index_url": index.auth_url, "url_username": index.username,
+                "url_password": index.password, "install_dir": os.path.join(scratch, "bin")}
+        out = run([os.path.join(path, "bin", "ansible"), "localhost", "-vvv", "-m", "pyfleet.uv.uv_install",
+                   "-a", json.dumps(args), "-e", "ansible_python_interpreter=%s" % sys.executable],
+                  env=ansible_env(ctx["tree"]), capture_output=True, text=True, check=False)
+        output = out.stdout + out.stderr
+        if out.returncode != 0 or "CHANGED" not in output:
+            raise RuntimeError("the -vvv install with basic auth failed:\n" + output[-3000:])
+        if index.password in output:
+            raise RuntimeError("the index password appears in the -vvv output")
+        log("-vvv with basic auth: installed, password not shown (%d bytes of output)" % len(output))
 
 
 # The fleet's Debian 11 hosts besides the amd64 one: inventory name -> Debian architecture.
@@ -464,6 +494,60 @@ def stage_fleet(track: str, ctx: dict) -> None:
     if skipped:
         raise StageSkipped("the fleet ran without %s" % "; ".join(
             "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
+
+
+def stage_controller(track: str, ctx: dict) -> None:
+    """download_on=controller across a fleet of inventory hosts (hacking/controller.yml).
+
+    Hosts on this machine (local connection, each with its own root), one shared mirror
+    whose counters are the fleet's mirror egress, the hosts' module environment pointed
+    at a dead proxy, and an index whose yanked newest release is published mid-run.
+    """
+    path = venv(track)
+    hosts = 3
+    with tempfile.TemporaryDirectory(prefix="uv-controller-") as scratch, mirror_server(ctx["mirror"]) as url, \
+            contextlib.ExitStack() as stack:
+        group = {"vars": dict(expected_vars(ctx), uv_mirror=url, uv_cache=os.path.join(scratch, "cache")),
+                 "hosts": {}}
+        for number in range(1, hosts + 1):
+            group["hosts"]["local%d" % number] = {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": find_python(TRACKS[track]["managed"][-1]),
+                "uv_test_root": os.path.join(scratch, "host%d" % number),
+            }
+        index = controller_index(stack, scratch)
+        if index:
+            group["vars"].update(index)
+        inventory_file = os.path.join(scratch, "inventory.json")
+        with open(inventory_file, "w") as handle:
+            json.dump({"all": {"children": {"fleet": group}}}, handle, indent=1)
+        run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file, "--forks", "5",
+             os.path.join(ROOT, "hacking", "controller.yml")], env=ansible_env(ctx["tree"]))
+
+
+def controller_index(stack, scratch: str) -> dict:
+    """The index of hacking/controller.yml: a private copy of uvindex's static ``yanked`` tree.
+
+    Its newest release (0.13.9) is yanked; ``uv_index_publish`` is the command that un-yanks
+    it mid-run, in this copy only (the cached tree stays as it is).
+    """
+    built = os.path.join(uvindex.cache_dir(), "index-static")
+    wheels = uvindex.fetch_wheels()
+    with uvindex.cache_lock("index-static"):
+        uvindex.build_static(built, wheels)
+    root = os.path.join(scratch, "index")
+    shutil.copytree(os.path.join(built, "yanked"), os.path.join(root, "yanked"), copy_function=os.link)
+    page = os.path.join(root, "yanked", "simple", "uv", "index.html")
+    os.unlink(page)  # a hard link to the cached page: this run edits its own copy
+    shutil.copy(os.path.join(built, "yanked", "simple", "uv", "index.html"), page)
+    server = uvindex.StaticServer(root)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    stack.callback(server.server_close)
+    stack.callback(server.shutdown)
+    unyank = "import re, sys; p = sys.argv[1]; t = open(p).read(); open(p, 'w').write(re.sub(' data-yanked=\"[^\"]*\"', '', t))"
+    return {"uv_index": "http://127.0.0.1:%d/yanked/simple/" % server.server_address[1],
+            "uv_index_publish": shlex.join([sys.executable, "-c", unyank, page])}
 
 
 def stage_adhoc(track: str, ctx: dict) -> None:
@@ -817,6 +901,7 @@ STAGES = {
     "py36-static": stage_py36_static,
     "integration": stage_integration,
     "fleet": stage_fleet,
+    "controller": stage_controller,
     "adhoc": stage_adhoc,
     "adversarial": stage_adversarial,
     "bench-smoke": stage_bench_smoke,
@@ -825,9 +910,9 @@ STAGES = {
     "ee": stage_ee,
 }
 TRACK_STAGES = {
-    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "adhoc", "adversarial", "bench-smoke",
-               "lint", "ansible-test-integration", "ee"],
-    "2.16": ["sanity", "units", "integration", "fleet", "adhoc"],
+    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "controller", "adhoc", "adversarial",
+               "bench-smoke", "lint", "ansible-test-integration", "ee"],
+    "2.16": ["sanity", "units", "integration", "fleet", "controller", "adhoc"],
 }
 
 
