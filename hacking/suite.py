@@ -738,6 +738,7 @@ def stage_lint(track: str, ctx: dict) -> None:
             handle.write(GALAXY_IMPORTER_CFG)
         out = run([os.path.join(importer, "bin", "python"), "-m", "galaxy_importer.main", tarball],
                   env=tool_env(importer, {"GALAXY_IMPORTER_CONFIG": config, "TMPDIR": scratch}),
+                  cwd=scratch,  # it writes importer_result.json into the working directory
                   check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         print(out.stdout)
         complaints = [line for line in out.stdout.splitlines() if line.startswith(("WARNING", "ERROR"))]
