@@ -277,7 +277,7 @@ class SourceClient(object):
 
     def download(self, artifact, dest, retries):
         """Download ``artifact`` into ``dest``: ``(sha256, size)``, or ``None`` if not served (noted)."""
-        answer = self.fetcher.download(artifact.url, dest, MAX_ARCHIVE_BYTES)
+        answer = self.fetcher.download(artifact.url, dest, MAX_ARCHIVE_BYTES, origin=self.origin())
         if answer.status in NOT_SERVED:
             self.notes.add(artifact.target, "not served (%s)" % status_text(answer.status))
             return None
@@ -287,6 +287,11 @@ class SourceClient(object):
         if answer.body is None:
             raise ArchiveError("%s: %s" % (redact_url(artifact.url), answer.note))
         return answer.body
+
+    def origin(self):
+        """The URL whose origin the credentials belong to: an index's files may live elsewhere
+        (a CDN, object storage), and get the index's credentials only on the index's own origin."""
+        return project_url(self.index_url) if self.kind == "index" else None
 
     def tried(self):
         return self.fetcher.tried()

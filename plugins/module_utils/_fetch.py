@@ -183,12 +183,14 @@ class Fetcher(object):
         info.update(status=response.getcode(), msg="OK")
         return response, info
 
-    def _open(self, url, accept=None):
+    def _open(self, url, accept=None, origin=None):
         """GET ``url``, following up to ``MAX_REDIRECTS`` redirects: ``(response, info, hops)``.
 
-        Credentials and user headers go only to the origin of ``url``. ``info["url"]``
-        is the URL finally asked, not redacted.
+        Credentials and user headers go only to the origin of ``origin`` (default:
+        ``url`` itself; an index's files are downloaded with the index page's origin).
+        ``info["url"]`` is the URL finally asked, not redacted.
         """
+        origin = origin or url
         hops = []
         current, previous = url, None
         for _hop in range(MAX_REDIRECTS + 1):
@@ -199,7 +201,7 @@ class Fetcher(object):
                 # Report the hop that redirected, as the final answer.
                 return None, {"url": previous, "status": hops[-1][1], "retry": False,
                               "msg": "redirect to %s refused: %s" % (redact_url(current), problem)}, hops[:-1]
-            response, info = self._request(current, accept=accept, credentials=same_origin(url, current))
+            response, info = self._request(current, accept=accept, credentials=same_origin(origin, current))
             if info["status"] not in _REDIRECTS:
                 return response, info, hops
             self._close(response)
@@ -216,9 +218,9 @@ class Fetcher(object):
                       "msg": "more than %d redirects; stopped before %s" % (MAX_REDIRECTS, redact_url(current))
                       }, hops[:-1]
 
-    def _open_ok(self, target, accept=None):
+    def _open_ok(self, target, accept=None, origin=None):
         """Open ``target``: ``(response, info, hops, None)`` on HTTP 200, else ``(None, info, hops, Response)``."""
-        response, info, hops = self._open(target, accept=accept)
+        response, info, hops = self._open(target, accept=accept, origin=origin)
         status = info.get("status", -1)
         if status != 200 or response is None:
             self._close(response)
@@ -269,7 +271,7 @@ class Fetcher(object):
             return Response(info["url"], 200, hops=hops)
         return self._with_retries(url, action)
 
-    def download(self, url, dest, max_bytes):
+    def download(self, url, dest, max_bytes, origin=None):
         """Stream ``url`` into the file ``dest`` while hashing it.
 
         Returns ``Response`` whose ``body`` is ``(sha256 hex, size)`` on success. A body
@@ -277,10 +279,10 @@ class Fetcher(object):
         (status -1) and is retried. A failed write to ``dest`` is not the network's
         fault: a full disk raises ``DiskFullError`` (naming the directory and the size
         needed), any other write error ``InstallError``, at once and without retries,
-        and ``dest`` is removed.
+        and ``dest`` is removed. ``origin``: whose credentials apply (see ``_open``).
         """
         def action(target):
-            response, info, hops, failed = self._open_ok(target)
+            response, info, hops, failed = self._open_ok(target, origin=origin)
             if failed:
                 return failed
             final = info["url"]

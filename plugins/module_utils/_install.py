@@ -152,6 +152,8 @@ def verify_staged(staged, want_version, run, want_target=None):
             detail = " ".join(text.split())[:400] if text else "no output"
             if rc == 0:
                 return False, "%s --version printed no uv version: %s" % (name, detail)
+            if rc is None:
+                return False, "%s does not run here (it cannot be started: is its loader missing?): %s" % (name, detail)
             return False, "%s does not run here (exit %s): %s" % (name, rc, detail)
         if want_version not in (None, "latest") and parsed["version"] != want_version:
             return False, "%s reports version %s, not %s: the mirror serves the wrong archive" % (

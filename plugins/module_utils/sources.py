@@ -207,8 +207,6 @@ def parse_checksum_option(value):
     )
 
 
-
-
 # -- artifacts -----------------------------------------------------------------
 
 class Artifact(object):

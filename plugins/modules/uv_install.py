@@ -67,8 +67,9 @@ options:
   install_dir:
     description:
       - Directory for C(uv), C(uvx) and the receipt, as an absolute path. Created (mode 0755) when
-        missing. The default C(/usr/local/bin) needs root: use C(become: true) or a directory the
-        remote user owns.
+        missing.
+      - The default C(/usr/local/bin) needs root, so run the task with C(become=true), or choose a
+        directory the remote user owns.
     type: path
     default: /usr/local/bin
   libc:
@@ -92,7 +93,7 @@ options:
     description:
       - V(host) (the default) lets each host download from the source itself.
       - V(controller) downloads each needed artifact once, on the controller, into
-        O(controller_cache_dir), and copies it to the hosts with Ansible's own file transfer: for
+        O(controller_cache_dir), and copies it to the hosts with Ansible's own file transfer, for
         hosts that cannot reach the source, and to pull each artifact once for the whole fleet.
         Each host first plans from its own state (no network); only hosts that need an install
         get a file. Needs the Python package C(requests) on the controller.
@@ -307,7 +308,6 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
     remove_install,
     remove_stale_staging,
     verify_staged,
-    write_receipt,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     RECEIPT_NAME,
@@ -430,8 +430,7 @@ class UvInstall(object):
         if self.params["src"]:
             yield self.local_artifact(), self.checksum[1] if self.checksum[0] == "hex" else ""
             return
-        for item in self.source.locate(self.source.resolve(self.version), self.candidates):
-            yield item
+        yield from self.source.locate(self.source.resolve(self.version), self.candidates)
 
     def local_artifact(self):
         path = self.params["src"]
@@ -494,11 +493,11 @@ class UvInstall(object):
                 self.notes.add(target, "served; %s" % detail)
                 return False
             self.notes.add(target, "served; runs (uv %s)" % detail)
-            binaries = install_staged(staged, self.install_dir)
             url = artifact.url if artifact.source == "src" else redact_url(artifact.url)
-            write_receipt(self.install_dir, staging, {
+            # The receipt goes in with the binaries (last, in the same all-or-nothing swap).
+            binaries = install_staged(staged, self.install_dir, receipt={
                 "source": artifact.source, "version": detail, "target": target, "artifact": artifact.name,
-                "url": url, "sha256": sha256, "binaries": binary_stats(self.install_dir),
+                "url": url, "sha256": sha256, "binaries": binary_stats(staging),
                 "installed_at": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
             })
         finally:

@@ -198,8 +198,8 @@ class MemoFetcher(object):
                 parser.feed(chunk)
         return Response(url, 200, body=parser)
 
-    def download(self, url, dest, max_bytes):
-        return self.fetcher.download(url, dest, max_bytes)
+    def download(self, url, dest, max_bytes, origin=None):
+        return self.fetcher.download(url, dest, max_bytes, origin=origin)
 
     def tried(self):
         return "; ".join("%s -> %s" % (url, "connection failed" if status == -1 else "HTTP %s" % status)
@@ -243,12 +243,13 @@ class ArtifactCache(object):
     def path(self, sha256, name):
         return os.path.join(self.dir, "%s-%s" % (sha256, os.path.basename(name)))
 
-    def fetch(self, artifact, expected, fetcher, max_bytes, warn):
+    def fetch(self, artifact, expected, fetcher, max_bytes, warn, origin=None):
         """The cached file of ``artifact``: ``(path, sha256, downloaded)``.
 
         With ``expected`` (the published sha256) a cached file is used after it is
         verified again; a file that no longer matches is dropped and fetched again.
-        ``None`` is returned as the path when the source does not serve the artifact.
+        ``(None, Response, True)`` is returned when the source does not serve the artifact.
+        ``origin``: whose credentials apply to the download (an index page's URL).
         """
         lock_key = expected or hashlib.sha256(artifact.url.encode("utf-8")).hexdigest()
         with file_lock(os.path.join(self.dir, ".lock-%s" % lock_key[:32])):
@@ -263,7 +264,7 @@ class ArtifactCache(object):
             fd, temp = tempfile.mkstemp(prefix=".download-", dir=self.dir)
             os.close(fd)
             try:
-                answer = fetcher.download(artifact.url, temp, max_bytes)
+                answer = fetcher.download(artifact.url, temp, max_bytes, origin=origin)
                 if answer.status != 200 or answer.body is None:
                     return None, answer, True
                 actual = answer.body[0]

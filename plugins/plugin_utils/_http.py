@@ -85,9 +85,12 @@ class ControllerFetcher(object):
             auth = (self.options["url_username"], self.options.get("url_password") or "")
         return headers, auth
 
-    def _open(self, url, accept=None, stream=True):
-        """GET ``url`` following redirects safely: ``(response or None, status, note, hops)``."""
-        origin = url
+    def _open(self, url, accept=None, stream=True, origin=None):
+        """GET ``url`` following redirects safely: ``(response or None, status, note, hops)``.
+
+        Credentials go only to the origin of ``origin`` (default: ``url``).
+        """
+        origin = origin or url
         hops = []
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
@@ -175,10 +178,10 @@ class ControllerFetcher(object):
             return Response(target, 200, body=parser, hops=hops)
         return self._with_retries(url, action)
 
-    def download(self, url, dest, max_bytes):
+    def download(self, url, dest, max_bytes, origin=None):
         """Stream ``url`` into ``dest`` while hashing: ``body`` is ``(sha256, size)`` on success."""
         def action(target):
-            response, status, note, hops = self._open(target)
+            response, status, note, hops = self._open(target, origin=origin)
             if response is None:
                 return Response(target, status, note=note, hops=hops)
             expected = response.headers.get("Content-Length")

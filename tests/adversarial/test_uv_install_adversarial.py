@@ -362,7 +362,7 @@ def no_loader_elf(tmp_path_factory):
 def test_binary_that_cannot_run_keeps_previous(root, server, env, installed, tmp_path, no_loader_elf):
     publish(root, "norun", {T: hostile(tmp_path, {"uv": no_loader_elf, "uvx": no_loader_elf}, [])})
     result, _out = uv_install(env, dict(args(server, "norun"), install_dir=str(installed)))
-    fails(result, "no build the mirror serves runs on this host", "does not run here")
+    fails(result, "serves runs on this host", "does not run here")
 
 
 def test_unrunnable_gnu_falls_back_to_served_musl(root, server, env, tmp_path, no_loader_elf):

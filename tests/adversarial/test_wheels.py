@@ -44,6 +44,7 @@ def index(tmp_path_factory):
     srv.shutdown()
     srv.server_close()
 
+
 TAG = "manylinux_2_17_x86_64.manylinux2014_x86_64"
 WHEEL = "uv-%s-py3-none-%s.whl" % (NEW, TAG)
 SCRIPTS = "uv-%s.data/scripts/" % NEW

@@ -128,7 +128,6 @@ def test_extract_tar_duplicate(tmp_path):
         extract(archive(tmp_path, extra=dup), "tar.gz", T, None, str(tmp_path))
 
 
-
 # -- wheels ----------------------------------------------------------------------
 
 V = "0.13.8"
