@@ -312,20 +312,24 @@ class SourceChecker(object):
         return "; ".join(self.source.notes.get(target))
 
     def _served(self, url):
-        answer = self.source.fetcher.probe(url)
-        if answer.status == 200:
-            return True, "served"
-        if answer.status in NOT_SERVED:
-            return False, "not served (%s)" % status_text(answer.status)
-        raise MirrorError("the %s failed: %s answered %s %s; nothing can be decided about its builds" % (
-            self.source.describe(), redact_url(url), status_text(answer.status), answer.note or ""))
+        """``(served, note)``: from this run's download of ``url`` if there was one, else one probe."""
+        def ask():
+            answer = self.source.fetcher.probe(url)
+            if answer.status == 200:
+                return [True, "served"]
+            if answer.status in NOT_SERVED:
+                return [False, "not served (%s)" % status_text(answer.status)]
+            raise MirrorError("the %s failed: %s answered %s %s; nothing can be decided about its builds" % (
+                self.source.describe(), redact_url(url), status_text(answer.status), answer.note or ""))
+        served, note = self.source.memo.get(["served", url], ask)
+        return served, note
 
     def __call__(self, target):
         artifact = self.client.artifact(self.version, target)
         if artifact is None:
+            publish = "a uv %s wheel for %s on the %s" % (self.version, target, self.source.describe())
             return ArtifactCheck(target, served=False, note=self._notes(target) or "not on the source",
-                                 publish="a uv %s wheel for %s on the %s" % (self.version, target,
-                                                                           self.source.describe()))
+                                 publish=publish)
         name, url = artifact.name, redact_url(artifact.url)
         where = self._where(artifact)
         publish = name
@@ -379,6 +383,8 @@ class SourceChecker(object):
             check.served, check.note = False, self._notes(check.target) or "not served"
             return
         check.served, check.note = True, "served"
+        # Later checks of this run that find the file in the cache need not ask again.
+        self.source.memo.get(["served", artifact.url], lambda: [True, "served"])
         if expected:
             check.verified = sha256 == expected
         else:
