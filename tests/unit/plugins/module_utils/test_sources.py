@@ -193,8 +193,9 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (  # noq
 
 INDEX_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "index")
 with open(os.path.join(INDEX_FIXTURES, "pages.json")) as _handle:
-    PAGES = _json.load(_handle)
-REAL_SHA = PAGES["_sha256"]
+    _RECORDED = _json.load(_handle)
+PAGES = _RECORDED["pages"]
+REAL_SHA = _RECORDED["sha256"]
 GNU, MUSL = "x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl"
 AGNU, AMUSL = "aarch64-unknown-linux-gnu", "aarch64-unknown-linux-musl"
 
@@ -209,7 +210,7 @@ def parse_fixture(name, want=None, chunk=997):
     return parser.close()
 
 
-@pytest.mark.parametrize("name", sorted(n for n in PAGES if not n.startswith("_")))
+@pytest.mark.parametrize("name", sorted(PAGES))
 def test_recorded_pages_pinned(name):
     page = parse_fixture(name, want="0.13.8")
     assert page.selected == "0.13.8"
@@ -245,11 +246,18 @@ def test_recorded_pages_latest_skips_yanked(name):
     assert pinned.selected == "0.13.9" and pinned.artifact(GNU).yanked
 
 
+def _origin_of(name):
+    url = PAGES[name]["page_url"]
+    return url[:url.index("/", len("http://"))]
+
+
 def test_relative_urls_resolve_against_the_page():
-    page = parse_fixture("pypiserver.html", want="0.13.8")
-    assert page.artifact(GNU).url == "http://127.0.0.1:33333/packages/" + page.artifact(GNU).name
-    page = parse_fixture("static-yanked.html", want="0.13.8")
-    assert page.artifact(GNU).url.startswith("http://127.0.0.1:43137/yanked/packages/uv/0.13.8/")
+    page = parse_fixture("pypiserver.html", want="0.13.8")  # root-relative /packages/...
+    assert page.artifact(GNU).url == _origin_of("pypiserver.html") + "/packages/" + page.artifact(GNU).name
+    page = parse_fixture("static-yanked.html", want="0.13.8")  # ../../packages/uv/<version>/...
+    assert page.artifact(GNU).url.startswith(_origin_of("static-yanked.html") + "/yanked/packages/uv/0.13.8/")
+    page = parse_fixture("devpi-root-dev.json", want="0.13.8")  # ../../+f/...
+    assert page.artifact(GNU).url.startswith(_origin_of("devpi-root-dev.json") + "/root/dev/+f/")
     page = parse_fixture("artifactory-absolute.html", want="0.13.8")
     assert page.artifact(GNU).url.startswith("https://artifactory.example.com/artifactory/api/pypi/")
 
