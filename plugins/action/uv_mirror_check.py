@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import sys
+
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
@@ -61,8 +63,15 @@ class ActionModule(ActionBase):
     def _check(self, args, task_vars, warn):
         # Imported here: requests is needed only once the task really runs.
         from ansible_collections.pyfleet.uv.plugins.plugin_utils import _mirror_check as mc  # pylint: disable=import-outside-toplevel
+        from ansible_collections.pyfleet.uv.plugins.plugin_utils._http import load_requests  # pylint: disable=import-outside-toplevel
         from ansible_collections.pyfleet.uv.plugins.plugin_utils._source import ControllerSource  # pylint: disable=import-outside-toplevel
 
+        try:
+            load_requests()
+        except UvError:
+            raise AnsibleActionFail("pyfleet.uv.uv_mirror_check needs the Python package 'requests' on the controller, "
+                                    "in the Python that runs ansible (%s): pip install requests (see the collection's "
+                                    "requirements.txt)" % sys.executable)
         version = check_version_option(to_text(args.get("version") or "latest"), allow_specifier=True)
         required = []
         candidates, without = {}, []
