@@ -80,6 +80,9 @@ options:
         O(pyfleet.uv.uv_install#module:download_on=controller) uses, so a verified check also
         warms it for the rollout.
       - Without it, a served build is asked for with one GET whose body is not read.
+      - A build that is already in the cache (verified again there) costs one such GET, to
+        know that the source still serves it; one without a published checksum
+        (O(allow_missing_checksum)) costs that GET and the download.
     type: bool
     default: false
   controller_cache_dir:
