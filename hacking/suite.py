@@ -462,6 +462,10 @@ def stage_fleet(track: str, ctx: dict) -> None:
                 arch = PLATFORM_HOSTS.get(host, "amd64")
                 url = stack.enter_context(mirror_server(ctx["mirror"]))
                 hosts[host] = remote_host(remote, url, fleet_expectations(arch, "2.31"))  # Debian 11's glibc
+            # One mirror and one index for the whole fleet: their counters are the fleet's egress.
+            fleet_index = stack.enter_context(uvindex.indexes(("pypiserver",)))["pypiserver"]
+            here = dict(here, uv_fleet_mirror=stack.enter_context(mirror_server(ctx["mirror"])),
+                        uv_fleet_index=fleet_index.url, uv_fleet_cache=os.path.join(scratch, "controller-cache"))
             inventory = {"all": {"vars": here, "hosts": hosts, "children": {
                 # The integration targets assume an x86_64 host; the platform hosts get
                 # the fleet's own checks.

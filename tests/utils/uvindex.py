@@ -77,12 +77,14 @@ UV_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 OLD, NEW, YANKED = "0.5.11", "0.13.8", "0.13.9"
-# (version, platform tag given to pip download). x86_64 for every version; aarch64 and a
-# Windows wheel for NEW so that pages carry wheels this host must pass over.
+# (version, platform tag given to pip download). x86_64 for every version; aarch64, i686
+# (the fleet's arm64 and i386 hosts) and a Windows wheel for NEW, so that pages also carry
+# wheels a host must pass over.
 WHEELS = (
     (OLD, "manylinux2014_x86_64"), (OLD, "musllinux_1_1_x86_64"),
     (NEW, "manylinux2014_x86_64"), (NEW, "musllinux_1_1_x86_64"),
     (NEW, "manylinux_2_28_aarch64"), (NEW, "musllinux_1_1_aarch64"), (NEW, "win_amd64"),
+    (NEW, "manylinux2014_i686"), (NEW, "musllinux_1_1_i686"),
     (YANKED, "manylinux2014_x86_64"), (YANKED, "musllinux_1_1_x86_64"),
 )
 PLAIN_VERSIONS = (OLD, NEW)  # what pypiserver and devpi root/dev hold
