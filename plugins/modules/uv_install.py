@@ -345,6 +345,7 @@ class UvInstall(object):
         self.version = self.params["version"]
         self.run_cmd = module_runner(module)
         self.notes = Notes()
+        self.reason = None
         self.result = dict(changed=False, msg="", version=None, previous_version=None)
 
     def validate(self):
@@ -508,7 +509,8 @@ class UvInstall(object):
             changed=True, version=detail, target=target, artifact=artifact.name, url=url, sha256=sha256,
             binaries=binaries, source=artifact.source,
             msg="installed uv %s (%s) in %s%s%s" % (
-                detail, target, self.install_dir, ", replacing %s" % previous if previous else "",
+                detail, target, self.install_dir,
+                ", replacing %s (%s)" % (previous, self.reason) if previous else "",
                 "; passed over %s" % "; ".join(passed_over) if passed_over else ""))
         self.result["diff"] = dict(before=_describe(installed), after=_describe({"version": detail, "target": target}))
         return True
@@ -540,6 +542,7 @@ class UvInstall(object):
         installed, receipt, problem = self.local_state()
         self.result["previous_version"] = installed["version"] if installed else None
         action, reason = self.decide(installed, receipt, problem)
+        self.reason = reason
         if action == "none":
             self.finish_none(reason, installed, receipt)
             if not self.module.check_mode and has_staging_debris(self.install_dir):
@@ -557,9 +560,9 @@ class UvInstall(object):
             if again != (installed, receipt, problem):
                 # Another run changed the install while this one waited for the lock.
                 installed, receipt, problem = again
-                action, reason = self.decide(installed, receipt, problem)
+                action, self.reason = self.decide(installed, receipt, problem)
                 if action == "none":
-                    return self.finish_none(reason, installed, receipt)
+                    return self.finish_none(self.reason, installed, receipt)
             self.install(installed, receipt)
 
     def plan(self, installed, receipt, reason):

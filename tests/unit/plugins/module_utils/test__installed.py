@@ -92,3 +92,68 @@ def test_find_uv(tmp_path):
     assert find_uv(path_env="%s:%s" % (first, second)) == uv
     assert find_uv(install_dir=str(first)) is None
     assert find_uv(install_dir=str(second)) == uv
+
+
+# -- drift, receipts and the target of an old build ---------------------------------
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (  # noqa: E402
+    binary_stats,
+    check_drift,
+    elf_target,
+    load_receipt,
+)
+
+
+def healthy(tmp_path):
+    for name in ("uv", "uvx"):
+        path = tmp_path / name
+        path.write_bytes(b"#!/bin/sh\necho %s\n" % name.encode())
+        path.chmod(0o755)
+    return {"binaries": binary_stats(str(tmp_path))}
+
+
+def test_check_drift_healthy(tmp_path):
+    assert check_drift(str(tmp_path), healthy(tmp_path)) is None
+    assert check_drift(str(tmp_path), None) is None  # no receipt: existence and shape only
+
+
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda d: (d / "uvx").unlink(), "uvx is missing"),
+        (lambda d: (d / "uvx").write_bytes(b""), "uvx is empty"),
+        (lambda d: (d / "uv").chmod(0o644), "uv is not executable"),
+        (lambda d: (d / "uvx").write_bytes(b"#!/bin/sh\necho a different uvx\n"), "the receipt recorded"),
+        (lambda d: ((d / "uvx").unlink(), (d / "uvx").mkdir()), "uvx is not a regular file"),
+    ],
+    ids=["missing", "empty", "not-executable", "other-size", "directory"],
+)
+def test_check_drift_finds(tmp_path, damage, fragment):
+    receipt = healthy(tmp_path)
+    damage(tmp_path)
+    assert fragment in check_drift(str(tmp_path), receipt)
+
+
+def test_load_receipt_problems(tmp_path):
+    assert load_receipt(str(tmp_path)) == (None, None)
+    (tmp_path / RECEIPT_NAME).write_text("{not json")
+    data, problem = load_receipt(str(tmp_path))
+    assert data is None and "is not valid JSON" in problem
+    (tmp_path / RECEIPT_NAME).write_text('{"schema": 99}')
+    assert "schema 99" in load_receipt(str(tmp_path))[1]
+    (tmp_path / RECEIPT_NAME).write_text('{"schema": 1, "version": "0.5.11"}')
+    assert load_receipt(str(tmp_path)) == ({"schema": 1, "version": "0.5.11"}, None)
+
+
+def test_elf_target_from_the_interpreter(tmp_path):
+    # This machine's /bin/sh is dynamically linked against glibc (the suite runs on Debian).
+    assert elf_target(os.path.realpath("/bin/sh"), os.uname().machine) == \
+        "%s-unknown-linux-gnu" % os.uname().machine
+    static = tmp_path / "static"
+    # A minimal ELF64 header with no program headers: static, so the musl build.
+    static.write_bytes(b"\x7fELF\x02\x01\x01" + b"\0" * 9 + b"\x02\x00\x3e\x00" + b"\0" * 44)
+    assert elf_target(str(static), "x86_64") == "x86_64-unknown-linux-musl"
+    script = tmp_path / "script"
+    script.write_bytes(b"#!/bin/sh\n")
+    assert elf_target(str(script), "x86_64") is None
+    assert elf_target(str(static), "sparc64") is None
