@@ -45,7 +45,7 @@ def artifact(server):
 def fetch_in_fork(args):
     cache_dir, url = args
     cache = ArtifactCache(cache_dir)
-    fetcher = ControllerFetcher({"timeout": 10}, retries=0)
+    fetcher = ControllerFetcher({"timeout": 60}, retries=0)
     item = Artifact("mirror", "x86_64-unknown-linux-gnu", "0.13.8", NAME, url, "tar.gz")
     path, sha, _new = cache.fetch(item, SHA, fetcher, 10 ** 8, lambda text: None)
     return path, sha
@@ -66,7 +66,7 @@ def test_parallel_forks_download_once(server, tmp_path):
 
 def test_corrupted_entry_is_dropped_and_fetched_again(server, tmp_path):
     cache = ArtifactCache(str(tmp_path / "cache"))
-    fetcher = ControllerFetcher({"timeout": 10}, retries=0)
+    fetcher = ControllerFetcher({"timeout": 60}, retries=0)
     warnings = []
     path, sha, new = cache.fetch(artifact(server), SHA, fetcher, 10 ** 8, warnings.append)
     assert new and sha == SHA
@@ -82,7 +82,7 @@ def test_corrupted_entry_is_dropped_and_fetched_again(server, tmp_path):
 
 def test_mismatch_leaves_nothing(server, tmp_path):
     cache = ArtifactCache(str(tmp_path / "cache"))
-    fetcher = ControllerFetcher({"timeout": 10}, retries=0)
+    fetcher = ControllerFetcher({"timeout": 60}, retries=0)
     with pytest.raises(ChecksumError, match="checksum mismatch"):
         cache.fetch(artifact(server), "0" * 64, fetcher, 10 ** 8, lambda text: None)
     assert [n for n in os.listdir(cache.dir) if not n.startswith(".lock")] == []
@@ -90,7 +90,7 @@ def test_mismatch_leaves_nothing(server, tmp_path):
 
 def test_not_served_is_reported(server, tmp_path):
     cache = ArtifactCache(str(tmp_path / "cache"))
-    fetcher = ControllerFetcher({"timeout": 10}, retries=0)
+    fetcher = ControllerFetcher({"timeout": 60}, retries=0)
     item = Artifact("mirror", "x", "0.13.8", "nothing.tar.gz", server.url + "/nothing.tar.gz", "tar.gz")
     path, answer, _new = cache.fetch(item, None, fetcher, 10 ** 8, lambda text: None)
     assert path is None and answer.status == 404
@@ -98,14 +98,14 @@ def test_not_served_is_reported(server, tmp_path):
 
 def test_run_memo_asks_each_url_once(server, tmp_path):
     memo = RunMemo(str(tmp_path / "cache"), run="test-run")
-    first = MemoFetcher(ControllerFetcher({"timeout": 10}, retries=0), memo)
-    second = MemoFetcher(ControllerFetcher({"timeout": 10}, retries=0), RunMemo(str(tmp_path / "cache"), run="test-run"))
+    first = MemoFetcher(ControllerFetcher({"timeout": 60}, retries=0), memo)
+    second = MemoFetcher(ControllerFetcher({"timeout": 60}, retries=0), RunMemo(str(tmp_path / "cache"), run="test-run"))
     for fetcher in (first, second, first):
         answer = fetcher.get_small(server.url + "/" + NAME + ".sha256")
         assert answer.status == 200 and SHA.encode() in answer.body
         assert fetcher.probe(server.url + "/missing").status == 404
     assert server.stats.paths == ["/" + NAME + ".sha256", "/missing"]
-    other_run = MemoFetcher(ControllerFetcher({"timeout": 10}, retries=0), RunMemo(str(tmp_path / "cache"), run="next"))
+    other_run = MemoFetcher(ControllerFetcher({"timeout": 60}, retries=0), RunMemo(str(tmp_path / "cache"), run="next"))
     other_run.get_small(server.url + "/" + NAME + ".sha256")
     assert len(server.stats.paths) == 3
 
