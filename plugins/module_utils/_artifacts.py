@@ -15,21 +15,32 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, ChecksumError, MirrorError
+import os
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
+    ArchiveError,
+    ChecksumError,
+    InstallError,
+    MirrorError,
+    UvError,
+)
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
     DEFAULT_MIRROR,
     INDEX_ACCEPT,
+    Artifact,
     IndexPageParser,
     ReleaseMirror,
     describe_yanked,
     parse_checksum_file,
     project_url,
     redact_url,
+    target_build,
     validate_index_url,
     version_key,
 )
 
-__all__ = ["MAX_ARCHIVE_BYTES", "Notes", "SourceClient", "status_text"]
+__all__ = ["MAX_ARCHIVE_BYTES", "Notes", "SourceClient", "local_artifact", "nothing_installed", "status_text"]
 
 # S3 answers 403 for a missing key when the reader may not list the bucket.
 NOT_SERVED = (404, 410, 403)
@@ -295,3 +306,37 @@ class SourceClient(object):
 
     def tried(self):
         return self.fetcher.tried()
+
+
+def local_artifact(params, checksum, verdicts, candidates, version):
+    """The ``Artifact`` of ``src``, a file already on the host; its build is read from the file.
+
+    Raises when the file is missing, cannot be verified (no ``checksum``, unless
+    ``allow_missing_checksum``), or holds a build that does not run on this host.
+    ``src_origin`` (set by the action plugin) names where it was downloaded from.
+    """
+    path = params["src"]
+    if not os.path.isfile(path):
+        raise InstallError("src %s does not exist on the host (or is not a file)" % path)
+    if checksum[0] != "hex" and not params["allow_missing_checksum"]:
+        raise ChecksumError("src %s needs checksum=sha256:<hex> to be verified, or "
+                            "allow_missing_checksum=true to install it unverified" % path)
+    fmt, target, found_version, build = identify(path)
+    if target is None:
+        target = next((t for t, _runs, _why in verdicts if build and target_build(t) == build), None)
+    if target is None or target not in candidates:
+        raise InstallError("src %s holds the %s build, which does not run on this host; builds that do: %s"
+                           % (path, target or "unknown", ", ".join(candidates)))
+    origin = params.get("src_origin") or {}
+    return Artifact(origin.get("source") or "src", target, found_version or version,
+                    origin.get("name") or os.path.basename(path), origin.get("url") or path, fmt)
+
+
+def nothing_installed(notes, candidates, described, tried):
+    """The error when no candidate could be installed: none served, or none that runs here."""
+    served = [t for t in candidates if notes.served(t)]
+    if served:
+        return InstallError("no build the %s serves runs on this host: %s; the previous install is untouched" % (
+            described, "; ".join("%s: %s" % (t, " ".join(notes.get(t))) for t in served)), runs_here=False)
+    return UvError("the %s serves none of the builds that run on this host (%s); tried: %s. Check the source and "
+                   "version, or publish one of them" % (described, ", ".join(candidates), tried or "nothing"))

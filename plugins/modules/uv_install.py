@@ -294,8 +294,13 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import extract, identify
-from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import Notes, SourceClient
+from ansible_collections.pyfleet.uv.plugins.module_utils._archive import extract
+from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import (
+    Notes,
+    SourceClient,
+    local_artifact,
+    nothing_installed,
+)
 from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, InstallError, UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher
@@ -318,12 +323,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
-    Artifact,
     check_version_option,
     parse_checksum_option,
     redact_url,
     source_argument_spec,
-    target_build,
     url_password,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import detect_machine, explain_candidates
@@ -429,26 +432,10 @@ class UvInstall(object):
     def artifacts(self):
         """Yield each candidate's artifact with its expected sha256, best first (``src``: the one file)."""
         if self.params["src"]:
-            yield self.local_artifact(), self.checksum[1] if self.checksum[0] == "hex" else ""
+            yield local_artifact(self.params, self.checksum, self.verdicts, self.candidates, self.version), \
+                self.checksum[1] if self.checksum[0] == "hex" else ""
             return
         yield from self.source.locate(self.source.resolve(self.version), self.candidates)
-
-    def local_artifact(self):
-        path = self.params["src"]
-        if not os.path.isfile(path):
-            raise InstallError("src %s does not exist on the host (or is not a file)" % path)
-        if self.checksum[0] != "hex" and not self.params["allow_missing_checksum"]:
-            raise ChecksumError("src %s needs checksum=sha256:<hex> to be verified, or "
-                                "allow_missing_checksum=true to install it unverified" % path)
-        fmt, target, version, build = identify(path)
-        if target is None:
-            target = next((t for t, _r, _why in self.verdicts if build and target_build(t) == build), None)
-        if target is None or target not in self.candidates:
-            raise InstallError("src %s holds the %s build, which does not run on this host; builds that do: %s"
-                               % (path, target or "unknown", ", ".join(self.candidates)))
-        origin = self.params["src_origin"] or {}
-        return Artifact(origin.get("source") or "src", target, version or self.version,
-                        origin.get("name") or os.path.basename(path), origin.get("url") or path, fmt)
 
     def install(self, installed, receipt):
         """Try the artifacts best first; install the first served one that runs here."""
@@ -516,15 +503,8 @@ class UvInstall(object):
         return True
 
     def fail_nothing_installed(self):
-        served = [t for t in self.candidates if self.notes.served(t)]
-        if served:
-            raise InstallError("no build the %s serves runs on this host: %s; the previous install is untouched" % (
-                "file" if self.params["src"] else self.source.describe(),
-                "; ".join("%s: %s" % (t, " ".join(self.notes.get(t))) for t in served)), runs_here=False)
-        raise UvError(
-            "the %s serves none of the builds that run on this host (%s); tried: %s. Check the source and version, "
-            "or publish one of them" % (self.source.describe(), ", ".join(self.candidates),
-                                        self.source.tried() or "nothing"))
+        raise nothing_installed(self.notes, self.candidates, "file" if self.params["src"] else self.source.describe(),
+                                self.source.tried())
 
     def finish_none(self, reason, installed, receipt):
         """Report a no-op with what is installed."""
