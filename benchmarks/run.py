@@ -4,32 +4,46 @@
 """Speed, bytes and memory of uv_install against the alternatives, on one loopback mirror.
 
     python3 benchmarks/run.py                 # full run (see benchmarks/README.md)
-    python3 benchmarks/run.py --quick         # a smoke run: 1 repetition, a 3-host fleet
+    python3 benchmarks/run.py --quick         # a smoke run: 1 repetition, fleets of 2 and 4 hosts
     python3 benchmarks/run.py --official-installer /path/to/uv-installer.sh
 
 Prints a table and writes it as JSON (benchmarks/results/latest.json by default).
-A benchmark is not a test: it never fails on a figure, only on a broken setup.
+A benchmark is not a test: it never fails on a figure, only on a broken setup. Rows
+that cannot run here are printed as skipped, with the reason.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "hacking"))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "utils"))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "hacking"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "utils"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins", "module_utils", "fixtures", "index"))
+import make_padded  # noqa: E402  pylint: disable=wrong-import-position
 import suite  # noqa: E402  pylint: disable=wrong-import-position
+import uvindex  # noqa: E402  pylint: disable=wrong-import-position
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
 
 VERSION = suite.UV_NEW
 TARGET = "x86_64-unknown-linux-gnu"
+# uv's shell installers for comparison (see ../shared/anchors/README.md); never shipped.
+ANCHORS = os.path.join(ROOT, "..", "shared", "anchors")
+OFFICIAL = "uv-installer-0.10.8.sh"
+PRE_FIX = "uv-installer-0.4.22.sh"
+PADDED_RELEASES = 300
+MB = 1e6
 
 MEMORY_WRAPPER = """#!{python}
 # Runs the module's interpreter as a child and records the peak RSS of it (and of the
@@ -41,22 +55,135 @@ with open({out!r}, "a") as handle:
 sys.exit(rc)
 """
 
+# What `ldd --version` prints on RHEL 8 (glibc 2.28): the pre-fix installer reads the
+# last word of its first line.
+FAKE_LDD = """#!/bin/sh
+echo "ldd (GNU libc) 2.28"
+echo "Copyright (C) 2018 Free Software Foundation, Inc."
+"""
+
+
+def private_tree(top):
+    """A real ``ansible_collections/pyfleet/uv`` copy of the work tree under ``top`` (not the suite's
+    shared copy, which other runs rebuild while this one works)."""
+    dest = os.path.join(top, "ansible_collections", "pyfleet", "uv")
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = os.path.join(ROOT, name)
+        if os.path.isfile(source):
+            target = os.path.join(dest, name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(source, target)
+    return top
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build_padded_index(out, wheels, releases=PADDED_RELEASES):
+    """Static index trees ``out/<dialect>/simple/uv/`` listing uv as a real index does:
+    ``releases`` older releases with every platform's wheel, an sdist and another project's
+    wheel (from make_padded; made-up hashes, never downloaded), then the real wheels of
+    VERSION (served from ``out/<dialect>/packages/``). ``json/`` has ``index.json`` (PEP 691,
+    chosen by uv's Accept) beside ``index.html``; ``html/`` has only the PEP 503 page, as
+    pypiserver and Nexus answer. Returns ``{dialect: page size in bytes}``."""
+    files = []
+    # 0.0.0 ... 0.9.29: all older than VERSION, so `latest` is VERSION.
+    for index in range(releases):
+        version = "0.%d.%d" % divmod(index, releases // 10)
+        for name in make_padded.release_files(version):
+            files.append({"filename": name, "sha256": hashlib.sha256(name.encode()).hexdigest(),
+                          "url": "../../packages/padding/%s" % name})
+    real = [p for p in sorted(wheels.values()) if os.path.basename(p).startswith("uv-%s-" % VERSION)]
+    for path in real:
+        name = os.path.basename(path)
+        files.append({"filename": name, "sha256": sha256_file(path), "url": "../../packages/%s" % name})
+    sizes = {}
+    for dialect in ("json", "html"):
+        os.makedirs(os.path.join(out, dialect, "packages"))
+        for path in real:
+            os.link(path, os.path.join(out, dialect, "packages", os.path.basename(path)))
+        page = os.path.join(out, dialect, "simple", "uv")
+        os.makedirs(page)
+        with open(os.path.join(page, "index.html"), "w") as handle:
+            handle.write(uvindex._html_page(files))  # pylint: disable=protected-access
+        if dialect == "json":
+            with open(os.path.join(page, "index.json"), "w") as handle:
+                handle.write(uvindex._json_page(files))  # pylint: disable=protected-access
+        sizes[dialect] = os.path.getsize(os.path.join(page, "index.%s" % dialect))
+    return sizes
+
+
+class WorkerRss:
+    """Samples the peak RSS (VmHWM) of ansible-playbook and of each of its worker forks."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.peaks = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def hwm(pid):
+        try:
+            with open("/proc/%d/status" % pid) as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            return None
+        return None
+
+    def children(self):
+        try:
+            with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as handle:
+                return [int(p) for p in handle.read().split()]
+        except (OSError, ValueError):
+            return []
+
+    def loop(self):
+        while not self.stop.is_set():
+            for pid in [self.pid] + self.children():
+                value = self.hwm(pid)
+                if value:
+                    self.peaks[pid] = max(self.peaks.get(pid, 0), value)
+            time.sleep(0.02)
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        main = self.peaks.pop(self.pid, 0) / 1024.0
+        return main, [v / 1024.0 for v in self.peaks.values()]
+
 
 class Bench:
     def __init__(self, args):
         self.args = args
         self.venv = suite.venv("newest")
         self.mirror = suite.build_mirror()
-        self.tree = suite.collection_tree()
-        self.env = suite.ansible_env(self.tree)
-        self.env.pop("ANSIBLE_ROLES_PATH")
         self.work = tempfile.mkdtemp(prefix="uv-bench-")
+        self.tree = private_tree(os.path.join(self.work, "tree"))
+        self.env = suite.ansible_env(self.tree, {
+            "ANSIBLE_LOCAL_TEMP": os.path.join(self.work, "local-tmp"),
+            "ANSIBLE_REMOTE_TMP": os.path.join(self.work, "remote-tmp"),
+        })
+        self.env.pop("ANSIBLE_ROLES_PATH")
         self.server = uvmirror.MirrorServer(self.mirror).start()
         self.results = {}
+        self.notes = {}
 
     def close(self):
         self.server.stop()
         subprocess.run(["rm", "-rf", self.work], check=False)
+
+    # -- helpers -----------------------------------------------------------
 
     def playbook(self, name, tasks, hosts="all"):
         path = os.path.join(self.work, name + ".yml")
@@ -64,31 +191,37 @@ class Bench:
             handle.write("- hosts: %s\n  gather_facts: false\n  tasks:\n%s" % (hosts, tasks))
         return path
 
-    def inventory(self, count, interpreter=None):
-        path = os.path.join(self.work, "hosts-%d.ini" % count)
+    def inventory(self, count, interpreter=None, name=None):
+        path = os.path.join(self.work, "%s.ini" % (name or "hosts-%d" % count))
         with open(path, "w") as handle:
             handle.write("[fleet]\n")
             for index in range(count):
-                handle.write("h%02d ansible_connection=local ansible_python_interpreter=%s dir=%s/h%02d\n"
+                handle.write("h%03d ansible_connection=local ansible_python_interpreter=%s dir=%s/h%03d\n"
                              % (index, interpreter or sys.executable, self.work, index))
         return path
 
-    def play(self, playbook, inventory, forks=5, extra=None):
-        """Run a playbook; returns (seconds, mirror requests, mirror bytes)."""
-        self.server.stats.reset()
+    def play(self, playbook, inventory, forks=5, extra=None, counter=None, rss=False):
+        """Run a playbook; returns (seconds, requests, bytes[, (main MB, [fork MB])]) of ``counter``
+        (the mirror by default)."""
+        counter = counter or self.server
+        counter.stats.reset()
         argv = [os.path.join(self.venv, "bin", "ansible-playbook"), "-i", inventory, "-f", str(forks), playbook]
-        for key, value in (extra or {}).items():
-            argv += ["-e", "%s=%s" % (key, value)]
+        if extra:
+            argv += ["-e", json.dumps(extra)]
         started = time.perf_counter()
-        proc = subprocess.run(argv, env=self.env, capture_output=True, text=True, check=False)
+        proc = subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        sampler = WorkerRss(proc.pid) if rss else None
+        output = proc.communicate()[0]
         seconds = time.perf_counter() - started
+        peaks = sampler.finish() if sampler else None
         if proc.returncode != 0:
-            raise RuntimeError("playbook %s failed:\n%s" % (playbook, proc.stdout[-3000:]))
-        return seconds, self.server.stats.requests, self.server.stats.bytes
+            raise RuntimeError("playbook %s failed:\n%s" % (playbook, output[-3000:]))
+        result = (seconds, counter.stats.requests, counter.stats.bytes)
+        return result + (peaks,) if rss else result
 
-    def uv_task(self, version=VERSION, layout="versioned/{version}/"):
+    def uv_task(self, version=VERSION, layout="versioned/{version}/", extra=""):
         return ("    - pyfleet.uv.uv_install:\n        version: %s\n        mirror_url: %s/%s\n"
-                "        install_dir: '{{ dir }}'\n" % (version, self.server.url, layout))
+                "        install_dir: '{{ dir }}'\n%s" % (version, self.server.url, layout, extra))
 
     def record(self, name, values, unit, target=None, note=None):
         entry = {"unit": unit, "median": statistics.median(values), "min": min(values), "max": max(values),
@@ -99,36 +232,68 @@ class Bench:
             entry["note"] = note
         self.results[name] = entry
 
-    def run(self):
-        reps = self.args.reps
-        one = self.inventory(1)
-        install = self.playbook("install", self.uv_task())
-        latest = self.playbook("latest", self.uv_task("latest", "flat/"))
-        stat = self.playbook("stat", "    - ansible.builtin.stat:\n        path: '{{ dir }}/uv'\n")
-        wipe = self.playbook("wipe", "    - ansible.builtin.file:\n        path: '{{ dir }}'\n        state: absent\n")
-        getunarchive = self.playbook("get_url_unarchive", (
-            "    - ansible.builtin.file:\n        path: '{{ dir }}'\n        state: directory\n"
-            "    - ansible.builtin.get_url:\n        url: %s/versioned/%s/uv-%s.tar.gz\n"
-            "        dest: '{{ dir }}/uv.tar.gz'\n        checksum: sha256:%s/versioned/%s/uv-%s.tar.gz.sha256\n"
-            "    - ansible.builtin.unarchive:\n        src: '{{ dir }}/uv.tar.gz'\n        dest: '{{ dir }}'\n"
-            "        remote_src: true\n        extra_opts: [--strip-components=1]\n"
-            % (self.server.url, VERSION, TARGET, self.server.url, VERSION, TARGET)))
+    def skip(self, name, reason):
+        self.results[name] = {"skipped": reason}
 
+    def peak_rss(self, playbook, wipe=None, reps=None, extra=None, counter=None):
+        """Peak RSS (MB) of the module's interpreter over ``reps`` runs of ``playbook`` on one host."""
+        memfile = os.path.join(self.work, "maxrss.txt")
+        wrapper = os.path.join(self.work, "python-maxrss")
+        if not os.path.exists(wrapper):
+            with open(wrapper, "w") as handle:
+                handle.write(MEMORY_WRAPPER.format(python=sys.executable, out=memfile))
+            os.chmod(wrapper, 0o755)
+        inventory = self.inventory(1, wrapper, name="memory")
+        peaks = []
+        for _rep in range(reps or self.args.reps):
+            if wipe:
+                self.play(wipe, inventory)
+            open(memfile, "w").close()
+            self.play(playbook, inventory, extra=extra, counter=counter)
+            with open(memfile) as handle:
+                peaks.append(max(int(line) for line in handle if line.strip()) / 1024.0)
+        return peaks
+
+    def installer(self, script):
+        """uv's own installer script, or None: --official-installer, else ../shared/anchors."""
+        if script == OFFICIAL and self.args.official_installer:
+            return self.args.official_installer
+        path = os.path.join(ANCHORS, script)
+        return path if os.path.isfile(path) else None
+
+    # -- the rows ----------------------------------------------------------
+
+    def run(self):
+        one = self.inventory(1)
+        self.install = self.playbook("install", self.uv_task())
+        self.stat = self.playbook("stat", "    - ansible.builtin.stat:\n        path: '{{ dir }}/uv'\n")
+        self.wipe = self.playbook("wipe", "    - ansible.builtin.file:\n        path: '{{ dir }}'\n"
+                                          "        state: absent\n")
+        self.noop_rows(one)
+        self.fresh_rows(one)
+        self.pre_fix_rows(one)
+        self.memory_rows()
+        self.index_rows()
+        self.fleet_rows()
+        return self.results
+
+    def noop_rows(self, one):
+        reps = self.args.reps
+        latest = self.playbook("latest", self.uv_task("latest", "flat/"))
         # Pinned no-op versus a stat task on the same host.
-        self.play(install, one)
+        self.play(self.install, one)
         noop, stats, requests, sent = [], [], [], []
         for _rep in range(reps):
-            seconds, count, size = self.play(install, one)
+            seconds, count, size = self.play(self.install, one)
             noop.append(seconds)
             requests.append(count)
             sent.append(size)
-            stats.append(self.play(stat, one)[0])
+            stats.append(self.play(self.stat, one)[0])
         self.record("pinned_noop_playbook_s", noop, "s")
         self.record("stat_playbook_s", stats, "s")
-        self.record("pinned_noop_vs_stat_ratio", [a / b for a, b in zip(noop, stats)], "x", "close to 1")
+        self.record("pinned_noop_vs_stat_ratio", [a / b for a, b in zip(noop, stats)], "x", "<= 1.15")
         self.record("pinned_noop_requests", requests, "requests", "0")
         self.record("pinned_noop_bytes", sent, "bytes", "0")
-
         # latest no-op (the flat mirror holds the same archive).
         self.play(latest, one)
         counts, sizes = [], []
@@ -139,91 +304,235 @@ class Bench:
         self.record("latest_noop_requests", counts, "requests", "<= 1")
         self.record("latest_noop_bytes", sizes, "bytes", "one small sidecar (< 200 bytes)")
 
-        # Fresh installs.
-        fresh, alt = [], []
-        for _rep in range(reps):
-            self.play(wipe, one)
-            fresh.append(self.play(install, one)[0])
-            self.play(wipe, one)
-            alt.append(self.play(getunarchive, one)[0])
-        self.record("fresh_install_uv_install_s", fresh, "s")
-        self.record("fresh_install_get_url_unarchive_s", alt, "s")
-        self.record("fresh_install_ratio_uv_install_vs_get_url", [a / b for a, b in zip(fresh, alt)], "x")
-        if self.args.official_installer:
+    def fresh_rows(self, one):
+        reps = self.args.reps
+        getunarchive = self.playbook("get_url_unarchive", (
+            "    - ansible.builtin.file:\n        path: '{{ dir }}'\n        state: directory\n"
+            "    - ansible.builtin.get_url:\n        url: %s/versioned/%s/uv-%s.tar.gz\n"
+            "        dest: '{{ dir }}/uv.tar.gz'\n        checksum: sha256:%s/versioned/%s/uv-%s.tar.gz.sha256\n"
+            "    - ansible.builtin.unarchive:\n        src: '{{ dir }}/uv.tar.gz'\n        dest: '{{ dir }}'\n"
+            "        remote_src: true\n        extra_opts: [--strip-components=1]\n"
+            % (self.server.url, VERSION, TARGET, self.server.url, VERSION, TARGET)))
+        official_script = self.installer(OFFICIAL)
+        official = None
+        if official_script:
             official = self.playbook("official", (
                 # cargo-dist installers read their download base from these variables
                 # (newer and older names); the mirror's github/ tree has GitHub's layout.
-                "    - ansible.builtin.shell: >-\n        env UV_INSTALL_DIR='{{ dir }}' UV_NO_MODIFY_PATH=1\n"
-                "        UV_INSTALLER_GITHUB_BASE_URL=%s/github\n"
+                # HOME keeps its receipt out of the real home.
+                "    - ansible.builtin.shell: >-\n        env HOME='{{ dir }}/home' UV_INSTALL_DIR='{{ dir }}'"
+                " UV_NO_MODIFY_PATH=1\n        UV_INSTALLER_GITHUB_BASE_URL=%s/github\n"
                 "        INSTALLER_DOWNLOAD_URL=%s/github/astral-sh/uv/releases/download/%s sh %s\n"
-                % (self.server.url, self.server.url, VERSION, self.args.official_installer)))
-            times = []
-            for _rep in range(reps):
-                self.play(wipe, one)
-                times.append(self.play(official, one)[0])
-            self.record("fresh_install_official_installer_s", times, "s")
-        else:
-            self.results["fresh_install_official_installer_s"] = {
-                "skipped": "no --official-installer PATH given; this machine cannot fetch uv's installer script"}
-
-        # Peak memory of the module process during a fresh install.
-        memfile = os.path.join(self.work, "maxrss.txt")
-        wrapper = os.path.join(self.work, "python-maxrss")
-        with open(wrapper, "w") as handle:
-            handle.write(MEMORY_WRAPPER.format(python=sys.executable, out=memfile))
-        os.chmod(wrapper, 0o755)
-        peaks = []
+                % (self.server.url, self.server.url, VERSION, official_script)))
+        # Interleaved, so that a change in the machine's load hits every column alike.
+        fresh, alt, times = [], [], []
         for _rep in range(reps):
-            self.play(wipe, one)
-            open(memfile, "w").close()
-            self.play(install, self.inventory(1, wrapper))
-            with open(memfile) as handle:
-                peaks.append(max(int(line) for line in handle if line.strip()) / 1024.0)
+            self.play(self.wipe, one)
+            fresh.append(self.play(self.install, one)[0])
+            self.play(self.wipe, one)
+            alt.append(self.play(getunarchive, one)[0])
+            if official:
+                self.play(self.wipe, one)
+                times.append(self.play(official, one)[0])
+        self.record("fresh_install_uv_install_s", fresh, "s")
+        self.record("fresh_install_get_url_unarchive_s", alt, "s")
+        self.record("fresh_install_ratio_uv_install_vs_get_url", [a / b for a, b in zip(fresh, alt)], "x")
+        if official:
+            self.record("fresh_install_official_installer_s", times, "s", note=os.path.basename(official_script))
+            self.record("fresh_install_ratio_uv_install_vs_official", [a / b for a, b in zip(fresh, times)], "x",
+                        "<= 1.0")
+        else:
+            for name in ("fresh_install_official_installer_s", "fresh_install_ratio_uv_install_vs_official"):
+                self.skip(name, "no copy of %s (--official-installer PATH or ../shared/anchors/); this machine "
+                                "cannot fetch uv's installer script" % OFFICIAL)
+
+    def pre_fix_rows(self, one):
+        """The original failure: the pre-fix installer on a glibc 2.28 host and a gnu-only mirror."""
+        script = self.installer(PRE_FIX)
+        fakebin = os.path.join(self.work, "fake-ldd")
+        os.makedirs(fakebin, exist_ok=True)
+        with open(os.path.join(fakebin, "ldd"), "w") as handle:
+            handle.write(FAKE_LDD)
+        os.chmod(os.path.join(fakebin, "ldd"), 0o755)
+        path = "%s:%s" % (fakebin, os.environ.get("PATH", "/usr/bin:/bin"))
+        # Both get the same PATH: the fake ldd is the first one either could find.
+        uv_task = self.playbook("gnu_only_uv_install", self.uv_task(VERSION, "flat-gnu/", (
+            "      environment:\n        PATH: %s\n      register: r\n"
+            "    - ansible.builtin.copy:\n        content: '{{ r | to_json }}'\n        dest: '{{ dir }}.json'\n"
+            % path)))
+        self.play(self.wipe, one)
+        seconds, count, size = self.play(uv_task, one)
+        with open(os.path.join(self.work, "h000.json")) as handle:
+            result = json.load(handle)
+        self.record("gnu_only_glibc228_uv_install_s", [seconds], "s", note="installed %s; libc %s %s by %s" % (
+            result.get("target"), result["libc"]["family"], result["libc"]["version"], result["libc"]["detected_by"]))
+        self.notes["gnu_only_uv_install"] = {"target": result.get("target"), "libc": result["libc"],
+                                             "requests": count, "bytes": size}
+        if not script:
+            self.skip("gnu_only_glibc228_installer_0_4_22", "no copy of %s in ../shared/anchors/" % PRE_FIX)
+            return
+        shell = self.playbook("gnu_only_installer", (
+            "    - ansible.builtin.shell: >-\n        env HOME='{{ dir }}/home' UV_INSTALL_DIR='{{ dir }}'"
+            " CARGO_HOME='{{ dir }}/cargo' INSTALLER_NO_MODIFY_PATH=1 UV_NO_MODIFY_PATH=1\n"
+            "        INSTALLER_DOWNLOAD_URL=%s/flat-gnu sh %s\n"
+            "      environment:\n        PATH: %s\n      register: r\n      ignore_errors: true\n"
+            "    - ansible.builtin.copy:\n        content: '{{ r | to_json }}'\n        dest: '{{ dir }}.json'\n"
+            % (self.server.url, script, path)))
+        self.play(self.wipe, one)
+        seconds, count, size = self.play(shell, one)
+        with open(os.path.join(self.work, "h000.json")) as handle:
+            result = json.load(handle)
+        text = (result.get("stdout", "") + "\n" + result.get("stderr", "")).strip()
+        asked = [p for p in self.server.stats.paths if p.endswith(".tar.gz")]
+        outcome = "failed (rc %s)" % result.get("rc") if result.get("rc") else "installed"
+        self.record("gnu_only_glibc228_installer_0_4_22_s", [seconds], "s", note="%s; asked for %s" % (
+            outcome, ", ".join(os.path.basename(p) for p in asked) or "nothing"))
+        self.notes["gnu_only_installer_0_4_22"] = {"rc": result.get("rc"), "asked": asked,
+                                                   "output_tail": text.splitlines()[-6:]}
+
+    def memory_rows(self):
+        peaks = self.peak_rss(self.install, wipe=self.wipe)
         with open(os.path.join(self.mirror, "manifest.json")) as handle:
             manifest = json.load(handle)
         archive = manifest["archives"]["%s/%s" % (VERSION, TARGET)]["size"]
         self.record("fresh_install_peak_rss_mb", peaks, "MB", "< 60",
-                    note="archive %.1f MB holding a %.1f MB uv" % (archive / 1e6, 38.0))
+                    note="archive %.1f MB holding a %.1f MB uv" % (archive / MB, 38.0))
 
-        # Fleet: many inventory hosts on this machine, separate install directories.
-        hosts = self.args.fleet
-        fleet = self.inventory(hosts)
-        self.play(wipe, fleet, forks=10)
-        seconds, count, size = self.play(install, fleet, forks=10)
-        self.record("fleet_%d_hosts_fresh_s" % hosts, [seconds], "s")
-        self.record("fleet_%d_hosts_fresh_mirror_mb" % hosts, [size / 1e6], "MB")
-        self.record("fleet_%d_hosts_fresh_requests" % hosts, [count], "requests", "2 per host")
-        seconds, count, size = self.play(install, fleet, forks=10)
-        self.record("fleet_%d_hosts_noop_s" % hosts, [seconds], "s")
-        self.record("fleet_%d_hosts_noop_requests" % hosts, [count], "requests", "0")
-        return self.results
+    def index_rows(self):
+        """A static index whose uv page lists ~300 releases (thousands of files), behind a counting front."""
+        try:
+            wheels = uvindex.fetch_wheels()
+        except Exception as exc:  # pylint: disable=broad-except
+            for name in ("index_fresh_install_peak_rss_mb", "index_latest_noop_peak_rss_mb",
+                         "index_latest_noop_requests"):
+                self.skip(name, "the uv wheels cannot be had here: %s" % exc)
+            return
+        root = os.path.join(self.work, "index")
+        sizes = build_padded_index(root, wheels)
+        static = uvindex.StaticServer(root)
+        threading.Thread(target=static.serve_forever, daemon=True).start()
+        try:
+            with uvindex.front(static.server_address[:2]) as front:
+                for dialect in ("json", "html"):
+                    self.index_dialect(front, dialect, sizes[dialect])
+        finally:
+            static.shutdown()
+            static.server_close()
+
+    def index_dialect(self, front, dialect, page_size):
+        task = ("    - pyfleet.uv.uv_install:\n        version: '{{ want }}'\n        index_url: %s/%s/simple/\n"
+                "        install_dir: '{{ dir }}'\n" % (front.url, dialect))
+        play = self.playbook("index_" + dialect, task)
+        label = "%d releases, %s page %.2f MB" % (PADDED_RELEASES, dialect.upper(), page_size / MB)
+        peaks = self.peak_rss(play, wipe=self.wipe, extra={"want": VERSION}, counter=front)
+        self.record("index_%s_fresh_install_peak_rss_mb" % dialect, peaks, "MB", "< 60", note=label)
+        peaks = self.peak_rss(play, extra={"want": "latest"}, counter=front)
+        self.record("index_%s_latest_noop_peak_rss_mb" % dialect, peaks, "MB", "< 60", note=label)
+        counts, sizes = [], []
+        for _rep in range(self.args.reps):
+            _seconds, count, size = self.play(play, self.inventory(1), extra={"want": "latest"}, counter=front)
+            counts.append(count)
+            sizes.append(size)
+        self.record("index_%s_latest_noop_requests" % dialect, counts, "requests", "1", note=label)
+        self.record("index_%s_latest_noop_bytes" % dialect, sizes, "bytes", "the project page only")
+
+    def fleet_rows(self):
+        sizes = self.args.fleet
+        forks = 10
+        controller = "        download_on: controller\n        controller_cache_dir: '{{ cache }}'\n"
+        host_play = self.install
+        ctl_play = self.playbook("install_controller", self.uv_task(extra=controller))
+        growth = {"host": [], "controller": []}
+        for hosts in sizes:
+            inventory = self.inventory(hosts)
+            stat_s = self.play(self.stat, inventory, forks=forks)[0]
+            self.record("fleet_%d_stat_play_s" % hosts, [stat_s], "s")
+            for mode, play in (("host", host_play), ("controller", ctl_play)):
+                key = "fleet_%d_%s" % (hosts, mode)
+                cache = tempfile.mkdtemp(prefix="cache-", dir=self.work)
+                self.play(self.wipe, inventory, forks=forks)
+                seconds, count, size, (main, workers) = self.play(
+                    play, inventory, forks=forks, extra={"cache": cache}, rss=True)
+                archives = sum(1 for p in self.server.stats.paths if p.endswith(".tar.gz"))
+                self.record(key + "_fresh_s", [seconds], "s")
+                self.record(key + "_fresh_mirror_mb", [size / MB], "MB",
+                            "one archive" if mode == "controller" else "one archive per host")
+                self.record(key + "_fresh_requests", [count], "requests",
+                            note="%d archive downloads" % archives)
+                growth[mode].append((hosts, seconds))
+                if mode == "controller":
+                    self.record(key + "_controller_rss_mb", [main], "MB", note="ansible-playbook main process")
+                    self.record(key + "_fork_rss_mb", workers or [0.0], "MB",
+                                note="peak RSS of each worker fork (median, min, max over %d forks; shared pages "
+                                     "counted)" % len(workers))
+                seconds, count, size = self.play(play, inventory, forks=forks, extra={"cache": cache})
+                self.record(key + "_noop_s", [seconds], "s")
+                self.record(key + "_noop_requests", [count], "requests", "0")
+                self.record(key + "_noop_vs_stat_ratio", [seconds / stat_s], "x")
+            self.play(self.wipe, inventory, forks=forks)
+        for mode, points in growth.items():
+            if len(points) < 2:
+                self.skip("fleet_%s_fresh_s_per_host" % mode, "needs two fleet sizes")
+                continue
+            # Least-squares slope of wall time over fleet size.
+            mean_x = statistics.mean(x for x, _y in points)
+            mean_y = statistics.mean(y for _x, y in points)
+            slope = (sum((x - mean_x) * (y - mean_y) for x, y in points)
+                     / sum((x - mean_x) ** 2 for x, _y in points))
+            self.record("fleet_%s_fresh_s_per_host" % mode, [slope], "s/host",
+                        note="slope over %s hosts, forks %d" % ("/".join(str(x) for x, _y in points), forks))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="pyfleet.uv benchmarks")
     parser.add_argument("--reps", type=int, default=5, help="repetitions per figure (default 5)")
-    parser.add_argument("--fleet", type=int, default=20, help="inventory hosts in the fleet run (default 20)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, 3 hosts")
-    parser.add_argument("--official-installer", help="path of uv's installer script (uv-installer.sh)")
+    parser.add_argument("--fleet", default="20,50,100", help="fleet sizes, comma-separated (default 20,50,100)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, fleets of 2 and 4 hosts")
+    parser.add_argument("--official-installer", help="path of uv's installer script (default: ../shared/anchors/%s)"
+                        % OFFICIAL)
+    parser.add_argument("--only", help="run only these row groups, comma-separated "
+                                       "(noop, fresh, prefix, memory, index, fleet)")
     parser.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"))
     args = parser.parse_args(argv)
+    args.fleet = [int(n) for n in args.fleet.split(",") if n.strip()]
     if args.quick:
-        args.reps, args.fleet = 1, 3
+        args.reps, args.fleet = 1, [2, 4]
     bench = Bench(args)
+    started = time.time()
+    load_before = os.getloadavg()
     try:
-        results = bench.run()
+        if args.only:
+            groups = {"noop": "noop_rows", "fresh": "fresh_rows", "prefix": "pre_fix_rows", "memory": "memory_rows",
+                      "index": "index_rows", "fleet": "fleet_rows"}
+            one = bench.inventory(1)
+            bench.install = bench.playbook("install", bench.uv_task())
+            bench.stat = bench.playbook("stat", "    - ansible.builtin.stat:\n        path: '{{ dir }}/uv'\n")
+            bench.wipe = bench.playbook("wipe", "    - ansible.builtin.file:\n        path: '{{ dir }}'\n"
+                                                "        state: absent\n")
+            for group in args.only.split(","):
+                method = getattr(bench, groups[group])
+                method(one) if group in ("noop", "fresh", "prefix") else method()  # pylint: disable=expression-not-assigned
+            results = bench.results
+        else:
+            results = bench.run()
     finally:
         bench.close()
-    print("\n%-48s %12s %10s %10s  %s" % ("figure", "median", "min", "max", "target"))
+    print("\n%-52s %12s %10s %10s  %s" % ("figure", "median", "min", "max", "target"))
     for name, entry in results.items():
         if "skipped" in entry:
-            print("%-48s %s" % (name, "skipped: " + entry["skipped"]))
+            print("%-52s %s" % (name, "skipped: " + entry["skipped"]))
             continue
         row = (name, entry["median"], entry["min"], entry["max"], entry.get("target", ""), entry.get("note", ""))
-        print("%-48s %12.3f %10.3f %10.3f  %s %s" % row)
+        print("%-52s %12.3f %10.3f %10.3f  %s %s" % row)
+    for name, note in bench.notes.items():
+        print("%s: %s" % (name, json.dumps(note)))
+    load_after = os.getloadavg()
+    print("wall %.0f s; load average before %.2f, after %.2f (1 min)" % (
+        time.time() - started, load_before[0], load_after[0]))
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as handle:
-        json.dump({"version": VERSION, "reps": args.reps, "results": results}, handle, indent=1)
+        json.dump({"version": VERSION, "reps": args.reps, "fleet": args.fleet, "results": results,
+                   "notes": bench.notes, "load": [load_before, load_after]}, handle, indent=1)
     print("written: %s" % args.json)
     return 0
 
