@@ -286,6 +286,25 @@ source:
   returned: when state is present
   type: str
   sample: index
+arch_detected_by:
+  description:
+    - How the architecture was decided - V(option) (O(arch)), V(uname), or V(uname+elf:<python>) when
+      the ELF header of the Python running the module showed a 32-bit userland on a 64-bit kernel.
+  returned: always
+  type: str
+  sample: uname
+download_on:
+  description: V(controller) when the file was downloaded on the controller and copied to the host.
+  returned: when O(download_on=controller) and the host needed a file
+  type: str
+  sample: controller
+resolved_version:
+  description:
+    - The exact version a specifier set (or V(latest) with O(download_on=controller)) was resolved to on
+      the controller, once for the whole run.
+  returned: when the version was resolved on the controller
+  type: str
+  sample: 0.13.8
 """
 
 import datetime
