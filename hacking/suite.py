@@ -628,6 +628,9 @@ TOOLS = {
     "importer": {"python": "3.12", "requirements": ["galaxy-importer"]},
     "ee": {"python": "3.12", "requirements": ["ansible-builder", "ansible-runner", "ansible-core",
                                               "-r", os.path.join(ROOT, "requirements.txt")]},
+    # What `antsibull-docs sphinx-init` lists in the site's requirements.txt, plus a core.
+    "docs": {"python": "3.12", "requirements": ["antsibull-docs>=2.0.0,<3.0.0", "ansible-pygments", "sphinx",
+                                                "sphinx-ansible-theme>=0.9.0", "ansible-core"]},
 }
 
 # Development paths that must never reach the Galaxy tarball (galaxy.yml's build_ignore).
@@ -900,6 +903,89 @@ def ee_checks(coll: str, mirror: str) -> None:
         log("ansible-runner demo: %s; %s" % (status, version.strip()))
 
 
+# Labels that the generated plugin pages point at in the Ansible docs (module_defaults,
+# action plugins, ansible.builtin.get_url, ...): only intersphinx could resolve them, and the
+# site is built offline without it. Exactly these are let through; any other dangling
+# reference (one of the guides', a typo) still fails the build.
+ANSIBLE_DOCS_LABELS = ("ansible_configuration_settings", "action_plugins", "common_return_values",
+                       "ansible_collections.ansible.builtin.get_url_module")
+SPHINX_OFFLINE_CONF = """
+# Appended by hacking/suite.py (docs stage): built offline, so no intersphinx at all.
+extensions = [name for name in extensions if name != 'sphinx.ext.intersphinx']
+intersphinx_mapping = {}
+nitpick_ignore = [('std:ref', label) for label in %r]
+"""
+
+
+def stage_docs(track: str, ctx: dict) -> None:
+    """The docs site: antsibull-docs lint, an offline Sphinx build, and the guides' examples run.
+
+    ``antsibull-docs lint-collection-docs --plugin-docs`` on the collection; the collection
+    built and installed from its tarball (so the docs that ship are the ones checked);
+    ``antsibull-docs sphinx-init --use-current`` and its build.sh (Sphinx with warnings as
+    errors) with intersphinx removed and every proxy variable pointing at a tripwire on
+    127.0.0.1 (a connection to it fails the stage); then hacking/docs_examples.py checks every
+    YAML block of docs/docsite/rst with this track's ansible-core against the loopback mirror
+    and a pypiserver index.
+    """
+    import docs_examples  # pylint: disable=import-outside-toplevel  # hacking/docs_examples.py
+
+    docs = tool_venv("docs")
+    bindir = os.path.join(docs, "bin")
+    with private_tree(ctx) as top, tempfile.TemporaryDirectory(prefix="uv-docs-") as scratch:
+        coll = collection_dir(top)
+        started = time.time()
+        run([os.path.join(bindir, "antsibull-docs"), "lint-collection-docs", "--plugin-docs", "."], cwd=coll,
+            env=tool_env(docs, {"ANSIBLE_COLLECTIONS_PATH": top}))
+        log("antsibull-docs lint-collection-docs: clean in %.1f s" % (time.time() - started))
+        installed = os.path.join(scratch, "collections")
+        run([os.path.join(bindir, "ansible-galaxy"), "collection", "install",
+             build_tarball(bindir, coll, scratch), "-p", installed], env=tool_env(docs), stdout=subprocess.DEVNULL)
+        rst = os.path.join(collection_dir(installed), "docs", "docsite", "rst")
+        if not os.path.isfile(os.path.join(collection_dir(installed), "docs", "docsite", "extra-docs.yml")):
+            raise RuntimeError("the installed collection has no docs/docsite/extra-docs.yml")
+        site = os.path.join(scratch, "site")
+        os.mkdir(site, 0o700)  # antsibull-docs wants a directory only its owner can write
+        env = tool_env(docs, {"ANSIBLE_COLLECTIONS_PATH": installed})
+        run([os.path.join(bindir, "antsibull-docs"), "sphinx-init", "--use-current", "--fail-on-error",
+             "--dest-dir", site, "pyfleet.uv"], env=env, stdout=subprocess.DEVNULL)
+        with open(os.path.join(site, "conf.py"), "a") as handle:
+            handle.write(SPHINX_OFFLINE_CONF % (ANSIBLE_DOCS_LABELS,))
+        started = time.time()
+        with docs_examples.Tripwire() as tripwire:
+            out = run(["bash", os.path.join(site, "build.sh")], env=dict(env, **tripwire.env()), check=False,
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(out.stdout[-6000:])
+        if out.returncode:
+            raise RuntimeError("the Sphinx build failed (exit %d), see the output above" % out.returncode)
+        if tripwire.hits:
+            raise RuntimeError("the docs build tried to reach the network (%d connection(s) to the proxy tripwire)"
+                               % tripwire.hits)
+        html = os.path.join(site, "build", "html", "collections", "pyfleet", "uv")
+        guides = sorted(n[:-4] for n in os.listdir(rst) if n.endswith(".rst"))
+        missing = [g for g in guides if not os.path.isfile(os.path.join(html, "docsite", g + ".html"))]
+        with open(os.path.join(html, "index.html")) as handle:
+            index_page = handle.read()
+        missing += ["a link to %s on the collection page" % g for g in guides if "docsite/%s.html" % g not in index_page]
+        if missing:
+            raise RuntimeError("the built site lacks %s" % ", ".join(missing))
+        log("Sphinx site built offline in %.1f s: %d guides, no connection attempted" % (
+            time.time() - started, len(guides)))
+        with mirror_server(ctx["mirror"]) as url, uvindex.indexes(("pypiserver",)) as indexes:
+            index = indexes["pypiserver"]
+            config = {"ansible_bin": os.path.join(venv(track), "bin"), "collections": installed,
+                      "python": find_python(TRACKS[track]["managed"][-1]), "mirror": url,
+                      "index": index.url, "index_auth": index.auth_url,
+                      "index_username": index.username, "index_password": index.password}
+            config_file = os.path.join(scratch, "examples.json")
+            with open(config_file, "w") as handle:
+                json.dump(config, handle)
+            started = time.time()
+            run([os.path.join(venv(track), "bin", "python"), os.path.join(coll, "hacking", "docs_examples.py"),
+                 "check", "--rst", rst, "--config", config_file])
+            log("the guides' examples passed in %.1f s" % (time.time() - started))
+
+
 STAGES = {
     "sanity": stage_sanity,
     "units": stage_units,
@@ -913,10 +999,11 @@ STAGES = {
     "lint": stage_lint,
     "ansible-test-integration": stage_ansible_test_integration,
     "ee": stage_ee,
+    "docs": stage_docs,
 }
 TRACK_STAGES = {
     "newest": ["sanity", "units", "py36-static", "integration", "fleet", "controller", "adhoc", "adversarial",
-               "bench-smoke", "lint", "ansible-test-integration", "ee"],
+               "bench-smoke", "lint", "ansible-test-integration", "ee", "docs"],
     "2.16": ["sanity", "units", "integration", "fleet", "controller", "adhoc"],
 }
 
