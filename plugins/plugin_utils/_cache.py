@@ -161,7 +161,9 @@ class MemoFetcher(object):
     def _ask(self, call):
         before = len(self.fetcher.attempts)
         answer = call()
-        return answer, [list(item) for item in self.fetcher.attempts[before:]]
+        asked = [list(item) for item in self.fetcher.attempts[before:]]
+        del self.fetcher.attempts[before:]  # they are in the memo now, and come back through _answer
+        return answer, asked
 
     def get_small(self, url, limit=1024 * 1024, accept=None):
         def ask():

@@ -59,7 +59,7 @@ class TableFetcher:
     def get_page(self, target, accept, make_parser, limit=None):
         raise AssertionError("no index here")
 
-    def download(self, target, dest, max_bytes):
+    def download(self, target, dest, max_bytes, origin=None):
         status = self._answer(target)
         if status != 200:
             return Response(target, status)
