@@ -4,7 +4,9 @@
 """Keep the YAML examples of the docs site honest (the docs stage of hacking/suite.py).
 
 Every ``.. code-block:: yaml`` (or ``yaml+jinja``) in ``docs/docsite/rst/*.rst`` must be
-preceded by a marker comment that says how it is tested; a block without one fails::
+preceded by a marker comment that says how it is tested; a block without one fails (in
+Markdown files given with ``--markdown``, such as README.md, the marker is an HTML comment,
+``<!-- pyfleet-example: run -->``, above a ```` ```yaml ```` fence)::
 
     .. pyfleet-example: run
     .. pyfleet-example: run-once <why a second run must change something>
@@ -55,6 +57,9 @@ import time
 
 MARKER = re.compile(r"^\.\. pyfleet-example:\s*(run-once|run|syntax|yaml)(?:\s+(.*))?$")
 CODE_BLOCK = re.compile(r"^\.\. code-block::\s*(\S+)\s*$")
+# The same in Markdown (README.md, the Galaxy page): an HTML comment above a fence.
+MD_MARKER = re.compile(r"^<!--\s*pyfleet-example:\s*(run-once|run|syntax|yaml)(?:\s+(.*?))?\s*-->\s*$")
+MD_FENCE = re.compile(r"^```\s*(\S*)\s*$")
 YAML_LANGUAGES = ("yaml", "yaml+jinja")
 # The collection's modules, whose options are checked against ansible-doc.
 MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.uv_facts", "pyfleet.uv.uv_mirror_check")
@@ -131,11 +136,45 @@ def extract(path: str) -> list:
     return examples
 
 
-def collect(rst_dir: str) -> list:
+def extract_markdown(path: str) -> list:
+    """The YAML fences of a Markdown file, each with its ``<!-- pyfleet-example: ... -->`` marker."""
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    examples, marker, index = [], None, 0
+    while index < len(lines):
+        line = lines[index]
+        found = MD_MARKER.match(line)
+        fence = MD_FENCE.match(line)
+        if found:
+            marker = (found.group(1), (found.group(2) or "").strip(), index + 1)
+        elif fence and fence.group(1):
+            body, start = [], index + 2
+            index += 1
+            while index < len(lines) and not MD_FENCE.match(lines[index]):
+                body.append(lines[index])
+                index += 1
+            if fence.group(1).lower() in YAML_LANGUAGES:
+                if marker is None:
+                    raise ValueError("%s:%d: a YAML fence without a '<!-- pyfleet-example: ... -->' marker"
+                                     % (path, start - 1))
+                if marker[0] != "run" and not marker[1]:
+                    raise ValueError("%s:%d: 'pyfleet-example: %s' needs a reason" % (path, marker[2], marker[0]))
+                examples.append(Example(path, start, marker[0], marker[1], "\n".join(body) + "\n"))
+            marker = None
+        elif line.strip():
+            marker = None  # a marker applies to the fence right below it only
+        index += 1
+    return examples
+
+
+def collect(rst_dir: str, markdown=()) -> list:
+    """Every example of the guides in ``rst_dir`` and of the Markdown files ``markdown``."""
     examples = []
     for name in sorted(os.listdir(rst_dir)):
         if name.endswith(".rst"):
             examples.extend(extract(os.path.join(rst_dir, name)))
+    for path in markdown:
+        examples.extend(extract_markdown(path))
     return examples
 
 
@@ -266,11 +305,11 @@ def playbook(ansible_bin: str, args: list, env: dict) -> subprocess.CompletedPro
                           capture_output=True, text=True, check=False)
 
 
-def check(rst_dir: str, config: dict) -> int:
+def check(rst_dir: str, config: dict, markdown=()) -> int:
     """Check every example; print one line per example and the failures; return the number of failures."""
     import yaml  # pylint: disable=import-outside-toplevel
 
-    examples = collect(rst_dir)
+    examples = collect(rst_dir, markdown)
     if not examples:
         raise SystemExit("no YAML examples found in %s" % rst_dir)
     failures = []
@@ -328,8 +367,8 @@ def check(rst_dir: str, config: dict) -> int:
                     if attempt == "second" and recap.group(2) != "0":
                         raise ValueError("%s: the second run changed %s task(s):\n%s" % (
                             example.where, recap.group(2), out.stdout[-4000:]))
-                print("ok   %-7s %s (%.1f s; changed=%s)" % (example.mode, example.where, time.time() - started,
-                                                       " then ".join(changed)), flush=True)
+                print("ok   %-7s %s (%.1f s; changed=%s)"
+                      % (example.mode, example.where, time.time() - started, " then ".join(changed)), flush=True)
             except (ValueError, yaml.YAMLError) as exc:
                 print("FAIL %-7s %s" % (example.mode, example.where), flush=True)
                 failures.append(str(exc))
@@ -344,21 +383,23 @@ def check(rst_dir: str, config: dict) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     do_check = sub.add_parser("check", help="check every YAML example of the guides")
     do_check.add_argument("--rst", required=True, help="docs/docsite/rst of the collection")
     do_check.add_argument("--config", required=True, help="JSON file, see the module docstring")
+    do_check.add_argument("--markdown", action="append", default=[], help="a Markdown file to check too (README.md)")
     do_list = sub.add_parser("list", help="list the examples and their markers")
     do_list.add_argument("--rst", required=True)
+    do_list.add_argument("--markdown", action="append", default=[])
     args = parser.parse_args(argv)
     if args.command == "list":
-        for example in collect(args.rst):
+        for example in collect(args.rst, args.markdown):
             print("%-7s %s %s" % (example.mode, example.where, example.reason))
         return 0
     with open(args.config) as handle:
         config = json.load(handle)
-    return 1 if check(args.rst, config) else 0
+    return 1 if check(args.rst, config, args.markdown) else 0
 
 
 if __name__ == "__main__":

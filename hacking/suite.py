@@ -597,6 +597,19 @@ def stage_adhoc(track: str, ctx: dict) -> None:
             print(out.stdout)
             if "SUCCESS" not in out.stdout or '"changed": false' not in out.stdout:
                 raise RuntimeError("short-name uv_install was not an idempotent no-op")
+            # The short name with the action plugins as well (README, "The short name"):
+            # download_on=controller must really install, with the file from the controller.
+            env["ANSIBLE_ACTION_PLUGINS"] = os.path.join(installed, "ansible_collections", "pyfleet", "uv",
+                                                         "plugins", "action")
+            env["XDG_CACHE_HOME"] = os.path.join(scratch, "cache")
+            dest = os.path.join(scratch, "bin-controller")
+            out = run([os.path.join(bindir, "ansible"), "-m", "uv_install", "-a",
+                       "%s install_dir=%s download_on=controller" % (args.rsplit(" install_dir=", 1)[0], dest),
+                       "localhost"], env=env, capture_output=True, text=True)
+            print(out.stdout)
+            if "CHANGED" not in out.stdout or '"download_on": "controller"' not in out.stdout \
+                    or not os.access(os.path.join(dest, "uv"), os.X_OK):
+                raise RuntimeError("short-name uv_install with the action plugins did not install from the controller")
 
 
 def stage_adversarial(track: str, ctx: dict) -> None:
@@ -925,8 +938,8 @@ def stage_docs(track: str, ctx: dict) -> None:
     ``antsibull-docs sphinx-init --use-current`` and its build.sh (Sphinx with warnings as
     errors) with intersphinx removed and every proxy variable pointing at a tripwire on
     127.0.0.1 (a connection to it fails the stage); then hacking/docs_examples.py checks every
-    YAML block of docs/docsite/rst with this track's ansible-core against the loopback mirror
-    and a pypiserver index.
+    YAML block of docs/docsite/rst and README.md with this track's ansible-core against the
+    loopback mirror and a pypiserver index.
     """
     import docs_examples  # pylint: disable=import-outside-toplevel  # hacking/docs_examples.py
 
@@ -982,7 +995,8 @@ def stage_docs(track: str, ctx: dict) -> None:
                 json.dump(config, handle)
             started = time.time()
             run([os.path.join(venv(track), "bin", "python"), os.path.join(coll, "hacking", "docs_examples.py"),
-                 "check", "--rst", rst, "--config", config_file])
+                 "check", "--rst", rst, "--markdown", os.path.join(collection_dir(installed), "README.md"),
+                 "--config", config_file])
             log("the guides' examples passed in %.1f s" % (time.time() - started))
 
 
