@@ -110,27 +110,25 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Check the mirror, then roll out uv
-  hosts: all
-  tasks:
-    - name: Gather the facts that decide each host's build
-      pyfleet.uv.uv_facts:
+# In a play over all hosts: gather facts, check once, then roll out.
+- name: Gather the facts that decide each host's build
+  pyfleet.uv.uv_facts:
 
-    - name: Check once, for the whole fleet, that the mirror holds what every host needs
-      pyfleet.uv.uv_mirror_check:
-        version: 0.13.8
-        mirror_url: https://mirror.example.com/uv/{version}/
-        verify: true  # download each needed archive once on the controller and check it
-      run_once: true
-      delegate_to: localhost
-      register: uv_check
+- name: Check once, for the whole fleet, that the mirror holds what every host needs
+  pyfleet.uv.uv_mirror_check:
+    version: 0.13.8
+    mirror_url: https://mirror.example.com/uv/{version}/
+    verify: true  # download each needed archive once on the controller and check it
+  run_once: true
+  delegate_to: localhost
+  register: uv_check
 
-    - name: Roll out from the controller's cache, which the check has filled
-      pyfleet.uv.uv_install:
-        version: 0.13.8
-        mirror_url: https://mirror.example.com/uv/{version}/
-        download_on: controller
-      become: true
+- name: Roll out from the controller's cache, which the check has filled
+  pyfleet.uv.uv_install:
+    version: 0.13.8
+    mirror_url: https://mirror.example.com/uv/{version}/
+    download_on: controller
+  become: true
 
 - name: Check explicit builds on a package index, without any facts
   pyfleet.uv.uv_mirror_check:
