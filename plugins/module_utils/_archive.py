@@ -15,9 +15,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import queue
 import re
 import stat
 import tarfile
+import threading
 import zipfile
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError, disk_full
@@ -27,6 +29,7 @@ __all__ = [
     "BINARIES",
     "MAX_MEMBER_BYTES",
     "MAX_RATIO",
+    "TarStream",
     "archive_format",
     "check_member",
     "extract",
@@ -121,24 +124,28 @@ def _copy(source, dest, limit, label):
     return written
 
 
-def _extract_tar(archive_path, target, staging_dir):
+def _extract_members(tar, target, staging_dir):
     found = {}
-    with tarfile.open(archive_path, mode="r:gz") as tar:
-        for member in tar:
-            binary = check_member(member, target)
-            if binary is None:
-                continue
-            if binary in found:
-                raise ArchiveError("the archive holds %r twice" % member.name)
-            dest = os.path.join(staging_dir, binary)
-            written = _copy(tar.extractfile(member), dest, member.size, member.name)
-            if written != member.size:
-                raise ArchiveError("the archive member %r is truncated" % member.name)
-            found[binary] = dest
+    for member in tar:
+        binary = check_member(member, target)
+        if binary is None:
+            continue
+        if binary in found:
+            raise ArchiveError("the archive holds %r twice" % member.name)
+        dest = os.path.join(staging_dir, binary)
+        written = _copy(tar.extractfile(member), dest, member.size, member.name)
+        if written != member.size:
+            raise ArchiveError("the archive member %r is truncated" % member.name)
+        found[binary] = dest
     missing = [name for name in BINARIES if name not in found]
     if missing:
         raise ArchiveError("the archive has no uv-%s/%s; it is not a uv release archive" % (target, "/".join(missing)))
     return found
+
+
+def _extract_tar(archive_path, target, staging_dir):
+    with tarfile.open(archive_path, mode="r:gz") as tar:
+        return _extract_members(tar, target, staging_dir)
 
 
 def _wheel_members(archive, version):
@@ -192,6 +199,144 @@ def _extract_wheel(archive_path, version, staging_dir):
     return found
 
 
+_TAR_ERRORS = (tarfile.TarError, EOFError, ValueError, RuntimeError, NotImplementedError)
+# Chunks of the download waiting to be unpacked (64 KiB each): the download never runs
+# more than about 2 MB ahead of the unpacking.
+_QUEUE_CHUNKS = 32
+_END = None
+_ABORT = object()
+
+
+class _Aborted(Exception):
+    """The download gave up (it is retried or failed): stop unpacking."""
+
+
+class _QueueReader(object):
+    """A file-like ``read`` over the chunks that ``TarStream.write`` queues."""
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+        self.pending = b""
+        self.ended = False
+
+    def _next(self):
+        item = self.chunks.get()
+        if item is _ABORT:
+            self.ended = True
+            raise _Aborted()
+        if item is _END:
+            self.ended = True
+            return b""
+        return item
+
+    def read(self, size=-1):
+        if not self.pending and not self.ended:
+            self.pending = self._next()
+        if size is None or size < 0:
+            parts = [self.pending]
+            while not self.ended:
+                parts.append(self._next())
+            self.pending = b""
+            return b"".join(parts)
+        data, self.pending = self.pending[:size], self.pending[size:]
+        return data
+
+    def drain(self):
+        """Take every chunk until the end, so that the writer never waits on a full queue."""
+        self.pending = b""
+        while not self.ended:
+            try:
+                self._next()
+            except _Aborted:
+                pass
+
+
+class TarStream(object):
+    """Unpacks a uv release archive (tar.gz) into ``staging_dir`` while it downloads.
+
+    A download sink for ``_fetch.Fetcher.download``: ``write`` queues each chunk (the
+    download has already hashed it) and a second thread gunzips and unpacks, with the same
+    rules as ``extract`` (only ``uv-<target>/uv`` and ``uvx``, regular members, size caps),
+    so decompression overlaps the download. ``staging_dir`` must be a fresh private folder
+    that the caller removes unless the download's sha256 matches: this only unpacks, the
+    caller verifies. What the archive holds is judged only after the whole body was hashed:
+    an archive error is kept in ``error`` (the caller reports a checksum mismatch first),
+    while a failed write (full disk) raises ``InstallError`` from ``write``/``close`` at once.
+    ``close()`` returns this object, with ``found`` (``{"uv": path, "uvx": path}``) or ``error``.
+    """
+
+    def __init__(self, target, staging_dir, length=None):
+        self.target = target
+        self.staging_dir = staging_dir
+        self.length = length
+        self.found = None
+        self.error = None
+        self.fatal = None
+        self.finished = False
+        self.chunks = queue.Queue(maxsize=_QUEUE_CHUNKS)
+        self.thread = threading.Thread(target=self._run, name="pyfleet-uv-unpack")
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self):
+        reader = _QueueReader(self.chunks)
+        try:
+            with tarfile.open(fileobj=reader, mode="r|gz", bufsize=64 * 1024) as tar:
+                self.found = _extract_members(tar, self.target, self.staging_dir)
+        except _Aborted:
+            pass
+        except ArchiveError as exc:
+            self.error = exc
+        except (IOError, OSError) as exc:
+            needed = 3 * self.length if self.length else None
+            full = disk_full(exc, os.path.dirname(self.staging_dir.rstrip("/")), needed)
+            if full is not None:
+                self.fatal = full
+            elif getattr(exc, "filename", None) and str(exc.filename).startswith(self.staging_dir):
+                self.fatal = InstallError("cannot write %s: %s" % (exc.filename, exc.strerror or exc))
+            else:
+                self.error = ArchiveError("the download is not a readable .tar.gz archive (%s)" % exc)
+        except _TAR_ERRORS as exc:
+            self.error = ArchiveError("the download is not a readable .tar.gz archive (%s)" % exc)
+        except Exception as exc:  # pylint: disable=broad-except
+            self.error = ArchiveError("unpacking the download failed (%s: %s)" % (type(exc).__name__, exc))
+        finally:
+            reader.drain()
+
+    def write(self, chunk):
+        if self.fatal is not None:
+            raise self.fatal
+        self.chunks.put(chunk)
+
+    def close(self):
+        """Wait for the unpacking to finish; raises ``InstallError`` if writing failed."""
+        self.chunks.put(_END)
+        self.thread.join()
+        self.finished = True
+        if self.fatal is not None:
+            self._remove()
+            raise self.fatal
+        if self.error is not None:
+            self.found = None
+            self._remove()
+        return self
+
+    def abort(self):
+        """Stop unpacking and remove what was written (the download is retried or failed)."""
+        if not self.finished:
+            self.finished = True
+            self.chunks.put(_ABORT)
+            self.thread.join()
+        self._remove()
+
+    def _remove(self):
+        for name in BINARIES:
+            try:
+                os.unlink(os.path.join(self.staging_dir, name))
+            except OSError:
+                pass
+
+
 def extract(archive_path, fmt, target, version, staging_dir):
     """Extract ``uv`` and ``uvx`` from a verified archive into ``staging_dir``.
 
@@ -211,7 +356,7 @@ def extract(archive_path, fmt, target, version, staging_dir):
         if getattr(exc, "filename", None) and str(exc.filename).startswith(staging_dir):
             raise InstallError("cannot write %s: %s" % (exc.filename, exc.strerror or exc))
         raise ArchiveError("the download is not a readable %s (%s)" % (_kind(fmt), exc))
-    except (tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+    except _TAR_ERRORS + (zipfile.BadZipfile,) as exc:
         raise ArchiveError("the download is not a readable %s (%s)" % (_kind(fmt), exc))
 
 

@@ -40,7 +40,8 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
     version_key,
 )
 
-__all__ = ["MAX_ARCHIVE_BYTES", "Notes", "SourceClient", "local_artifact", "nothing_installed", "status_text"]
+__all__ = ["LazyFetcher", "MAX_ARCHIVE_BYTES", "Notes", "SourceClient", "local_artifact", "nothing_installed",
+           "status_text"]
 
 # S3 answers 403 for a missing key when the reader may not list the bucket.
 NOT_SERVED = (404, 410, 403)
@@ -50,6 +51,29 @@ MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 def status_text(status):
     """``HTTP 404`` or ``connection failed`` for a status of ``Fetcher``."""
     return "connection failed" if status == -1 else "HTTP %s" % status
+
+
+class LazyFetcher(object):
+    """Stands in for a ``_fetch.Fetcher`` (same arguments) and makes it on first use.
+
+    Importing the HTTP stack (ansible's ``urls``, ``http.client``, ``ssl`` and, where
+    installed, ``cryptography``) costs about 50 ms on a host; a pinned no-op, a ``src``
+    install and check mode with a pinned version make no request and skip it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._args = args
+        self._kwargs = kwargs
+        self._fetcher = None
+
+    def __getattr__(self, name):
+        # Only called for what this object lacks: everything a Fetcher offers.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._fetcher is None:
+            from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher  # pylint: disable=import-outside-toplevel
+            self._fetcher = Fetcher(*self._args, **self._kwargs)
+        return getattr(self._fetcher, name)
 
 
 class Notes(object):
@@ -286,9 +310,10 @@ class SourceClient(object):
             if expected is not None:
                 yield artifact, expected
 
-    def download(self, artifact, dest, retries):
-        """Download ``artifact`` into ``dest``: ``(sha256, size)``, or ``None`` if not served (noted)."""
-        answer = self.fetcher.download(artifact.url, dest, MAX_ARCHIVE_BYTES, origin=self.origin())
+    def download(self, artifact, dest, retries, sink=None):
+        """Download ``artifact`` into ``dest``: ``(sha256, size, what sink returned)``, or ``None`` if
+        not served (noted). ``sink``: see ``_fetch.Fetcher.download``."""
+        answer = self.fetcher.download(artifact.url, dest, MAX_ARCHIVE_BYTES, origin=self.origin(), sink=sink)
         if answer.status in NOT_SERVED:
             self.notes.add(artifact.target, "not served (%s)" % status_text(answer.status))
             return None
@@ -297,7 +322,7 @@ class SourceClient(object):
                 redact_url(artifact.url), status_text(answer.status), retries, answer.note))
         if answer.body is None:
             raise ArchiveError("%s: %s" % (redact_url(artifact.url), answer.note))
-        return answer.body
+        return answer.body + (answer.extra,)
 
     def origin(self):
         """The URL whose origin the credentials belong to: an index's files may live elsewhere

@@ -24,11 +24,13 @@ import hashlib
 import http.client
 import os
 import socket
+import ssl
 import time
 import urllib.error
 
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from ansible.module_utils import urls as _urls
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError, disk_full
@@ -44,6 +46,40 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # What a broken connection looks like while reading a body: socket errors are OSError
 # on Python 3; http.client raises IncompleteRead and friends (HTTPException) itself.
 _READ_ERRORS = (socket.timeout, socket.error, IOError, OSError, http.client.HTTPException)
+
+
+def _takes_context():
+    """Whether this ansible-core's ``Request.open`` accepts a ready TLS ``context`` (2.17 and later)."""
+    try:
+        code = _urls.Request.open.__code__
+    except AttributeError:
+        return False
+    return "context" in code.co_varnames[:code.co_argcount] and hasattr(_urls, "make_context")
+
+
+# Without a context of its own, ``Request.open`` builds a new TLS context (and loads every
+# CA certificate) for each request, plain http:// ones included: about 30 ms apiece. Where
+# the core allows it, one context is made per run, only when an https:// URL is asked.
+_CONTEXT_ARG = _takes_context()
+
+
+class _FileSink(object):
+    """The default ``download`` sink: the bytes go to one file."""
+
+    def __init__(self, dest):
+        self.handle = open(dest, "wb")
+
+    def write(self, chunk):
+        self.handle.write(chunk)
+
+    def close(self):
+        self.handle.close()
+
+    def abort(self):
+        try:
+            self.handle.close()
+        except (IOError, OSError):
+            pass
 
 
 class Response(object):
@@ -62,6 +98,7 @@ class Response(object):
         self.note = note
         self.hops = hops or []
         self.retry = retry
+        self.extra = None
 
 
 def _retryable(status):
@@ -125,6 +162,21 @@ class Fetcher(object):
         self.delay = delay
         self.sleep = sleep
         self.attempts = []
+        self._contexts = {}
+
+    def _context(self, url):
+        """The TLS context for ``url``: one per run for https (made as ``Request.open`` would make
+        it), and an unloaded one that is never used for http (it refuses any certificate)."""
+        https = urlsplit(url).scheme.lower() == "https"
+        if https not in self._contexts:
+            if https:
+                params = self.module.params
+                self._contexts[https] = _urls.make_context(
+                    cafile=self.ca_path, validate_certs=params.get("validate_certs", True),
+                    client_cert=params.get("client_cert"), client_key=params.get("client_key"))
+            else:
+                self._contexts[https] = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return self._contexts[https]
 
     # -- one request -------------------------------------------------------
 
@@ -161,7 +213,10 @@ class Fetcher(object):
             kwargs["ca_path"] = self.ca_path
         info = {"url": url, "status": -1}
         try:
-            response = open_url(url, **kwargs)
+            if _CONTEXT_ARG:
+                response = _urls.Request().open(url=url, context=self._context(url), **kwargs)
+            else:
+                response = open_url(url, **kwargs)
         except urllib.error.HTTPError as exc:
             # With follow_redirects="none" a redirect arrives here too, Location included.
             info.update((key.lower(), value) for key, value in (exc.headers or {}).items())
@@ -271,15 +326,21 @@ class Fetcher(object):
             return Response(info["url"], 200, hops=hops)
         return self._with_retries(url, action)
 
-    def download(self, url, dest, max_bytes, origin=None):
+    def download(self, url, dest, max_bytes, origin=None, sink=None):
         """Stream ``url`` into the file ``dest`` while hashing it.
 
-        Returns ``Response`` whose ``body`` is ``(sha256 hex, size)`` on success. A body
-        shorter than its Content-Length, or a dropped connection, counts as a failure
-        (status -1) and is retried. A failed write to ``dest`` is not the network's
-        fault: a full disk raises ``DiskFullError`` (naming the directory and the size
-        needed), any other write error ``InstallError``, at once and without retries,
-        and ``dest`` is removed. ``origin``: whose credentials apply (see ``_open``).
+        Returns ``Response`` whose ``body`` is ``(sha256 hex, size)`` on success, and whose
+        ``extra`` is what the ``sink`` returned. A body shorter than its Content-Length, or
+        a dropped connection, counts as a failure (status -1) and is retried. A failed
+        write to ``dest`` is not the network's fault: a full disk raises ``DiskFullError``
+        (naming the directory and the size needed), any other write error ``InstallError``,
+        at once and without retries, and ``dest`` is removed. ``origin``: whose credentials
+        apply (see ``_open``).
+
+        ``sink(content_length)``, when given, makes a second consumer for each attempt: an
+        object with ``write(chunk)``, ``close() -> result`` and ``abort()`` that gets every
+        chunk after it was hashed and written (for example an extractor that unpacks while
+        the bytes arrive). It may raise ``InstallError`` from ``write``/``close`` (no retry).
         """
         def action(target):
             response, info, hops, failed = self._open_ok(target, origin=origin)
@@ -290,12 +351,15 @@ class Fetcher(object):
             expected = int(expected) if expected is not None and str(expected).isdigit() else None
             digest = hashlib.sha256()
             size = 0
+            extra = None
+            done = False
             try:
                 try:
-                    handle = open(dest, "wb")
+                    handle = _FileSink(dest)
                 except (IOError, OSError) as exc:
                     raise self._write_error(exc, dest, expected)
                 try:
+                    extra = sink(expected) if sink else None
                     while True:
                         try:
                             chunk = response.read(CHUNK)
@@ -312,12 +376,19 @@ class Fetcher(object):
                             handle.write(chunk)
                         except (IOError, OSError) as exc:
                             raise self._write_error(exc, dest, expected or size)
+                        if extra is not None:
+                            extra.write(chunk)
+                    done = True
                 finally:
                     try:
                         handle.close()
                     except (IOError, OSError) as exc:
                         # A buffered write may only fail when the buffer is flushed.
+                        done = False
                         raise self._write_error(exc, dest, expected or size)
+                    finally:
+                        if extra is not None and not done:
+                            extra.abort()
             except InstallError:
                 self._remove(dest)
                 raise
@@ -326,8 +397,18 @@ class Fetcher(object):
             # http.client returns b"" without an error when the peer closes early, so
             # the byte count is the only proof that the whole body arrived.
             if expected is not None and expected != size:
+                if extra is not None:
+                    extra.abort()
                 return Response(final, -1, note="short read: got %d of %s bytes" % (size, expected), hops=hops)
-            return Response(final, 200, body=(digest.hexdigest(), size), hops=hops)
+            if extra is not None:
+                try:
+                    extra = extra.close()
+                except InstallError:
+                    self._remove(dest)
+                    raise
+            answer = Response(final, 200, body=(digest.hexdigest(), size), hops=hops)
+            answer.extra = extra
+            return answer
         return self._with_retries(url, action)
 
     def get_page(self, url, accept, make_parser, limit=64 * 1024 * 1024):

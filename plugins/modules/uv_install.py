@@ -307,14 +307,15 @@ resolved_version:
   sample: 0.13.8
 """
 
-import datetime
 import os
 import shutil
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import extract
+from ansible_collections.pyfleet.uv.plugins.module_utils._archive import TarStream, extract
 from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import (
+    LazyFetcher,
     Notes,
     SourceClient,
     local_artifact,
@@ -322,7 +323,6 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import (
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, InstallError, UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher
 from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
     DirLock,
     ensure_install_dir,
@@ -387,8 +387,9 @@ class UvInstall(object):
         if os.path.lexists(self.install_dir) and not os.path.isdir(self.install_dir):
             raise InstallError("install_dir %s exists but is not a directory; point install_dir at a directory "
                                "(it is created when missing)" % self.install_dir)
-        fetcher = Fetcher(self.module, timeout=self.params["timeout"], retries=self.params["download_retries"],
-                          headers=self.params["headers"], ca_path=self.params["ca_path"])
+        # Made on the first request: a pinned no-op never imports the HTTP stack.
+        fetcher = LazyFetcher(self.module, timeout=self.params["timeout"], retries=self.params["download_retries"],
+                              headers=self.params["headers"], ca_path=self.params["ca_path"])
         self.source = SourceClient(self.params, self.checksum, fetcher, self.notes, self.module.warn)
 
     def gather(self):
@@ -464,12 +465,18 @@ class UvInstall(object):
                 path, downloaded = self.params["src"], None
             else:
                 path = downloaded = os.path.join(self.module.tmpdir, artifact.name)
+            # A release archive is unpacked into a private staging folder while it downloads
+            # (one pass, decompression beside the download); that folder is dropped unless
+            # the sha256 of the whole download matches. Wheels (zip) are read after the download.
+            staging = make_staging_dir(self.install_dir) if downloaded and artifact.fmt == "tar.gz" else None
+            unpacked = None
             try:
                 if downloaded:
-                    got = self.source.download(artifact, downloaded, self.params["download_retries"])
+                    sink = (lambda length, t=target, d=staging: TarStream(t, d, length)) if staging else None
+                    got = self.source.download(artifact, downloaded, self.params["download_retries"], sink=sink)
                     if got is None:
                         continue
-                    actual = got[0]
+                    actual, unpacked = got[0], got[2]
                 else:
                     actual = self.module.sha256(path)
                 if expected and actual != expected:
@@ -482,19 +489,30 @@ class UvInstall(object):
                     self.notes.add(target, "served; same file as installed")
                     return self.finish_none("uv %s is the latest the %s serves" % (
                         installed["version"], self.source.describe()), installed, receipt)
-                if self.stage_and_swap(artifact, path, actual, installed):
+                if self.stage_and_swap(artifact, path, actual, installed, staging, unpacked):
                     return None
             finally:
                 if downloaded and os.path.exists(downloaded):
                     os.unlink(downloaded)
+                if staging:
+                    shutil.rmtree(staging, ignore_errors=True)
         return self.fail_nothing_installed()
 
-    def stage_and_swap(self, artifact, path, sha256, installed):
-        """Extract, run and swap one artifact; False (noted) if it cannot run here."""
+    def stage_and_swap(self, artifact, path, sha256, installed, staging=None, unpacked=None):
+        """Extract, run and swap one artifact; False (noted) if it cannot run here.
+
+        ``unpacked``: the ``TarStream`` that already unpacked the verified download into ``staging``.
+        """
         target = artifact.target
-        staging = make_staging_dir(self.install_dir)
+        if unpacked is None:
+            staging = make_staging_dir(self.install_dir)
         try:
-            staged = extract(path, artifact.fmt, target, artifact.version, staging)
+            if unpacked is not None:
+                if unpacked.error is not None:
+                    raise unpacked.error
+                staged = unpacked.found
+            else:
+                staged = extract(path, artifact.fmt, target, artifact.version, staging)
             ok, detail = verify_staged(staged, self.version, self.run_cmd, target)
             if not ok:
                 self.notes.add(target, "served; %s" % detail)
@@ -505,7 +523,7 @@ class UvInstall(object):
             binaries = install_staged(staged, self.install_dir, receipt={
                 "source": artifact.source, "version": detail, "target": target, "artifact": artifact.name,
                 "url": url, "sha256": sha256, "binaries": binary_stats(staging),
-                "installed_at": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
+                "installed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             })
         finally:
             shutil.rmtree(staging, ignore_errors=True)

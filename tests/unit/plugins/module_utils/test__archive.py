@@ -241,3 +241,59 @@ def test_make_archive_round_trip(tmp_path):
     path = archive(tmp_path)
     with tarfile.open(path) as tar:
         assert tar.getnames() == ["uv-%s" % T, "uv-%s/uv" % T, "uv-%s/uvx" % T]
+
+
+# -- unpacking while the download arrives (TarStream) ----------------------------
+
+def stream(path, staging, chunk=7000, length=None):
+    """Feed the archive at ``path`` to a TarStream in chunks, as Fetcher.download does."""
+    unpack = _archive.TarStream(T, str(staging), length)
+    with open(path, "rb") as handle:
+        for piece in iter(lambda: handle.read(chunk), b""):
+            unpack.write(piece)
+    return unpack.close()
+
+
+def test_tar_stream_unpacks_in_chunks(tmp_path):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    members = {"uv": os.urandom(300000), "uvx": os.urandom(5000)}
+    done = stream(archive(tmp_path, members), staging)
+    assert done.error is None and sorted(done.found) == ["uv", "uvx"]
+    for name, data in members.items():
+        assert (staging / name).read_bytes() == data
+        assert os.stat(str(staging / name)).st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ([(info("uv-%s/../../evil" % T, size=1), b"x")], "unexpected member"),
+    ([(info("uv-%s/evil" % T, tarfile.SYMTYPE, linkname="/etc/passwd"), None)], "symbolic link"),
+    ([(info("uv-%s/uv" % T, size=3), b"abc")], "twice"),
+], ids=["traversal", "symlink", "duplicate"])
+def test_tar_stream_keeps_the_archive_error_and_writes_nothing(tmp_path, extra, fragment):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    done = stream(archive(tmp_path, extra=extra), staging)
+    assert done.found is None and fragment in done.error.msg
+    assert os.listdir(str(staging)) == []
+
+
+def test_tar_stream_not_gzip_is_an_archive_error(tmp_path):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    path = tmp_path / "page.html"
+    path.write_bytes(b"<html><body>Proxy login</body></html>\n" * 500)
+    done = stream(str(path), staging)
+    assert "not a readable .tar.gz" in done.error.msg and os.listdir(str(staging)) == []
+
+
+def test_tar_stream_abort_removes_what_was_written(tmp_path):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    path = archive(tmp_path, {"uv": os.urandom(400000), "uvx": os.urandom(1000)})
+    with open(path, "rb") as handle:
+        data = handle.read()
+    unpack = _archive.TarStream(T, str(staging))
+    unpack.write(data[: len(data) // 2])
+    unpack.abort()
+    assert os.listdir(str(staging)) == []
