@@ -933,7 +933,7 @@ nitpick_ignore = [('std:ref', label) for label in %r]
 def stage_docs(track: str, ctx: dict) -> None:
     """The docs site: antsibull-docs lint, an offline Sphinx build, and the guides' examples run.
 
-    ``antsibull-docs lint-collection-docs --plugin-docs`` on the collection; the collection
+    ``antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs`` on the collection; the collection
     built and installed from its tarball (so the docs that ship are the ones checked);
     ``antsibull-docs sphinx-init --use-current`` and its build.sh (Sphinx with warnings as
     errors) with intersphinx removed and every proxy variable pointing at a tripwire on
@@ -948,7 +948,9 @@ def stage_docs(track: str, ctx: dict) -> None:
     with private_tree(ctx) as top, tempfile.TemporaryDirectory(prefix="uv-docs-") as scratch:
         coll = collection_dir(top)
         started = time.time()
-        run([os.path.join(bindir, "antsibull-docs"), "lint-collection-docs", "--plugin-docs", "."], cwd=coll,
+        # --check-extra-docs-refs: the guides' :ansplugin:/:ansopt:/:ansretval: must name real plugins and options.
+        run([os.path.join(bindir, "antsibull-docs"), "lint-collection-docs", "--plugin-docs", "--check-extra-docs-refs",
+             "."], cwd=coll,
             env=tool_env(docs, {"ANSIBLE_COLLECTIONS_PATH": top}))
         log("antsibull-docs lint-collection-docs: clean in %.1f s" % (time.time() - started))
         installed = os.path.join(scratch, "collections")
