@@ -74,7 +74,7 @@ class ActionModule(ActionBase):
 
     def _controller(self, args, source, task_vars):
         """download_on=controller: plan on the host, fetch on the controller, install from the pushed file."""
-        plan = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+        plan = self._execute_module(module_name=MODULE, module_args=dict(args, plan_only=True), task_vars=task_vars)
         if plan.get("failed") or "plan" not in plan:
             return plan  # a failure, or nothing to do on this host
         candidates = plan["plan"]["candidates"]

@@ -119,6 +119,14 @@ options:
         in the receipt and the results instead of the path of O(src).
       - Set by the action plugin with O(download_on=controller); there is no need to set it by hand.
     type: dict
+  plan_only:
+    description:
+      - Decide from the host alone and return the plan without installing anything.
+      - Set by the action plugin as the first step of O(download_on=controller); there is no need to set
+        it by hand. With O(download_on=controller) and no O(src), the module refuses to run without it,
+        which happens when it is called without its action plugin (through a module path).
+    type: bool
+    default: false
 requirements:
   - Python 3.6 or newer on the managed host.
 notes:
@@ -384,6 +392,10 @@ class UvInstall(object):
             raise UvError("download_retries must be 0 or more, got %d" % self.params["download_retries"])
         if self.params["src"] and self.checksum[0] == "url":
             raise ChecksumError("with src, checksum must be sha256:<64 hex digits> (the file is not downloaded)")
+        if self.params["download_on"] == "controller" and not (self.params["src"] or self.params["plan_only"]):
+            raise UvError("download_on=controller needs the collection's action plugin, which did not run: call the "
+                          "module as pyfleet.uv.uv_install (or through the play's collections keyword), not "
+                          "through a module path such as ANSIBLE_LIBRARY")
         if os.path.lexists(self.install_dir) and not os.path.isdir(self.install_dir):
             raise InstallError("install_dir %s exists but is not a directory; point install_dir at a directory "
                                "(it is created when missing)" % self.install_dir)
@@ -568,7 +580,7 @@ class UvInstall(object):
             return
         if problem and not self.module.check_mode:
             self.module.warn("%s; it will be rewritten" % problem)
-        if self.module.check_mode or (self.params["download_on"] == "controller" and not self.params["src"]):
+        if self.module.check_mode or self.params["plan_only"]:
             return self.plan(installed, receipt, reason)
         ensure_install_dir(self.install_dir)
         with DirLock(self.install_dir):
@@ -592,7 +604,7 @@ class UvInstall(object):
                 reason=reason, candidates=self.candidates, installed=installed, receipt=receipt),
             msg="would install uv %s in %s: %s (the %s decides between %s)" % (
                 self.version, self.install_dir, reason, self.source.describe(), ", ".join(self.candidates)))
-        if self.params["src"] is None and self.params["download_on"] == "host":
+        if not self.params["plan_only"]:
             self.result.pop("plan")
         self.result["diff"] = dict(before=_describe(installed), after=_describe({"version": after or "latest",
                                                                                 "target": target}))
@@ -642,6 +654,7 @@ def main():
         controller_cache_dir=dict(type="path"),
         src=dict(type="path"),
         src_origin=dict(type="dict"),
+        plan_only=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            mutually_exclusive=[("mirror_url", "index_url"), ("src", "index_url")])
