@@ -597,6 +597,14 @@ def stage_adhoc(track: str, ctx: dict) -> None:
             print(out.stdout)
             if "SUCCESS" not in out.stdout or '"changed": false' not in out.stdout:
                 raise RuntimeError("short-name uv_install was not an idempotent no-op")
+            # Without the action plugin, download_on=controller must refuse, not report a plan.
+            out = run([os.path.join(bindir, "ansible"), "-m", "uv_install", "-a",
+                       "%s install_dir=%s download_on=controller" % (args.rsplit(" install_dir=", 1)[0],
+                                                                     os.path.join(scratch, "bin-no-action")),
+                       "localhost"], env=env, capture_output=True, text=True, check=False)
+            if out.returncode == 0 or "needs the collection's action plugin" not in out.stdout:
+                raise RuntimeError("short-name download_on=controller without the action plugin did not refuse:\n"
+                                   + out.stdout[-2000:])
             # The short name with the action plugins as well (README, "The short name"):
             # download_on=controller must really install, with the file from the controller.
             env["ANSIBLE_ACTION_PLUGINS"] = os.path.join(installed, "ansible_collections", "pyfleet", "uv",
