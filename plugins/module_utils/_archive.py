@@ -21,6 +21,7 @@ import stat
 import tarfile
 import threading
 import zipfile
+import zlib
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import wheel_build
@@ -200,9 +201,11 @@ def _extract_wheel(archive_path, version, staging_dir):
 
 
 _TAR_ERRORS = (tarfile.TarError, EOFError, ValueError, RuntimeError, NotImplementedError)
-# Chunks of the download waiting to be unpacked (64 KiB each): the download never runs
-# more than about 2 MB ahead of the unpacking.
+# Chunks waiting between the stages (64 KiB downloaded, up to 256 KiB inflated): the
+# download never runs more than a few MB ahead of the unpacking.
 _QUEUE_CHUNKS = 32
+# What one decompression step may produce, and the tar reader's read size.
+_PIECE = 256 * 1024
 _END = None
 _ABORT = object()
 
@@ -255,14 +258,16 @@ class TarStream(object):
     """Unpacks a uv release archive (tar.gz) into ``staging_dir`` while it downloads.
 
     A download sink for ``_fetch.Fetcher.download``: ``write`` queues each chunk (the
-    download has already hashed it) and a second thread gunzips and unpacks, with the same
-    rules as ``extract`` (only ``uv-<target>/uv`` and ``uvx``, regular members, size caps),
-    so decompression overlaps the download. ``staging_dir`` must be a fresh private folder
-    that the caller removes unless the download's sha256 matches: this only unpacks, the
-    caller verifies. What the archive holds is judged only after the whole body was hashed:
-    an archive error is kept in ``error`` (the caller reports a checksum mismatch first),
-    while a failed write (full disk) raises ``InstallError`` from ``write``/``close`` at once.
-    ``close()`` returns this object, with ``found`` (``{"uv": path, "uvx": path}``) or ``error``.
+    download has already hashed it); one thread gunzips, another reads the tar stream and
+    writes the members, with the same rules as ``extract`` (only ``uv-<target>/uv`` and
+    ``uvx``, regular members, size caps). Download and hashing, decompression, and writing
+    thus overlap (zlib, hashlib and file writes release the GIL). ``staging_dir`` must be a
+    fresh private folder that the caller removes unless the download's sha256 matches: this
+    only unpacks, the caller verifies. What the archive holds is judged only after the whole
+    body was hashed: an archive error is kept in ``error`` (the caller reports a checksum
+    mismatch first), while a failed write (full disk) raises ``InstallError`` from
+    ``write``/``close`` at once. ``close()`` returns this object, with ``found``
+    (``{"uv": path, "uvx": path}``) or ``error``.
     """
 
     def __init__(self, target, staging_dir, length=None):
@@ -273,15 +278,50 @@ class TarStream(object):
         self.error = None
         self.fatal = None
         self.finished = False
+        # Cleared when the tar reader is done (or failed): the rest is only drained, never
+        # inflated, so that nothing after the archive's end (a gzip bomb) costs CPU.
+        self.inflating = True
+        self.inflate_error = None
         self.chunks = queue.Queue(maxsize=_QUEUE_CHUNKS)
-        self.thread = threading.Thread(target=self._run, name="pyfleet-uv-unpack")
-        self.thread.daemon = True
-        self.thread.start()
+        self.plain = queue.Queue(maxsize=_QUEUE_CHUNKS)
+        self.threads = [threading.Thread(target=self._inflate, name="pyfleet-uv-gunzip"),
+                        threading.Thread(target=self._unpack, name="pyfleet-uv-untar")]
+        for thread in self.threads:
+            thread.daemon = True
+            thread.start()
 
-    def _run(self):
-        reader = _QueueReader(self.chunks)
+    def _inflate(self):
+        """Gunzip the queued chunks into ``plain``; always drains ``chunks`` and ends ``plain``."""
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        end = _END
         try:
-            with tarfile.open(fileobj=reader, mode="r|gz", bufsize=64 * 1024) as tar:
+            while True:
+                item = self.chunks.get()
+                if item is _END or item is _ABORT:
+                    end = item
+                    if item is _END and self.inflating and self.inflate_error is None and not inflater.eof:
+                        self.inflate_error = "the gzip stream ends early"
+                    return
+                if not self.inflating or self.inflate_error is not None or inflater.eof:
+                    continue
+                try:
+                    # At most _PIECE bytes per call: a small chunk of a gzip bomb cannot
+                    # blow up in memory at once.
+                    data = inflater.decompress(item, _PIECE)
+                    while data:
+                        self.plain.put(data)
+                        if not inflater.unconsumed_tail or not self.inflating:
+                            break
+                        data = inflater.decompress(inflater.unconsumed_tail, _PIECE)
+                except zlib.error as exc:
+                    self.inflate_error = str(exc)
+        finally:
+            self.plain.put(end)
+
+    def _unpack(self):
+        reader = _QueueReader(self.plain)
+        try:
+            with tarfile.open(fileobj=reader, mode="r|", bufsize=_PIECE) as tar:
                 self.found = _extract_members(tar, self.target, self.staging_dir)
         except _Aborted:
             pass
@@ -301,6 +341,7 @@ class TarStream(object):
         except Exception as exc:  # pylint: disable=broad-except
             self.error = ArchiveError("unpacking the download failed (%s: %s)" % (type(exc).__name__, exc))
         finally:
+            self.inflating = False
             reader.drain()
 
     def write(self, chunk):
@@ -308,14 +349,21 @@ class TarStream(object):
             raise self.fatal
         self.chunks.put(chunk)
 
+    def _join(self):
+        for thread in self.threads:
+            thread.join()
+
     def close(self):
         """Wait for the unpacking to finish; raises ``InstallError`` if writing failed."""
         self.chunks.put(_END)
-        self.thread.join()
+        self._join()
         self.finished = True
         if self.fatal is not None:
             self._remove()
             raise self.fatal
+        if self.inflate_error is not None:
+            # Not gzip, or corrupt: whatever the tar reader made of the bytes it got.
+            self.error = ArchiveError("the download is not a readable .tar.gz archive (%s)" % self.inflate_error)
         if self.error is not None:
             self.found = None
             self._remove()
@@ -326,7 +374,7 @@ class TarStream(object):
         if not self.finished:
             self.finished = True
             self.chunks.put(_ABORT)
-            self.thread.join()
+            self._join()
         self._remove()
 
     def _remove(self):

@@ -297,3 +297,16 @@ def test_tar_stream_abort_removes_what_was_written(tmp_path):
     unpack.write(data[: len(data) // 2])
     unpack.abort()
     assert os.listdir(str(staging)) == []
+
+
+def test_tar_stream_truncated_gzip_is_an_archive_error(tmp_path):
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    path = archive(tmp_path, {"uv": os.urandom(400000), "uvx": os.urandom(1000)})
+    with open(path, "rb") as handle:
+        data = handle.read()
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    done = stream(str(cut), staging)
+    assert done.found is None and "not a readable .tar.gz" in done.error.msg
+    assert os.listdir(str(staging)) == []
