@@ -55,7 +55,7 @@ class ActionModule(ActionBase):
             if mode == "host" or args.get("src") or args.get("state") == "absent":
                 result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
                 return result
-            result.update(self._controller(args, source or self._source(args), task_vars))
+            result.update(self._controller(args, source, task_vars))
             return result
         except UvError as exc:
             result.update(failed=True, msg=exc.msg)
@@ -77,6 +77,8 @@ class ActionModule(ActionBase):
         plan = self._execute_module(module_name=MODULE, module_args=dict(args, plan_only=True), task_vars=task_vars)
         if plan.get("failed") or "plan" not in plan:
             return plan  # a failure, or nothing to do on this host
+        # Made only now (about 0.1 s a fork: requests, the cache): a host with nothing to do needs none.
+        source = source or self._source(args)
         candidates = plan["plan"]["candidates"]
         version = args["version"]
         if version == "latest" and not args.get("force"):
