@@ -84,8 +84,8 @@ def run_id(pid=None):
 
 
 def _private_dir(path):
-    if not os.path.isdir(path):
-        os.makedirs(path, 0o700)
+    # Forks make the same folders at the same moment: another fork's folder is fine.
+    os.makedirs(path, 0o700, exist_ok=True)
     return path
 
 
