@@ -201,6 +201,7 @@ def _extract_wheel(archive_path, version, staging_dir):
 
 
 _TAR_ERRORS = (tarfile.TarError, EOFError, ValueError, RuntimeError, NotImplementedError)
+_ARCHIVE_ERRORS = _TAR_ERRORS + (zipfile.BadZipfile,)
 # Chunks waiting between the stages (64 KiB downloaded, up to 256 KiB inflated): the
 # download never runs more than a few MB ahead of the unpacking.
 _QUEUE_CHUNKS = 32
@@ -404,7 +405,7 @@ def extract(archive_path, fmt, target, version, staging_dir):
         if getattr(exc, "filename", None) and str(exc.filename).startswith(staging_dir):
             raise InstallError("cannot write %s: %s" % (exc.filename, exc.strerror or exc))
         raise ArchiveError("the download is not a readable %s (%s)" % (_kind(fmt), exc))
-    except _TAR_ERRORS + (zipfile.BadZipfile,) as exc:
+    except _ARCHIVE_ERRORS as exc:
         raise ArchiveError("the download is not a readable %s (%s)" % (_kind(fmt), exc))
 
 
