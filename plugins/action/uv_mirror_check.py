@@ -21,19 +21,10 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import check_version_option, source_argument_spec
-
-
-def argument_spec():
-    """The module's options (the module file documents them and declares the same spec)."""
-    spec = source_argument_spec()
-    spec.update(
-        hosts=dict(type="list", elements="str"),
-        targets=dict(type="list", elements="str"),
-        verify=dict(type="bool", default=False),
-        controller_cache_dir=dict(type="path"),
-    )
-    return spec
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
+    check_version_option,
+    mirror_check_argument_spec as argument_spec,
+)
 
 
 class ActionModule(ActionBase):

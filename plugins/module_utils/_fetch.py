@@ -36,7 +36,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
 
-__all__ = ["CHUNK", "MAX_REDIRECTS", "SMALL_LIMIT", "Fetcher", "Response", "same_origin"]
+__all__ = ["CHUNK", "MAX_REDIRECTS", "SMALL_LIMIT", "Fetcher", "Response", "RetryLog", "same_origin"]
 
 SMALL_LIMIT = 1024 * 1024
 CHUNK = 64 * 1024
@@ -143,7 +143,33 @@ def _keep_user_info(previous, url):
     return url
 
 
-class Fetcher(object):
+class RetryLog(object):
+    """Retries with a doubling pause, and the log of every URL asked.
+
+    Shared by the host's ``Fetcher`` and the controller's fetcher; a subclass sets
+    ``retries``, ``delay``, ``sleep`` and ``attempts`` (a list of ``(redacted URL, status)``).
+    """
+
+    def _with_retries(self, url, action):
+        """Run ``action(url)`` until it gives a non-retryable answer or tries run out."""
+        last = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.sleep(min(self.delay * (2 ** (attempt - 1)), 30))
+            last = action(url)
+            if last.retry is False or not _retryable(last.status):
+                break
+        self.attempts.extend(last.hops)
+        self.attempts.append((redact_url(last.url), last.status))
+        return last
+
+    def tried(self):
+        """Every URL tried with its final status, one per line, for error messages."""
+        return "; ".join("%s -> %s" % (url, "connection failed" if status == -1 else "HTTP %s" % status)
+                         for url, status in self.attempts)
+
+
+class Fetcher(RetryLog):
     """Requests through ansible's ``open_url`` with retries, and a log of what was asked.
 
     ``attempts`` lists ``(redacted URL, status)`` for every redirect hop and every
@@ -282,19 +308,6 @@ class Fetcher(object):
             return None, info, hops, Response(info.get("url", target), status, note=self._note(info), hops=hops,
                                               retry=info.get("retry"))
         return response, info, hops, None
-
-    def _with_retries(self, url, action):
-        """Run ``action(url)`` until it gives a non-retryable answer or tries run out."""
-        last = None
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self.sleep(min(self.delay * (2 ** (attempt - 1)), 30))
-            last = action(url)
-            if last.retry is False or not _retryable(last.status):
-                break
-        self.attempts.extend(last.hops)
-        self.attempts.append((redact_url(last.url), last.status))
-        return last
 
     # -- what the module asks ----------------------------------------------
 
@@ -474,8 +487,3 @@ class Fetcher(object):
     @staticmethod
     def _note(info):
         return str(info.get("msg", ""))[:300]
-
-    def tried(self):
-        """Every URL tried with its final status, one per line, for error messages."""
-        return "; ".join("%s -> %s" % (url, "connection failed" if status == -1 else "HTTP %s" % status)
-                         for url, status in self.attempts)

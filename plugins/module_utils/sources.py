@@ -32,6 +32,7 @@ __all__ = [
     "INDEX_ACCEPT",
     "check_version_option",
     "is_specifier",
+    "mirror_check_argument_spec",
     "source_argument_spec",
     "Artifact",
     "IndexPage",
@@ -703,3 +704,15 @@ def source_argument_spec():
         client_key=dict(type="path"),
         http_agent=dict(type="str", default="ansible-httpget"),
     )
+
+
+def mirror_check_argument_spec():
+    """The argument spec of uv_mirror_check: the source options plus the fleet to check."""
+    spec = source_argument_spec()
+    spec.update(
+        hosts=dict(type="list", elements="str"),
+        targets=dict(type="list", elements="str"),
+        verify=dict(type="bool", default=False),
+        controller_cache_dir=dict(type="path"),
+    )
+    return spec

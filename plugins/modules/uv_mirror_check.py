@@ -269,18 +269,11 @@ without_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import source_argument_spec
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import mirror_check_argument_spec
 
 
 def main():
-    spec = source_argument_spec()
-    spec.update(
-        hosts=dict(type="list", elements="str"),
-        targets=dict(type="list", elements="str"),
-        verify=dict(type="bool", default=False),
-        controller_cache_dir=dict(type="path"),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+    module = AnsibleModule(argument_spec=mirror_check_argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[("mirror_url", "index_url"), ("hosts", "targets")])
     module.fail_json(msg="pyfleet.uv.uv_mirror_check runs on the controller, through its action plugin: call it "
                          "by its full name pyfleet.uv.uv_mirror_check (or through the play's collections "

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover
     from urlparse import urljoin  # type: ignore
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import CHUNK, SMALL_LIMIT, Response, same_origin
+from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import CHUNK, SMALL_LIMIT, Response, RetryLog, same_origin
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
 
 __all__ = ["ControllerFetcher", "load_requests"]
@@ -45,11 +45,7 @@ def load_requests():
     return requests
 
 
-def _retryable(status):
-    return status == -1 or status >= 500 or status in (408, 429)
-
-
-class ControllerFetcher(object):
+class ControllerFetcher(RetryLog):
     """GETs through one ``requests`` session with the task's URL options.
 
     Redirects are followed here, not by ``requests``: on a hop to another scheme,
@@ -116,18 +112,6 @@ class ControllerFetcher(object):
                 return None, response.status_code, response.reason or "", hops
             return response, 200, "", hops
         return None, -1, "more than %d redirects" % MAX_REDIRECTS, hops
-
-    def _with_retries(self, url, action):
-        last = None
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self.sleep(min(self.delay * (2 ** (attempt - 1)), 30))
-            last = action(url)
-            if not _retryable(last.status):
-                break
-        self.attempts.extend(last.hops)
-        self.attempts.append((redact_url(url), last.status))
-        return last
 
     def get_small(self, url, limit=SMALL_LIMIT, accept=None):
         """GET a small text; ``body`` is bytes on HTTP 200, else ``None``."""
@@ -209,7 +193,3 @@ class ControllerFetcher(object):
                 return Response(target, -1, note="short read: got %d of %s bytes" % (size, expected), hops=hops)
             return Response(target, 200, body=(digest.hexdigest(), size), hops=hops)
         return self._with_retries(url, action)
-
-    def tried(self):
-        return "; ".join("%s -> %s" % (url, "connection failed" if status == -1 else "HTTP %s" % status)
-                         for url, status in self.attempts)
