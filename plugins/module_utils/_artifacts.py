@@ -169,8 +169,10 @@ class SourceClient(object):
         """
         if self.kind != "index":
             return version
-        if self.page is None:
-            self.page = self._read_page(None if version == "latest" else version)
+        want = None if version == "latest" else version
+        if self.page is None or (want is not None and self.page.selected != want):
+            # A page read for another version keeps only that version's wheels.
+            self.page = self._read_page(want)
         page = self.page
         if version == "latest":
             if page.selected is None:
