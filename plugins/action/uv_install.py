@@ -22,6 +22,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import nothing_installed
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import check_version_option, is_specifier
 
@@ -54,15 +55,16 @@ class ActionModule(ActionBase):
                 result["resolved_version"] = args["version"]
             if mode == "host" or args.get("src") or args.get("state") == "absent":
                 result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
-                return result
-            result.update(self._controller(args, source, task_vars))
-            return result
+            else:
+                result.update(self._controller(args, source, task_vars))
         except UvError as exc:
             result.update(failed=True, msg=exc.msg)
-            return result
         finally:
             if self._connection._shell.tmpdir:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
+        if self._warnings:  # what the controller's source said (a yanked pin, an unverified file)
+            result.setdefault("warnings", []).extend(self._warnings)
+        return result
 
     def _source(self, args):
         # Imported here: requests (needed only on these paths) and the cache stay out of host mode.
@@ -103,20 +105,15 @@ class ActionModule(ActionBase):
                                src_origin=dict(source=artifact.source, url=artifact.as_dict()["url"],
                                                name=artifact.name))
             last = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
-            self._merge_notes(last, source)
+            last["candidates"] = self._report(last, source)
             if last.get("runs_here") is False:
                 source.notes.add(artifact.target, "served; %s" % _reason(last, artifact.target))
                 continue
             break
         if last is None:
-            return dict(plan, failed=True, changed=False, candidates=self._report(plan, source), msg=(
-                "the %s serves none of the builds that run on %s (%s); tried from the controller: %s. Check the "
-                "source and version, or publish one of them" % (
-                    source.describe(), task_vars.get("inventory_hostname"), ", ".join(candidates),
-                    source.tried() or "nothing")))
+            return dict(plan, failed=True, changed=False, candidates=self._report(plan, source),
+                        msg=nothing_installed(source.notes, candidates, source.describe(), source.tried()).msg)
         last["download_on"] = "controller"
-        if self._warnings:
-            last.setdefault("warnings", []).extend(self._warnings)
         return last
 
     @staticmethod
@@ -145,12 +142,10 @@ class ActionModule(ActionBase):
             plan["msg"] = "%s; the controller would push %s" % (plan.get("msg", ""), artifact.name)
             break
         else:
-            plan.update(failed=True, msg="the %s serves none of the builds that run on this host (%s); tried: %s"
-                        % (source.describe(), ", ".join(plan["plan"]["candidates"]), source.tried()))
+            plan.update(failed=True, msg=nothing_installed(source.notes, plan["plan"]["candidates"], source.describe(),
+                                                           source.tried()).msg)
         plan["candidates"] = self._report(plan, source)
         plan.pop("plan", None)
-        if self._warnings:
-            plan.setdefault("warnings", []).extend(self._warnings)
         return plan
 
     @staticmethod
@@ -162,9 +157,6 @@ class ActionModule(ActionBase):
                 item = dict(item, decision="passed over", reason="; ".join([item["reason"]] + notes))
             report.append(item)
         return report
-
-    def _merge_notes(self, result, source):
-        result["candidates"] = self._report(result, source)
 
 
 def _reason(result, target):

@@ -36,7 +36,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
 
-__all__ = ["CHUNK", "MAX_REDIRECTS", "SMALL_LIMIT", "Fetcher", "Response", "RetryLog", "same_origin"]
+__all__ = ["CHUNK", "MAX_REDIRECTS", "SMALL_LIMIT", "Fetcher", "Response", "RetryLog", "describe_attempts", "same_origin"]
 
 SMALL_LIMIT = 1024 * 1024
 CHUNK = 64 * 1024
@@ -143,6 +143,12 @@ def _keep_user_info(previous, url):
     return url
 
 
+def describe_attempts(attempts):
+    """``URL -> HTTP 404; URL -> connection failed`` for a list of ``(redacted URL, status)``."""
+    return "; ".join("%s -> %s" % (url, "connection failed" if status == -1 else "HTTP %s" % status)
+                     for url, status in attempts)
+
+
 class RetryLog(object):
     """Retries with a doubling pause, and the log of every URL asked.
 
@@ -164,9 +170,8 @@ class RetryLog(object):
         return last
 
     def tried(self):
-        """Every URL tried with its final status, one per line, for error messages."""
-        return "; ".join("%s -> %s" % (url, "connection failed" if status == -1 else "HTTP %s" % status)
-                         for url, status in self.attempts)
+        """Every URL tried with its final status, for error messages."""
+        return describe_attempts(self.attempts)
 
 
 class Fetcher(RetryLog):

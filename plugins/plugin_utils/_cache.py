@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
+from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response, describe_attempts
 
 __all__ = ["ArtifactCache", "MemoFetcher", "RunMemo", "default_cache_dir", "file_lock", "run_id", "sha256_file"]
 
@@ -204,8 +204,7 @@ class MemoFetcher(object):
         return self.fetcher.download(url, dest, max_bytes, origin=origin)
 
     def tried(self):
-        return "; ".join("%s -> %s" % (url, "connection failed" if status == -1 else "HTTP %s" % status)
-                         for url, status in self.attempts + list(self.fetcher.attempts))
+        return describe_attempts(self.attempts + list(self.fetcher.attempts))
 
 
 class _Recorder(object):

@@ -24,6 +24,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
     source_argument_spec,
     validate_index_url,
     validate_template,
+    version_key,
 )
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, MemoFetcher, RunMemo, default_cache_dir
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._http import ControllerFetcher
@@ -109,7 +110,8 @@ class ControllerSource(object):
                 found = pick_version(page.versions, version)
                 if found is None:
                     raise MirrorError("no uv release on the %s matches %r (not yanked); it lists %s" % (
-                        self.describe(), version, ", ".join(sorted(page.versions, key=_sort_key)[-8:]) or "none"))
+                        self.describe(), version, ", ".join(sorted(page.versions, key=lambda v: version_key(v) or ())[-8:])
+                        or "none"))
                 return found
             return self.client.resolve(version)
         return self.memo.get(["resolve", self.describe(), version], compute)
@@ -147,10 +149,3 @@ class ControllerSource(object):
 
     def tried(self):
         return self.fetcher.tried()
-
-
-def _sort_key(version):
-    parts = []
-    for part in version.split("."):
-        parts.append(int(part) if part.isdigit() else -1)
-    return parts
