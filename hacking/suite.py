@@ -29,7 +29,6 @@ import subprocess
 import sys
 import shlex
 import tempfile
-import threading
 import time
 
 import bullseye  # hacking/bullseye.py: the Debian 11 managed host of the fleet stage
@@ -544,11 +543,8 @@ def controller_index(stack, scratch: str) -> dict:
     page = os.path.join(root, "yanked", "simple", "uv", "index.html")
     os.unlink(page)  # a hard link to the cached page: this run edits its own copy
     shutil.copy(os.path.join(built, "yanked", "simple", "uv", "index.html"), page)
-    server = uvindex.StaticServer(root)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stack.callback(server.server_close)
-    stack.callback(server.shutdown)
+    server = uvindex.StaticServer(root).start()
+    stack.callback(server.stop)
     unyank = "import re, sys; p = sys.argv[1]; t = open(p).read(); open(p, 'w').write(re.sub(' data-yanked=\"[^\"]*\"', '', t))"
     return {"uv_index": "http://127.0.0.1:%d/yanked/simple/" % server.server_address[1],
             "uv_index_publish": shlex.join([sys.executable, "-c", unyank, page])}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import threading
 import zipfile
 
 import pytest
@@ -37,12 +36,9 @@ import uvindex  # noqa: E402  pylint: disable=wrong-import-position  # tests/uti
 def index(tmp_path_factory):
     """A static PEP 503 tree on loopback (uvindex.StaticServer): ``(root, url)``."""
     base = tmp_path_factory.mktemp("hostile-index")
-    srv = uvindex.StaticServer(str(base))
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
+    srv = uvindex.StaticServer(str(base)).start()
     yield base, "http://127.0.0.1:%d" % srv.server_address[1]
-    srv.shutdown()
-    srv.server_close()
+    srv.stop()
 
 
 TAG = "manylinux_2_17_x86_64.manylinux2014_x86_64"

@@ -72,6 +72,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from uvmirror import BackgroundServer  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils
+
 # uv's own Accept header (PEP 691 JSON preferred, HTML accepted).
 UV_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -370,10 +373,8 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         return self._forward("PUT")
 
 
-class CountingProxy(http.server.ThreadingHTTPServer):
+class CountingProxy(BackgroundServer):
     """A front on 127.0.0.1 for ``backend`` (``(host, port)``); ``auth`` is ``(user, password)``."""
-
-    daemon_threads = True
 
     def __init__(self, backend: tuple, auth: tuple | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         if not host.startswith("127.") or not backend[0].startswith("127."):
@@ -386,15 +387,6 @@ class CountingProxy(http.server.ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return "http://%s:%d" % self.server_address[:2]
-
-    def start(self) -> "CountingProxy":
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 @contextlib.contextmanager
@@ -452,8 +444,8 @@ class StaticHandler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
 
-class StaticServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class StaticServer(BackgroundServer):
+    """The static index trees on 127.0.0.1 (``start()``/``stop()`` from ``BackgroundServer``)."""
 
     def __init__(self, root: str) -> None:
         super().__init__(("127.0.0.1", 0), functools.partial(StaticHandler, directory=root))
@@ -644,9 +636,7 @@ def static_index(wheels: dict | None = None):
     wheels = wheels or fetch_wheels()
     with cache_lock("index-static"):
         manifest = build_static(os.path.join(cache_dir(), "index-static"), wheels)
-    server = StaticServer(os.path.join(cache_dir(), "index-static"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = StaticServer(os.path.join(cache_dir(), "index-static")).start()
     try:
         backend = server.server_address[:2]
         user, password = "uvtest", _new_password()
@@ -662,8 +652,7 @@ def static_index(wheels: dict | None = None):
             )
             yield index
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 @contextlib.contextmanager

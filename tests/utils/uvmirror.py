@@ -370,9 +370,23 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
             self.close_connection = True
 
 
-class MirrorServer(http.server.ThreadingHTTPServer):
+class BackgroundServer(http.server.ThreadingHTTPServer):
+    """A threading HTTP server that tests run in a daemon thread: ``start()``, then ``stop()``."""
+
     daemon_threads = True
 
+    def start(self) -> "BackgroundServer":
+        """Serve in a daemon thread (for tests in the same process); stop with ``stop()``."""
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class MirrorServer(BackgroundServer):
     def __init__(self, root: str, host: str = "127.0.0.1", port: int = 0, tls: tuple | None = None) -> None:
         if not host.startswith("127."):
             raise ValueError("the test mirror listens on loopback (127.0.0.0/8) only")
@@ -388,16 +402,6 @@ class MirrorServer(http.server.ThreadingHTTPServer):
     def url(self) -> str:
         scheme = "https" if isinstance(self.socket, ssl.SSLSocket) else "http"
         return "%s://%s:%d" % (scheme, self.server_address[0], self.server_address[1])
-
-    def start(self) -> "MirrorServer":
-        """Serve in a daemon thread (for tests in the same process); stop with ``stop()``."""
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 def build_too_new(root: str, version: str, cc: str = "gcc") -> dict:
