@@ -22,7 +22,6 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import nothing_installed
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import check_version_option, is_specifier
 
@@ -112,7 +111,7 @@ class ActionModule(ActionBase):
             break
         if last is None:
             return dict(plan, failed=True, changed=False, candidates=self._report(plan, source),
-                        msg=nothing_installed(source.notes, candidates, source.describe(), source.tried()).msg)
+                        msg=_nothing_installed(source, candidates))
         last["download_on"] = "controller"
         return last
 
@@ -142,8 +141,7 @@ class ActionModule(ActionBase):
             plan["msg"] = "%s; the controller would push %s" % (plan.get("msg", ""), artifact.name)
             break
         else:
-            plan.update(failed=True, msg=nothing_installed(source.notes, plan["plan"]["candidates"], source.describe(),
-                                                           source.tried()).msg)
+            plan.update(failed=True, msg=_nothing_installed(source, plan["plan"]["candidates"]))
         plan["candidates"] = self._report(plan, source)
         plan.pop("plan", None)
         return plan
@@ -157,6 +155,13 @@ class ActionModule(ActionBase):
                 item = dict(item, decision="passed over", reason="; ".join([item["reason"]] + notes))
             report.append(item)
         return report
+
+
+def _nothing_installed(source, candidates):
+    """The host's own message when no candidate could be installed."""
+    # Imported here: the host's artifact code (tarfile, zipfile, threads) stays out of host mode.
+    from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import nothing_installed  # pylint: disable=import-outside-toplevel
+    return nothing_installed(source.notes, candidates, source.describe(), source.tried()).msg
 
 
 def _reason(result, target):

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import sys
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
@@ -53,12 +54,40 @@ def status_text(status):
     return "connection failed" if status == -1 else "HTTP %s" % status
 
 
+def _fetcher_class():
+    """``_fetch.Fetcher``, imported with ansible's ``urls`` but without ``cryptography``.
+
+    ``urls`` imports cryptography's x509 at import time for one purpose only: the TLS
+    channel binding of GSSAPI authentication (``use_gssapi``), which this collection
+    never asks for. Where cryptography is installed that import costs about 25 ms of a
+    0.35 s install, so it is kept out while ``urls`` loads (``urls`` then records
+    ``HAS_CRYPTOGRAPHY = False``) and allowed again right after. If a core ever needs
+    it there for more, the import is repeated without the block.
+    """
+    block = "cryptography" not in sys.modules
+    if block:
+        sys.modules["cryptography"] = None  # "import cryptography" now raises ImportError
+    try:
+        from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        if not block:
+            raise
+        del sys.modules["cryptography"]
+        block = False
+        from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher  # pylint: disable=import-outside-toplevel
+    finally:
+        if block and sys.modules.get("cryptography", False) is None:
+            del sys.modules["cryptography"]
+    return Fetcher
+
+
 class LazyFetcher(object):
     """Stands in for a ``_fetch.Fetcher`` (same arguments) and makes it on first use.
 
-    Importing the HTTP stack (ansible's ``urls``, ``http.client``, ``ssl`` and, where
-    installed, ``cryptography``) costs about 50 ms on a host; a pinned no-op, a ``src``
-    install and check mode with a pinned version make no request and skip it.
+    Importing the HTTP stack (ansible's ``urls`` with ``http.client``, ``email`` and
+    ``ssl``) costs about 25 ms on a host (see ``_fetcher_class`` for cryptography); a
+    pinned no-op, a ``src`` install and check mode with a pinned version make no request
+    and skip it.
     """
 
     def __init__(self, *args, **kwargs):
@@ -71,8 +100,7 @@ class LazyFetcher(object):
         if name.startswith("_"):
             raise AttributeError(name)
         if self._fetcher is None:
-            from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher  # pylint: disable=import-outside-toplevel
-            self._fetcher = Fetcher(*self._args, **self._kwargs)
+            self._fetcher = _fetcher_class()(*self._args, **self._kwargs)
         return getattr(self._fetcher, name)
 
 

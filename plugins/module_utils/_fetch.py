@@ -345,7 +345,7 @@ class Fetcher(RetryLog):
         return self._with_retries(url, action)
 
     def download(self, url, dest, max_bytes, origin=None, sink=None):
-        """Stream ``url`` into the file ``dest`` while hashing it.
+        """Stream ``url`` into the file ``dest`` (``None``: no file, only the ``sink``) while hashing it.
 
         Returns ``Response`` whose ``body`` is ``(sha256 hex, size)`` on success, and whose
         ``extra`` is what the ``sink`` returned. A body shorter than its Content-Length, or
@@ -371,9 +371,10 @@ class Fetcher(RetryLog):
             size = 0
             extra = None
             done = False
+            handle = None
             try:
                 try:
-                    handle = _FileSink(dest)
+                    handle = _FileSink(dest) if dest is not None else None
                 except (IOError, OSError) as exc:
                     raise self._write_error(exc, dest, expected)
                 try:
@@ -390,16 +391,18 @@ class Fetcher(RetryLog):
                         if size > max_bytes:
                             return Response(final, 200, note="larger than %d bytes, refused" % max_bytes, hops=hops)
                         digest.update(chunk)
-                        try:
-                            handle.write(chunk)
-                        except (IOError, OSError) as exc:
-                            raise self._write_error(exc, dest, expected or size)
+                        if handle is not None:
+                            try:
+                                handle.write(chunk)
+                            except (IOError, OSError) as exc:
+                                raise self._write_error(exc, dest, expected or size)
                         if extra is not None:
                             extra.write(chunk)
                     done = True
                 finally:
                     try:
-                        handle.close()
+                        if handle is not None:
+                            handle.close()
                     except (IOError, OSError) as exc:
                         # A buffered write may only fail when the buffer is flushed.
                         done = False
@@ -476,6 +479,8 @@ class Fetcher(RetryLog):
 
     @staticmethod
     def _remove(path):
+        if path is None:
+            return
         try:
             os.unlink(path)
         except OSError:

@@ -138,34 +138,39 @@ def remove_stale_staging(install_dir):
 
 
 def verify_staged(staged, want_version, run, want_target=None):
-    """Run the staged ``uv --version`` and ``uvx --version``.
+    """Run the staged ``uvx --version``, which starts both staged binaries.
+
+    uvx is a launcher: it runs ``uv tool uvx`` with the ``uv`` beside it (never one from
+    ``PATH``), so one run shows that both start on this host, and the version and target
+    it prints are that uv's. Only when it fails is ``uv --version`` run as well, to tell
+    which of the two does not run and why.
 
     Returns ``(ok, version_or_reason)``: on success the version the new build reports;
     otherwise why it cannot be used on this host (for example the loader's
     ``GLIBC_2.34 not found``), or that it is not the wanted version.
     """
-    reported = None
-    for name in BINARIES:
-        rc, text = run_version(staged[name], run)
-        parsed = parse_uv_version(text) if rc == 0 else None
-        if parsed is None:
-            detail = " ".join(text.split())[:400] if text else "no output"
-            if rc == 0:
-                return False, "%s --version printed no uv version: %s" % (name, detail)
-            if rc is None:
-                return False, "%s does not run here (it cannot be started: is its loader missing?): %s" % (name, detail)
-            return False, "%s does not run here (exit %s): %s" % (name, rc, detail)
-        if want_version not in (None, "latest") and parsed["version"] != want_version:
-            return False, "%s reports version %s, not %s: the mirror serves the wrong archive" % (
-                name, parsed["version"], want_version)
-        if want_target and parsed["target"] and parsed["target"] != want_target:
-            return False, "%s is the %s build, not %s: the file holds the wrong build" % (
-                name, parsed["target"], want_target)
-        if reported is None:
-            reported = parsed["version"]
-        elif parsed["version"] != reported:
-            return False, "uv is %s but uvx is %s" % (reported, parsed["version"])
-    return True, reported
+    rc, text = run_version(staged["uvx"], run)
+    parsed = parse_uv_version(text) if rc == 0 else None
+    if parsed is None:
+        uv_rc, uv_text = run_version(staged["uv"], run)
+        if uv_rc != 0 or parse_uv_version(uv_text) is None:
+            return False, _not_running("uv", uv_rc, uv_text)
+        return False, _not_running("uvx", rc, text)
+    if want_version not in (None, "latest") and parsed["version"] != want_version:
+        return False, "uv reports version %s, not %s: the mirror serves the wrong archive" % (
+            parsed["version"], want_version)
+    if want_target and parsed["target"] and parsed["target"] != want_target:
+        return False, "uv is the %s build, not %s: the file holds the wrong build" % (parsed["target"], want_target)
+    return True, parsed["version"]
+
+
+def _not_running(name, rc, text):
+    detail = " ".join(text.split())[:400] if text else "no output"
+    if rc == 0:
+        return "%s --version printed no uv version: %s" % (name, detail)
+    if rc is None:
+        return "%s does not run here (it cannot be started: is its loader missing?): %s" % (name, detail)
+    return "%s does not run here (exit %s): %s" % (name, rc, detail)
 
 
 def _backup(path, staging_dir):

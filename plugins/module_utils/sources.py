@@ -19,10 +19,8 @@ import os
 import re
 
 try:
-    from html.parser import HTMLParser
     from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 except ImportError:  # pragma: no cover - Python 2 is not supported on targets
-    from HTMLParser import HTMLParser  # type: ignore
     from urllib import unquote  # type: ignore
     from urlparse import urljoin, urlsplit, urlunsplit  # type: ignore
 
@@ -604,13 +602,20 @@ class _JsonFilesScanner(object):
             raise MirrorError("the index's JSON page ended inside its 'files' list (truncated?)")
 
 
-class _HtmlAnchors(HTMLParser):
+class _HtmlAnchors(object):
     """Collects ``<a href>`` of a PEP 503 page, with ``#sha256=`` and ``data-yanked``."""
 
     def __init__(self, add, base_url):
-        HTMLParser.__init__(self, convert_charrefs=True)
+        # Imported here: only an HTML index page needs it (a release mirror, a JSON
+        # index and the controller's version checks never do).
+        from html.parser import HTMLParser  # pylint: disable=import-outside-toplevel
+        self.parser = HTMLParser(convert_charrefs=True)
+        self.parser.handle_starttag = self.handle_starttag  # handle_startendtag calls it too
         self.add = add
         self.base_url = base_url
+
+    def feed(self, text):
+        self.parser.feed(text)
 
     def handle_starttag(self, tag, attrs):
         if tag == "base":
@@ -637,7 +642,7 @@ class _HtmlAnchors(HTMLParser):
         self.add(filename, urljoin(self.base_url, path), sha256, yanked)
 
     def close(self):
-        HTMLParser.close(self)
+        self.parser.close()
 
 
 def describe_yanked(yanked):

@@ -473,19 +473,20 @@ class UvInstall(object):
         """Try the artifacts best first; install the first served one that runs here."""
         for artifact, expected in self.artifacts():
             target = artifact.target
-            if self.params["src"]:
-                path, downloaded = self.params["src"], None
-            else:
-                path = downloaded = os.path.join(self.module.tmpdir, artifact.name)
+            local = self.params["src"]
             # A release archive is unpacked into a private staging folder while it downloads
-            # (one pass, decompression beside the download); that folder is dropped unless
-            # the sha256 of the whole download matches. Wheels (zip) are read after the download.
-            staging = make_staging_dir(self.install_dir) if downloaded and artifact.fmt == "tar.gz" else None
+            # (one pass, decompression beside the download, no copy of the archive); that
+            # folder is dropped unless the sha256 of the whole download matches. A wheel
+            # (zip) is downloaded into the module's temp dir and read after the download.
+            streamed = not local and artifact.fmt == "tar.gz"
+            staging = make_staging_dir(self.install_dir) if streamed else None
+            path = local or (None if streamed else os.path.join(self.module.tmpdir, artifact.name))
+            downloaded = None if local else path
             unpacked = None
             try:
-                if downloaded:
-                    sink = (lambda length, t=target, d=staging: TarStream(t, d, length)) if staging else None
-                    got = self.source.download(artifact, downloaded, self.params["download_retries"], sink=sink)
+                if not local:
+                    sink = (lambda length, t=target, d=staging: TarStream(t, d, length)) if streamed else None
+                    got = self.source.download(artifact, path, self.params["download_retries"], sink=sink)
                     if got is None:
                         continue
                     actual, unpacked = got[0], got[2]

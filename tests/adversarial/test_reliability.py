@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 import subprocess
 import sys
 
@@ -178,20 +179,49 @@ def archive_requests(srv):
 
 
 @NEEDS_ROOT
-def test_full_module_temp_dir(root, server, env, installed):
-    """The download into the module's temp dir (ANSIBLE_REMOTE_TMP) hits a full disk."""
+def test_release_archive_never_touches_the_module_temp_dir(root, server, env, tmp_path):
+    """A release archive is unpacked into install_dir while it downloads: a full temp dir does not matter."""
     remote = env["ANSIBLE_REMOTE_TMP"]
     mount_tmpfs(remote, "size=4m")  # room for the module itself, not for a 16 MB archive
     try:
         before = archive_requests(server)
-        result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed),
-                                            download_retries=3))
+        result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(tmp_path / "b")))
+        assert os.listdir(remote) == [], "left in the temp dir: %s" % os.listdir(remote)
+    finally:
+        subprocess.run(["umount", remote], check=True)
+    assert result.get("changed") and result["version"] == NEW, result
+    assert archive_requests(server) - before == 1
+
+
+def publish_index(root, name, wheel):
+    """A PEP 503 page ``root/name/simple/uv/`` listing ``wheel`` (a file under ``root``) with its sha256."""
+    page = root / name / "simple" / "uv"
+    page.mkdir(parents=True)
+    relative = os.path.relpath(wheel, str(page))
+    page.joinpath("index.html").write_text('<a href="%s#sha256=%s">%s</a>\n' % (
+        relative, uvmirror.sha256_file(wheel), os.path.basename(wheel)))
+    return name + "/simple/"
+
+
+@NEEDS_ROOT
+def test_full_module_temp_dir(root, server, env, installed):
+    """A wheel (a zip, read after the download) goes to the module's temp dir, which is full."""
+    wheels = os.path.join(os.path.dirname(os.environ["PYFLEET_UV_MIRROR"].rstrip("/")), "wheels")
+    name = "uv-%s-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl" % NEW
+    shutil.copy(os.path.join(wheels, name), str(root / name))
+    index_path = publish_index(root, "idx-full-tmp", str(root / name))
+    remote = env["ANSIBLE_REMOTE_TMP"]
+    mount_tmpfs(remote, "size=4m")  # room for the module itself, not for a 16 MB wheel
+    try:
+        before = server.stats.requests
+        result, _out = uv_install(env, {"version": NEW, "index_url": "%s/%s" % (server.url, index_path),
+                                        "install_dir": str(installed), "download_retries": 3})
         assert os.listdir(remote) == [], "left in the temp dir: %s" % os.listdir(remote)
     finally:
         subprocess.run(["umount", remote], check=True)
     fails(result, "no space left on device in %s/" % remote, "(needs about 17 MB)")
     assert "connection failed" not in result["msg"] and "not a readable" not in result["msg"]
-    assert archive_requests(server) - before == 1, "a full disk was retried"
+    assert server.stats.requests - before == 2, "a full disk was retried (the page, then the wheel once)"
 
 
 @pytest.fixture

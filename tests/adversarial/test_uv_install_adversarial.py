@@ -407,26 +407,30 @@ def test_kill_mid_download_then_converge(root, server, env, installed):
     run_args = dict(args(server, "versioned/{version}"), install_dir=str(installed))
     thread, holder = background_install(env, run_args)
 
+    def staging():
+        return [str(installed / n) for n in os.listdir(str(installed)) if n.startswith(".pyfleet-uv-stage-")]
+
     def downloading():
-        for dirpath, _dirs, files in os.walk(env["ANSIBLE_REMOTE_TMP"]):
-            for name in files:
-                if name.endswith(".tar.gz") and os.path.getsize(os.path.join(dirpath, name)) > 0:
-                    return True
-        return False
+        # The archive is unpacked into a staging folder while it downloads: uv grows there.
+        return any(os.path.exists(os.path.join(d, "uv")) and os.path.getsize(os.path.join(d, "uv")) > 0
+                   for d in staging())
 
     assert kill_module_when(downloading)
     thread.join(120)
     assert holder["result"].get("failed") or holder["result"].get("unreachable") or holder["result"].get("rc")
+    assert staging(), "the killed run should have left its staging folder for the next run to clean"
     server.faults.clear()
     # The previous install is intact (checked by the fixture); now converge and go back.
     result, _out = uv_install(env, run_args)
     assert result["changed"] and result["version"] == NEW
+    assert not staging(), "the next run did not clean the killed run's staging folder"
     result, _out = uv_install(env, dict(run_args, version=OLD))
     assert result["changed"] and result["version"] == OLD
 
 
 def test_kill_mid_install_then_converge(root, server, env, installed, tmp_path):
-    slow = {"uv": b"#!/bin/sh\nsleep 60\necho 'uv %s'\n" % NEW.encode(), "uvx": GOOD["uvx"]}
+    # The pre-swap check runs uvx (which starts the uv beside it): a slow uvx holds the run there.
+    slow = {"uv": GOOD["uv"], "uvx": b"#!/bin/sh\nsleep 60\necho 'uvx %s'\n" % NEW.encode()}
     publish(root, "slowrun", {T: hostile(tmp_path, slow, [])})
     run_args = dict(args(server, "slowrun"), install_dir=str(installed))
     thread, _holder = background_install(env, run_args)

@@ -338,6 +338,8 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
                 self.end_headers()
                 return
         path = self.translate_path(self.path)
+        if os.path.isdir(path):  # a package index page, e.g. <index>/simple/uv/
+            path = os.path.join(path, "index.html")
         if not os.path.isfile(path):
             self.server.stats.add(self.path, 0)
             self.send_error(404)

@@ -43,27 +43,63 @@ def stage(tmp_path, uv_body, uvx_body):
     return staged
 
 
+# What a real uvx is: a launcher that runs "uv tool uvx" with the uv beside it.
+LAUNCHER = 'exec "$(dirname "$0")/uv" tool uvx "$@"'
+
+
+def counting(run):
+    """``run`` that also records every argv it was given."""
+    calls = []
+
+    def wrapped(argv):
+        calls.append(list(argv))
+        return run(argv)
+    return wrapped, calls
+
+
 def test_verify_staged_ok(tmp_path):
-    staged = stage(tmp_path, "echo 'uv 0.13.8 (%s)'" % T, "echo 'uvx 0.13.8 (%s)'" % T)
-    assert verify_staged(staged, "0.13.8", host_run) == (True, "0.13.8")
-    assert verify_staged(staged, "latest", host_run) == (True, "0.13.8")
+    staged = stage(tmp_path, "echo 'uvx 0.13.8 (%s)'" % T, LAUNCHER)
+    run, calls = counting(host_run)
+    assert verify_staged(staged, "0.13.8", run) == (True, "0.13.8")
+    assert verify_staged(staged, "latest", run) == (True, "0.13.8")
+    # One process chain a check: uvx starts the staged uv itself.
+    assert calls == [[staged["uvx"], "--version"]] * 2
+
+
+def test_verify_staged_old_uvx_output(tmp_path):
+    staged = stage(tmp_path, "echo 'uv-tool-uvx 0.5.11'", LAUNCHER)  # uv before 0.6
+    assert verify_staged(staged, "0.5.11", host_run) == (True, "0.5.11")
+
+
+def test_verify_staged_uvx_broken_uv_fine(tmp_path):
+    staged = stage(tmp_path, "echo 'uv 0.13.8 (%s)'" % T, "echo 'error: Could not find the uv binary' >&2; exit 2")
+    run, calls = counting(host_run)
+    ok, reason = verify_staged(staged, "0.13.8", run)
+    assert not ok and reason.startswith("uvx does not run here (exit 2)") and "Could not find" in reason, reason
+    assert [argv[0] for argv in calls] == [staged["uvx"], staged["uv"]]
+
+
+def test_verify_staged_wrong_build(tmp_path):
+    staged = stage(tmp_path, "echo 'uvx 0.13.8 (aarch64-unknown-linux-gnu)'", LAUNCHER)
+    ok, reason = verify_staged(staged, "0.13.8", host_run, want_target=T)
+    assert not ok and "aarch64-unknown-linux-gnu build, not %s" % T in reason
 
 
 def test_verify_staged_loader_error(tmp_path):
     message = "./uv: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by ./uv)"
-    staged = stage(tmp_path, "cat >&2 <<'EOF'\n%s\nEOF\nexit 1" % message, "echo 'uvx 0.13.8'")
+    staged = stage(tmp_path, "cat >&2 <<'EOF'\n%s\nEOF\nexit 1" % message, LAUNCHER)
     ok, reason = verify_staged(staged, "0.13.8", host_run)
     assert not ok and "GLIBC_2.34" in reason and "does not run here" in reason
 
 
 def test_verify_staged_wrong_version(tmp_path):
-    staged = stage(tmp_path, "echo 'uv 0.5.11'", "echo 'uvx 0.5.11'")
+    staged = stage(tmp_path, "echo 'uv 0.5.11'", LAUNCHER)
     ok, reason = verify_staged(staged, "0.13.8", host_run)
     assert not ok and "0.5.11, not 0.13.8" in reason
 
 
 def test_verify_staged_cannot_exec(tmp_path):
-    staged = stage(tmp_path, "", "")
+    staged = stage(tmp_path, "", LAUNCHER)
     with open(staged["uv"], "wb") as handle:
         handle.write(b"\x7fELF" + b"\x00" * 60)  # an ELF this kernel will not run
     ok, reason = verify_staged(staged, "0.13.8", host_run)
