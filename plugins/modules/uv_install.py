@@ -20,8 +20,9 @@ description:
   - Every download is checked against a sha256 (the mirror's C(.sha256) sidecar by
     default) before anything is touched; only the expected regular files are taken from
     the archive; the new C(uvx --version) (uvx starts the new uv beside it) must run on the
-    host and report the wanted version before it atomically replaces the old binaries. If a served build cannot run
-    here, the next served build is tried. On any failure the previous install stays as it was.
+    host and report the wanted version before it atomically replaces the old binaries. If a
+    served build cannot run here, the next served build is tried. On any failure the
+    previous install stays as it was.
   - Installs from a release mirror (O(mirror_url)) or from the wheels on a PyPI-compatible
     package index (O(index_url)); the host downloads itself, or the controller downloads once
     for the whole fleet and copies the file over (O(download_on=controller)).
