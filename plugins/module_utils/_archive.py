@@ -125,7 +125,8 @@ def _copy(source, dest, limit, label):
     return written
 
 
-def _extract_members(tar, target, staging_dir):
+def _extract_members(tar, target, staging_dir, reader=None):
+    """``uv`` and ``uvx`` of an open ``tar``; ``reader``: the forward-only stream under it, read directly."""
     found = {}
     for member in tar:
         binary = check_member(member, target)
@@ -134,7 +135,10 @@ def _extract_members(tar, target, staging_dir):
         if binary in found:
             raise ArchiveError("the archive holds %r twice" % member.name)
         dest = os.path.join(staging_dir, binary)
-        written = _copy(tar.extractfile(member), dest, member.size, member.name)
+        if reader is not None:
+            written = _copy_stream(reader, member, dest)
+        else:
+            written = _copy(tar.extractfile(member), dest, member.size, member.name)
         if written != member.size:
             raise ArchiveError("the archive member %r is truncated" % member.name)
         found[binary] = dest
@@ -216,12 +220,19 @@ class _Aborted(Exception):
 
 
 class _QueueReader(object):
-    """A file-like ``read`` over the chunks that ``TarStream.write`` queues."""
+    """A forward-only file over the chunks that ``TarStream.write`` queues.
+
+    ``tarfile`` reads it in plain ``r:`` mode (headers with ``read``, padding skipped with
+    a forward ``seek``, ``tell``); the members' data is taken with ``read_some``, which
+    hands over whole inflated pieces: the bytes are not copied again on their way to
+    the file, so the unpacking holds the GIL as little as possible while zlib inflates.
+    """
 
     def __init__(self, chunks):
         self.chunks = chunks
         self.pending = b""
         self.ended = False
+        self.position = 0
 
     def _next(self):
         item = self.chunks.get()
@@ -233,17 +244,44 @@ class _QueueReader(object):
             return b""
         return item
 
-    def read(self, size=-1):
-        if not self.pending and not self.ended:
+    def read_some(self, size):
+        """Up to ``size`` bytes (``b""`` at the end): a whole queued piece when it fits."""
+        while not self.pending and not self.ended:
             self.pending = self._next()
-        if size is None or size < 0:
-            parts = [self.pending]
-            while not self.ended:
-                parts.append(self._next())
-            self.pending = b""
-            return b"".join(parts)
-        data, self.pending = self.pending[:size], self.pending[size:]
+        if len(self.pending) <= size:
+            data, self.pending = self.pending, b""
+        else:
+            data, self.pending = self.pending[:size], self.pending[size:]
+        self.position += len(data)
         return data
+
+    def read(self, size=-1):
+        """``size`` bytes, fewer only at the end of the stream (``-1``: all that is left)."""
+        parts = []
+        left = size if size is not None and size >= 0 else float("inf")
+        while left > 0:
+            data = self.read_some(min(left, _PIECE))
+            if not data:
+                break
+            parts.append(data)
+            left -= len(data)
+        return b"".join(parts)
+
+    def tell(self):
+        return self.position
+
+    def seek(self, offset, whence=0):
+        """Skip forward to ``offset``; the stream cannot go back (a hostile archive may ask)."""
+        if whence == 1:
+            offset += self.position
+        elif whence != 0:
+            raise OSError("the download can only be read forward")
+        if offset < self.position:
+            raise OSError("the download can only be read forward (asked for offset %d at %d)"
+                          % (offset, self.position))
+        while self.position < offset and self.read_some(offset - self.position):
+            pass
+        return self.position
 
     def drain(self):
         """Take every chunk until the end, so that the writer never waits on a full queue."""
@@ -253,6 +291,21 @@ class _QueueReader(object):
                 self._next()
             except _Aborted:
                 pass
+
+
+def _copy_stream(reader, member, dest):
+    """Write ``member``'s data, read straight from ``reader`` (at its data offset), to ``dest``."""
+    reader.seek(member.offset_data)
+    written = 0
+    with open(dest, "wb") as handle:
+        while written < member.size:
+            chunk = reader.read_some(min(_PIECE, member.size - written))
+            if not chunk:
+                break
+            handle.write(chunk)
+            written += len(chunk)
+    os.chmod(dest, 0o755)
+    return written
 
 
 class TarStream(object):
@@ -322,8 +375,8 @@ class TarStream(object):
     def _unpack(self):
         reader = _QueueReader(self.plain)
         try:
-            with tarfile.open(fileobj=reader, mode="r|", bufsize=_PIECE) as tar:
-                self.found = _extract_members(tar, self.target, self.staging_dir)
+            with tarfile.open(fileobj=reader, mode="r:") as tar:
+                self.found = _extract_members(tar, self.target, self.staging_dir, reader)
         except _Aborted:
             pass
         except ArchiveError as exc:

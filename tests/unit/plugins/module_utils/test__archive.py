@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
+import queue
 import stat
 import sys
 import tarfile
@@ -310,3 +313,61 @@ def test_tar_stream_truncated_gzip_is_an_archive_error(tmp_path):
     done = stream(str(cut), staging)
     assert done.found is None and "not a readable .tar.gz" in done.error.msg
     assert os.listdir(str(staging)) == []
+
+
+@pytest.mark.parametrize("fmt", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+@pytest.mark.parametrize("size", [0, 1, 511, 512, 513, 262144, 262145])
+def test_tar_stream_formats_and_member_sizes(tmp_path, fmt, size):
+    """Member data read straight from the stream, padding skipped forward, in every tar format
+    (a PAX header record before uv, as some archivers write); sizes around the block and the piece."""
+    path = tmp_path / "a.tar.gz"
+    members = {"uv": os.urandom(size), "uvx": os.urandom(700)}
+    with tarfile.open(str(path), "w:gz", format=fmt) as tar:
+        folder = tarfile.TarInfo("uv-%s" % T)
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        for name, data in members.items():
+            item = tarfile.TarInfo("uv-%s/%s" % (T, name))
+            item.size = len(data)
+            item.mode = 0o755
+            if fmt == tarfile.PAX_FORMAT:
+                item.pax_headers = {"comment": "x" * 600}
+            tar.addfile(item, io.BytesIO(data))
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    for chunk in (997, 65536):
+        done = stream(str(path), staging, chunk=chunk)
+        assert done.error is None, done.error
+        for name, data in members.items():
+            assert (staging / name).read_bytes() == data
+
+
+def test_tar_stream_truncated_member_is_an_archive_error(tmp_path):
+    """A header that claims more data than the stream holds."""
+    raw = tmp_path / "a.tar"
+    with tarfile.open(str(raw), "w") as tar:
+        item = tarfile.TarInfo("uv-%s/uv" % T)
+        item.size = 100000
+        tar.addfile(item, io.BytesIO(os.urandom(100000)))
+    data = raw.read_bytes()[:512 + 40000]  # the header and part of the data, no end blocks
+    path = tmp_path / "cut.tar.gz"
+    path.write_bytes(gzip.compress(data))
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    done = stream(str(path), staging)
+    assert done.found is None and "truncated" in done.error.msg, done.error
+    assert os.listdir(str(staging)) == []
+
+
+def test_queue_reader_hands_over_pieces_and_only_goes_forward():
+    pieces = queue.Queue()
+    first, second = os.urandom(1000), os.urandom(3000)
+    for item in (first, second, _archive._END):
+        pieces.put(item)
+    reader = _archive._QueueReader(pieces)
+    assert reader.read_some(5000) is first  # a whole piece: not copied
+    assert reader.read(10) == second[:10] and reader.tell() == 1010
+    assert reader.seek(1500) == 1500
+    with pytest.raises(OSError):
+        reader.seek(1200)
+    assert reader.read() == second[500:] and reader.read_some(10) == b"" and reader.tell() == 4000
