@@ -66,7 +66,11 @@ def server(root):
 def env(tmp_path):
     remote_tmp = tmp_path / "remote-tmp"
     remote_tmp.mkdir()
+    # TMPDIR: where AnsiballZ unpacks the module; a module killed with -9 leaves that behind.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     return dict(os.environ, ANSIBLE_REMOTE_TMP=str(remote_tmp), ANSIBLE_LOCAL_TEMP=str(tmp_path / "local-tmp"),
+                TMPDIR=str(scratch),
                 ANSIBLE_NOCOLOR="1",
                 ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
                 ANSIBLE_PYTHON_INTERPRETER=sys.executable)
