@@ -382,16 +382,13 @@ class TarStream(object):
         except ArchiveError as exc:
             self.error = exc
         except (IOError, OSError) as exc:
-            needed = 3 * self.length if self.length else None
-            full = disk_full(exc, os.path.dirname(self.staging_dir.rstrip("/")), needed)
-            if full is not None:
-                self.fatal = full
-            elif getattr(exc, "filename", None) and str(exc.filename).startswith(self.staging_dir):
-                self.fatal = InstallError("cannot write %s: %s" % (exc.filename, exc.strerror or exc))
+            problem = _os_error(exc, self.staging_dir, 3 * self.length if self.length else None, "tar.gz")
+            if isinstance(problem, ArchiveError):
+                self.error = problem
             else:
-                self.error = ArchiveError("the download is not a readable .tar.gz archive (%s)" % exc)
+                self.fatal = problem
         except _TAR_ERRORS as exc:
-            self.error = ArchiveError("the download is not a readable .tar.gz archive (%s)" % exc)
+            self.error = _not_readable("tar.gz", exc)
         except Exception as exc:  # pylint: disable=broad-except
             self.error = ArchiveError("unpacking the download failed (%s: %s)" % (type(exc).__name__, exc))
         finally:
@@ -417,7 +414,7 @@ class TarStream(object):
             raise self.fatal
         if self.inflate_error is not None:
             # Not gzip, or corrupt: whatever the tar reader made of the bytes it got.
-            self.error = ArchiveError("the download is not a readable .tar.gz archive (%s)" % self.inflate_error)
+            self.error = _not_readable("tar.gz", self.inflate_error)
         if self.error is not None:
             self.found = None
             self._remove()
@@ -452,18 +449,26 @@ def extract(archive_path, fmt, target, version, staging_dir):
             return _extract_wheel(archive_path, version, staging_dir)
         return _extract_tar(archive_path, target, staging_dir)
     except (IOError, OSError) as exc:
-        full = disk_full(exc, os.path.dirname(staging_dir.rstrip("/")), 2 * os.path.getsize(archive_path) * 3)
-        if full:
-            raise full
-        if getattr(exc, "filename", None) and str(exc.filename).startswith(staging_dir):
-            raise InstallError("cannot write %s: %s" % (exc.filename, exc.strerror or exc))
-        raise ArchiveError("the download is not a readable %s (%s)" % (_kind(fmt), exc))
+        raise _os_error(exc, staging_dir, 2 * os.path.getsize(archive_path) * 3, fmt)
     except _ARCHIVE_ERRORS as exc:
-        raise ArchiveError("the download is not a readable %s (%s)" % (_kind(fmt), exc))
+        raise _not_readable(fmt, exc)
 
 
-def _kind(fmt):
-    return "wheel (zip)" if fmt == "wheel" else ".tar.gz archive"
+def _not_readable(fmt, why):
+    return ArchiveError("the download is not a readable %s (%s)" % (
+        "wheel (zip)" if fmt == "wheel" else ".tar.gz archive", why))
+
+
+def _os_error(exc, staging_dir, needed, fmt):
+    """What an ``OSError`` while unpacking into ``staging_dir`` means: a full disk
+    (``DiskFullError``), a file that cannot be written there (``InstallError``), or else
+    an archive that cannot be read (``ArchiveError``)."""
+    full = disk_full(exc, os.path.dirname(staging_dir.rstrip("/")), needed)
+    if full is not None:
+        return full
+    if getattr(exc, "filename", None) and str(exc.filename).startswith(staging_dir):
+        return InstallError("cannot write %s: %s" % (exc.filename, exc.strerror or exc))
+    return _not_readable(fmt, exc)
 
 
 def identify(archive_path):

@@ -63,25 +63,6 @@ def _takes_context():
 _CONTEXT_ARG = _takes_context()
 
 
-class _FileSink(object):
-    """The default ``download`` sink: the bytes go to one file."""
-
-    def __init__(self, dest):
-        self.handle = open(dest, "wb")
-
-    def write(self, chunk):
-        self.handle.write(chunk)
-
-    def close(self):
-        self.handle.close()
-
-    def abort(self):
-        try:
-            self.handle.close()
-        except (IOError, OSError):
-            pass
-
-
 class Response(object):
     """What one request returned: status, body (small requests) and a short note.
 
@@ -374,7 +355,7 @@ class Fetcher(RetryLog):
             handle = None
             try:
                 try:
-                    handle = _FileSink(dest) if dest is not None else None
+                    handle = open(dest, "wb") if dest is not None else None
                 except (IOError, OSError) as exc:
                     raise self._write_error(exc, dest, expected)
                 try:
