@@ -472,9 +472,9 @@ class UvInstall(object):
 
     def install(self, installed, receipt):
         """Try the artifacts best first; install the first served one that runs here."""
+        local = self.params["src"]
         for artifact, expected in self.artifacts():
             target = artifact.target
-            local = self.params["src"]
             # A release archive is unpacked into a private staging folder while it downloads
             # (one pass, decompression beside the download, no copy of the archive); that
             # folder is dropped unless the sha256 of the whole download matches. A wheel
@@ -482,7 +482,6 @@ class UvInstall(object):
             streamed = not local and artifact.fmt == "tar.gz"
             staging = make_staging_dir(self.install_dir) if streamed else None
             path = local or (None if streamed else os.path.join(self.module.tmpdir, artifact.name))
-            downloaded = None if local else path
             unpacked = None
             try:
                 if not local:
@@ -503,44 +502,42 @@ class UvInstall(object):
                     self.notes.add(target, "served; same file as installed")
                     return self.finish_none("uv %s is the latest the %s serves" % (
                         installed["version"], self.source.describe()), installed, receipt)
+                if staging is None:
+                    staging = make_staging_dir(self.install_dir)
                 if self.stage_and_swap(artifact, path, actual, installed, staging, unpacked):
                     return None
             finally:
-                if downloaded and os.path.exists(downloaded):
-                    os.unlink(downloaded)
+                if path and not local and os.path.exists(path):
+                    os.unlink(path)  # the downloaded wheel
                 if staging:
                     shutil.rmtree(staging, ignore_errors=True)
         return self.fail_nothing_installed()
 
-    def stage_and_swap(self, artifact, path, sha256, installed, staging=None, unpacked=None):
-        """Extract, run and swap one artifact; False (noted) if it cannot run here.
+    def stage_and_swap(self, artifact, path, sha256, installed, staging, unpacked=None):
+        """Extract into ``staging`` (which the caller removes), run and swap one artifact; False
+        (noted) if it cannot run here.
 
         ``unpacked``: the ``TarStream`` that already unpacked the verified download into ``staging``.
         """
         target = artifact.target
-        if unpacked is None:
-            staging = make_staging_dir(self.install_dir)
-        try:
-            if unpacked is not None:
-                if unpacked.error is not None:
-                    raise unpacked.error
-                staged = unpacked.found
-            else:
-                staged = extract(path, artifact.fmt, target, artifact.version, staging)
-            ok, detail = verify_staged(staged, self.version, self.run_cmd, target)
-            if not ok:
-                self.notes.add(target, "served; %s" % detail)
-                return False
-            self.notes.add(target, "served; runs (uv %s)" % detail)
-            url = artifact.url if artifact.source == "src" else redact_url(artifact.url)
-            # The receipt goes in with the binaries (last, in the same all-or-nothing swap).
-            binaries = install_staged(staged, self.install_dir, receipt={
-                "source": artifact.source, "version": detail, "target": target, "artifact": artifact.name,
-                "url": url, "sha256": sha256, "binaries": binary_stats(staging),
-                "installed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            })
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        if unpacked is not None:
+            if unpacked.error is not None:
+                raise unpacked.error
+            staged = unpacked.found
+        else:
+            staged = extract(path, artifact.fmt, target, artifact.version, staging)
+        ok, detail = verify_staged(staged, self.version, self.run_cmd, target)
+        if not ok:
+            self.notes.add(target, "served; %s" % detail)
+            return False
+        self.notes.add(target, "served; runs (uv %s)" % detail)
+        url = artifact.url if artifact.source == "src" else redact_url(artifact.url)
+        # The receipt goes in with the binaries (last, in the same all-or-nothing swap).
+        binaries = install_staged(staged, self.install_dir, receipt={
+            "source": artifact.source, "version": detail, "target": target, "artifact": artifact.name,
+            "url": url, "sha256": sha256, "binaries": binary_stats(staging),
+            "installed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        })
         previous = installed["version"] if installed else None
         passed_over = self.notes.passed_over(self.candidates, target)
         self.result.update(
