@@ -290,12 +290,16 @@ def test_tar_stream_not_gzip_is_an_archive_error(tmp_path):
     assert "not a readable .tar.gz" in done.error.msg and os.listdir(str(staging)) == []
 
 
+def big_archive_bytes(tmp_path):
+    """The bytes of an archive whose uv (400 kB of noise) spans many chunks."""
+    with open(archive(tmp_path, {"uv": os.urandom(400000), "uvx": os.urandom(1000)}), "rb") as handle:
+        return handle.read()
+
+
 def test_tar_stream_abort_removes_what_was_written(tmp_path):
     staging = tmp_path / "stage"
     staging.mkdir()
-    path = archive(tmp_path, {"uv": os.urandom(400000), "uvx": os.urandom(1000)})
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = big_archive_bytes(tmp_path)
     unpack = _archive.TarStream(T, str(staging))
     unpack.write(data[: len(data) // 2])
     unpack.abort()
@@ -305,9 +309,7 @@ def test_tar_stream_abort_removes_what_was_written(tmp_path):
 def test_tar_stream_truncated_gzip_is_an_archive_error(tmp_path):
     staging = tmp_path / "stage"
     staging.mkdir()
-    path = archive(tmp_path, {"uv": os.urandom(400000), "uvx": os.urandom(1000)})
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = big_archive_bytes(tmp_path)
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(data[: len(data) // 2])
     done = stream(str(cut), staging)
