@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import gzip
 import os
 import queue
 import re
@@ -45,6 +46,13 @@ MAX_MEMBER_BYTES = 256 * 1024 * 1024
 # 50:1 is a zip bomb, not a program.
 MAX_RATIO = 50
 _READ = 1024 * 1024
+# tarfile reads a header record (a PAX header, a GNU long name) in one piece of the
+# size it claims, before any member is judged; a real one is a few hundred bytes.
+# Larger reads (member data is read in _READ pieces) are refused, so that a small
+# hostile download cannot make the host hold gigabytes before its sha256 is compared.
+_MAX_RECORD = _READ
+# Member names longer than this are cut in messages.
+_NAME_SHOWN = 200
 _SCRIPT_RE = re.compile(r"^uv-(?P<version>[^/]+)\.data/scripts/(?P<name>uvx?)$")
 _WHEEL_META_RE = re.compile(r"^uv-[^/]+\.dist-info/WHEEL$")
 
@@ -74,6 +82,13 @@ def archive_format(path):
     return None
 
 
+def _shown(name):
+    """``repr(name)``, cut to a readable length for a message."""
+    if len(name) <= _NAME_SHOWN:
+        return repr(name)
+    return "%r... (%d characters)" % (name[:_NAME_SHOWN], len(name))
+
+
 def _normalise(name):
     while name.startswith("./"):
         name = name[2:]
@@ -86,25 +101,25 @@ def check_member(member, target):
     Only the folder ``uv-<target>/`` and the regular files ``uv-<target>/uv`` and
     ``uv-<target>/uvx`` are accepted; anything else raises ``ArchiveError`` naming it.
     ``TarInfo.isreg()`` also accepts contiguous and sparse members, so the type byte is
-    compared directly.
+    compared directly; a PAX sparse member has a regular type byte and is refused too.
     """
     folder = "uv-%s" % target
     name = _normalise(member.name)
     if name.rstrip("/") == folder and member.type == tarfile.DIRTYPE:
         return None
-    if member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
-        kind = _TYPE_NAMES.get(member.type, "member of type %r" % member.type)
-        raise ArchiveError("the archive holds a %s %r; a uv archive holds only regular files" % (kind, member.name))
+    if member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE) or member.issparse():
+        kind = "sparse file" if member.issparse() else _TYPE_NAMES.get(member.type, "member of type %r" % member.type)
+        raise ArchiveError("the archive holds a %s %s; a uv archive holds only regular files" % (kind, _shown(member.name)))
     parts = name.split("/")
     if name.startswith("/") or ".." in parts or len(parts) != 2 or parts[0] != folder or parts[1] not in BINARIES:
         raise ArchiveError(
-            "the archive holds an unexpected member %r; a uv archive for %s holds only %s/uv and %s/uvx"
-            % (member.name, target, folder, folder)
+            "the archive holds an unexpected member %s; a uv archive for %s holds only %s/uv and %s/uvx"
+            % (_shown(member.name), target, folder, folder)
         )
     if member.size > MAX_MEMBER_BYTES:
         raise ArchiveError(
-            "the archive member %r is %d bytes, over the %d byte cap; no uv build is that large"
-            % (member.name, member.size, MAX_MEMBER_BYTES)
+            "the archive member %s is %d bytes, over the %d byte cap; no uv build is that large"
+            % (_shown(member.name), member.size, MAX_MEMBER_BYTES)
         )
     return parts[1]
 
@@ -133,7 +148,7 @@ def _extract_members(tar, target, staging_dir, reader=None):
         if binary is None:
             continue
         if binary in found:
-            raise ArchiveError("the archive holds %r twice" % member.name)
+            raise ArchiveError("the archive holds %s twice" % _shown(member.name))
         dest = os.path.join(staging_dir, binary)
         if reader is not None:
             written = _copy_stream(reader, member, dest)
@@ -148,8 +163,32 @@ def _extract_members(tar, target, staging_dir, reader=None):
     return found
 
 
+class _RecordCap(object):
+    """A file whose reads are refused above ``_MAX_RECORD`` bytes (see there), for tarfile."""
+
+    def __init__(self, fileobj):
+        self.fileobj = fileobj
+
+    def read(self, size=-1):
+        if size is None or size < 0 or size > _MAX_RECORD:
+            raise ArchiveError("the archive has a tar header record of %s bytes; refused (a uv archive's are "
+                               "a few hundred)" % (size if size is not None and size >= 0 else "unbounded"))
+        return self.fileobj.read(size)
+
+    def seek(self, offset, whence=0):
+        return self.fileobj.seek(offset, whence)
+
+    def tell(self):
+        return self.fileobj.tell()
+
+
+def _open_tar_gz(archive_path):
+    """``archive_path`` as a ``TarFile`` (gzip), with ``_MAX_RECORD`` on every read."""
+    return tarfile.open(fileobj=_RecordCap(gzip.GzipFile(archive_path, "rb")), mode="r:")
+
+
 def _extract_tar(archive_path, target, staging_dir):
-    with tarfile.open(archive_path, mode="r:gz") as tar:
+    with _open_tar_gz(archive_path) as tar:
         return _extract_members(tar, target, staging_dir)
 
 
@@ -256,15 +295,25 @@ class _QueueReader(object):
         return data
 
     def read(self, size=-1):
-        """``size`` bytes, fewer only at the end of the stream (``-1``: all that is left)."""
+        """``size`` bytes, fewer only at the end of the stream (``-1``: all that is left).
+
+        tarfile reads only header records this way, at the size they claim: more than
+        ``_MAX_RECORD`` bytes is refused (see there) before any of it is read.
+        """
         parts = []
-        left = size if size is not None and size >= 0 else float("inf")
+        unbounded = size is None or size < 0
+        if not unbounded and size > _MAX_RECORD:
+            raise ArchiveError("the archive has a tar header record of %d bytes; refused (a uv archive's are "
+                               "a few hundred)" % size)
+        left = _MAX_RECORD + 1 if unbounded else size
         while left > 0:
             data = self.read_some(min(left, _PIECE))
             if not data:
                 break
             parts.append(data)
             left -= len(data)
+        if unbounded and left <= 0:
+            raise ArchiveError("the archive has a tar record of over %d bytes; refused" % _MAX_RECORD)
         return b"".join(parts)
 
     def tell(self):
@@ -338,11 +387,19 @@ class TarStream(object):
         self.inflate_error = None
         self.chunks = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self.plain = queue.Queue(maxsize=_QUEUE_CHUNKS)
-        self.threads = [threading.Thread(target=self._inflate, name="pyfleet-uv-gunzip"),
-                        threading.Thread(target=self._unpack, name="pyfleet-uv-untar")]
-        for thread in self.threads:
-            thread.daemon = True
-            thread.start()
+        self.threads = []
+        try:
+            for work, name in ((self._inflate, "pyfleet-uv-gunzip"), (self._unpack, "pyfleet-uv-untar")):
+                thread = threading.Thread(target=work, name=name)
+                thread.daemon = True
+                thread.start()
+                self.threads.append(thread)
+        except BaseException:
+            # A thread that started must not wait forever for chunks that never come.
+            self.finished = True
+            self.chunks.put(_ABORT)
+            self._join()
+            raise
 
     def _inflate(self):
         """Gunzip the queued chunks into ``plain``; always drains ``chunks`` and ends ``plain``."""
@@ -369,6 +426,10 @@ class TarStream(object):
                         data = inflater.decompress(inflater.unconsumed_tail, _PIECE)
                 except zlib.error as exc:
                     self.inflate_error = str(exc)
+                except Exception as exc:  # pylint: disable=broad-except
+                    # MemoryError above all: the thread goes on draining ``chunks`` (the
+                    # download must never wait on a queue nobody reads) and ends ``plain``.
+                    self.inflate_error = "gunzip failed (%s: %s)" % (type(exc).__name__, exc)
         finally:
             self.plain.put(end)
 
@@ -496,12 +557,12 @@ def identify(archive_path):
                 build = wheel_build(tags) if tags else None
                 return fmt, None, version, build
         if fmt == "tar.gz":
-            with tarfile.open(archive_path, mode="r:gz") as tar:
+            with _open_tar_gz(archive_path) as tar:
                 for member in tar:
                     top = _normalise(member.name).split("/", 1)[0]
                     if top.startswith("uv-"):
                         return fmt, top[3:], None, None
                     break
-    except (IOError, OSError, tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError) as exc:
+    except (IOError, OSError, tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError, ArchiveError) as exc:
         raise ArchiveError("%s is not a readable uv archive or wheel (%s)" % (archive_path, exc))
     raise ArchiveError("%s is neither a uv release archive (uv-<target>.tar.gz) nor a uv wheel" % archive_path)

@@ -61,8 +61,10 @@ def _fetcher_class():
     channel binding of GSSAPI authentication (``use_gssapi``), which this collection
     never asks for. Where cryptography is installed that import costs about 25 ms of a
     0.35 s install, so it is kept out while ``urls`` loads (``urls`` then records
-    ``HAS_CRYPTOGRAPHY = False``) and allowed again right after. If a core ever needs
-    it there for more, the import is repeated without the block.
+    ``HAS_CRYPTOGRAPHY = False`` for the rest of the process, which only turns off that
+    channel binding) and allowed again right after. A core whose import of cryptography
+    is not guarded that way fails with ``ImportError``; the import is then repeated
+    without the block.
     """
     block = "cryptography" not in sys.modules
     if block:
@@ -72,7 +74,8 @@ def _fetcher_class():
     except ImportError:
         if not block:
             raise
-        del sys.modules["cryptography"]
+        if sys.modules.get("cryptography", False) is None:
+            del sys.modules["cryptography"]
         block = False
         from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher  # pylint: disable=import-outside-toplevel
     finally:

@@ -297,8 +297,18 @@ def hostile(tmp_path, members, extra):
     return path
 
 
+def pax_sparse(name):
+    """A PAX sparse member: its type byte says regular file."""
+    info, data = member(name, data=b"ABCD")
+    info.pax_headers = {"GNU.sparse.map": "0,4", "GNU.sparse.size": "1000"}
+    return info, data
+
+
 GOOD = {"uv": b"#!/bin/sh\necho 'uv %s'\n" % NEW.encode(), "uvx": b"#!/bin/sh\necho 'uvx %s'\n" % NEW.encode()}
 HOSTILE = {
+    # A PAX header record of 16 MB that gzips to a few kB: refused before it is read.
+    "huge-header": (GOOD, [member("uv-%s/%s" % (T, "a" * (16 << 20)), data=b"x")], "header record"),
+    "sparse": (GOOD, [pax_sparse("uv-%s/sparse" % T)], "sparse file"),
     "traversal": (GOOD, [member("uv-%s/../../../tmp/pwned" % T, data=b"x")], "unexpected member"),
     "absolute": (GOOD, [member("/tmp/pwned-abs", data=b"x")], "unexpected member"),
     "symlink": (GOOD, [member("uv-%s/link" % T, tarfile.SYMTYPE, linkname="/etc/passwd")], "symbolic link"),
@@ -315,6 +325,7 @@ def test_hostile_archive(root, server, env, installed, tmp_path, case):
     publish(root, "hostile-" + case, {T: hostile(tmp_path, members, extra)})
     result, _out = uv_install(env, dict(args(server, "hostile-" + case), install_dir=str(installed)))
     fails(result, fragment)
+    assert len(result["msg"]) < 2000, "member names are cut in messages"
     assert not os.path.exists("/tmp/pwned") and not os.path.exists("/tmp/pwned-abs")
 
 

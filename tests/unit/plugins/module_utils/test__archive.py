@@ -11,6 +11,7 @@ import queue
 import stat
 import sys
 import tarfile
+import threading
 import zipfile
 
 import pytest
@@ -373,3 +374,114 @@ def test_queue_reader_hands_over_pieces_and_only_goes_forward():
     with pytest.raises(OSError):
         reader.seek(1200)
     assert reader.read() == second[500:] and reader.read_some(10) == b"" and reader.tell() == 4000
+
+
+def hostile_tar_gz(tmp_path, fmt, **fields):
+    """A small tar.gz whose uv member carries ``fields`` (a huge name, PAX headers...)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=fmt) as tar:
+        item = tarfile.TarInfo(fields.pop("name", "uv-%s/uv" % T))
+        item.size = 4
+        item.mode = 0o755
+        for key, value in fields.items():
+            setattr(item, key, value)
+        tar.addfile(item, io.BytesIO(b"ABCD"))
+    path = tmp_path / "hostile.tar.gz"
+    path.write_bytes(gzip.compress(raw.getvalue()))
+    return str(path)
+
+
+HUGE = 4 * 1024 * 1024
+
+
+@pytest.mark.parametrize("fmt, fields", [
+    (tarfile.GNU_FORMAT, {"name": "uv-%s/" % T + "a" * HUGE}),
+    (tarfile.PAX_FORMAT, {"pax_headers": {"comment": "x" * HUGE}}),
+], ids=["gnu-long-name", "pax-header"])
+def test_huge_header_records_are_refused_before_they_are_read(tmp_path, monkeypatch, fmt, fields):
+    """A few kB of gzip may claim a header record of gigabytes; tarfile would read it whole."""
+    path = hostile_tar_gz(tmp_path, fmt, **fields)
+    assert os.path.getsize(path) < 64 * 1024
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    asked = []
+    real_read = _archive._QueueReader.read
+
+    def read(self, size=-1):
+        asked.append(size)
+        return real_read(self, size)
+
+    monkeypatch.setattr(_archive._QueueReader, "read", read)
+    done = stream(path, staging)
+    assert done.found is None and "header record" in done.error.msg, done.error
+    assert max(asked) > _archive._MAX_RECORD  # it was asked for, and refused
+    with pytest.raises(ArchiveError) as excinfo:
+        extract(path, "tar.gz", T, None, str(staging))
+    assert "header record" in excinfo.value.msg
+    assert os.listdir(str(staging)) == []
+
+
+def test_long_member_names_are_cut_in_messages(tmp_path):
+    path = hostile_tar_gz(tmp_path, tarfile.GNU_FORMAT, name="uv-%s/" % T + "b" * 100000)
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    done = stream(path, staging)
+    assert "unexpected member" in done.error.msg and "(100" in done.error.msg
+    assert len(done.error.msg) < 1000
+
+
+def test_pax_sparse_member_is_refused_in_both_paths(tmp_path):
+    """A PAX sparse member has a regular type byte; extract() would expand it, the stream not."""
+    path = hostile_tar_gz(tmp_path, tarfile.PAX_FORMAT,
+                          pax_headers={"GNU.sparse.map": "0,4", "GNU.sparse.size": "1000"})
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    done = stream(path, staging)
+    assert done.found is None and "sparse file" in done.error.msg
+    with pytest.raises(ArchiveError) as excinfo:
+        extract(path, "tar.gz", T, None, str(staging))
+    assert "sparse file" in excinfo.value.msg
+    assert os.listdir(str(staging)) == []
+
+
+def test_queue_reader_refuses_oversized_reads():
+    pieces = queue.Queue()
+    for item in (b"x" * (_archive._MAX_RECORD + 10), _archive._END):
+        pieces.put(item)
+    reader = _archive._QueueReader(pieces)
+    with pytest.raises(ArchiveError):
+        reader.read(_archive._MAX_RECORD + 1)
+    assert reader.tell() == 0  # refused before anything was read
+    with pytest.raises(ArchiveError):
+        reader.read()
+
+
+def test_tar_stream_gunzip_failure_never_blocks_the_download(tmp_path, monkeypatch):
+    """If the gunzip thread fails (MemoryError on a small host), write() must not wait forever
+    on a full queue: the failure is kept and the download runs to its end."""
+
+    class Failing(object):
+        eof = False
+        unconsumed_tail = b""
+
+        def decompress(self, data, limit):
+            raise MemoryError("no room")
+
+    monkeypatch.setattr(_archive.zlib, "decompressobj", lambda *args: Failing())
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    data = big_archive_bytes(tmp_path)
+    result = {}
+
+    def download():
+        unpack = _archive.TarStream(T, str(staging))
+        for start in range(0, len(data), 1000):  # far more chunks than the queue holds
+            unpack.write(data[start:start + 1000])
+        result["done"] = unpack.close()
+
+    worker = threading.Thread(target=download)
+    worker.daemon = True
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "the download waits on the gunzip queue"
+    assert "MemoryError" in result["done"].error.msg and os.listdir(str(staging)) == []
