@@ -225,6 +225,10 @@ class Stats:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        # Requests being answered: an entry is added only when its answer is done, which a
+        # client that has read the whole body may not wait for; as_dict() waits for them.
+        self.busy = 0
+        self.settled = threading.Condition(self.lock)
         self.reset()
 
     def reset(self) -> None:
@@ -234,15 +238,22 @@ class Stats:
             self.paths: list = []
             self.log: list = []
 
+    def begin(self) -> None:
+        with self.lock:
+            self.busy += 1
+
     def add(self, entry: dict) -> None:
         with self.lock:
+            self.busy -= 1
             self.requests += 1
             self.bytes += entry["bytes"]
             self.paths.append(entry["path"])
             self.log.append(entry)
+            self.settled.notify_all()
 
     def as_dict(self) -> dict:
         with self.lock:
+            self.settled.wait_for(lambda: self.busy == 0, timeout=10)
             return {"requests": self.requests, "bytes": self.bytes, "paths": list(self.paths),
                     "log": [dict(e) for e in self.log]}
 
@@ -294,6 +305,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
     def _forward(self, method: str) -> None:
         entry = {"method": method, "path": self.path, "status": 0, "bytes": 0,
                  "headers": redact_headers(self.headers)}
+        self.server.stats.begin()
         try:
             if not self._authorized():
                 entry["status"] = 401

@@ -238,6 +238,10 @@ class Stats:
             self.bytes += size
             self.paths.append(path)
 
+    def add_bytes(self, size: int) -> None:
+        with self.lock:
+            self.bytes += size
+
 
 class FaultyHandler(http.server.SimpleHTTPRequestHandler):
     """Serves files; per-path faults set through ``POST /_faults``.
@@ -345,12 +349,14 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
             self.send_error(404)
             return
         size = os.path.getsize(path)
+        # Counted before the client can see any of it: a client that has read the whole
+        # body (and a test that then reads the stats) never finds the request missing.
+        self.server.stats.add(self.path, 0)
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(size))
         self.end_headers()
         if head:
-            self.server.stats.add(self.path, 0)
             return
         sent = 0
         limit = size // 2 if fault and fault.get("short") else size
@@ -360,6 +366,7 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
                     chunk = handle.read(min(1 << 16, limit - sent))
                     if not chunk:
                         break
+                    self.server.stats.add_bytes(len(chunk))
                     self.wfile.write(chunk)
                     sent += len(chunk)
                     if fault and fault.get("trickle"):
@@ -367,7 +374,6 @@ class FaultyHandler(http.server.SimpleHTTPRequestHandler):
                         time.sleep(float(fault["trickle"]))
         except (BrokenPipeError, ConnectionResetError):
             pass
-        self.server.stats.add(self.path, sent)
         if fault and fault.get("short"):
             self.close_connection = True
 
