@@ -130,15 +130,16 @@ def sha256_file(path: str) -> str:
     return digest.hexdigest()
 
 
-def make_archive(path: str, target: str, members: dict, extra: list | None = None) -> str:
+def make_archive(path: str, target: str, members: dict, extra: list | None = None,
+                 fmt: int = tarfile.DEFAULT_FORMAT) -> str:
     """Write ``uv-<target>.tar.gz`` at ``path`` from ``{name: bytes}``; returns its sha256.
 
     ``extra`` is a list of ready ``(TarInfo, bytes-or-None)`` pairs appended after the
-    binaries, for hostile archives.
+    binaries, for hostile archives; ``fmt`` the tar format (GNU for GNU long names).
     """
     folder = "uv-%s" % target
     with open(path, "wb") as raw:
-        with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
+        with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=fmt) as tar:
             info = tarfile.TarInfo(folder)
             info.type = tarfile.DIRTYPE
             info.mode = 0o755

@@ -78,9 +78,9 @@ def test_check_member_rejects(member, fragment):
     assert fragment in excinfo.value.msg
 
 
-def archive(tmp_path, members=None, extra=None, target=T):
+def archive(tmp_path, members=None, extra=None, target=T, fmt=tarfile.DEFAULT_FORMAT):
     path = str(tmp_path / ("uv-%s.tar.gz" % target))
-    uvmirror.make_archive(path, target, GOOD if members is None else members, extra)
+    uvmirror.make_archive(path, target, GOOD if members is None else members, extra, fmt)
     return path
 
 
@@ -376,19 +376,11 @@ def test_queue_reader_hands_over_pieces_and_only_goes_forward():
     assert reader.read() == second[500:] and reader.read_some(10) == b"" and reader.tell() == 4000
 
 
-def hostile_tar_gz(tmp_path, fmt, **fields):
-    """A small tar.gz whose uv member carries ``fields`` (a huge name, PAX headers...)."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=fmt) as tar:
-        item = tarfile.TarInfo(fields.pop("name", "uv-%s/uv" % T))
-        item.size = 4
-        item.mode = 0o755
-        for key, value in fields.items():
-            setattr(item, key, value)
-        tar.addfile(item, io.BytesIO(b"ABCD"))
-    path = tmp_path / "hostile.tar.gz"
-    path.write_bytes(gzip.compress(raw.getvalue()))
-    return str(path)
+def hostile_tar_gz(tmp_path, fmt, name="uv-%s/uv" % T, pax_headers=None):
+    """A small tar.gz holding the folder and one member ``name`` with ``pax_headers``."""
+    member = info(name, size=4)
+    member.pax_headers = pax_headers or {}
+    return archive(tmp_path, members={}, extra=[(member, b"ABCD")], fmt=fmt)
 
 
 HUGE = 4 * 1024 * 1024
