@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import gzip
 import os
 import queue
@@ -80,6 +81,12 @@ def archive_format(path):
     if magic[:2] == b"\x1f\x8b":
         return "tar.gz"
     return None
+
+
+def _record_refused(size):
+    """The error for a tar record (PAX header, GNU long name) over ``_MAX_RECORD``."""
+    return ArchiveError("the archive has a tar header record of %s bytes; refused (a uv archive's are "
+                        "a few hundred)" % size)
 
 
 def _shown(name):
@@ -171,8 +178,7 @@ class _RecordCap(object):
 
     def read(self, size=-1):
         if size is None or size < 0 or size > _MAX_RECORD:
-            raise ArchiveError("the archive has a tar header record of %s bytes; refused (a uv archive's are "
-                               "a few hundred)" % (size if size is not None and size >= 0 else "unbounded"))
+            raise _record_refused(size if size is not None and size >= 0 else "unbounded")
         return self.fileobj.read(size)
 
     def seek(self, offset, whence=0):
@@ -182,9 +188,15 @@ class _RecordCap(object):
         return self.fileobj.tell()
 
 
+@contextlib.contextmanager
 def _open_tar_gz(archive_path):
-    """``archive_path`` as a ``TarFile`` (gzip), with ``_MAX_RECORD`` on every read."""
-    return tarfile.open(fileobj=_RecordCap(gzip.GzipFile(archive_path, "rb")), mode="r:")
+    """``archive_path`` as a ``TarFile`` (gzip), with ``_MAX_RECORD`` on every read.
+
+    tarfile leaves a file object it was handed open, so the gzip file is closed here.
+    """
+    with gzip.GzipFile(archive_path, "rb") as raw:
+        with tarfile.open(fileobj=_RecordCap(raw), mode="r:") as tar:
+            yield tar
 
 
 def _extract_tar(archive_path, target, staging_dir):
@@ -303,8 +315,7 @@ class _QueueReader(object):
         parts = []
         unbounded = size is None or size < 0
         if not unbounded and size > _MAX_RECORD:
-            raise ArchiveError("the archive has a tar header record of %d bytes; refused (a uv archive's are "
-                               "a few hundred)" % size)
+            raise _record_refused(size)
         left = _MAX_RECORD + 1 if unbounded else size
         while left > 0:
             data = self.read_some(min(left, _PIECE))
@@ -313,7 +324,7 @@ class _QueueReader(object):
             parts.append(data)
             left -= len(data)
         if unbounded and left <= 0:
-            raise ArchiveError("the archive has a tar record of over %d bytes; refused" % _MAX_RECORD)
+            raise _record_refused("over %d" % _MAX_RECORD)
         return b"".join(parts)
 
     def tell(self):

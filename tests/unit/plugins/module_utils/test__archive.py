@@ -448,6 +448,29 @@ def test_queue_reader_refuses_oversized_reads():
         reader.read()
 
 
+def open_files(path):
+    """This process's open files that are ``path``."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + fd) == path:
+                found.append(fd)
+        except OSError:  # the listing's own descriptor, closed by now
+            pass
+    return found
+
+
+def test_extract_and_identify_close_the_archive_even_when_they_fail(tmp_path):
+    """tarfile leaves a file object it was handed open; the error must not keep the archive open."""
+    path = hostile_tar_gz(tmp_path, tarfile.PAX_FORMAT, name="uv-%s/evil" % T)
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    with pytest.raises(ArchiveError) as excinfo:
+        extract(path, "tar.gz", T, None, str(staging))
+    assert "unexpected member" in excinfo.value.msg and open_files(path) == []
+    assert identify(path)[1] == T and open_files(path) == []
+
+
 def test_tar_stream_gunzip_failure_never_blocks_the_download(tmp_path, monkeypatch):
     """If the gunzip thread fails (MemoryError on a small host), write() must not wait forever
     on a full queue: the failure is kept and the download runs to its end."""
