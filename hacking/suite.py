@@ -18,6 +18,7 @@ of the checkout for ansible-test, and ansible-test's pip bootstrap (see
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import hashlib
 import json
@@ -157,9 +158,12 @@ def ensure_apt(packages: dict) -> list:
 
 def collection_tree() -> str:
     """A real ``ansible_collections/pyfleet/uv`` copy of the checkout; returns its root."""
-    top = os.path.join(CACHE, "tree")
+    # One copy per suite process: two runs at once (two checkouts, or two developers'
+    # stages) must not remove each other's tree. It goes when the process ends.
+    top = os.path.join(CACHE, "tree-%d" % os.getpid())
     dest = os.path.join(top, "ansible_collections", "pyfleet", "uv")
-    shutil.rmtree(dest, ignore_errors=True)
+    shutil.rmtree(top, ignore_errors=True)
+    atexit.register(shutil.rmtree, top, True)
     os.makedirs(dest)
     files = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
