@@ -144,6 +144,12 @@ options:
         it by hand.
     type: bool
     default: false
+  plan_downloads:
+    description:
+      - With O(plan_only), also name the download that each step needs (this reads the downloads list).
+      - Set by the action plugin; there is no need to set it by hand.
+    type: bool
+    default: true
   local_downloads:
     description:
       - A downloads JSON (as a dictionary) that the module writes to a private file and gives uv instead of
@@ -383,6 +389,9 @@ class UvPythonModule(object):
     def act(self, steps):
         if self.params["state"] == "absent":
             return self.remove(steps)
+        if self.params["local_downloads"] is not None:
+            # The controller pushed the archives it planned: install exactly those keys (offline).
+            self.downloads_for(steps)
         before = set(e["key"] for e in self.uv.installed())
         work = [s for s in steps if s["action"] in ("install", "relink")]
         try:
@@ -462,7 +471,8 @@ class UvPythonModule(object):
             return self.finish(steps, [], "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
         if self.module.check_mode or self.params["plan_only"]:
             if self.params["plan_only"]:
-                self.downloads_for(steps)
+                if self.params["plan_downloads"]:
+                    self.downloads_for(steps)
                 self.result["plan"] = [dict(request=s["request"], action=s["action"], reason=s["reason"],
                                             key=(s["entry"] or {}).get("key"), url=(s["entry"] or {}).get("url"),
                                             version=(s["entry"] or {}).get("version")) for s in steps]
@@ -553,6 +563,7 @@ def main():
             venv_roots=dict(type="list", elements="path", default=[]),
             use_proxy=dict(type="bool", default=False),
             plan_only=dict(type="bool", default=False),
+            plan_downloads=dict(type="bool", default=True),
             local_downloads=dict(type="dict"),
             local_mirror=dict(type="path"),
         ),
