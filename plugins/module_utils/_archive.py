@@ -26,7 +26,11 @@ import zipfile
 import zlib
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import wheel_build
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
+    parse_wheel_name,
+    wheel_build,
+    wheel_metadata_platforms,
+)
 
 __all__ = [
     "BINARIES",
@@ -543,31 +547,35 @@ def _os_error(exc, staging_dir, needed, fmt):
     return _not_readable(fmt, exc)
 
 
+def _wheel_facts(archive_path):
+    """``(version, platform tags)`` of a wheel: its scripts' folder and its WHEEL ``Tag:`` lines."""
+    version = None
+    platforms = []
+    with zipfile.ZipFile(archive_path) as archive:
+        for info in archive.infolist():
+            match = _SCRIPT_RE.match(info.filename)
+            if match:
+                version = match.group("version")
+            elif _WHEEL_META_RE.match(info.filename) and info.file_size < 65536:
+                platforms.extend(wheel_metadata_platforms(archive.read(info).decode("utf-8", "replace")))
+    return version, platforms
+
+
 def identify(archive_path):
     """What an archive already on the host holds: ``(fmt, target_or_None, version_or_None, build)``.
 
     For a wheel, the version comes from its scripts' folder and the build
-    ``(arch, family)`` from the ``Tag:`` lines of its WHEEL metadata; for a release
-    archive, the target from its one folder ``uv-<target>/``. Raises ``ArchiveError``
-    when it is neither.
+    ``(arch, family)`` from the ``Tag:`` lines of its WHEEL metadata (compressed tag sets
+    expanded, ``sources.wheel_metadata_platforms``), or from its file name when the
+    metadata names no build; when both name one, they must agree. For a release archive,
+    the target comes from its one folder ``uv-<target>/``. Raises ``ArchiveError`` when it
+    is neither, or when its name and its metadata disagree.
     """
     fmt = archive_format(archive_path)
     try:
         if fmt == "wheel":
-            with zipfile.ZipFile(archive_path) as archive:
-                version = None
-                tags = []
-                for info in archive.infolist():
-                    match = _SCRIPT_RE.match(info.filename)
-                    if match:
-                        version = match.group("version")
-                    elif _WHEEL_META_RE.match(info.filename) and info.file_size < 65536:
-                        for line in archive.read(info).decode("utf-8", "replace").splitlines():
-                            if line.startswith("Tag:"):
-                                tags.append(line.split(":", 1)[1].strip().rsplit("-", 1)[-1])
-                build = wheel_build(tags) if tags else None
-                return fmt, None, version, build
-        if fmt == "tar.gz":
+            version, platforms = _wheel_facts(archive_path)
+        elif fmt == "tar.gz":
             with _open_tar_gz(archive_path) as tar:
                 for member in tar:
                     top = _normalise(member.name).split("/", 1)[0]
@@ -576,4 +584,12 @@ def identify(archive_path):
                     break
     except (IOError, OSError, tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError, ArchiveError) as exc:
         raise ArchiveError("%s is not a readable uv archive or wheel (%s)" % (archive_path, exc))
+    if fmt == "wheel":
+        build = wheel_build(platforms) if platforms else None
+        named = parse_wheel_name(os.path.basename(archive_path))
+        by_name = wheel_build(named[1]) if named else None
+        if build and by_name and build != by_name:
+            raise ArchiveError("%s: its file name says the %s %s build, its WHEEL metadata the %s %s build; "
+                               "refused" % ((archive_path,) + by_name + build))
+        return fmt, None, version, build or by_name
     raise ArchiveError("%s is neither a uv release archive (uv-<target>.tar.gz) nor a uv wheel" % archive_path)

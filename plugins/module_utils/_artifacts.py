@@ -383,8 +383,9 @@ def local_artifact(params, checksum, verdicts, candidates, version):
     if target is None:
         target = next((t for t, _runs, _why in verdicts if build and target_build(t) == build), None)
     if target is None or target not in candidates:
+        held = target or ("%s %s" % build if build else "unknown")
         raise InstallError("src %s holds the %s build, which does not run on this host; builds that do: %s"
-                           % (path, target or "unknown", ", ".join(candidates)))
+                           % (path, held, ", ".join(candidates)))
     origin = params.get("src_origin") or {}
     return Artifact(origin.get("source") or "src", target, found_version or version,
                     origin.get("name") or os.path.basename(path), origin.get("url") or path, fmt)

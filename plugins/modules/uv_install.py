@@ -526,7 +526,7 @@ class UvInstall(object):
             staged = unpacked.found
         else:
             staged = extract(path, artifact.fmt, target, artifact.version, staging)
-        ok, detail = verify_staged(staged, self.version, self.run_cmd, target)
+        ok, detail = verify_staged(staged, self.version, self.run_cmd, target, artifact.fmt)
         if not ok:
             self.notes.add(target, "served; %s" % detail)
             return False
