@@ -70,8 +70,9 @@ _PROXY_NAMES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROX
 _REMOTE_JSON_REFUSED = "Remote Python downloads JSON is not yet supported"
 
 # uv's request forms that the module passes on: a version (3, 3.12, 3.12.7, 3.13t, 3.14.0rc2), an
-# implementation with or without a version (cpython@3.13, pypy@3.10, cpython3.12, pypy), or a key.
-_REQUEST_RE = re.compile(r"^(?:[a-z]+@?)?\d+(?:\.\d+){0,2}[a-z0-9+]*$|^[a-z]+$")
+# implementation uv knows with or without a version (cpython@3.13, pypy@3.10, cpython3.12, pypy), or a key.
+_IMPLEMENTATIONS = "cpython|pypy|graalpy|pyodide|cp|pp|gp"
+_REQUEST_RE = re.compile(r"^(?:(?:%s)@?)?\d+(?:\.\d+){0,2}[a-z0-9+]*$|^(?:%s)$" % (_IMPLEMENTATIONS, _IMPLEMENTATIONS))
 _KEY_RE = re.compile(r"^[a-z]+-\d+\.\d+\.\d+[a-z0-9+]*-[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+$")
 
 
