@@ -18,7 +18,6 @@ __metaclass__ = type
 import os
 import sys
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
     ArchiveError,
     ChecksumError,
@@ -379,6 +378,9 @@ def local_artifact(params, checksum, verdicts, candidates, version):
     if checksum[0] != "hex" and not params["allow_missing_checksum"]:
         raise ChecksumError("src %s needs checksum=sha256:<hex> to be verified, or "
                             "allow_missing_checksum=true to install it unverified" % path)
+    # Imported here: only a src install reads an archive; every other path of the module (and
+    # the no-op, the check mode and state=absent) leaves tarfile and zipfile unimported.
+    from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify  # pylint: disable=import-outside-toplevel
     fmt, target, found_version, build = identify(path)
     if target is None:
         target = next((t for t, _runs, _why in verdicts if build and target_build(t) == build), None)

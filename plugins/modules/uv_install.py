@@ -322,7 +322,6 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import TarStream, extract
 from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import (
     LazyFetcher,
     Notes,
@@ -358,6 +357,18 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
     url_password,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import detect_machine, explain_candidates
+
+
+def _archive():
+    """The unpacking code (tarfile, zipfile, gzip, threads), imported by the install path alone.
+
+    A pinned no-op, check mode and ``state=absent`` never unpack anything, and on every call
+    the host compiles each module_util it imports from the AnsiballZ zip (no bytecode cache
+    there); the payload still carries _archive, since ansible's dependency finder follows
+    imports inside functions too.
+    """
+    from ansible_collections.pyfleet.uv.plugins.module_utils import _archive  # pylint: disable=import-outside-toplevel
+    return _archive
 
 
 def _describe(state):
@@ -485,7 +496,7 @@ class UvInstall(object):
             unpacked = None
             try:
                 if not local:
-                    sink = (lambda length, t=target, d=staging: TarStream(t, d, length)) if streamed else None
+                    sink = (lambda length, t=target, d=staging: _archive().TarStream(t, d, length)) if streamed else None
                     got = self.source.download(artifact, path, self.params["download_retries"], sink=sink)
                     if got is None:
                         continue
@@ -525,7 +536,7 @@ class UvInstall(object):
                 raise unpacked.error
             staged = unpacked.found
         else:
-            staged = extract(path, artifact.fmt, target, artifact.version, staging)
+            staged = _archive().extract(path, artifact.fmt, target, artifact.version, staging)
         ok, detail = verify_staged(staged, self.version, self.run_cmd, target, artifact.fmt)
         if not ok:
             self.notes.add(target, "served; %s" % detail)
