@@ -162,4 +162,4 @@ def dumps(document, header=None):
     if lines and body:
         lines.append("")
     lines.extend(body)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""
