@@ -17,8 +17,7 @@ import os
 import re
 import stat
 
-from ansible_collections.pyfleet.uv.plugins.module_utils.libc import family_from_interpreter, parse_elf_interpreter
-from ansible_collections.pyfleet.uv.plugins.module_utils.targets import normalize_arch
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import elf_build, normalize_arch
 
 __all__ = [
     "BINARIES",
@@ -152,7 +151,7 @@ def elf_target(path, machine):
     """The target triple of the uv binary at ``path``, from how it is linked, or ``None``.
 
     A static binary (no ``PT_INTERP``) is uv's musl build; one whose interpreter is
-    glibc's ``ld-linux*`` is the gnu build (``libc.family_from_interpreter``). Used
+    glibc's ``ld-linux*`` is the gnu build (``targets.elf_build``). Used
     for uv builds that do not print their target and have no receipt.
     """
     try:
@@ -161,11 +160,9 @@ def elf_target(path, machine):
         arch = normalize_arch(machine)
     except (IOError, OSError, ValueError):
         return None
-    if head[:4] != b"\x7fELF":
-        return None
-    interpreter = parse_elf_interpreter(head)
-    family = "musl" if interpreter is None else family_from_interpreter(interpreter)
-    if family == "glibc":
+    reading = elf_build(head)
+    family = reading[1] if reading else None
+    if family == "gnu":
         return arch.gnu
     if family == "musl":
         return arch.musl
