@@ -43,6 +43,7 @@ import json
 import os
 import re
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import DEFAULT_INSTALL_DIR, resolve_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 
 __all__ = [
@@ -50,13 +51,19 @@ __all__ = [
     "VERIFY_CODE",
     "PythonError",
     "UvPython",
+    "decide",
     "describe",
+    "filter_downloads",
+    "find_uv_binary",
+    "link_problem",
     "parse_list",
     "parse_request",
     "parse_version",
     "python_environment",
     "read_pyvenv_home",
+    "request_filter",
     "venvs_using",
+    "version_tuple",
 ]
 
 MIN_UV = (0, 8, 0)
@@ -359,28 +366,17 @@ def decide(state, request, installed, newest=None, links=None):
     return "none", "%s is installed" % best["key"], best
 
 
-# The directory where uv_install puts uv by default, and its receipt there.
-_UV_INSTALL_DEFAULT_DIR = "/usr/local/bin"
-_RECEIPT_NAME = ".pyfleet-uv.json"
-
-
-def find_uv_binary(uv_path=None, path_env=None, default_dir=_UV_INSTALL_DEFAULT_DIR):
-    """The uv to run: ``uv_path``, else the uv that ``uv_install`` recorded (its receipt in
-    ``/usr/local/bin``), else the first ``uv`` on ``PATH``; ``PythonError`` if there is none."""
-    if uv_path:
-        if os.path.isfile(uv_path) and os.access(uv_path, os.X_OK):
-            return uv_path
-        raise PythonError("uv_path %s is not an executable file" % uv_path)
-    recorded = os.path.join(default_dir, "uv")
-    if os.path.exists(os.path.join(default_dir, _RECEIPT_NAME)) and os.access(recorded, os.X_OK):
-        return recorded
-    path_env = os.environ.get("PATH", "") if path_env is None else path_env
-    for directory in path_env.split(os.pathsep) + [default_dir]:
-        candidate = os.path.join(directory or ".", "uv")
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    raise PythonError("no uv found (no uv_install receipt in %s, no uv on PATH); install uv with "
-                      "pyfleet.uv.uv_install first, or set uv_path" % default_dir)
+def find_uv_binary(uv_path=None, path_env=None, default_dir=DEFAULT_INSTALL_DIR):
+    """The uv to run, chosen as uv_config chooses it (``_config_file.resolve_uv``): ``uv_path``,
+    else the uv that ``uv_install`` recorded (its receipt in ``/usr/local/bin``), else the first
+    ``uv`` on ``PATH``; ``PythonError`` if there is none."""
+    try:
+        uv, how = resolve_uv(uv_path, path_env, default_dir)
+    except UvError as exc:
+        raise PythonError(exc.msg)
+    if not uv:
+        raise PythonError("no uv to run (%s); install uv with pyfleet.uv.uv_install first, or set uv_path" % how)
+    return uv
 
 
 def request_filter(request):

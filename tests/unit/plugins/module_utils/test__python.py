@@ -274,7 +274,7 @@ def test_find_uv_binary(tmp_path):
     assert find_uv_binary(str(on_path / "uv")) == str(on_path / "uv")
     with pytest.raises(PythonError, match="not an executable file"):
         find_uv_binary(str(tmp_path / "missing"))
-    with pytest.raises(PythonError, match="no uv found"):
+    with pytest.raises(PythonError, match="no uv to run"):
         find_uv_binary(None, "", default_dir=str(tmp_path / "nowhere"))
 
 
