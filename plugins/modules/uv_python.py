@@ -296,6 +296,8 @@ def environment_runner(module):
     """``run(argv, env) -> (rc, stdout, stderr)`` with exactly ``env``, in ``/``."""
     def run(argv, env):
         saved = dict(os.environ)
+        # What uv unpacks must be readable by every user, whatever umask the connection has.
+        umask = os.umask(0o022)
         try:
             os.environ.clear()
             os.environ.update(env)
@@ -303,6 +305,7 @@ def environment_runner(module):
         except (IOError, OSError) as exc:
             return None, "", "%s: %s" % (argv[0], exc.strerror or exc)
         finally:
+            os.umask(umask)
             os.environ.clear()
             os.environ.update(saved)
     return run
@@ -517,11 +520,11 @@ class UvPythonModule(object):
         self.result["installed"] = items
         self.result["msg"] = msg
         if self.module._diff:
-            before = sorted(e["key"] for e in self.result["previous"])
-            after = before if not self.result["changed"] else sorted(set(
-                [i["key"] for i in items if i.get("key")] + ([] if self.params["state"] == "absent" else before))
-                - (set(i["key"] for i in items) if self.params["state"] == "absent" else set()))
-            self.result["diff"] = dict(before="\n".join(before) + "\n", after="\n".join(after) + "\n" if after else "")
+            before = set(e["key"] for e in self.result["previous"])
+            named = set(i["key"] or "%s (to install)" % i["request"] for i in items)
+            after = before - named if self.params["state"] == "absent" else before | named
+            self.result["diff"] = dict(before="".join(k + "\n" for k in sorted(before)),
+                                       after="".join(k + "\n" for k in sorted(after)))
         return self.result
 
 

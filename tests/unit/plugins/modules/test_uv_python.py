@@ -43,7 +43,9 @@ class FakeUv(object):
             if args == ["--version"]:
                 return recorded("new-version")
             if args[:3] == ["python", "list", "--only-installed"]:
-                return 0, json.dumps(self.installed), ""
+                request = args[-1] if args[-1][:1].isdigit() else None
+                return 0, json.dumps([e for e in self.installed
+                                      if request is None or (e["version"] + ".").startswith(request + ".")]), ""
             if args[:3] == ["python", "list", "--only-downloads"]:
                 return recorded("new-downloads")
             if args[:2] == ["python", "install"]:
@@ -157,3 +159,12 @@ def test_refusals(run_module, fake, tmp_path, extra, message):
     fake(installed=[])
     code, result = run_module(uv_python.main, args(tmp_path, **extra))
     assert code == 1 and message in result["msg"]
+
+
+def test_diff_shows_keys_before_and_after(run_module, fake, tmp_path):
+    (tmp_path / "inst").mkdir()
+    fake(installed=INSTALLED)
+    _code, result = run_module(uv_python.main, args(tmp_path, state="absent"), check_mode=True, diff=True)
+    assert result["diff"] == {"before": "cpython-3.12.1-linux-x86_64-gnu\n", "after": ""}
+    _code, result = run_module(uv_python.main, args(tmp_path, version=["3.12", "3.13"]), check_mode=True, diff=True)
+    assert result["diff"]["after"] == "3.13 (to install)\ncpython-3.12.1-linux-x86_64-gnu\n"
