@@ -271,7 +271,6 @@ plan:
 
 import json
 import os
-import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
