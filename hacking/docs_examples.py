@@ -21,10 +21,11 @@ Markdown files given with ``--markdown``, such as README.md, the marker is an HT
   the loopback mirror and package index the suite serves: the example host names
   (``SUBSTITUTIONS``) are replaced by loopback URLs, ``/usr/local/bin`` by a scratch
   directory (also given as ``install_dir`` through ``module_defaults`` to ``uv_install``
-  and ``uv_facts``), every play runs on ``localhost`` (which is in every group the
-  examples name), ``become`` is off (``ansible_become=false``) and the controller cache is
-  a scratch ``XDG_CACHE_HOME``. A ``run`` block that still names a URL outside loopback
-  fails before anything runs. It must succeed, and a second run must report no change
+  and ``uv_facts``), ``/etc/uv/`` by another (uv_config's default ``path`` points there
+  through ``module_defaults``, so a run never writes this machine's /etc/uv), every play
+  runs on ``localhost`` (which is in every group the examples name), ``become`` is off
+  (``ansible_become=false``) and the controller cache is a scratch ``XDG_CACHE_HOME``.
+  A ``run`` block that still names a URL outside loopback fails before anything runs. It must succeed, and a second run must report no change
   (``run-once``: one run, for examples such as a task in check mode that reports the
   same change every time).
 
@@ -62,7 +63,7 @@ MD_MARKER = re.compile(r"^<!--\s*pyfleet-example:\s*(run-once|run|syntax|yaml)(?
 MD_FENCE = re.compile(r"^```\s*(\S*)\s*$")
 YAML_LANGUAGES = ("yaml", "yaml+jinja")
 # The collection's modules, whose options are checked against ansible-doc.
-MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.uv_facts", "pyfleet.uv.uv_mirror_check")
+MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.uv_facts", "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config")
 # Inventory groups the examples may name; localhost is in all of them.
 GROUPS = ("fleet", "rhel8", "dmz", "arm64")
 
@@ -79,7 +80,10 @@ def substitutions(config: dict, scratch: str) -> list:
         ("https://pypi-proxy.example.com/simple/", config["index"]),
         ("https://artifactory.example.com/artifactory/api/pypi/pypi-remote/simple/", config["index_auth"]),
         ("https://artifactory.example.com/api/pypi/pypi-remote/simple/", config["index_auth"]),
+        # uv_config's settings only name this mirror (nothing is fetched from it in the runs).
+        ("https://mirror.example.com/python/", mirror + "/python/"),
         ("/usr/local/bin", os.path.join(scratch, "bin")),
+        ("/etc/uv/", os.path.join(scratch, "etc-uv") + "/"),
         ("/opt/tools/bin", os.path.join(scratch, "opt-tools-bin")),
         ("/srv/ansible/uv-cache", os.path.join(scratch, "srv-uv-cache")),
     ]
@@ -291,6 +295,9 @@ def runnable(example: Example, plays: list, subs: list, bindir: str) -> list:
         defaults = play.setdefault("module_defaults", {})
         for name in ("pyfleet.uv.uv_install", "pyfleet.uv.uv_facts"):
             defaults.setdefault(name, {}).setdefault("install_dir", bindir)
+        # uv_config's default path is this machine's own /etc/uv/uv.toml: never in a test run.
+        defaults.setdefault("pyfleet.uv.uv_config", {}).setdefault(
+            "path", os.path.join(os.path.dirname(bindir), "etc-uv", "uv.toml"))
     return plays
 
 
