@@ -243,7 +243,9 @@ def render(top: dict, deprecated: dict, notes: list, version: str, commit: str, 
     lines.extend(["])", "", "# Deprecated key -> the key that replaces it (from the schema's descriptions).",
                   "DEPRECATED = {"])
     lines.extend("    %r: %r," % item for item in sorted(deprecated.items()))
-    lines.extend(["}", "", "SETTINGS = " + pprint.pformat(top, width=110)])
+    # pformat aligns its continuation lines under its opening brace: shift them past "SETTINGS = ".
+    table = pprint.pformat(top, width=110).replace("\n", "\n" + " " * len("SETTINGS = "))
+    lines.extend(["}", "", "SETTINGS = " + table])
     lines.extend(["", "# The keys of one [[index]] table.",
                   'INDEX_KEYS = SETTINGS["index"]["items"]["keys"]', ""])
     return "\n".join(lines)
