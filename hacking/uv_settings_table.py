@@ -7,7 +7,11 @@ Usage::
 
     git -C <uv checkout> show <commit>:uv.schema.json > /tmp/uv.schema.json
     python3 hacking/uv_settings_table.py /tmp/uv.schema.json --commit <commit> \\
-        --described "<what that commit is>" --uv <uv binary> [--out FILE]
+        --described "<what that commit is>" --uv <uv binary> [--compare <other uv>]... [--out FILE]
+
+The committed table: schema of astral-sh/uv 26a9dd4b2125bc271b47855e1fa0c49af3365db5
+(0.12.5 plus 79 commits, the newest schema at hand), ``--uv`` the real uv 0.13.8,
+``--compare`` the real uv 0.5.11 and 0.13.9 (from the suite's wheel cache).
 
 The schema (``uv.schema.json`` in the astral-sh/uv repository, generated from uv's
 settings structs) gives every key and its type. It describes pyproject's
@@ -30,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(ROOT, "plugins", "module_utils", "_uv_settings.py")
@@ -223,7 +228,7 @@ def render(top: dict, deprecated: dict, notes: list, version: str, commit: str, 
         "Reconciliation notes:",
         "",
     ]
-    lines.extend("- %s" % note for note in notes)
+    lines.extend(textwrap.fill("- %s" % note, width=100, subsequent_indent="  ") for note in notes)
     lines.extend([
         '"""',
         "",
@@ -257,11 +262,18 @@ def main(argv=None) -> int:
     parser.add_argument("--commit", required=True, help="the astral-sh/uv commit the schema came from")
     parser.add_argument("--described", default="", help="what that commit is (tag, or tag plus commits)")
     parser.add_argument("--uv", required=True, help="the uv binary whose fields the table must match")
+    parser.add_argument("--compare", action="append", default=[],
+                        help="another uv binary; the table's notes record which keys it lacks or adds (repeatable)")
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     with open(args.schema) as handle:
         schema = json.load(handle)
     top, deprecated, notes = build(schema, args.uv)
+    for other in args.compare:
+        fields = set(uv_fields(other))
+        lacks, adds = sorted(set(top) - fields), sorted(fields - set(top))
+        notes.append("uv %s lacks %s; adds %s" % (uv_version(other), ", ".join(lacks) or "nothing",
+                                                  ", ".join(adds) or "nothing"))
     text = render(top, deprecated, notes, uv_version(args.uv), args.commit, args.described)
     with open(args.out + ".tmp", "w") as handle:
         handle.write(text)
