@@ -228,7 +228,7 @@ def render(top: dict, deprecated: dict, notes: list, version: str, commit: str, 
         "Reconciliation notes:",
         "",
     ]
-    lines.extend(textwrap.fill("- %s" % note, width=100, subsequent_indent="  ") for note in notes)
+    lines.extend(textwrap.fill("- %s" % note, width=100, subsequent_indent="  ", break_on_hyphens=False) for note in notes)
     lines.extend([
         '"""',
         "",

@@ -24,11 +24,11 @@ Reconciliation notes:
 - minimum-libc-version: not in the schema snapshot, type from EXTRA
 - pip.require-build-hashes: not in the schema snapshot, type from EXTRA
 - uv 0.5.11 lacks add-bounds, audit, build-constraint-dependencies, config-settings-package,
-  dependency-groups, exclude-dependencies, exclude-newer-package, extra-build-dependencies, extra-
-  build-variables, graalpy-install-mirror, http-proxy, https-proxy, minimum-libc-version, no-proxy,
-  no-sources-package, prerelease-package, preview-features, pyodide-install-mirror, python-
-  downloads-json-url, require-build-hashes, required-environments, required-version, system-certs,
-  torch-backend; adds nothing
+  dependency-groups, exclude-dependencies, exclude-newer-package, extra-build-dependencies,
+  extra-build-variables, graalpy-install-mirror, http-proxy, https-proxy, minimum-libc-version,
+  no-proxy, no-sources-package, prerelease-package, preview-features, pyodide-install-mirror,
+  python-downloads-json-url, require-build-hashes, required-environments, required-version,
+  system-certs, torch-backend; adds nothing
 - uv 0.13.9 lacks nothing; adds nothing
 """
 
