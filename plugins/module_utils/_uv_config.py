@@ -178,12 +178,10 @@ def _strings(value, path=""):
         yield path, value
     elif isinstance(value, dict):
         for key in sorted(value):
-            for item in _strings(value[key], "%s.%s" % (path, key) if path else key):
-                yield item
+            yield from _strings(value[key], "%s.%s" % (path, key) if path else key)
     elif isinstance(value, (list, tuple)):
         for position, item in enumerate(value):
-            for found in _strings(item, "%s[%d]" % (path, position)):
-                yield found
+            yield from _strings(item, "%s[%d]" % (path, position))
 
 
 def credentials(document):
