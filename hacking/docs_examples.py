@@ -25,6 +25,9 @@ Markdown files given with ``--markdown``, such as README.md, the marker is an HT
   through ``module_defaults``, so a run never writes this machine's /etc/uv), every play
   runs on ``localhost`` (which is in every group the examples name), ``become`` is off
   (``ansible_become=false``) and the controller cache is a scratch ``XDG_CACHE_HOME``.
+  uv_python's ``install_dir`` (``/opt/uv/python``) is a scratch directory and its
+  ``uv_path`` the scratch ``bin`` (``module_defaults``); a uv_python example that does not
+  install uv itself finds there a copy of the config's ``uv``.
   A ``run`` block that still names a URL outside loopback fails before anything runs. It must succeed, and a second run must report no change
   (``run-once``: one run, for examples such as a task in check mode that reports the
   same change every time).
@@ -39,7 +42,9 @@ something tried to leave the machine, and fails the check.
 (a collections path holding pyfleet.uv), ``python`` (the managed hosts' interpreter),
 ``mirror`` (the base URL of ``tests/utils/uvmirror.py serve``), ``index`` and
 ``index_auth`` (a simple index, plain and behind Basic auth), ``index_username``,
-``index_password``. Run it with a Python that has PyYAML (any ansible-core venv).
+``index_password``; for the Python guide, ``pbs`` (the base URL of tests/utils/pbs.py's
+CPython archives, served with its ``docs.json``) and ``uv`` (a uv binary). Run it with a
+Python that has PyYAML (any ansible-core venv).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -63,7 +69,8 @@ MD_MARKER = re.compile(r"^<!--\s*pyfleet-example:\s*(run-once|run|syntax|yaml)(?
 MD_FENCE = re.compile(r"^```\s*(\S*)\s*$")
 YAML_LANGUAGES = ("yaml", "yaml+jinja")
 # The collection's modules, whose options are checked against ansible-doc.
-MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.uv_facts", "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config")
+MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.uv_facts", "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config",
+           "pyfleet.uv.uv_python")
 # Inventory groups the examples may name; localhost is in all of them.
 GROUPS = ("fleet", "rhel8", "dmz", "arm64")
 
@@ -71,7 +78,12 @@ GROUPS = ("fleet", "rhel8", "dmz", "arm64")
 def substitutions(config: dict, scratch: str) -> list:
     """Example URL prefixes and paths of the guides -> what serves them on loopback (first match wins)."""
     mirror = config["mirror"].rstrip("/")
-    return [
+    pbs = []
+    if config.get("pbs"):
+        # guide_python_rhel8.rst: the curated downloads JSON and the archives it names (pbs.py's docs set).
+        pbs = [("https://mirror.example.com/pbs/downloads.json", config["pbs"].rstrip("/") + "/docs.json"),
+               ("https://mirror.example.com/pbs/", config["pbs"].rstrip("/") + "/")]
+    return pbs + [
         ("https://mirror.example.com/uv-current/", mirror + "/flat/"),
         ("https://mirror.example.com/uv-gnu/", mirror + "/flat-gnu/"),
         ("https://mirror.example.com/uv/", mirror + "/versioned/"),
@@ -86,6 +98,7 @@ def substitutions(config: dict, scratch: str) -> list:
         ("/etc/uv/", os.path.join(scratch, "etc-uv") + "/"),
         ("/opt/tools/bin", os.path.join(scratch, "opt-tools-bin")),
         ("/srv/ansible/uv-cache", os.path.join(scratch, "srv-uv-cache")),
+        ("/opt/uv/python", os.path.join(scratch, "opt-uv-python")),
     ]
 
 
@@ -298,7 +311,16 @@ def runnable(example: Example, plays: list, subs: list, bindir: str) -> list:
         # uv_config's default path is this machine's own /etc/uv/uv.toml: never in a test run.
         defaults.setdefault("pyfleet.uv.uv_config", {}).setdefault(
             "path", os.path.join(os.path.dirname(bindir), "etc-uv", "uv.toml"))
+        # uv_python's Pythons never go to this machine's /opt/uv/python; its uv is the scratch one.
+        python = defaults.setdefault("pyfleet.uv.uv_python", {})
+        python.setdefault("install_dir", os.path.join(os.path.dirname(bindir), "opt-uv-python"))
+        python.setdefault("uv_path", os.path.join(bindir, "uv"))
     return plays
+
+
+def uses(plays: list, module: str) -> bool:
+    """Whether an example has a task of ``module`` (``uv_python``: by its FQCN or short name)."""
+    return any(key in ("pyfleet.uv." + module, module) for play in plays for task in _tasks(play) for key in task)
 
 
 def inventory(python: str) -> dict:
@@ -353,6 +375,9 @@ def check(rst_dir: str, config: dict, markdown=()) -> int:
                 os.makedirs(env["HOME"])
                 if example.mode.startswith("run"):
                     plays = runnable(example, plays, substitutions(config, scratch), os.path.join(scratch, "bin"))
+                    if config.get("uv") and uses(plays, "uv_python") and not uses(plays, "uv_install"):
+                        os.makedirs(os.path.join(scratch, "bin"), exist_ok=True)
+                        shutil.copy(config["uv"], os.path.join(scratch, "bin", "uv"))
                 path = os.path.join(scratch, "example.yml")
                 with open(path, "w") as handle:
                     yaml.safe_dump(plays, handle, sort_keys=False, width=1000)

@@ -1255,9 +1255,13 @@ def stage_docs(track: str, ctx: dict) -> None:
     errors) with intersphinx removed and every proxy variable pointing at a tripwire on
     127.0.0.1 (a connection to it fails the stage); then hacking/docs_examples.py checks every
     YAML block of docs/docsite/rst and README.md with this track's ansible-core against the
-    loopback mirror and a pypiserver index.
+    loopback mirror and a pypiserver index, and the Python guide's against real CPython
+    archives (tests/utils/pbs.py's ``docs`` set: this machine's pyenv 3.12 and 3.13 builds,
+    with its docs.json) served on 127.0.0.1 too, with uv 0.13.8 from the mirror.
     """
+    import tarfile  # pylint: disable=import-outside-toplevel
     import docs_examples  # pylint: disable=import-outside-toplevel  # hacking/docs_examples.py
+    import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
 
     docs = tool_venv("docs")
     bindir = os.path.join(docs, "bin")
@@ -1302,12 +1306,26 @@ def stage_docs(track: str, ctx: dict) -> None:
             raise RuntimeError("the built site lacks %s" % ", ".join(missing))
         log("Sphinx site built offline in %.1f s: %d guides, no connection attempted" % (
             time.time() - started, len(guides)))
-        with mirror_server(ctx["mirror"]) as url, uvindex.indexes(("pypiserver",)) as indexes:
+        manifest = pbs.build(("docs",))
+        if sorted(a["series"] for a in manifest["archives"]) != sorted(pbs.DOCS_SERIES):
+            raise RuntimeError("pbs.py found no pyenv build of each of %s for the Python guide (it built %s)"
+                               % (", ".join(pbs.DOCS_SERIES), [a["key"] for a in manifest["archives"]]))
+        www = pbs.serve_root(manifest, os.path.join(scratch, "pbs"))
+        uv = os.path.join(scratch, "uv-bin", "uv")
+        os.makedirs(os.path.dirname(uv))
+        with tarfile.open(os.path.join(ctx["mirror"], "versioned", UV_NEW, "uv-x86_64-unknown-linux-gnu.tar.gz")) as tar, \
+                open(uv, "wb") as handle:
+            handle.write(tar.extractfile("uv-x86_64-unknown-linux-gnu/uv").read())
+        os.chmod(uv, 0o755)
+        with mirror_server(ctx["mirror"]) as url, uvindex.indexes(("pypiserver",)) as indexes, \
+                mirror_server(www) as pbs_url:
+            pbs.write_jsons(manifest, www, pbs_url)  # docs.json only
             index = indexes["pypiserver"]
             config = {"ansible_bin": os.path.join(venv(track), "bin"), "collections": installed,
                       "python": find_python(TRACKS[track]["managed"][-1]), "mirror": url,
                       "index": index.url, "index_auth": index.auth_url,
-                      "index_username": index.username, "index_password": index.password}
+                      "index_username": index.username, "index_password": index.password,
+                      "pbs": pbs_url, "uv": uv}
             config_file = os.path.join(scratch, "examples.json")
             with open(config_file, "w") as handle:
                 json.dump(config, handle)

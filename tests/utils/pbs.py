@@ -38,7 +38,9 @@ download-metadata.json (keys ``cpython-3.11.7-linux-x86_64-gnu``; ``name``, ``ar
 ``i686`` (i386; uv names the installation ``cpython-3.9.2-linux-x86-gnu``, see
 ``installed_key``). An interpreter runs on the userland it was built for, so the JSON is
 per host group: ``bookworm.json`` (this Debian 12 machine), ``bullseye.json`` (the Debian 11
-roots).
+roots), and ``docs.json`` (host group ``docs``, built on its own with ``build(("docs",))``:
+pyenv's newest 3.12 and 3.13 builds of this machine, the series that the scenario guide
+guide_python_rhel8.rst installs; the docs stage runs its examples against it; no hostile set).
 
 Hostile material (from the smallest archive of this machine): ``tampered`` (an archive
 with one byte of ``os.py`` changed, the JSON keeping the good sha256), ``truncated`` (the
@@ -233,10 +235,17 @@ def pyenv_source(series: str, host: str, newer_than: str | None = None) -> dict 
             "arch": os.uname().machine, "binary": os.path.join(best[1], "bin", "python" + series)}
 
 
+# The series of the docs' own set (docs.json): what guide_python_rhel8.rst's examples request.
+DOCS_SERIES = ("3.12", "3.13")
+
+
 def default_sources(hosts=("bookworm", "bullseye")) -> list:
     """What this machine offers: its own Debian interpreter and a newer pyenv build of the same
-    series (an upgrade within a series), and each Debian 11 root's interpreter."""
+    series (an upgrade within a series), and each Debian 11 root's interpreter; for ``docs``,
+    pyenv's newest build of each of ``DOCS_SERIES``."""
     sources = []
+    if "docs" in hosts:
+        sources.extend(s for s in (pyenv_source(series, "docs") for series in DOCS_SERIES) if s)
     if "bookworm" in hosts:
         local = debian_source("/", "bookworm")
         if local:
@@ -545,16 +554,21 @@ def _hostile(out: str, good: dict) -> dict:
     return result
 
 
-def build(hosts=("bookworm", "bullseye"), cache: str | None = None, sources: list | None = None) -> dict:
-    """The cached set for ``hosts``, built when missing; returns its manifest (with ``dir``)."""
+def build(hosts=("bookworm", "bullseye"), cache: str | None = None, sources: list | None = None,
+          hostile: bool | None = None) -> dict:
+    """The cached set for ``hosts``, built when missing; returns its manifest (with ``dir``).
+
+    ``hostile``: also build the hostile archives (default: when ``hosts`` has ``bookworm``)."""
     cache = cache or cache_dir()
+    if hostile is None:
+        hostile = "bookworm" in hosts
     sources = sources if sources is not None else default_sources(hosts)
     if not sources:
         raise RuntimeError("no interpreter to build from (Debian's python3.X, pyenv, the bullseye roots)")
     for source in sources:
         if source["kind"] == "debian":
             source["addons"] = debian_addons(source, cache)
-    out = os.path.join(cache, "pbs-%s" % source_key(sources))
+    out = os.path.join(cache, "pbs-%s%s" % (source_key(sources), "" if hostile else "-plain"))
     os.makedirs(cache, exist_ok=True)
     with _lock(os.path.join(cache, ".pbs.lock")):
         manifest_path = os.path.join(out, "manifest.json")
@@ -582,7 +596,7 @@ def build(hosts=("bookworm", "bullseye"), cache: str | None = None, sources: lis
                 % (source["host"], name, entry["size"], entry["from"], facts["prefix"], facts["openssl"],
                    facts["sqlite"]))
         local = [a for a in manifest["archives"] if a["host"] == "bookworm" or a["arch"] == os.uname().machine]
-        if local:
+        if local and hostile:
             manifest["hostile"] = _hostile(partial, min(local, key=lambda a: a["size"]))
         with open(os.path.join(partial, "manifest.json"), "w") as handle:
             json.dump(manifest, handle, indent=1)
@@ -767,7 +781,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build (or reuse) the cached archives; print the manifest")
-    b.add_argument("--hosts", default="bookworm,bullseye", help="host groups: bookworm (this machine), bullseye")
+    b.add_argument("--hosts", default="bookworm,bullseye",
+                   help="host groups: bookworm (this machine), bullseye, docs (the docs stage's own set)")
     j = sub.add_parser("json", help="write <host>.json and hostile-<case>.json into --dir for --base")
     j.add_argument("--hosts", default="bookworm,bullseye")
     j.add_argument("--dir", required=True)
