@@ -23,6 +23,7 @@ import sys
 from collections import namedtuple
 
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import read_elf_machine, version_tuple
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
 
 __all__ = [
     "ARCHES",
@@ -150,9 +151,9 @@ def detect_machine(arch=None, uname_machine=None, executable=None, read_elf=read
     return machine, "uname"
 
 
-def artifact_name(target):
-    """The release archive name of a target: ``uv-<target>.tar.gz``."""
-    return "uv-%s.tar.gz" % target
+def artifact_name(target, tool="uv"):
+    """The release archive name of a target: ``uv-<target>.tar.gz`` (``<tool>-<target>.tar.gz``)."""
+    return get_tool(tool).archive(target)
 
 
 def target_libc(target):
@@ -167,9 +168,9 @@ def target_libc(target):
     return None
 
 
-def _glibc_reason(arch, libc_family, libc_version):
-    """Say whether the gnu build runs on this libc, and why: ``(ok, reason)``."""
-    need = ".".join(str(part) for part in arch.gnu_min_glibc)
+def _glibc_reason(arch, libc_family, libc_version, floor):
+    """Say whether the gnu build (needing glibc ``floor``) runs on this libc, and why: ``(ok, reason)``."""
+    need = ".".join(str(part) for part in floor)
     if libc_family == "musl":
         return False, "gnu: host libc is musl, gnu builds need glibc >= %s" % need
     if libc_family != "glibc":
@@ -177,17 +178,18 @@ def _glibc_reason(arch, libc_family, libc_version):
     have = version_tuple(libc_version)
     if have is None:
         return False, "gnu: glibc version unknown, gnu builds need glibc >= %s" % need
-    if have[:2] >= arch.gnu_min_glibc:
+    if have[:2] >= floor:
         return True, "gnu: glibc %s >= %s" % (libc_version, need)
     return False, "gnu: glibc %s < %s" % (libc_version, need)
 
 
-def explain_candidates(machine, libc_family, libc_version, libc="auto"):
-    """Every uv target of this machine with a verdict: a list of ``(target, runs, reason)``.
+def explain_candidates(machine, libc_family, libc_version, libc="auto", tool="uv"):
+    """Every target of this machine with a verdict: a list of ``(target, runs, reason)``.
 
     The targets that run come first, best first; the order is the one
-    ``candidate_targets`` returns. Raises ``ValueError`` for an unsupported machine or an
-    unknown ``libc`` override.
+    ``candidate_targets`` returns. ``tool`` (a row of ``tools.TOOLS``) may need another
+    glibc than uv for a gnu build (ruff's and ty's aarch64 builds need 2.17). Raises
+    ``ValueError`` for an unsupported machine or an unknown ``libc`` override.
     """
     if libc not in _LIBC_CHOICES:
         raise ValueError("libc must be one of %s, got %r" % (", ".join(_LIBC_CHOICES), libc))
@@ -199,7 +201,8 @@ def explain_candidates(machine, libc_family, libc_version, libc="auto"):
         elif libc == "musl":
             verdicts.append((arch.gnu, False, "gnu: excluded by libc=musl"))
         else:
-            ok, reason = _glibc_reason(arch, libc_family, libc_version)
+            floor = get_tool(tool).glibc_floors.get(arch.name, arch.gnu_min_glibc)
+            ok, reason = _glibc_reason(arch, libc_family, libc_version, floor)
             verdicts.append((arch.gnu, ok, reason))
     if arch.musl:
         if libc == "gnu":
@@ -216,8 +219,8 @@ def explain_candidates(machine, libc_family, libc_version, libc="auto"):
     return runs + rest
 
 
-def candidate_targets(machine, libc_family, libc_version, libc="auto"):
-    """Every uv target triple that runs on the host, best first.
+def candidate_targets(machine, libc_family, libc_version, libc="auto", tool="uv"):
+    """Every uv target triple that runs on the host, best first (``tool``: ruff's or ty's).
 
     ``machine`` is what ``uname -m`` prints; ``libc_family`` is ``"glibc"``, ``"musl"``
     or ``None`` (unknown); ``libc_version`` a string or ``None``; ``libc`` the user's
@@ -225,4 +228,4 @@ def candidate_targets(machine, libc_family, libc_version, libc="auto"):
     ``ValueError`` naming the supported ones.
     """
     return [target for target, runs, _reason in
-            explain_candidates(machine, libc_family, libc_version, libc) if runs]
+            explain_candidates(machine, libc_family, libc_version, libc, tool) if runs]
