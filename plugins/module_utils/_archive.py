@@ -164,6 +164,7 @@ def _copy(source, dest, limit, label):
 
 def _extract_members(tar, target, staging_dir, reader=None, tool=UV):
     """The tool's binaries of an open ``tar``; ``reader``: the forward-only stream under it, read directly."""
+    tool = get_tool(tool)
     found = {}
     for member in tar:
         binary = check_member(member, target, tool)
