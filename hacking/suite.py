@@ -665,7 +665,7 @@ TOOLS = {
 # Development paths that must never reach the Galaxy tarball (galaxy.yml's build_ignore).
 DEV_PATHS = ("hacking/", "benchmarks/", ".ci/", ".github/", ".cache/", ".venv/", ".pytest_cache/",
              "tests/output/", "docs/build/", "docs/_build/", "docs/docsite/build/", "docs/docsite/_build/",
-             ".ansible-lint", ".gitignore", "changelogs/.plugin-cache.yaml")
+             ".ansible-lint", "ansible.cfg", ".ansible/", ".gitignore", "changelogs/.plugin-cache.yaml")
 
 # galaxy-importer as Galaxy runs it, minus what needs the network or containers:
 # ansible-test sanity runs in its own stage (sanity-newest); ansible-lint stays offline.
@@ -742,28 +742,85 @@ def dev_members(tarball: str) -> list:
 
 
 def lint_collection(bindir: str, top: str) -> None:
-    """ansible-lint, antsibull-changelog lint and hacking/release_hygiene.py on the tree at ``top``."""
+    """antsibull-changelog lint and hacking/release_hygiene.py on the tree at ``top``."""
     coll = collection_dir(top)
     env = tool_env(os.path.dirname(bindir), {"ANSIBLE_COLLECTIONS_PATH": top})
-    run([os.path.join(bindir, "ansible-lint"), "--offline", "--profile", "production", "--nocolor",
-         "-c", os.path.join(coll, ".ansible-lint")], cwd=coll, env=env)
     run([os.path.join(bindir, "antsibull-changelog"), "lint"], cwd=coll, env=env)
     run([os.path.join(bindir, "antsibull-changelog"), "lint-changelog-yaml",
          os.path.join("changelogs", "changelog.yaml")], cwd=coll, env=env)
     run([os.path.join(bindir, "python"), os.path.join(coll, "hacking", "release_hygiene.py"), coll], env=env)
 
 
-def stage_lint(track: str, ctx: dict) -> None:
-    """ansible-lint --profile production, changelog lint and hygiene, galaxy-importer; all offline.
+# What a clean ansible-lint run prints: its one summary line (on stderr), nothing else.
+ANSIBLE_LINT_PASSED = re.compile(r"^Passed: 0 failure\(s\), 0 warning\(s\) in \d+ files processed of \d+ encountered\. "
+                                 r"Profile 'production' was required, and it passed\.$")
 
-    ansible-lint runs on the whole collection (the copy under ansible_collections/pyfleet/uv,
-    with ANSIBLE_COLLECTIONS_PATH there so pyfleet.uv.* resolves) with the repository's
-    .ansible-lint; --offline keeps it from installing anything or asking Galaxy.
-    galaxy-importer imports the built tarball as Galaxy would (ansible-doc, ansible-lint,
-    changelog, metadata) and any warning it prints fails the stage.
+
+def plain_clone(dest: str) -> str:
+    """A ``git clone`` of the checkout at ``dest`` (an ordinary folder name), with the work tree's
+    uncommitted state laid over it (changed and untracked files copied, deleted ones removed), so
+    that the stage lints what is in the work tree the way a contributor's clone holds it."""
+    run(["git", "clone", "--quiet", "--no-hardlinks", ROOT, dest])
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source, target = os.path.join(ROOT, name), os.path.join(dest, name)
+        if os.path.isfile(source):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(source, target)
+        elif os.path.lexists(target):  # deleted in the work tree, not yet committed
+            os.remove(target)
+    return dest
+
+
+def lint_plain(bindir: str) -> None:
+    """``ansible-lint --profile production`` as a contributor runs it: in a fresh clone whose folder is
+    not ansible_collections/pyfleet/uv, from its root, with no ANSIBLE_* variable set; then
+    ``--offline`` in the same clone. pyfleet.uv.* must resolve through the repository's own
+    .ansible-lint and ansible.cfg. Any output besides the one summary line fails, and the clone's
+    git status must be the same afterwards (what ansible-lint writes is git-ignored).
+
+    The daily JSON schema refresh of an online run is switched off (ANSIBLE_LINT_SKIP_SCHEMA_UPDATE):
+    it would ask a host this machine must not contact; it is not part of resolving the collection.
+    """
+    with tempfile.TemporaryDirectory(prefix="uv-lint-") as scratch:
+        clone = plain_clone(os.path.join(scratch, "pyfleet-uv"))
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone,
+                                capture_output=True, text=True, check=True).stdout
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "NO_COLOR", "FORCE_COLOR"))}
+        env.update({"PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "ANSIBLE_LINT_SKIP_SCHEMA_UPDATE": "1"})
+        for extra in ([], ["--offline"]):
+            started = time.time()
+            out = run([os.path.join(bindir, "ansible-lint"), "--profile", "production", "--nocolor"] + extra,
+                      cwd=clone, env=env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            lines = [line for line in out.stdout.splitlines() if line.strip()]
+            noise = [line for line in lines if not ANSIBLE_LINT_PASSED.match(line)]
+            if out.returncode or noise or len(lines) != 1:
+                print(out.stdout[-8000:])
+                raise RuntimeError("ansible-lint %s in a plain clone (exit %d) printed %d line(s) besides its summary: %s"
+                                   % (" ".join(extra) or "(online)", out.returncode, len(noise),
+                                      "; ".join(noise[:5])[:1500]))
+            log("ansible-lint %s in a plain clone: clean in %.1f s (%s)" % (
+                " ".join(extra) or "(online)", time.time() - started, lines[0]))
+        after = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone,
+                               capture_output=True, text=True, check=True).stdout
+        if after != status:
+            raise RuntimeError("ansible-lint left files that git does not ignore in the clone:\n%s" % after)
+
+
+def stage_lint(track: str, ctx: dict) -> None:
+    """ansible-lint --profile production in a plain clone, changelog lint and hygiene, galaxy-importer.
+
+    ansible-lint runs as a contributor runs it (see lint_plain): a fresh clone under an ordinary
+    folder name, nothing in the environment, online (ansible-lint installs the checkout into its
+    .ansible/ project cache itself; nothing is fetched) and then --offline. The changelog checks
+    run on the ansible_collections/pyfleet/uv copy. galaxy-importer imports the built tarball as
+    Galaxy would (ansible-doc, ansible-lint, changelog, metadata) and any warning it prints fails
+    the stage.
     """
     lint = tool_venv("lint")
     bindir = os.path.join(lint, "bin")
+    lint_plain(bindir)
     with private_tree(ctx) as top:
         lint_collection(bindir, top)
     importer = tool_venv("importer")

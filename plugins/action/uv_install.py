@@ -18,14 +18,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
-from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import check_version_option, is_specifier
 
+# ``latest`` and X.Y.Z (version_options._EXACT_RE) go to the module as they are. Only another value
+# (a specifier set, or a mistake) needs version_options.check_version_option here: ansible's
+# collection loader compiles collection code from source on every run (no bytecode cache), so the
+# common call does not import it.
+_PLAIN_VERSION = re.compile(r"^(latest|\d+\.\d+\.\d+)$")
 _SOURCE_ONLY = ("mirror_url", "index_url", "checksum", "allow_missing_checksum", "url_username", "url_password",
                 "force_basic_auth", "headers", "validate_certs", "ca_path", "use_proxy", "client_cert",
                 "client_key", "http_agent", "timeout", "download_retries")
@@ -50,11 +56,15 @@ class ActionModule(ActionBase):
         try:
             if mode not in ("host", "controller"):
                 raise AnsibleActionFail("download_on must be host or controller, got %r" % mode)
-            version = check_version_option(to_text(args.get("version") or "latest"), allow_specifier=True,
-                                           module=self._module)
+            version = to_text(args.get("version") or "latest").strip()
+            specifier = not _PLAIN_VERSION.match(version)
+            if specifier:
+                from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import check_version_option  # pylint: disable=import-outside-toplevel
+                # A specifier set, or the module's own refusal.
+                check_version_option(version, allow_specifier=True, module=self._module)
             source = None
-            if is_specifier(version) or (mode == "controller" and version == "latest"
-                                         and args.get("state", "present") == "present" and not args.get("src")):
+            if specifier or (mode == "controller" and version == "latest"
+                             and args.get("state", "present") == "present" and not args.get("src")):
                 source = self._source(args)
                 args["version"] = source.resolve(version)
                 result["resolved_version"] = args["version"]

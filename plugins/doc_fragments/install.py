@@ -65,8 +65,10 @@ options:
   src:
     description:
       - Install from a release archive of the tool (C(<tool>-<target>.tar.gz)) or one of its wheels
-        already on the host, instead of downloading. Its build is read from the file itself and
-        must run on the host.
+        already on the host, instead of downloading. Its build is read from the file itself (an
+        archive's folder C(<tool>-<target>/); a wheel's C(.dist-info/WHEEL) tags, compressed tag sets
+        expanded, which must agree with its file name when that is a wheel name of the tool) and must
+        run on the host.
       - Needs O(checksum=sha256:<hex>) unless O(allow_missing_checksum=true).
       - The action plugin uses this for O(download_on=controller).
     type: path

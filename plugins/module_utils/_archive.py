@@ -27,7 +27,11 @@ import zlib
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
-from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import wheel_build
+from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import (
+    parse_wheel_name,
+    wheel_build,
+    wheel_metadata_platforms,
+)
 
 __all__ = [
     "BINARIES",
@@ -565,34 +569,38 @@ def _os_error(exc, staging_dir, needed, fmt):
     return _not_readable(fmt, exc)
 
 
+def _wheel_facts(archive_path, tool=UV):
+    """``(version, platform tags)`` of a wheel of ``tool``: its scripts' folder and its WHEEL ``Tag:`` lines."""
+    script_re, meta_re = _wheel_res(get_tool(tool))
+    version = None
+    platforms = []
+    with zipfile.ZipFile(archive_path) as archive:
+        for info in archive.infolist():
+            match = script_re.match(info.filename)
+            if match:
+                version = match.group("version")
+            elif meta_re.match(info.filename) and info.file_size < 65536:
+                platforms.extend(wheel_metadata_platforms(archive.read(info).decode("utf-8", "replace")))
+    return version, platforms
+
+
 def identify(archive_path, tool=UV):
     """What an archive of ``tool`` already on the host holds: ``(fmt, target_or_None, version_or_None, build)``.
 
     For a wheel, the version comes from its scripts' folder and the build
-    ``(arch, family)`` from the ``Tag:`` lines of its WHEEL metadata; for a release
-    archive, the target from its one folder ``<tool>-<target>/``. Raises ``ArchiveError``
-    when it is neither.
+    ``(arch, family)`` from the ``Tag:`` lines of its WHEEL metadata (compressed tag sets
+    expanded, ``wheel_tags.wheel_metadata_platforms``), or from its file name when the
+    metadata names no build; when both name one, they must agree. For a release archive,
+    the target comes from its one folder ``<tool>-<target>/``. Raises ``ArchiveError`` when it
+    is neither, or when its name and its metadata disagree.
     """
     tool = get_tool(tool)
-    script_re, meta_re = _wheel_res(tool)
     prefix = tool.name + "-"
     fmt = archive_format(archive_path)
     try:
         if fmt == "wheel":
-            with zipfile.ZipFile(archive_path) as archive:
-                version = None
-                tags = []
-                for info in archive.infolist():
-                    match = script_re.match(info.filename)
-                    if match:
-                        version = match.group("version")
-                    elif meta_re.match(info.filename) and info.file_size < 65536:
-                        for line in archive.read(info).decode("utf-8", "replace").splitlines():
-                            if line.startswith("Tag:"):
-                                tags.append(line.split(":", 1)[1].strip().rsplit("-", 1)[-1])
-                build = wheel_build(tags) if tags else None
-                return fmt, None, version, build
-        if fmt == "tar.gz":
+            version, platforms = _wheel_facts(archive_path, tool)
+        elif fmt == "tar.gz":
             with _open_tar_gz(archive_path) as tar:
                 for member in tar:
                     top = _normalise(member.name).split("/", 1)[0]
@@ -601,5 +609,13 @@ def identify(archive_path, tool=UV):
                     break
     except (IOError, OSError, tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError, ArchiveError) as exc:
         raise ArchiveError("%s is not a readable %s archive or wheel (%s)" % (archive_path, tool.name, exc))
+    if fmt == "wheel":
+        build = wheel_build(platforms) if platforms else None
+        named = parse_wheel_name(os.path.basename(archive_path), tool.name)
+        by_name = wheel_build(named[1]) if named else None
+        if build and by_name and build != by_name:
+            raise ArchiveError("%s: its file name says the %s %s build, its WHEEL metadata the %s %s build; "
+                               "refused" % ((archive_path,) + by_name + build))
+        return fmt, None, version, build or by_name
     raise ArchiveError("%s is neither a %s release archive (%s) nor a %s wheel"
                        % (archive_path, tool.name, tool.archive("<target>"), tool.name))

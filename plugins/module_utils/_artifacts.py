@@ -19,7 +19,6 @@ __metaclass__ = type
 import os
 import sys
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
     ArchiveError,
     ChecksumError,
@@ -382,12 +381,16 @@ def local_artifact(params, checksum, verdicts, candidates, version, tool=UV):
     if checksum[0] != "hex" and not params["allow_missing_checksum"]:
         raise ChecksumError("src %s needs checksum=sha256:<hex> to be verified, or "
                             "allow_missing_checksum=true to install it unverified" % path)
+    # Imported here: only a src install reads an archive; every other path of the module (and
+    # the no-op, the check mode and state=absent) leaves tarfile and zipfile unimported.
+    from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify  # pylint: disable=import-outside-toplevel
     fmt, target, found_version, build = identify(path, tool)
     if target is None:
         target = next((t for t, _runs, _why in verdicts if build and target_build(t) == build), None)
     if target is None or target not in candidates:
+        held = target or ("%s %s" % build if build else "unknown")
         raise InstallError("src %s holds the %s build, which does not run on this host; builds that do: %s"
-                           % (path, target or "unknown", ", ".join(candidates)))
+                           % (path, held, ", ".join(candidates)))
     origin = params.get("src_origin") or {}
     return Artifact(origin.get("source") or "src", target, found_version or version,
                     origin.get("name") or os.path.basename(path), origin.get("url") or path, fmt)

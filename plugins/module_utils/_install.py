@@ -30,6 +30,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     run_version,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import build_disagreement
 
 __all__ = [
     "BINARIES",
@@ -42,6 +43,7 @@ __all__ = [
     "os_reason",
     "remove_install",
     "remove_stale_staging",
+    "staged_build_problem",
     "verify_staged",
     "write_receipt",
 ]
@@ -139,8 +141,37 @@ def remove_stale_staging(install_dir, tool=UV):
     return removed
 
 
-def verify_staged(staged, want_version, run, want_target=None, tool=UV):
-    """Run the staged ``<tool.check> --version``: ``uvx`` for uv (it starts both), ``ruff``, ``ty``.
+# How each kind of file names the build it holds, for the messages of staged_build_problem.
+_CLAIMS = {"wheel": "the wheel's tags say", "tar.gz": "the archive says"}
+# Enough of a binary for its ELF header, program headers and interpreter path.
+_ELF_HEAD = 65536
+
+
+def staged_build_problem(staged, target, fmt=None, tool=UV):
+    """Why the staged binaries of ``tool`` are not ``target``'s build by their ELF headers, or ``None``.
+
+    The build a wheel's tags or an archive's folder name claim is one witness; the
+    binaries themselves are another (their machine, and how they are linked: static for
+    musl, glibc's loader for gnu; see ``targets.build_disagreement``). Both must agree
+    before anything is run: under a binfmt emulator even another architecture's build
+    would start. ``fmt`` (``"wheel"`` or ``"tar.gz"``) words the message.
+    """
+    for name in get_tool(tool).binaries:
+        try:
+            with open(staged[name], "rb") as handle:
+                head = handle.read(_ELF_HEAD)
+        except (IOError, OSError) as exc:
+            return "cannot read the staged %s: %s" % (name, exc.strerror or exc)
+        reading = build_disagreement(target, head)
+        if reading is not None:
+            return "%s %s, the %s inside it is %s; refused: it is not the build it claims to be" % (
+                _CLAIMS.get(fmt, "the file says"), target, name, reading)
+    return None
+
+
+def verify_staged(staged, want_version, run, want_target=None, fmt=None, tool=UV):
+    """Check the staged build (``staged_build_problem``), then run the staged ``<tool.check> --version``:
+    ``uvx`` for uv (it starts both staged binaries), ``ruff``, ``ty``.
 
     uvx is a launcher: it runs ``uv tool uvx`` with the ``uv`` beside it (never one from
     ``PATH``), so one run shows that both start on this host, and the version and target
@@ -149,9 +180,14 @@ def verify_staged(staged, want_version, run, want_target=None, tool=UV):
 
     Returns ``(ok, version_or_reason)``: on success the version the new build reports;
     otherwise why it cannot be used on this host (for example the loader's
-    ``GLIBC_2.34 not found``), or that it is not the wanted version.
+    ``GLIBC_2.34 not found``), that it is not the build its file claims, or that it is
+    not the wanted version.
     """
     tool = get_tool(tool)
+    if want_target:
+        problem = staged_build_problem(staged, want_target, fmt, tool)
+        if problem is not None:
+            return False, problem
     rc, text = run_version(staged[tool.check], run)
     parsed = parse_version(text, tool) if rc == 0 else None
     if parsed is None:

@@ -17,8 +17,7 @@ import os
 import re
 import stat
 
-from ansible_collections.pyfleet.uv.plugins.module_utils.libc import family_from_interpreter, parse_elf_interpreter
-from ansible_collections.pyfleet.uv.plugins.module_utils.targets import normalize_arch
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import elf_build, normalize_arch
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
 
 __all__ = [
@@ -179,8 +178,8 @@ def elf_target(path, machine):
 
     A static binary (no ``PT_INTERP``) is the musl build (uv's, ruff's and ty's musl
     builds are all static); one whose interpreter is glibc's ``ld-linux*`` is the gnu
-    build (``libc.family_from_interpreter``). Used for builds that do not print their
-    target (uv before 0.10.12, every ruff and ty) and have no receipt.
+    build (``targets.elf_build``). Used for builds that do not print their target (uv
+    before 0.10.12, every ruff and ty) and have no receipt.
     """
     try:
         with open(path, "rb") as handle:
@@ -188,11 +187,9 @@ def elf_target(path, machine):
         arch = normalize_arch(machine)
     except (IOError, OSError, ValueError):
         return None
-    if head[:4] != b"\x7fELF":
-        return None
-    interpreter = parse_elf_interpreter(head)
-    family = "musl" if interpreter is None else family_from_interpreter(interpreter)
-    if family == "glibc":
+    reading = elf_build(head)
+    family = reading[1] if reading else None
+    if family == "gnu":
         return arch.gnu
     if family == "musl":
         return arch.musl

@@ -18,7 +18,6 @@ import os
 import shutil
 import time
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import TarStream, extract
 from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import (
     LazyFetcher,
     Notes,
@@ -52,6 +51,18 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
 from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import check_version_option, source_argument_spec
 
 __all__ = ["ToolInstall", "install_argument_spec", "run_module"]
+
+
+def _archive():
+    """The unpacking code (tarfile, zipfile, gzip, threads), imported by the install path alone.
+
+    A pinned no-op, check mode and ``state=absent`` never unpack anything, and on every call
+    the host compiles each module_util it imports from the AnsiballZ zip (no bytecode cache
+    there); the payload still carries _archive, since ansible's dependency finder follows
+    imports inside functions too.
+    """
+    from ansible_collections.pyfleet.uv.plugins.module_utils import _archive as archive  # pylint: disable=import-outside-toplevel
+    return archive
 
 
 def _describe(state):
@@ -184,7 +195,8 @@ class ToolInstall(object):
             unpacked = None
             try:
                 if not local:
-                    sink = (lambda length, t=target, d=staging: TarStream(t, d, length, self.tool)) if streamed else None
+                    sink = (lambda length, t=target, d=staging: _archive().TarStream(t, d, length, self.tool)
+                            ) if streamed else None
                     got = self.source.download(artifact, path, self.params["download_retries"], sink=sink)
                     if got is None:
                         continue
@@ -224,8 +236,8 @@ class ToolInstall(object):
                 raise unpacked.error
             staged = unpacked.found
         else:
-            staged = extract(path, artifact.fmt, target, artifact.version, staging, self.tool)
-        ok, detail = verify_staged(staged, self.version, self.run_cmd, target, self.tool)
+            staged = _archive().extract(path, artifact.fmt, target, artifact.version, staging, self.tool)
+        ok, detail = verify_staged(staged, self.version, self.run_cmd, target, artifact.fmt, self.tool)
         if not ok:
             self.notes.add(target, "served; %s" % detail)
             return False

@@ -48,7 +48,13 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import 
     source_argument_spec,
     version_key,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import parse_wheel_name, target_build, wheel_build
+from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import (
+    expand_tag_set,
+    parse_wheel_name,
+    target_build,
+    wheel_build,
+    wheel_metadata_platforms,
+)
 
 __all__ = [
     "INDEX_ACCEPT",
@@ -71,10 +77,12 @@ __all__ = [
     "wheel_build",
     "DEFAULT_MIRROR",
     "checksum_url",
+    "expand_tag_set",
     "parse_checksum_file",
     "parse_checksum_option",
     "redact_url",
     "render_url",
     "url_password",
     "validate_template",
+    "wheel_metadata_platforms",
 ]

@@ -22,15 +22,23 @@ import os
 import sys
 from collections import namedtuple
 
-from ansible_collections.pyfleet.uv.plugins.module_utils.libc import read_elf_machine, version_tuple
+from ansible_collections.pyfleet.uv.plugins.module_utils.libc import (
+    family_from_interpreter,
+    parse_elf_interpreter,
+    parse_elf_machine,
+    read_elf_machine,
+    version_tuple,
+)
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
 
 __all__ = [
     "ARCHES",
     "Arch",
     "artifact_name",
+    "build_disagreement",
     "candidate_targets",
     "detect_machine",
+    "elf_build",
     "explain_candidates",
     "normalize_arch",
     "supported_machines",
@@ -229,3 +237,57 @@ def candidate_targets(machine, libc_family, libc_version, libc="auto", tool="uv"
     """
     return [target for target, runs, _reason in
             explain_candidates(machine, libc_family, libc_version, libc, tool) if runs]
+
+# What the ELF header of a uv binary says about its build, to check it against the build
+# its wheel or archive claims: (EI_CLASS, e_machine) -> (the machine in words, the rows of
+# ARCHES built for it). ARMv6 and ARMv7 share EM_ARM (what tells them apart is the ARM
+# attributes section, which is not read); a wheel's tags and the test run decide there.
+_ELF_MACHINES = {
+    (64, 62): ("x86_64", ("x86_64",)),  # EM_X86_64
+    (64, 183): ("aarch64", ("aarch64",)),  # EM_AARCH64
+    (32, 3): ("i386", ("i686",)),  # EM_386
+    (32, 40): ("arm", ("armv7", "armv6")),  # EM_ARM
+    (64, 21): ("ppc64", ("ppc64le",)),  # EM_PPC64
+    (64, 22): ("s390x", ("s390x",)),  # EM_S390
+    (64, 243): ("riscv64", ("riscv64",)),  # EM_RISCV
+}
+
+
+def elf_build(head):
+    """The uv build an ELF file is, read from its first bytes: ``(arches, family, text)``, or ``None``.
+
+    ``arches`` are the rows of ``ARCHES`` built for its machine (none for a machine uv has
+    no build for); ``family`` is ``"musl"`` for a static binary (uv's musl builds are fully
+    static) or one loaded by musl's ``ld-musl-*``, ``"gnu"`` for glibc's ``ld-linux*``
+    (``libc.family_from_interpreter``) and ``None`` for any other loader; ``text`` is the
+    reading in words, ``aarch64 (static)`` or ``x86_64 (interpreter
+    /lib64/ld-linux-x86-64.so.2)``. ``None`` when ``head`` is not ELF. ``head`` must reach
+    past the interpreter path (64 KiB does, for every uv binary).
+    """
+    header = parse_elf_machine(head)
+    if header is None:
+        return None
+    name, arches = _ELF_MACHINES.get(header, ("%d-bit ELF machine %d" % header, ()))
+    interpreter = parse_elf_interpreter(head)
+    if interpreter is None:
+        return arches, "musl", "%s (static)" % name
+    family = {"glibc": "gnu", "musl": "musl"}.get(family_from_interpreter(interpreter))
+    return arches, family, "%s (interpreter %s)" % (name, interpreter)
+
+
+def build_disagreement(target, head):
+    """How the ELF file ``head`` contradicts the uv build ``target``, or ``None`` if it agrees.
+
+    ``head`` is the start of a binary that a wheel or archive of ``target`` holds; the
+    answer is the ELF reading in words (``elf_build``) when its machine or its libc
+    family is not the target's. A file that is not ELF gives ``None``: it has no header to
+    read, and running it (``--version``) is the only check left.
+    """
+    reading = elf_build(head)
+    if reading is None:
+        return None
+    arches, family, text = reading
+    row = next((name for name, arch in ARCHES.items() if target in (arch.gnu, arch.musl)), None)
+    if row is None or row not in arches or family != target_libc(target):
+        return text
+    return None

@@ -15,13 +15,15 @@ __metaclass__ = type
 
 import re
 
-__all__ = ["parse_wheel_name", "target_build", "wheel_build"]
+__all__ = ["expand_tag_set", "parse_wheel_name", "target_build", "wheel_build", "wheel_metadata_platforms"]
 
 # manylinux_2_17_x86_64, musllinux_1_1_aarch64: the architecture follows the third "_".
 _PEP600_RE = re.compile(r"^(manylinux|musllinux)_\d+_\d+_(?P<arch>.+)$")
 # manylinux1_x86_64, manylinux2010_i686, manylinux2014_aarch64 (the legacy aliases).
 _LEGACY_RE = re.compile(r"^manylinux(?:1|2010|2014)_(?P<arch>.+)$")
 _WHEEL_RES = {}
+# uv's, ruff's and ty's wheels hold a program, not an extension module: their tags are py3-none-<platform>.
+_PY3_RE = re.compile(r"^py3\d*$")
 
 # The first word of a uv target triple, mapped to the architecture of wheel tags.
 _TARGET_TO_WHEEL_ARCH = {
@@ -37,24 +39,83 @@ _TARGET_TO_WHEEL_ARCH = {
 
 
 def _wheel_re(project):
+    """``<project>-<version>[-<build tag>]-<python tag>-<abi tag>-<platform tag>.whl``; each tag
+    part may be a compressed set (see ``expand_tag_set``)."""
     pattern = _WHEEL_RES.get(project)
     if pattern is None:
         pattern = _WHEEL_RES[project] = re.compile(
-            r"^%s-(?P<version>[0-9][0-9A-Za-z.!+_]*)-(?:\d[^-]*-)?py3-none-(?P<tags>[A-Za-z0-9_.]+)\.whl$"
-            % re.escape(project))
+            r"^%s-(?P<version>[0-9][0-9A-Za-z.!+_]*)-(?:\d[^-]*-)?"
+            r"(?P<tags>[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+)\.whl$" % re.escape(project))
     return pattern
+
+
+def expand_tag_set(tag_set):
+    """Every ``(interpreter, abi, platform)`` tag a compressed tag set stands for, lower case.
+
+    The binary distribution format (PEP 425, PEP 427) lets a wheel's file name and each
+    ``Tag:`` line of its ``.dist-info/WHEEL`` compress several tags into one: each of the
+    three parts may list alternatives joined by dots, and the set is every combination.
+    ``py2.py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64`` is four tags. uv's wheels
+    built by maturin 1.9 and older (uv 0.8 and older, 0.5.11 among them) write one
+    compressed ``Tag:`` line; later ones write one tag per line (recorded in the unit
+    tests' fixtures/wheels). This is what ``packaging.tags.parse_tag`` does, in the
+    order the parts are written and without duplicates. Anything that is not three
+    non-empty dash-separated parts gives ``[]``.
+    """
+    parts = (tag_set or "").strip().lower().split("-")
+    if len(parts) != 3:
+        return []
+    alternatives = [part.split(".") for part in parts]
+    if any(not name for names in alternatives for name in names):
+        return []
+    tags = []
+    for interpreter in alternatives[0]:
+        for abi in alternatives[1]:
+            for platform in alternatives[2]:
+                tag = (interpreter, abi, platform)
+                if tag not in tags:
+                    tags.append(tag)
+    return tags
+
+
+def _py3_platforms(tags):
+    """The platforms of the ``py3-none-<platform>`` tags among ``(interpreter, abi, platform)`` tags."""
+    platforms = []
+    for interpreter, abi, platform in tags:
+        if _PY3_RE.match(interpreter) and abi == "none" and platform not in platforms:
+            platforms.append(platform)
+    return platforms
 
 
 def parse_wheel_name(filename, project="uv"):
     """``(version, [platform tags])`` of a wheel file name of ``project`` (a tool's name), or ``None``.
 
     ``uv-0.13.9-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`` gives
-    ``("0.13.9", ["manylinux_2_17_x86_64", "manylinux2014_x86_64"])``.
+    ``("0.13.9", ["manylinux_2_17_x86_64", "manylinux2014_x86_64"])``. The tag set is
+    expanded as ``expand_tag_set`` says; only ``py3-none`` tags count (the tools' wheels carry
+    nothing else), and a name with none of them gives ``None``.
     """
     match = _wheel_re(project).match(filename or "")
     if not match:
         return None
-    return match.group("version"), match.group("tags").split(".")
+    platforms = _py3_platforms(expand_tag_set(match.group("tags")))
+    if not platforms:
+        return None
+    return match.group("version"), platforms
+
+
+def wheel_metadata_platforms(text):
+    """The platform tags declared by the ``Tag:`` lines of a wheel's ``.dist-info/WHEEL`` text.
+
+    Each line may hold a compressed tag set (``expand_tag_set``); only ``py3-none`` tags
+    count, as in ``parse_wheel_name``. Returns ``[]`` when there are none.
+    """
+    tags = []
+    for line in (text or "").splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "tag":
+            tags.extend(expand_tag_set(value))
+    return _py3_platforms(tags)
 
 
 def wheel_build(tags):

@@ -26,6 +26,8 @@ description:
     aarch64 kernel it is V(armv8l) (which takes the armv7 builds), as pypa/packaging
     does for the wheel tags of a 32-bit interpreter.
     RV(ansible_facts.uv.arch_detected_by) says which rule decided.
+  - Also lists the configuration files uv would read (RV(ansible_facts.uv.config_files)), such as the
+    one M(pyfleet.uv.uv_config) writes.
   - Also sets C(ansible_facts.ruff) and C(ansible_facts.ty) - the ruff and ty targets that run on the
     host and what is installed of each - for M(pyfleet.uv.ruff_install), M(pyfleet.uv.ty_install) and
     M(pyfleet.uv.uv_mirror_check) with O(pyfleet.uv.uv_mirror_check#module:tool).
@@ -88,6 +90,7 @@ notes:
     2.31 that some versions of uv's shell installer demanded.
 seealso:
   - module: pyfleet.uv.uv_install
+  - module: pyfleet.uv.uv_config
 """
 
 EXAMPLES = r"""
@@ -192,6 +195,39 @@ ansible_facts:
               type: str
               returned: when uv is found
               sample: x86_64-unknown-linux-gnu
+        config_files:
+          description:
+            - The configuration files uv would consider on this host, for the user the module runs as,
+              in uv's order, present or not, so that a playbook can spot a stray one.
+            - First the system candidates, each C($XDG_CONFIG_DIRS) entry's C(uv/uv.toml) (C(/etc/xdg/uv/uv.toml)
+              when the variable is unset) and C(/etc/uv/uv.toml), of which uv uses the first that exists;
+              then the user's C($XDG_CONFIG_HOME/uv/uv.toml) (C(~/.config/uv/uv.toml)), read on top of it.
+            - The module's environment decides C($XDG_CONFIG_DIRS) and C($HOME); with C(become) they are
+              those of the become user. A project's C(uv.toml) or C(pyproject.toml) is not listed.
+          type: list
+          elements: dict
+          returned: always
+          sample:
+            - {path: /etc/xdg/uv/uv.toml, scope: system, exists: false, used: false}
+            - {path: /etc/uv/uv.toml, scope: system, exists: true, used: true}
+            - {path: /root/.config/uv/uv.toml, scope: user, exists: false, used: false}
+          contains:
+            path:
+              description: The file.
+              type: str
+              returned: always
+            scope:
+              description: V(system) or V(user).
+              type: str
+              returned: always
+            exists:
+              description: Whether the file exists.
+              type: bool
+              returned: always
+            used:
+              description: Whether uv reads it (the first existing system file; the user file when it exists).
+              type: bool
+              returned: always
     ruff:
       description:
         - What decides the ruff build of this host, and the installed ruff. C(ty) has the same keys for ty.
@@ -225,6 +261,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
+from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import config_paths
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets, detect_machine
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import find_binary, find_uv, installed_state
@@ -241,6 +278,7 @@ def gather(run, install_dir=None, libc="auto", arch=None):
         "libc": dict(facts._asdict()),
         "targets": candidate_targets(machine, facts.family, facts.version, libc),
         "installed": installed_state(find_uv(install_dir), run),
+        "config_files": config_paths(),
     }
 
 

@@ -19,10 +19,13 @@ description:
     and installs the first one the mirror actually serves.
   - Every download is checked against a sha256 (the mirror's C(.sha256) sidecar by
     default) before anything is touched; only the expected regular files are taken from
-    the archive; the new C(uvx --version) (uvx starts the new uv beside it) must run on the
-    host and report the wanted version before it atomically replaces the old binaries. If a
-    served build cannot run here, the next served build is tried. On any failure the
-    previous install stays as it was.
+    the archive; the ELF header of the new C(uv) and C(uvx) (their machine, and static for
+    musl or glibc's C(ld-linux) for gnu) must agree with the build the wheel's tags or the
+    archive's name claim before they are run; the new C(uvx --version) (uvx starts the new
+    uv beside it) must run on the host and report the wanted version before it atomically
+    replaces the old binaries. If a served build cannot run here, or is not the build it
+    claims to be, the next served build is tried. On any failure the previous install stays
+    as it was.
   - Installs from a release mirror (O(mirror_url)) or from the wheels on a PyPI-compatible
     package index (O(index_url)); the host downloads itself, or the controller downloads once
     for the whole fleet and copies the file over (O(download_on=controller)).

@@ -22,6 +22,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from test_uv_install_adversarial import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
     MIRROR,
     NEW,
+    OLD,
+    T,
     env,
     fails,
     installed,
@@ -54,20 +56,25 @@ def entry(name, data, mode=0o100755):
     return item, data
 
 
-def publish_wheel(root, case, members):
-    """``<root>/idx-<case>/simple/uv/index.html`` listing one wheel; returns the index_url path."""
+def publish_wheel(root, case, members, version=NEW):
+    """``<root>/idx-<case>/simple/uv/index.html`` listing one wheel; returns the index_url path.
+
+    The wheel is named and tagged (one compressed ``Tag:`` line, as maturin 1.7 wrote it)
+    for x86_64 gnu, whatever ``members`` hold.
+    """
+    wheel = "uv-%s-py3-none-%s.whl" % (version, TAG)
     base = root / ("idx-%s" % case)
     (base / "packages").mkdir(parents=True, exist_ok=True)
     (base / "simple" / "uv").mkdir(parents=True, exist_ok=True)
-    path = base / "packages" / WHEEL
+    path = base / "packages" / wheel
     with zipfile.ZipFile(str(path), "w") as archive:
         for item, data in members:
             archive.writestr(item, data)
-        archive.writestr(*entry("uv-%s.dist-info/WHEEL" % NEW, b"Wheel-Version: 1.0\nTag: py3-none-%s\n" % TAG.encode(),
-                                0o100644))
+        archive.writestr(*entry("uv-%s.dist-info/WHEEL" % version,
+                                b"Wheel-Version: 1.0\nTag: py3-none-%s\n" % TAG.encode(), 0o100644))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     (base / "simple" / "uv" / "index.html").write_text(
-        '<html><body><a href="../../packages/%s#sha256=%s">%s</a></body></html>\n' % (WHEEL, digest, WHEEL))
+        '<html><body><a href="../../packages/%s#sha256=%s">%s</a></body></html>\n' % (wheel, digest, wheel))
     return "idx-%s/simple/" % case
 
 
@@ -121,24 +128,48 @@ def test_hostile_wheel_keeps_previous(index, env, installed, case, members, frag
     fails(result, fragment)
 
 
-def test_wheel_holding_another_architecture(index, env, installed):
-    """An x86_64-tagged wheel whose uv is the real aarch64 build: refused, whatever runs it.
-
-    Without a binfmt handler the kernel cannot execute it; with qemu-user registered it runs
-    and names its own target, which is not the one asked for.
-    """
+def real_scripts(version, tag):
+    """``scripts()`` members holding the real uv and uvx of the cached ``version`` wheel with ``tag``."""
     wheels = os.path.join(os.path.dirname(MIRROR.rstrip("/")), "wheels")
-    names = [n for n in os.listdir(wheels) if n.startswith("uv-%s-" % NEW) and "manylinux_2_28_aarch64" in n]
+    names = [n for n in os.listdir(wheels) if n.startswith("uv-%s-py3-none-%s" % (version, tag))]
     if not names:
-        pytest.skip("no aarch64 wheel of %s in %s" % (NEW, wheels))
+        pytest.skip("no %s wheel of %s in %s" % (tag, version, wheels))
+    folder = "uv-%s.data/scripts/" % version
     with zipfile.ZipFile(os.path.join(wheels, names[0])) as real:
-        members = scripts(uv=real.read(SCRIPTS + "uv"), uvx=real.read(SCRIPTS + "uvx"))
+        return [entry(folder + "uv", real.read(folder + "uv")), entry(folder + "uvx", real.read(folder + "uvx"))]
+
+
+def test_wheel_holding_another_architecture(index, env, installed):
+    """An x86_64-tagged wheel whose uv is the real aarch64 build: refused before it is run.
+
+    Its ELF header is read first (with qemu-user registered for binfmt it would even run),
+    and the message gives both readings.
+    """
+    members = real_scripts(NEW, "manylinux_2_28_aarch64")
     result, _out = uv_install(env, dict(index_args(index, publish_wheel(index[0], "aarch64", members)),
                                         install_dir=str(installed)))
-    fails(result)
-    assert ("does not run here" in result["msg"] or "aarch64-unknown-linux-gnu build, not x86_64" in result["msg"]), \
-        result["msg"]
-    assert "previous install is untouched" in result["msg"]
+    fails(result, "the wheel's tags say %s, the uv inside it is aarch64 (interpreter /lib/ld-linux-aarch64.so.1)" % T,
+          "previous install is untouched")
+
+
+@pytest.mark.parametrize("download_on", ["host", "controller"])
+def test_old_wheel_holding_the_musl_build_under_gnu_tags(index, env, tmp_path, download_on):
+    """uv 0.5.11's static musl uv in a wheel tagged (compressed, as maturin 1.7 did) for x86_64 gnu.
+
+    It runs on this glibc host and uv 0.5.11 does not print its target, so before the ELF
+    check it was installed and recorded as the gnu build. Now it is refused, with both
+    readings, from the index on the host and pushed by the controller (``src``, where the
+    build is read from the WHEEL metadata) alike; nothing is installed.
+    """
+    members = real_scripts(OLD, "musllinux_1_1_x86_64")
+    bindir = tmp_path / "bin"
+    args = dict(index_args(index, publish_wheel(index[0], "musl-as-gnu-%s" % download_on, members, version=OLD)),
+                version=OLD, install_dir=str(bindir), download_on=download_on)
+    if download_on == "controller":
+        args["controller_cache_dir"] = str(tmp_path / "cache")
+    result, _out = uv_install(env, args)
+    fails(result, "the wheel's tags say %s, the uv inside it is x86_64 (static)" % T)
+    assert not (bindir / "uv").exists() and not (bindir / ".pyfleet-uv.json").exists()
 
 
 def test_wrong_sha256_on_the_index(index, env, installed):

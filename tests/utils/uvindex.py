@@ -175,6 +175,32 @@ def fetch_wheels(wheels: str | None = None, specs=WHEELS) -> dict:
 
 # -- virtual environments --------------------------------------------------------
 
+def fetch_package(requirement: str, wheels: str | None = None) -> str:
+    """The cached pure-Python wheel of ``requirement`` (``packaging==24.2``); downloads it once.
+
+    For indexes that must also hold an ordinary package, so that ``uv pip install`` has a
+    real project to fetch from them.
+    """
+    wheels = wheels or os.path.join(cache_dir(), "wheels")
+    name, _sep, version = requirement.partition("==")
+    prefix = "%s-%s-" % (name.replace("-", "_"), version)
+    os.makedirs(wheels, exist_ok=True)
+    found = [n for n in sorted(os.listdir(wheels)) if n.startswith(prefix) and n.endswith("-py3-none-any.whl")]
+    if found:
+        return os.path.join(wheels, found[0])
+    staging = tempfile.mkdtemp(prefix=".uvindex-", dir=wheels)
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                        "--no-deps", "--only-binary=:all:", "--dest", staging, requirement], check=True)
+        got = [n for n in os.listdir(staging) if n.startswith(prefix) and n.endswith("-py3-none-any.whl")]
+        if len(got) != 1:
+            raise RuntimeError("pip download %s gave %r" % (requirement, os.listdir(staging)))
+        os.replace(os.path.join(staging, got[0]), os.path.join(wheels, got[0]))
+        return os.path.join(wheels, got[0])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def venv(name: str, requirements: list, python: str | None = None) -> str:
     """A cached virtual environment with ``requirements``, made once (``.complete`` marker)."""
     python = python or sys.executable
@@ -686,8 +712,11 @@ def static_index(wheels: dict | None = None):
 
 
 @contextlib.contextmanager
-def pypiserver_index(wheels: dict | None = None, static: Index | None = None):
+def pypiserver_index(wheels: dict | None = None, static: Index | None = None, extra: tuple = ()):
     """pypiserver with 0.5.11 and 0.13.8 behind a plain and a Basic-auth front; yields an Index.
+
+    ``extra`` lists more distribution files to publish beside uv's (the uv_config fleet
+    proof publishes a real ``packaging`` wheel, see ``fetch_package``).
 
     ``--disable-fallback``: without it pypiserver redirects a project it does not hold
     to the public index. ``yanked_url``/``tampered_url`` come from ``static`` (pypiserver
@@ -699,7 +728,7 @@ def pypiserver_index(wheels: dict | None = None, static: Index | None = None):
         packages = os.path.join(tmp, "packages")
         os.makedirs(packages)
         files = {}
-        for wheel in _plain_wheels(wheels):
+        for wheel in _plain_wheels(wheels) + list(extra):
             os.link(wheel, os.path.join(packages, os.path.basename(wheel)))
             files[os.path.basename(wheel)] = sha256_file(wheel)
         port = free_port()

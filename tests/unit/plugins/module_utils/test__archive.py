@@ -500,3 +500,58 @@ def test_tar_stream_gunzip_failure_never_blocks_the_download(tmp_path, monkeypat
     worker.join(30)
     assert not worker.is_alive(), "the download waits on the gunzip queue"
     assert "MemoryError" in result["done"].error.msg and os.listdir(str(staging)) == []
+
+
+# -- the build of a wheel already on the host, from its WHEEL metadata (identify) ----------
+# The recorded WHEEL files of real uv releases (fixtures/wheels/SOURCES.md): older ones hold
+# one compressed tag set, which must be expanded (issue 20: uv 0.5.11 pushed by the controller
+# was "the unknown build").
+
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (  # noqa: E402
+    parse_wheel_name,
+    wheel_build,
+)
+
+WHEEL_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "wheels")
+RECORDED = sorted(n[:-len(".WHEEL")] for n in os.listdir(WHEEL_FIXTURES) if n.endswith(".whl.WHEEL"))
+
+
+def recorded_wheel(directory, name, filename):
+    """A wheel named ``filename`` with ``name``'s recorded WHEEL file and two scripts."""
+    version = name.split("-")[1]
+    with open(os.path.join(WHEEL_FIXTURES, name + ".WHEEL"), "rb") as handle:
+        metadata = handle.read()
+    path = str(directory / filename)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zinfo("uv-%s.data/scripts/uv" % version), GOOD["uv"])
+        archive.writestr(zinfo("uv-%s.data/scripts/uvx" % version), GOOD["uvx"])
+        archive.writestr(zinfo("uv-%s.dist-info/WHEEL" % version, 0o100644), metadata)
+    return path
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_identify_recorded_wheel_metadata(tmp_path, name):
+    """The WHEEL metadata alone (a pushed file's name says nothing) gives the build the name gives."""
+    version, platforms = parse_wheel_name(name)
+    expected = wheel_build(platforms)
+    assert expected is not None
+    assert identify(recorded_wheel(tmp_path, name, "pushed.bin")) == ("wheel", None, version, expected)
+    assert identify(recorded_wheel(tmp_path, name, name)) == ("wheel", None, version, expected)
+
+
+def test_identify_refuses_a_name_that_contradicts_the_metadata(tmp_path):
+    gnu = "uv-0.5.11-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    musl = "uv-0.5.11-py3-none-musllinux_1_1_x86_64.whl"
+    path = recorded_wheel(tmp_path, musl, gnu)
+    with pytest.raises(ArchiveError) as excinfo:
+        identify(path)
+    assert "its file name says the x86_64 gnu build, its WHEEL metadata the x86_64 musl build" in excinfo.value.msg
+
+
+def test_identify_falls_back_on_the_name(tmp_path):
+    """A WHEEL file with no usable Tag line: the file name still names the build."""
+    path = str(tmp_path / "uv-0.5.11-py3-none-musllinux_1_1_x86_64.whl")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zinfo("uv-0.5.11.data/scripts/uv"), GOOD["uv"])
+        archive.writestr(zinfo("uv-0.5.11.dist-info/WHEEL", 0o100644), b"Wheel-Version: 1.0\nTag: py3-none\n")
+    assert identify(path) == ("wheel", None, "0.5.11", ("x86_64", "musl"))

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import host_run
+from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import elf, host_run
 
 from ansible_collections.pyfleet.uv.plugins.module_utils import _install
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError
@@ -104,6 +104,74 @@ def test_verify_staged_cannot_exec(tmp_path):
         handle.write(b"\x7fELF" + b"\x00" * 60)  # an ELF this kernel will not run
     ok, reason = verify_staged(staged, "0.13.8", host_run)
     assert not ok and "does not run here" in reason
+
+
+# -- the second witness: the staged binaries' ELF headers (staged_build_problem) --------------
+
+ARM64_LD = "/lib/ld-linux-aarch64.so.1"
+
+
+def stage_images(tmp_path, uv_image, uvx_image):
+    directory = tmp_path / "staged-elf"
+    directory.mkdir()
+    staged = {}
+    for name, image in (("uv", uv_image), ("uvx", uvx_image)):
+        path = directory / name
+        path.write_bytes(image)
+        path.chmod(0o755)
+        staged[name] = str(path)
+    return staged
+
+
+@pytest.mark.parametrize(
+    "fmt, uv_image, uvx_image, message",
+    [
+        ("wheel", elf(64, 183), elf(64, 183),
+         "the wheel's tags say %s, the uv inside it is aarch64 (static); refused" % T),
+        ("wheel", elf(64, 62), elf(64, 62),
+         "the wheel's tags say %s, the uv inside it is x86_64 (static); refused" % T),
+        ("tar.gz", elf(64, 183, ARM64_LD), elf(64, 183, ARM64_LD),
+         "the archive says %s, the uv inside it is aarch64 (interpreter %s); refused" % (T, ARM64_LD)),
+        ("wheel", elf(64, 62, "/lib64/ld-linux-x86-64.so.2"), elf(32, 3),
+         "the wheel's tags say %s, the uvx inside it is i386 (static); refused" % T),
+    ],
+    ids=["aarch64-static", "x86_64-static", "aarch64-gnu-archive", "i386-uvx"],
+)
+def test_verify_staged_refuses_another_build_before_running_it(tmp_path, fmt, uv_image, uvx_image, message):
+    """Under a binfmt emulator another architecture's build would start: it is never run."""
+    staged = stage_images(tmp_path, uv_image, uvx_image)
+    run, calls = counting(host_run)
+    ok, reason = verify_staged(staged, "0.13.8", run, want_target=T, fmt=fmt)
+    assert not ok and reason.startswith(message), reason
+    assert calls == []
+
+
+def test_staged_build_problem_agrees(tmp_path):
+    gnu = elf(64, 62, "/lib64/ld-linux-x86-64.so.2")
+    assert _install.staged_build_problem(stage_images(tmp_path, gnu, gnu), T, "wheel") is None
+    musl = tmp_path / "musl"
+    musl.mkdir()
+    assert _install.staged_build_problem(stage_images(musl, elf(64, 62), elf(64, 62)),
+                                         "x86_64-unknown-linux-musl", "tar.gz") is None
+
+
+def test_staged_build_problem_not_elf_is_left_to_the_run(tmp_path):
+    """A file that is not ELF has no header to read (the test doubles are shell scripts)."""
+    staged = stage(tmp_path, "echo 'uv 0.13.8'", LAUNCHER)
+    assert _install.staged_build_problem(staged, T, "wheel") is None
+
+
+@pytest.mark.skipif(os.uname()[4] != "x86_64" or not os.path.exists("/lib64/ld-linux-x86-64.so.2"),
+                    reason="reads this x86_64 glibc machine's own /bin/sh")
+def test_staged_build_problem_real_binary(tmp_path):
+    sh = os.path.realpath("/bin/sh")
+    with open(sh, "rb") as handle:
+        image = handle.read()
+    staged = stage_images(tmp_path, image, image)
+    assert _install.staged_build_problem(staged, T, "wheel") is None
+    problem = _install.staged_build_problem(staged, "x86_64-unknown-linux-musl", "wheel")
+    assert problem.startswith("the wheel's tags say x86_64-unknown-linux-musl, the uv inside it is x86_64 "
+                              "(interpreter /lib64/ld-linux-x86-64.so.2)"), problem
 
 
 def test_install_staged_and_receipt(tmp_path):

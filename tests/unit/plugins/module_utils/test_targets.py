@@ -168,3 +168,77 @@ def test_detect_machine_this_host():
     assert by in ("uname", "uname+elf:%s" % __import__("sys").executable)
     if struct.calcsize("P") == 8:
         assert (machine, by) == (os.uname().machine, "uname")
+
+
+# -- the build an ELF binary is (elf_build, build_disagreement) --------------------------------
+
+import os  # noqa: E402
+
+from ansible_collections.pyfleet.uv.plugins.module_utils.targets import (  # noqa: E402
+    build_disagreement,
+    elf_build,
+)
+from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import elf  # noqa: E402
+
+
+X86_LD, ARM64_LD = "/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1"
+
+
+@pytest.mark.parametrize(
+    "image, target, disagreement",
+    [
+        (elf(64, 62, X86_LD), X86G, None),
+        (elf(64, 62), X86M, None),
+        (elf(64, 62), X86G, "x86_64 (static)"),
+        (elf(64, 62, X86_LD), X86M, "x86_64 (interpreter %s)" % X86_LD),
+        (elf(64, 183), X86G, "aarch64 (static)"),
+        (elf(64, 183, ARM64_LD), X86G, "aarch64 (interpreter %s)" % ARM64_LD),
+        (elf(64, 183, ARM64_LD), ARMG, None),
+        (elf(64, 183), ARMM, None),
+        (elf(64, 183, "/lib/ld-musl-aarch64.so.1"), ARMM, None),  # a dynamic musl build is still musl
+        (elf(32, 3, "/lib/ld-linux.so.2"), I686G, None),
+        (elf(32, 3), I686M, None),
+        (elf(32, 3), X86M, "i386 (static)"),  # a 32-bit build in a 64-bit wheel
+        (elf(32, 40, "/lib/ld-linux-armhf.so.3"), V7G, None),
+        (elf(32, 40), V7M, None),
+        (elf(32, 40), V6M, None),
+        (elf(32, 40), ARMM, "arm (static)"),
+        (elf(64, 21, "/lib64/ld64.so.2"), PPC, None),
+        (elf(64, 22, "/lib/ld64.so.1", order=">"), S390, None),
+        (elf(64, 243, "/lib/ld-linux-riscv64-lp64d.so.1"), RVG, None),
+        (elf(64, 62, "/opt/weird/loader"), X86G, "x86_64 (interpreter /opt/weird/loader)"),
+        (elf(64, 2), X86M, "64-bit ELF machine 2 (static)"),  # SPARC
+        (b"#!/bin/sh\necho uv 0.13.8\n", X86G, None),  # not ELF: nothing to read, the run decides
+    ],
+)
+def test_build_disagreement(image, target, disagreement):
+    assert build_disagreement(target, image) == disagreement
+
+
+def test_elf_build():
+    assert elf_build(elf(64, 183)) == (("aarch64",), "musl", "aarch64 (static)")
+    assert elf_build(elf(32, 40, "/lib/ld-linux-armhf.so.3")) == (
+        ("armv7", "armv6"), "gnu", "arm (interpreter /lib/ld-linux-armhf.so.3)")
+    assert elf_build(b"\x7fELF") is None and elf_build(b"") is None
+
+
+# The ELF facts recorded from the uv binaries of real wheels (fixtures/wheels/elf.txt): each
+# binary is the build its wheel's tags name (the tags' family by DESIGN's rule).
+_WHEEL_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "wheels")
+with open(os.path.join(_WHEEL_FIXTURES, "elf.txt")) as _handle:
+    _RECORDED_ELF = [line.split() for line in _handle if line.strip() and not line.startswith("#")]
+_WHEEL_ARCH_TARGETS = {"x86_64": (X86G, X86M), "aarch64": (ARMG, ARMM), "i686": (I686G, I686M),
+                       "armv7l": (V7G, V7M), "armv6l": (None, V6M)}
+
+
+@pytest.mark.parametrize("name, bits, order, machine, interp", _RECORDED_ELF, ids=[r[0] for r in _RECORDED_ELF])
+def test_recorded_uv_binaries_agree_with_their_wheels(name, bits, order, machine, interp):
+    platforms = name.split("-")[-1][:-len(".whl")].split(".")
+    musl = any(p.startswith("musllinux") or p == "linux_armv6l" for p in platforms)
+    arch = next(a for a in _WHEEL_ARCH_TARGETS if any(p.endswith("_" + a) for p in platforms))
+    target = _WHEEL_ARCH_TARGETS[arch][1 if musl else 0]
+    image = elf(int(bits), int(machine), None if interp == "static" else interp, "<" if order == "little" else ">")
+    assert build_disagreement(target, image) is None
+    other = _WHEEL_ARCH_TARGETS[arch][0 if musl else 1]
+    if other:  # the same binary under the other family's name is refused
+        assert build_disagreement(other, image) is not None

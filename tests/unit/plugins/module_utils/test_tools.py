@@ -164,9 +164,9 @@ def test_stage_check_swap_receipt_drift_remove(tool, tmp_path):
         with open(staged[name], "wb") as handle:
             handle.write(data)
         os.chmod(staged[name], 0o755)
-    ok, version = verify_staged(staged, CASES[tool]["version"], host_run, T, tool)
+    ok, version = verify_staged(staged, CASES[tool]["version"], host_run, T, tool=tool)
     assert ok and version == CASES[tool]["version"]
-    wrong, why = verify_staged(staged, "9.9.9", host_run, T, tool)
+    wrong, why = verify_staged(staged, "9.9.9", host_run, T, tool=tool)
     assert not wrong and why.startswith("%s reports version %s, not 9.9.9" % (tool, version))
     paths = install_staged(staged, str(dest), receipt={"version": version, "target": T,
                                                        "binaries": {n: {"size": 10} for n in row.binaries}},
@@ -189,5 +189,5 @@ def test_a_binary_that_does_not_run(tool, tmp_path):
     with open(staged[tool], "w") as handle:
         handle.write("#!/bin/sh\necho 'version GLIBC_2.99 not found' >&2\nexit 1\n")
     os.chmod(staged[tool], 0o755)
-    ok, why = verify_staged(staged, "1.0.0", host_run, T, tool)
+    ok, why = verify_staged(staged, "1.0.0", host_run, T, tool=tool)
     assert not ok and why == "%s does not run here (exit 1): version GLIBC_2.99 not found" % tool

@@ -13,7 +13,8 @@ def test_facts_of_this_machine(run_module, tmp_path):
     code, result = run_module(uv_facts.main, {"install_dir": str(tmp_path)})
     assert code == 0 and result["changed"] is False
     uv = result["ansible_facts"]["uv"]
-    assert set(uv) == {"arch", "arch_detected_by", "libc", "targets", "installed"}
+    assert set(uv) == {"arch", "arch_detected_by", "libc", "targets", "installed", "config_files"}
+    assert [f["path"] for f in uv["config_files"] if f["scope"] == "system"][-1] == "/etc/uv/uv.toml"
     assert uv["arch"] == os.uname().machine and uv["arch_detected_by"] == "uname"
     assert uv["libc"]["family"] == "glibc" and uv["libc"]["detected_by"] == "confstr"
     assert uv["libc"]["version"] == os.confstr("CS_GNU_LIBC_VERSION").split()[1]

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Controller side of pyfleet.uv.uv_python.
+
+With ``download_on: host`` (the default), and for ``state: absent``, this only runs the
+module. With ``download_on: controller`` the module first plans on the host, offline:
+the controller hands it the entries of the downloads JSON that may serve its requests
+(read once per run for all forks), and uv on the host says which of them it would take
+(its own choice of platform key: libc, micro-architecture). Only if the host needs a
+Python does the controller download that archive, once for the whole fleet, into its
+sha256-keyed cache (verified against the JSON's sha256), copy it into the task's remote
+tmp and run the module again with a local downloads JSON whose entry points at the
+pushed file (``file://``): the host reaches nothing. Without a downloads JSON, the host's
+uv names the archive below ``python_install_mirror``; the controller fetches it and the
+host installs from a ``file://`` mirror in the remote tmp, where uv checks the sha256
+built into it. The remote tmp is always removed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.six import string_types
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils._python import filter_downloads
+
+MODULE = "pyfleet.uv.uv_python"
+
+
+class ActionModule(ActionBase):
+    """See the module docstring."""
+
+    TRANSFERS_FILES = False  # a tmp dir is made only when a file is pushed
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        self._warnings = []
+        args = dict(self._task.args)
+        mode = args.get("download_on") or "host"
+        try:
+            if mode not in ("host", "controller"):
+                raise AnsibleActionFail("download_on must be host or controller, got %r" % mode)
+            if mode == "host" or args.get("state", "present") == "absent":
+                result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+            else:
+                result.update(self._controller(args, task_vars))
+        except UvError as exc:
+            result.update(failed=True, msg=exc.msg)
+        finally:
+            if self._connection._shell.tmpdir:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+        if self._warnings:
+            result.setdefault("warnings", []).extend(self._warnings)
+        return result
+
+    def _display_warning(self, text):
+        self._warnings.append(text)
+
+    def _controller(self, args, task_vars):
+        # Imported here: the cache (and requests, for http sources) stay out of host mode.
+        from ansible_collections.pyfleet.uv.plugins.plugin_utils._python_downloads import (  # pylint: disable=import-outside-toplevel
+            PythonDownloads,
+            mirror_relative_path,
+        )
+        requests = args.get("version") or []
+        if isinstance(requests, string_types):
+            requests = [part.strip() for part in requests.split(",")]
+        requests = [str(r) for r in requests]
+        json_url = args.pop("python_downloads_json_url", None)
+        mirror = args.get("python_install_mirror")
+        source = PythonDownloads(args, args.get("controller_cache_dir"), self._display_warning)
+        entries = None
+        plan_args = dict(args, plan_only=True)
+        if json_url and args.get("state", "present") == "present":
+            # What is installed decides first, from the host alone: a host with nothing to do costs
+            # no request for the downloads JSON.
+            plan = self._execute_module(module_name=MODULE, module_args=dict(plan_args, plan_downloads=False),
+                                        task_vars=task_vars)
+            if plan.get("failed") or "plan" not in plan:
+                return plan
+        if json_url:
+            entries = filter_downloads(source.downloads_json(json_url), requests)
+            plan_args["local_downloads"] = entries
+        plan = self._execute_module(module_name=MODULE, module_args=plan_args, task_vars=task_vars)
+        if plan.get("failed") or "plan" not in plan:
+            return plan  # a failure, or nothing to do on this host
+        needed = [step for step in plan["plan"] if step["action"] == "install"]
+        if self._task.check_mode:
+            plan.pop("plan", None)
+            plan["download_on"] = "controller"
+            plan["downloads"] = [dict(key=s["key"], url=s["url"]) for s in needed]
+            return plan
+        module_args = dict((k, v) for k, v in args.items() if k != "python_install_mirror" or not needed)
+        module_args["plan_only"] = False
+        pushed = {}
+        for step in needed:
+            if entries is not None:
+                entry = entries.get(step["key"])
+                if entry is None:
+                    raise UvError("the host's uv chose %s, which the downloads JSON %s does not list"
+                                  % (step["key"], json_url))
+                path, sha256 = source.fetch(entry["url"], entry.get("sha256"))
+                remote = self._push(path, source_name(entry["url"]))
+                pushed[step["key"]] = dict(entry, url="file://" + remote, sha256=sha256)
+            else:
+                relative = mirror_relative_path(step["url"], mirror)
+                path, _sha256 = source.fetch(step["url"])
+                self._push(path, "mirror/" + relative)
+        if entries is not None:
+            # uv reads the entry of every key it installs, even one that only needs its links again
+            # (never its URL then); every archive it downloads is a pushed file.
+            module_args["local_downloads"] = dict(entries, **pushed)
+        elif needed:
+            module_args["local_mirror"] = self._connection._shell.join_path(self._connection._shell.tmpdir, "mirror")
+        result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+        result["download_on"] = "controller"
+        result["downloads"] = source.downloaded
+        return result
+
+    def _push(self, path, relative):
+        """Copy the cached file ``path`` to ``<remote tmp>/<relative>``; returns the remote path."""
+        if not self._connection._shell.tmpdir:
+            self._make_tmp_path()
+        tmpdir = self._connection._shell.tmpdir
+        parts = relative.split("/")
+        folders = [self._connection._shell.join_path(tmpdir, *parts[:i]) for i in range(1, len(parts))]
+        if folders:
+            made = self._low_level_execute_command("mkdir -p %s" % self._connection._shell.quote(folders[-1]))
+            if made.get("rc") != 0:
+                raise UvError("cannot create %s on the host: %s" % (folders[-1], made.get("stderr") or made.get("stdout")))
+        remote = self._connection._shell.join_path(tmpdir, *parts)
+        self._transfer_file(path, remote)
+        self._fixup_perms2([tmpdir] + folders + [remote])
+        return remote
+
+
+def source_name(url):
+    """The file name of an archive URL."""
+    from ansible_collections.pyfleet.uv.plugins.plugin_utils._python_downloads import PythonArchive  # pylint: disable=import-outside-toplevel
+    return PythonArchive(url).name

@@ -1,0 +1,376 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: uv_config
+short_description: Write uv's system configuration file (uv.toml), checked by uv itself
+version_added: 0.1.0
+description:
+  - Owns uv's system configuration file, by default C(/etc/uv/uv.toml), so that every uv on
+    the host (C(uv pip install), C(uv tool install), C(uv python install)) uses the
+    company's package index and Python mirror instead of the public internet.
+  - The module writes the whole file, with a header saying that it manages it. Two runs
+    with the same options give byte-identical files; a second run reports no change.
+  - Keys are checked before anything is written, against the table of uv.toml keys and
+    types taken from uv's own JSON schema and checked against the real uv 0.13.8 binary.
+    An unknown key or a value of the wrong type fails with the key named and the nearest
+    valid key suggested. Keys that uv takes only from a project's C(pyproject.toml)
+    (C(managed), C(workspace), C(sources), ...) are refused.
+  - The new file is staged next to O(path) and read by the installed uv
+    (C(uv --config-file <staged> cache dir), which parses the file as uv parses its system
+    configuration and needs no network). A file that uv rejects is never put in place, and
+    the error quotes uv. Warnings that uv prints about the file (such as V(native-tls)
+    being deprecated in favour of V(system-certs)) become the task's warnings.
+  - A URL that carries a password (C(https://user:secret@host/simple)) is refused in a file
+    that other users can read, and allowed, with a warning, when O(mode) is V(0600) or
+    V(0640). Passwords are masked in the results, the diff and the module's logged arguments.
+  - uv reads the first of C($XDG_CONFIG_DIRS/uv/uv.toml) (C(/etc/xdg/uv/uv.toml) when the variable
+    is unset) and C(/etc/uv/uv.toml) that exists, and the user's C(~/.config/uv/uv.toml) on top.
+    M(pyfleet.uv.uv_facts) reports which of these files exist on a host
+    (RV(pyfleet.uv.uv_facts#module:ansible_facts.uv.config_files)).
+author:
+  - pyfleet maintainers (@pyfleet)
+extends_documentation_fragment:
+  - pyfleet.uv.attributes
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is written; the wanted file is still checked, and read by uv in a temporary directory.
+  diff_mode:
+    support: full
+    description: Shows the file's text before and after, with passwords masked.
+  idempotent:
+    support: full
+options:
+  path:
+    description:
+      - The configuration file. uv reads C(/etc/uv/uv.toml) unless a C($XDG_CONFIG_DIRS/uv/uv.toml)
+        exists (see the description).
+      - Its directory is created (mode V(0755)) when missing.
+    type: path
+    default: /etc/uv/uv.toml
+  settings:
+    description:
+      - Top-level uv.toml keys, spelled as uv spells them (V(python-install-mirror),
+        V(python-downloads), V(system-certs), V(cache-dir), V(allow-insecure-host)), with values
+        of the types uv expects (booleans, integers, strings, lists, and dicts for tables
+        such as V(pip)).
+      - A key set to V(null) is left out of the file.
+      - The known keys are those of uv 0.13.8 (see C(plugins/module_utils/_uv_settings.py)); an
+        older uv on the host may not know some of them, and then rejects the file.
+    type: dict
+    default: {}
+  indexes:
+    description:
+      - Package indexes, written as C([[index]]) tables in this order (uv tries them in order).
+      - Each is a dict of uv's index keys, such as V(name), V(url), V(default), V(explicit),
+        V(format), V(authenticate), V(publish-url) and V(ignore-error-codes). V(url) is required.
+      - V(default=true) replaces PyPI as the index of last resort; without it uv still falls back
+        to PyPI for packages the other indexes lack.
+      - Give credentials with the environment variables C(UV_INDEX_<NAME>_USERNAME) and
+        C(UV_INDEX_<NAME>_PASSWORD), a C(.netrc) file or a keyring, not in V(url).
+    type: list
+    elements: dict
+    default: []
+  state:
+    description:
+      - V(present) writes the file; V(absent) removes it (the directory stays).
+    type: str
+    choices: [present, absent]
+    default: present
+  mode:
+    description:
+      - The file's permissions, as for M(ansible.builtin.file) (V(0644), V(u=rw,g=r,o=r)).
+      - A file holding a password must not be readable by others (V(0600) or V(0640)).
+    type: raw
+    default: '0644'
+  owner:
+    description: Name of the user that should own the file, as for M(ansible.builtin.file).
+    type: str
+  group:
+    description: Name of the group that should own the file, as for M(ansible.builtin.file).
+    type: str
+  backup:
+    description: Keep a timestamped copy of the previous file beside it when it changes or is removed.
+    type: bool
+    default: false
+  uv_path:
+    description:
+      - The uv binary that reads the staged file before it is put in place.
+      - By default the uv that M(pyfleet.uv.uv_install) recorded in its default
+        O(pyfleet.uv.uv_install#module:install_dir) (C(/usr/local/bin)), else the first C(uv)
+        on C(PATH). When there is none, the file is written unchecked by uv, with a warning.
+    type: path
+requirements:
+  - Python 3.6 or newer on the managed host.
+notes:
+  - Writing C(/etc/uv) needs C(become).
+  - C(uv tool) commands read only the user and system files, never a project's; the system
+    file is the one place that reaches them all.
+  - The options C(--config-file) and C(--no-config) of uv, and the environment variables
+    C(UV_CONFIG_FILE) and C(UV_NO_CONFIG), make uv skip this file.
+seealso:
+  - module: pyfleet.uv.uv_install
+  - module: pyfleet.uv.uv_facts
+  - name: uv's settings reference
+    description: Every key, its type and its meaning.
+    link: https://docs.astral.sh/uv/reference/settings/
+  - name: uv behind the corporate mirror
+    description: The scenario guide of this collection.
+    link: https://github.com/pyfleet/uv/blob/main/docs/docsite/rst/guide_corporate_mirror.rst
+"""
+
+EXAMPLES = r"""
+- name: Make every uv on the host use the company's index and Python mirror
+  pyfleet.uv.uv_config:
+    settings:
+      python-install-mirror: https://mirror.example.com/python-build-standalone
+      python-downloads: manual
+    indexes:
+      - name: corp
+        url: https://pypi.example.com/simple
+        default: true
+  become: true
+
+- name: Trust the company's TLS inspection proxy through the system certificate store
+  pyfleet.uv.uv_config:
+    settings:
+      system-certs: true
+      pip:
+        index-url: https://pypi.example.com/simple
+    indexes:
+      - name: corp
+        url: https://pypi.example.com/simple
+        default: true
+  become: true
+
+- name: Remove the file
+  pyfleet.uv.uv_config:
+    state: absent
+  become: true
+"""
+
+RETURN = r"""
+path:
+  description: The configuration file.
+  returned: always
+  type: str
+  sample: /etc/uv/uv.toml
+settings:
+  description:
+    - The document as written (or as it would be written), with the indexes under V(index)
+      and every URL's password replaced by C(********).
+  returned: always
+  type: dict
+  sample:
+    python-downloads: manual
+    index:
+      - name: corp
+        url: https://pypi.example.com/simple
+        default: true
+msg:
+  description: What was done, and which uv checked the file.
+  returned: always
+  type: str
+  sample: wrote /etc/uv/uv.toml (read and accepted by uv 0.13.8 at /usr/local/bin/uv)
+validated_by:
+  description: The uv that read the file (C(path), C(version), C(how) it was found), or V(null) when none did.
+  returned: when O(state=present)
+  type: dict
+  sample:
+    path: /usr/local/bin/uv
+    version: 0.13.8
+    how: recorded by uv_install
+backup_file:
+  description: The copy of the previous file made by O(backup).
+  returned: when a backup was made
+  type: str
+  sample: /etc/uv/uv.toml.12345.2026-12-04@15:30:00~
+"""
+
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
+from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
+    ConfigFileError,
+    placeholder,
+    read_current,
+    remove_quietly,
+    resolve_uv,
+    stage,
+    tighten_before_replace,
+    uv_version,
+    validate,
+)
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import (
+    build_document,
+    credentials,
+    credentials_problem,
+    redact,
+    redact_text,
+    render,
+)
+
+
+class _Stat(object):
+    """Stands in for the stat of a file that does not exist yet (symbolic modes apply to it)."""
+
+    st_mode = stat.S_IFREG | 0o600
+
+
+class UvConfig(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.path = self.params["path"]
+        self.run = module_runner(module)
+        self.check = module.check_mode
+
+    def wanted_mode(self):
+        """The permission bits O(mode) gives the file (symbolic modes worked out like the file module)."""
+        mode = self.params["mode"]
+        if isinstance(mode, int):
+            return mode
+        text = str(mode)
+        if text.isdigit():
+            return int(text, 8)
+        try:
+            current = os.stat(self.path)
+        except OSError:
+            current = _Stat()
+        try:
+            return self.module._symbolic_mode_to_octal(current, text)  # pylint: disable=protected-access
+        except ValueError as exc:
+            raise ConfigFileError("mode %r is not a valid mode: %s" % (text, exc))
+
+    def validate(self, text, directory):
+        """Stage ``text`` in ``directory`` and let uv read it; returns ``(staged, validated_by)``."""
+        uv, how = resolve_uv(self.params["uv_path"])
+        staged = stage(directory, text)
+        if not uv:
+            self.module.warn("the file was not read by uv before being written: %s (give uv_path)" % how)
+            return staged, None
+        version = uv_version(uv, self.run)
+        cache_dir = os.path.join(self.module.tmpdir, "uv-cache")
+        ok, error, warnings = validate(uv, staged, self.path, cache_dir, self.run)
+        label = "uv %s at %s" % (version or "(unknown version)", uv)
+        for warning in warnings:
+            self.module.warn("%s: %s" % (label, warning))
+        if not ok:
+            remove_quietly(staged)
+            raise ConfigFileError("%s rejects the configuration for %s, so nothing was changed. uv says:\n%s"
+                                  % (label, self.path, error))
+        return staged, {"path": uv, "version": version, "how": how}
+
+    def present(self):
+        document = build_document(self.params["settings"], self.params["indexes"])
+        for _where, secret in credentials(document):
+            self.module.no_log_values.add(secret)
+        mode = self.wanted_mode()
+        error, warning = credentials_problem(document, mode)
+        if error:
+            raise ConfigFileError(error)
+        if warning:
+            self.module.warn(warning)
+        text = render(document)
+        current, _current_mode = read_current(self.path)
+        content_changed = current != text
+        directory = os.path.dirname(self.path) or "."
+        write = content_changed and not self.check
+        if write and not os.path.isdir(directory):
+            try:
+                os.makedirs(directory, 0o755)
+            except OSError as exc:
+                raise ConfigFileError("cannot create %s: %s; nothing was changed" % (directory, exc.strerror or exc))
+        staged, validated_by = self.validate(text, directory if write else self.module.tmpdir)
+        result = {"changed": content_changed, "path": self.path, "settings": redact(document),
+                  "validated_by": validated_by}
+        made = False
+        try:
+            if write:
+                if current is not None:
+                    if self.params["backup"]:
+                        result["backup_file"] = self.module.backup_local(self.path)
+                    tighten_before_replace(self.path, mode)
+                else:
+                    made = placeholder(self.path, mode)
+                self.module.atomic_move(staged, self.path)
+            staged = made = None
+        finally:
+            if staged:
+                remove_quietly(staged)
+            if made:
+                remove_quietly(self.path)
+        file_args = self.module.load_file_common_arguments(self.params, path=self.path)
+        if os.path.exists(self.path):
+            result["changed"] = self.module.set_fs_attributes_if_different(file_args, result["changed"])
+        if self.module._diff:  # pylint: disable=protected-access
+            result["diff"] = {"before_header": self.path, "after_header": self.path,
+                              "before": redact_text(current or ""), "after": redact_text(text)}
+        checked = ("read and accepted by uv %s at %s" % (validated_by["version"], validated_by["path"])
+                   if validated_by else "not read by uv: none found")
+        if not result["changed"]:
+            result["msg"] = "%s is up to date (%s)" % (self.path, checked)
+        elif not content_changed:
+            result["msg"] = "%s: %s its owner, group or mode (%s)" % (
+                self.path, "would change" if self.check else "changed", checked)
+        else:
+            result["msg"] = "%s %s (%s)" % ("would write" if self.check else "wrote", self.path, checked)
+        return result
+
+    def absent(self):
+        current, _mode = read_current(self.path)
+        result = {"changed": current is not None, "path": self.path, "settings": {}}
+        if current is not None and not self.check:
+            if self.params["backup"]:
+                result["backup_file"] = self.module.backup_local(self.path)
+            try:
+                os.unlink(self.path)
+            except OSError as exc:
+                raise ConfigFileError("cannot remove %s: %s" % (self.path, exc.strerror or exc))
+        if self.module._diff:  # pylint: disable=protected-access
+            result["diff"] = {"before_header": self.path, "after_header": self.path,
+                              "before": redact_text(current or ""), "after": ""}
+        if current is None:
+            result["msg"] = "%s is absent" % self.path
+        else:
+            result["msg"] = "%s %s" % ("would remove" if self.check else "removed", self.path)
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/uv/uv.toml"),
+            settings=dict(type="dict", default={}),
+            indexes=dict(type="list", elements="dict", default=[]),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            mode=dict(type="raw", default="0644"),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+            backup=dict(type="bool", default=False),
+            uv_path=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    config = UvConfig(module)
+    try:
+        result = config.present() if module.params["state"] == "present" else config.absent()
+    except UvError as exc:
+        module.fail_json(msg=exc.msg, path=config.path)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

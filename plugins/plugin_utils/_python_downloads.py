@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Python archives for uv_python's download_on=controller: the downloads JSON and the archives, once.
+
+PRIVATE API: only for this collection's action plugins; never shipped to hosts.
+The downloads JSON (uv's ``python-downloads-json-url``) is read once per
+``ansible-playbook`` run and shared by every fork (``_cache.RunMemo``); each archive is
+downloaded once into the sha256-keyed controller cache (``_cache.ArtifactCache``), verified
+against the JSON's sha256. ``http(s)`` goes through ``_http.ControllerFetcher``
+(``requests``, imported only then); local paths and ``file://`` URLs are read directly.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import hashlib
+import json
+import os
+
+try:
+    from urllib.parse import unquote, urlparse
+except ImportError:  # pragma: no cover
+    from urllib import unquote  # type: ignore
+    from urlparse import urlparse  # type: ignore
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError
+from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, RunMemo, default_cache_dir
+
+__all__ = ["DEFAULT_PYTHON_MIRROR", "FileFetcher", "PythonArchive", "PythonDownloads", "mirror_relative_path"]
+
+# Where uv downloads CPython from without a mirror (the prefix that python-install-mirror replaces).
+DEFAULT_PYTHON_MIRROR = "https://github.com/astral-sh/python-build-standalone/releases/download"
+JSON_LIMIT = 64 * 1024 * 1024
+ARCHIVE_LIMIT = 1024 * 1024 * 1024
+
+
+class PythonArchive(object):
+    """One archive to fetch, in the shape ``ArtifactCache`` takes."""
+
+    def __init__(self, url):
+        self.url = url
+        self.name = unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]) or "python.tar.gz"
+
+    def as_dict(self):
+        return dict(url=redact_url(self.url), name=self.name)
+
+
+def _local_path(url):
+    """The file of a local path or ``file://`` URL, else ``None``."""
+    if url.startswith("file://"):
+        return unquote(urlparse(url).path)
+    if "://" not in url:
+        return url
+    return None
+
+
+class FileFetcher(object):
+    """Copies a local file as if it were downloaded (same answers as ``ControllerFetcher.download``)."""
+
+    def __init__(self):
+        self.attempts = []
+
+    def download(self, url, dest, max_bytes, origin=None):
+        path = _local_path(url)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(path, "rb") as source, open(dest, "wb") as target:
+                for chunk in iter(lambda: source.read(1024 * 1024), b""):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        return Response(url, 200, note="larger than %d bytes, refused" % max_bytes)
+                    digest.update(chunk)
+                    target.write(chunk)
+        except (IOError, OSError) as exc:
+            if not os.path.exists(path or ""):
+                return Response(url, 404, note="no such file")
+            return Response(url, -1, note=str(exc))
+        return Response(url, 200, body=(digest.hexdigest(), size))
+
+
+def mirror_relative_path(url, mirror):
+    """The path of ``url`` below ``mirror`` (``<build tag>/<file name>``), as a file path."""
+    base = (mirror or DEFAULT_PYTHON_MIRROR).rstrip("/") + "/"
+    if not url.startswith(base):
+        raise MirrorError("the host's uv asks for %s, which is not below the mirror %s" % (redact_url(url), base))
+    relative = unquote(url[len(base):].split("?", 1)[0])
+    parts = [p for p in relative.split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts):
+        raise MirrorError("refusing the archive path %r below the mirror" % relative)
+    return "/".join(parts)
+
+
+class PythonDownloads(object):
+    """The controller's view of one uv_python task's sources, for one host of a run."""
+
+    def __init__(self, options, cache_dir=None, warn=None):
+        self.options = options
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.memo = RunMemo(self.cache_dir)
+        self.cache = ArtifactCache(self.cache_dir)
+        self.warn = warn or (lambda text: None)
+        self._http = None
+        self.downloaded = []
+
+    def http(self):
+        if self._http is None:
+            # Imported here: requests is needed only for http(s) sources.
+            from ansible_collections.pyfleet.uv.plugins.plugin_utils._http import ControllerFetcher  # pylint: disable=import-outside-toplevel
+            self._http = ControllerFetcher(dict(timeout=self.options.get("timeout") or 30, use_proxy=True),
+                                           retries=3)
+        return self._http
+
+    def fetcher(self, url):
+        return FileFetcher() if _local_path(url) is not None else self.http()
+
+    def downloads_json(self, url):
+        """The downloads JSON at ``url`` as a dict, read once per run for all forks."""
+        local = _local_path(url)
+        if local is not None:
+            try:
+                with open(local, "rb") as handle:
+                    body = handle.read(JSON_LIMIT + 1)
+            except (IOError, OSError) as exc:
+                raise MirrorError("cannot read the downloads JSON %s on the controller: %s" % (local, exc))
+        else:
+            def ask():
+                answer = self.http().get_small(url, limit=JSON_LIMIT)
+                return dict(status=answer.status, note=answer.note,
+                            body=base64.b64encode(answer.body).decode("ascii") if answer.body is not None else None)
+            value = self.memo.get(["python-downloads-json", url], ask)
+            if value["status"] != 200 or value["body"] is None:
+                raise MirrorError("reading the downloads JSON %s on the controller failed: %s %s" % (
+                    redact_url(url), "HTTP %s" % value["status"] if value["status"] != -1 else "connection failed",
+                    value["note"] or ""))
+            body = base64.b64decode(value["body"])
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except ValueError as exc:
+            raise MirrorError("the downloads JSON %s is not valid JSON: %s" % (redact_url(url), exc))
+        if not isinstance(data, dict):
+            raise MirrorError("the downloads JSON %s is not an object of downloads by key" % redact_url(url))
+        return data
+
+    def fetch(self, url, expected=None):
+        """The controller's cached copy of the archive at ``url``: ``(path, sha256)``.
+
+        With ``expected`` (the downloads JSON's sha256) the download must match it; without
+        (a mirror: uv on the host checks the sha256 built into it), the first fork's download
+        decides the sha256 for the run.
+        """
+        archive = PythonArchive(url)
+        if not expected:
+            def first():
+                path, got = self._fetch_once(archive, None)
+                return got
+            expected = self.memo.get(["python-sha256-of", url], first)
+        path, got = self._fetch_once(archive, expected)
+        self.downloaded.append(dict(url=redact_url(url), sha256=got, name=archive.name))
+        return path, got
+
+    def _fetch_once(self, archive, expected):
+        path, got, _new = self.cache.fetch(archive, expected, self.fetcher(archive.url), ARCHIVE_LIMIT, self.warn)
+        if path is None:
+            answer = got
+            raise MirrorError("downloading %s on the controller failed: %s%s; nothing was changed on the host" % (
+                redact_url(archive.url), "HTTP %s" % answer.status if answer.status != -1 else "connection failed",
+                " (%s)" % answer.note if answer.note else ""))
+        return path, got
+

@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The uv_install action plugin's cheap version check agrees with sources.check_version_option."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.action import uv_install
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils.sources import check_version_option, is_specifier
+
+VALUES = ["latest", "0.13.8", "0.5.11", "10.20.30", " 0.13.8 ", "latest ", "v0.13.8", "0.13", "0.13.8.1",
+          ">=0.13,<0.14", "==0.13.8", "~=0.13.0", "0.13.8\n", "0.13.8rc1", "LATEST", "", "latest\n0.13.8", "0.１3.8"]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=[repr(v) for v in VALUES])
+def test_plain_versions_are_exactly_what_the_module_takes(value):
+    """Values the plugin passes through untouched are those check_version_option returns as they are
+    (``latest`` or X.Y.Z); every other value goes to check_version_option (a specifier set or a refusal)."""
+    stripped = value.strip()
+    plain = bool(uv_install._PLAIN_VERSION.match(stripped))  # pylint: disable=protected-access
+    try:
+        checked = check_version_option(value, allow_specifier=True)
+    except UvError:
+        assert not plain
+        return
+    assert checked == stripped
+    assert plain is (not is_specifier(checked))
+
+
+def test_the_action_plugin_does_not_import_sources_for_a_plain_version():
+    """sources.py is imported inside run() only for a specifier or a bad value."""
+    assert not hasattr(uv_install, "check_version_option")
+    assert not hasattr(uv_install, "is_specifier")

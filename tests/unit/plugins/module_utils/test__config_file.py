@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The config file on the host: reading, staging, uv's verdict (real uv), modes, uv's file list."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
+    ConfigFileError,
+    config_paths,
+    placeholder,
+    read_current,
+    resolve_uv,
+    stage,
+    tighten_before_replace,
+    uv_version,
+    validate,
+)
+from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import host_run
+from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.real_uv import needs_mirror, real_uv
+
+
+def test_read_current(tmp_path):
+    assert read_current(str(tmp_path / "missing")) == (None, None)
+    path = tmp_path / "uv.toml"
+    path.write_bytes(b"offline = true\n\xff\n")
+    path.chmod(0o640)
+    assert read_current(str(path)) == ("offline = true\n\ufffd\n", 0o640)
+    with pytest.raises(ConfigFileError, match="cannot read .*: Is a directory"):
+        read_current(str(tmp_path))
+
+
+def test_stage_is_private_and_beside(tmp_path):
+    staged = stage(str(tmp_path), "offline = true\n")
+    assert os.path.dirname(staged) == str(tmp_path)
+    assert stat.S_IMODE(os.stat(staged).st_mode) == 0o600
+    assert open(staged).read() == "offline = true\n"
+
+
+def test_stage_in_missing_directory_says_nothing_changed(tmp_path):
+    with pytest.raises(ConfigFileError, match="cannot create a file in .*nothing was changed"):
+        stage(str(tmp_path / "missing"), "x")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    (0o644, 0o600, 0o600), (0o600, 0o644, 0o600), (0o640, 0o600, 0o600), (0o600, 0o600, 0o600), (0o644, 0o640, 0o640),
+])
+def test_tighten_before_replace_never_widens(tmp_path, old, new, expected):
+    path = tmp_path / "uv.toml"
+    path.write_text("x")
+    path.chmod(old)
+    tighten_before_replace(str(path), new)
+    assert stat.S_IMODE(path.stat().st_mode) == expected
+
+
+def test_placeholder_has_the_mode_at_once(tmp_path):
+    old = os.umask(0o077)
+    try:
+        assert placeholder(str(tmp_path / "uv.toml"), 0o640) is True
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "uv.toml").stat().st_mode) == 0o640
+    assert placeholder(str(tmp_path / "uv.toml"), 0o640) is False
+
+
+def test_resolve_uv_prefers_the_recorded_one(tmp_path):
+    bindir, other = tmp_path / "bin", tmp_path / "other"
+    for directory in (bindir, other):
+        directory.mkdir()
+        (directory / "uv").write_text("#!/bin/sh\n")
+        (directory / "uv").chmod(0o755)
+    assert resolve_uv(None, str(other), install_dir=str(bindir)) == (str(other / "uv"), "PATH")
+    (bindir / ".pyfleet-uv.json").write_text(json.dumps({"schema": 2}))
+    assert resolve_uv(None, str(other), install_dir=str(bindir)) == (str(bindir / "uv"), "recorded by uv_install")
+    assert resolve_uv(str(other / "uv"), "", install_dir=str(bindir)) == (str(other / "uv"), "uv_path")
+    assert resolve_uv(None, str(tmp_path / "none"), install_dir=str(tmp_path / "none"))[0] is None
+    with pytest.raises(ConfigFileError, match="not an executable file"):
+        resolve_uv(str(tmp_path / "nope"))
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"HOME": "/home/u"}, [("/etc/xdg/uv/uv.toml", "system"), ("/etc/uv/uv.toml", "system"),
+                           ("/home/u/.config/uv/uv.toml", "user")]),
+    ({"HOME": "/home/u", "XDG_CONFIG_DIRS": "/opt/a:/opt/b", "XDG_CONFIG_HOME": "/cfg"},
+     [("/opt/a/uv/uv.toml", "system"), ("/opt/b/uv/uv.toml", "system"), ("/etc/uv/uv.toml", "system"),
+      ("/cfg/uv/uv.toml", "user")]),
+    ({"HOME": "/home/u", "XDG_CONFIG_DIRS": "/opt/a::/opt/b", "XDG_CONFIG_HOME": "relative"},
+     [("/opt/a/uv/uv.toml", "system"), ("/etc/uv/uv.toml", "system"), ("/home/u/.config/uv/uv.toml", "user")]),
+    ({"HOME": "/home/u", "XDG_CONFIG_DIRS": ""}, [("/etc/xdg/uv/uv.toml", "system"), ("/etc/uv/uv.toml", "system"),
+                                                  ("/home/u/.config/uv/uv.toml", "user")]),
+], ids=["defaults", "xdg-set", "empty-entry-stops-relative-home-ignored", "empty-xdg"])
+def test_config_paths_follow_uvs_order(environ, expected):
+    assert [(e["path"], e["scope"]) for e in config_paths(environ)] == expected
+
+
+def test_config_paths_mark_the_first_existing_system_file_used(tmp_path):
+    for name in ("b", "c"):
+        (tmp_path / name / "uv").mkdir(parents=True)
+        (tmp_path / name / "uv" / "uv.toml").write_text("")
+    paths = config_paths({"HOME": str(tmp_path), "XDG_CONFIG_DIRS": "%s/a:%s/b:%s/c" % ((tmp_path,) * 3)})
+    assert [(e["exists"], e["used"]) for e in paths[:3]] == [(False, False), (True, True), (True, False)]
+
+
+@pytest.fixture(scope="module")
+def uv(tmp_path_factory):
+    path = real_uv("0.13.8", str(tmp_path_factory.mktemp("uv")))
+    if not path:
+        pytest.fail("the mirror holds no uv 0.13.8 for this machine")
+    return path
+
+
+@needs_mirror
+def test_validate_accepts_and_passes_warnings_on(uv, tmp_path):
+    staged = stage(str(tmp_path), 'native-tls = true\npython-downloads = "manual"\n')
+    ok, error, warnings = validate(uv, staged, "/etc/uv/uv.toml", str(tmp_path / "cache"), host_run)
+    assert (ok, error) == (True, None)
+    assert warnings == ["The `native-tls` setting is deprecated and will be removed in a future release. "
+                        "Use `system-certs` instead."]
+    assert not (tmp_path / "cache").exists()
+    assert uv_version(uv, host_run) == "0.13.8"
+
+
+@needs_mirror
+@pytest.mark.parametrize("text, fragment", [
+    ('python-downloads = "sometimes"\n', "unknown variant `sometimes`"),
+    ("managed = true\n", "The `managed` field is not allowed in a `uv.toml` file"),
+    ("offline = \n", "TOML parse error"),
+])
+def test_validate_quotes_uv_and_names_the_real_path(uv, tmp_path, monkeypatch, text, fragment):
+    staged = stage(str(tmp_path), text)
+    monkeypatch.chdir(tmp_path.parent)  # uv shows the file relative to its working directory
+    ok, error, _warnings = validate(uv, staged, "/etc/uv/uv.toml", str(tmp_path / "cache"), host_run)
+    # uv wraps long messages at 80 columns when it does not write to a terminal
+    assert ok is False and fragment in " ".join(error.split())
+    assert "/etc/uv/uv.toml" in error and os.path.basename(staged) not in error

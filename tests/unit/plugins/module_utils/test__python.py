@@ -1,0 +1,285 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""module_utils._python: parsing what real uv printed (fixtures/uv_python), planning, the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.module_utils import _python
+from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
+    PythonError,
+    UvPython,
+    decide,
+    describe,
+    filter_downloads,
+    find_uv_binary,
+    link_problem,
+    parse_list,
+    parse_request,
+    parse_version,
+    python_environment,
+    venvs_using,
+)
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "uv_python")
+
+
+def recorded(name):
+    with open(os.path.join(FIXTURES, name + ".json")) as handle:
+        return json.load(handle)
+
+
+class Replay(object):
+    """A ``run(argv, env)`` answering each uv subcommand with a recorded output."""
+
+    def __init__(self, answers):
+        self.answers = answers  # [(argv prefix after uv, fixture name or (rc, out, err))]
+        self.calls = []
+
+    def __call__(self, argv, env):
+        self.calls.append((list(argv), env))
+        for prefix, answer in self.answers:
+            if list(argv[1:1 + len(prefix)]) == list(prefix):
+                if isinstance(answer, str):
+                    data = recorded(answer)
+                    return data["rc"], data["stdout"], data["stderr"]
+                return answer
+        raise AssertionError("unexpected call %r" % (argv,))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("uv 0.13.8 (x86_64-unknown-linux-gnu)", (0, 13, 8)),
+    ("uv 0.5.11", (0, 5, 11)),
+    ("uv 0.8.0\n", (0, 8, 0)),
+    ("0.10.12", (0, 10, 12)),
+    ("uv-tool-uvx", None),
+    ("", None),
+], ids=["new", "old", "newline", "bare", "junk", "empty"])
+def test_parse_version(text, expected):
+    assert parse_version(text) == expected
+
+
+@pytest.mark.parametrize("request_", ["3", "3.12", "3.12.7", "cpython@3.13", "pypy@3.10", "cpython3.12", "3.13t",
+                                      "3.14.0rc2", "pypy", "cpython-3.12.7-linux-x86_64-gnu",
+                                      "cpython-3.12.7-linux-x86_64_v3-gnu", " 3.12 "])
+def test_parse_request_accepts_uv_forms(request_):
+    assert parse_request(request_) == request_.strip()
+
+
+@pytest.mark.parametrize("request_", ["", "latest", "3.12; rm -rf /", "--default", "3.12 3.13", "@3.12", "../x"])
+def test_parse_request_refuses_others(request_):
+    with pytest.raises(PythonError, match="not a Python request"):
+        parse_request(request_)
+
+
+def test_parse_list_of_installed_recorded_from_0_13_8():
+    entries = parse_list(recorded("new-list-installed")["stdout"])
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["key"] == "cpython-3.12.1-linux-x86_64-gnu"
+    assert entry["version"] == "3.12.1" and entry["implementation"] == "cpython" and entry["variant"] == "default"
+    # 0.13.8 lists the interpreter through the minor-version link it keeps.
+    assert entry["path"].endswith("/cpython-3.12-linux-x86_64-gnu/bin/python3.12")
+    assert describe(entry, "3.12")["target"] == "linux-x86_64-gnu"
+
+
+def test_parse_list_of_installed_recorded_from_0_8_0():
+    entry = parse_list(recorded("v080-list-installed")["stdout"])[0]
+    # 0.8.0 has no minor-version link: the path names the patch directory.
+    assert entry["path"].endswith("/cpython-3.12.1-linux-x86_64-gnu/bin/python3.12")
+
+
+def test_parse_list_of_downloads_and_empty():
+    assert parse_list(recorded("new-list-empty")["stdout"]) == []
+    download = parse_list(recorded("new-downloads")["stdout"])[0]
+    assert download["path"] is None and download["url"].startswith("file:///")
+    mirrored = parse_list(recorded("new-downloads-mirror")["stdout"])[0]
+    # A mirror replaces uv's GitHub prefix; the file is asked for below its build tag.
+    assert mirrored["url"] == ("http://127.0.0.1:9/pbs/20241016/"
+                               "cpython-3.12.7%2B20241016-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz")
+
+
+@pytest.mark.parametrize("text", ["", "not json", '{"key": 1}', "warning: x\n[]x"])
+def test_parse_list_refuses_what_is_not_a_list(text):
+    with pytest.raises(PythonError, match="uv python list printed"):
+        parse_list(text)
+
+
+def test_environment_is_explicit():
+    base = {"PATH": "/usr/bin", "UV_PYTHON_INSTALL_DIR": "/home/u/.local/share/uv", "UV_INDEX_X_PASSWORD": "s",
+            "https_proxy": "http://proxy:3128", "NO_PROXY": "x", "XDG_CONFIG_DIRS": "/etc/xdg", "HOME": "/home/u"}
+    env = python_environment(base, "/tmp/h", "/opt/uv/python", "/usr/local/bin", "https://m/", "/tmp/d.json")
+    assert env["HOME"] == "/tmp/h" and env["XDG_CONFIG_HOME"] == "/tmp/h/.config"
+    assert env["UV_PYTHON_INSTALL_DIR"] == "/opt/uv/python" and env["UV_PYTHON_BIN_DIR"] == "/usr/local/bin"
+    assert env["UV_PYTHON_INSTALL_MIRROR"] == "https://m/" and env["UV_PYTHON_DOWNLOADS_JSON_URL"] == "/tmp/d.json"
+    assert env["UV_PYTHON_DOWNLOADS"] == "manual"
+    assert "UV_INDEX_X_PASSWORD" not in env and "https_proxy" not in env and "NO_PROXY" not in env
+    # The system configuration stays where uv finds it.
+    assert env["XDG_CONFIG_DIRS"] == "/etc/xdg" and env["PATH"] == "/usr/bin"
+    assert base["HOME"] == "/home/u"  # not changed
+    minimal = python_environment(base, "/tmp/h", "/opt/uv/python", use_proxy=True)
+    assert minimal["https_proxy"] == "http://proxy:3128"
+    assert not any(k in minimal for k in ("UV_PYTHON_BIN_DIR", "UV_PYTHON_INSTALL_MIRROR", "UV_PYTHON_DOWNLOADS_JSON_URL"))
+
+
+def uv_with(*answers):
+    replay = Replay(list(answers))
+    return UvPython("/usr/local/bin/uv", replay, {"HOME": "/tmp/h"}), replay
+
+
+def test_version_refuses_uv_older_than_0_8():
+    uv, _replay = uv_with((["--version"], "old-version"))
+    with pytest.raises(PythonError, match=r"uv 0\.5\.11 .* too old for uv_python, which needs uv 0\.8\.0"):
+        uv.version()
+    assert uv_with((["--version"], "v080-version"))[0].version() == (0, 8, 0)
+    assert uv_with((["--version"], "new-version"))[0].version() == (0, 13, 8)
+
+
+def test_listing_runs_offline_and_without_configuration():
+    uv, replay = uv_with((["python", "list"], "new-list-installed"))
+    assert [e["key"] for e in uv.installed("3.12")] == ["cpython-3.12.1-linux-x86_64-gnu"]
+    argv = replay.calls[0][0]
+    assert argv[-1] == "3.12" and "--only-installed" in argv and "--managed-python" in argv and "--no-config" in argv
+
+
+def test_old_uv_listing_fails_with_uvs_message():
+    uv, _replay = uv_with((["python", "list"], "old-list-json"))
+    with pytest.raises(PythonError, match="unexpected argument '--managed-python'"):
+        uv.installed()
+
+
+@pytest.mark.parametrize("fixture, quoted", [
+    ("new-install-tampered", "Hash mismatch for `cpython-3.12.1-linux-x86_64-gnu`"),
+    ("new-install-missing", "failed to open file"),
+    ("v080-install-remote-json", "this uv reads python_downloads_json_url only from a local path"),
+])
+def test_install_failure_quotes_uv(fixture, quoted):
+    uv, _replay = uv_with((["python", "install"], fixture))
+    with pytest.raises(PythonError) as exc:
+        uv.install(["3.12"])
+    assert quoted in exc.value.msg and "uv exit" in exc.value.msg
+
+
+def test_install_arguments():
+    uv, replay = uv_with((["python", "install"], "new-install"))
+    uv.install(["cpython-3.12.1-linux-x86_64-gnu"], bin_dir="/usr/local/bin", default=True, mirror="file:///m")
+    assert replay.calls[0][0][1:] == ["python", "install", "--mirror", "file:///m", "--default",
+                                      "cpython-3.12.1-linux-x86_64-gnu"]
+    uv.install(["3.12"])
+    assert replay.calls[1][0][1:] == ["python", "install", "--no-bin", "3.12"]
+
+
+def test_verify_runs_the_interpreter():
+    def run(argv, env):
+        import subprocess
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+    uv = UvPython("uv", run, {})
+    ok, detail = uv.verify(sys.executable)
+    assert ok and detail.startswith("%d.%d" % sys.version_info[:2])
+    ok, detail = uv.verify("/bin/false")
+    assert not ok and "failed (exit 1)" in detail
+
+
+INSTALLED = parse_list(recorded("new-list-installed")["stdout"])
+NEWER = dict(INSTALLED[0], key="cpython-3.12.8-linux-x86_64-gnu", version="3.12.8", path=None)
+
+
+@pytest.mark.parametrize("state, installed, newest, links, action", [
+    ("present", [], None, None, "install"),
+    ("present", INSTALLED, None, None, "none"),
+    ("present", INSTALLED, None, "/usr/local/bin/python3.12 is missing", "relink"),
+    ("latest", INSTALLED, INSTALLED[0], None, "none"),
+    ("latest", INSTALLED, NEWER, None, "install"),
+    ("latest", [], NEWER, None, "install"),
+    ("absent", INSTALLED, None, None, "uninstall"),
+    ("absent", [], None, None, "none"),
+], ids=["present-missing", "present-there", "present-relink", "latest-current", "latest-newer", "latest-missing",
+        "absent-there", "absent-missing"])
+def test_decide(state, installed, newest, links, action):
+    assert decide(state, "3.12", installed, newest, links)[0] == action
+
+
+def test_decide_latest_without_any_download_fails():
+    with pytest.raises(PythonError, match="no download matches 3.12"):
+        decide("latest", "3.12", INSTALLED, None)
+
+
+def test_link_problem(tmp_path):
+    python_dir = tmp_path / "inst" / "cpython-3.12.1-linux-x86_64-gnu" / "bin"
+    python_dir.mkdir(parents=True)
+    (python_dir / "python3.12").write_text("")
+    entry = dict(key="k", path=str(python_dir / "python3.12"))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    assert link_problem(entry, None) is None
+    assert "python3.12 is missing" in link_problem(entry, str(bin_dir))
+    (bin_dir / "python3.12").symlink_to(python_dir / "python3.12")
+    assert link_problem(entry, str(bin_dir)) is None
+    assert "python3 is missing" in link_problem(entry, str(bin_dir), default=True)
+    (bin_dir / "python3").symlink_to("/bin/true")
+    assert "leads to" in link_problem(entry, str(bin_dir), default=True)
+
+
+def test_venvs_using_follow_uvs_minor_link(tmp_path):
+    inst = tmp_path / "inst"
+    old = inst / "cpython-3.12.1-linux-x86_64-gnu"
+    new = inst / "cpython-3.12.2-linux-x86_64-gnu"
+    for d in (old, new):
+        (d / "bin").mkdir(parents=True)
+    (inst / "cpython-3.12-linux-x86_64-gnu").symlink_to(new)
+    venvs = tmp_path / "srv"
+    for name, home in (("pinned", old / "bin"), ("minor", inst / "cpython-3.12-linux-x86_64-gnu" / "bin"),
+                       ("system", "/usr/bin")):
+        (venvs / "app" / name).mkdir(parents=True)
+        (venvs / "app" / name / "pyvenv.cfg").write_text("home = %s\nversion_info = 3.12\n" % home)
+    found = venvs_using([str(venvs)], [str(old), str(new)])
+    assert found == {str(old): [str(venvs / "app" / "pinned")], str(new): [str(venvs / "app" / "minor")]}
+    assert venvs_using([str(tmp_path / "none")], [str(old)]) == {}
+
+
+def test_filter_downloads_keeps_what_may_serve_the_requests():
+    data = {
+        "cpython-3.12.7-linux-x86_64-gnu": dict(name="cpython", major=3, minor=12, patch=7),
+        "cpython-3.12.7-linux-aarch64-gnu": dict(name="cpython", major=3, minor=12, patch=7),
+        "cpython-3.12.1-linux-x86_64-gnu": dict(name="cpython", major=3, minor=12, patch=1),
+        "cpython-3.13.0-linux-x86_64-gnu": dict(name="cpython", major=3, minor=13, patch=0),
+        "pypy-3.10.14-linux-x86_64-gnu": dict(name="pypy", major=3, minor=10, patch=14),
+    }
+    assert sorted(filter_downloads(data, ["3.12.7"])) == ["cpython-3.12.7-linux-aarch64-gnu",
+                                                          "cpython-3.12.7-linux-x86_64-gnu"]
+    assert len(filter_downloads(data, ["3.12"])) == 3
+    assert list(filter_downloads(data, ["pypy@3.10"])) == ["pypy-3.10.14-linux-x86_64-gnu"]
+    assert list(filter_downloads(data, ["cpython-3.13.0-linux-x86_64-gnu"])) == ["cpython-3.13.0-linux-x86_64-gnu"]
+    assert len(filter_downloads(data, ["pypy"])) == len(data)  # not read: everything stays
+
+
+def test_find_uv_binary(tmp_path):
+    receipt_dir = tmp_path / "usr-local-bin"
+    receipt_dir.mkdir()
+    on_path = tmp_path / "path"
+    on_path.mkdir()
+    for directory in (receipt_dir, on_path):
+        (directory / "uv").write_text("#!/bin/sh\n")
+        (directory / "uv").chmod(0o755)
+    assert find_uv_binary(None, str(on_path), default_dir=str(tmp_path / "nowhere")) == str(on_path / "uv")
+    (receipt_dir / ".pyfleet-uv.json").write_text("{}")
+    assert find_uv_binary(None, str(on_path), default_dir=str(receipt_dir)) == str(receipt_dir / "uv")
+    assert find_uv_binary(str(on_path / "uv")) == str(on_path / "uv")
+    with pytest.raises(PythonError, match="not an executable file"):
+        find_uv_binary(str(tmp_path / "missing"))
+    with pytest.raises(PythonError, match="no uv to run"):
+        find_uv_binary(None, "", default_dir=str(tmp_path / "nowhere"))
+
+
+def test_module_utils_file_stays_python_3_6():
+    # The target side must not use 3.7+ syntax; compile() with the running Python is a
+    # smoke check here, vermin in the py36-static stage is the real one.
+    with open(_python.__file__) as handle:
+        compile(handle.read(), _python.__file__, "exec")

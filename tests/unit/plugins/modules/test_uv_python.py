@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""uv_python's flow in-process, with uv's answers replayed from recorded real outputs.
+
+Real installs (the real uv, real CPython archives) are in tests/integration/targets/uv_python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.modules import uv_python
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "uv_python")
+
+
+def recorded(name):
+    with open(os.path.join(FIXTURES, name + ".json")) as handle:
+        data = json.load(handle)
+    return data["rc"], data["stdout"], data["stderr"]
+
+
+class FakeUv(object):
+    """Answers like the recorded uv 0.13.8; ``installed`` is what ``python list --only-installed`` shows."""
+
+    def __init__(self, installed, install=None, verify=(0, "3.12.1 (main)\n", ""), uninstall=None):
+        self.installed = installed
+        self.install_answer = install
+        self.verify_answer = verify
+        self.uninstall_answer = uninstall
+        self.calls = []
+        self.envs = []
+
+    def runner(self, module):
+        def run(argv, env):
+            self.calls.append(list(argv))
+            self.envs.append(dict(env))
+            args = argv[1:]
+            if args == ["--version"]:
+                return recorded("new-version")
+            if args[:3] == ["python", "list", "--only-installed"]:
+                request = args[-1] if args[-1][:1].isdigit() else None
+                return 0, json.dumps([e for e in self.installed
+                                      if request is None or (e["version"] + ".").startswith(request + ".")]), ""
+            if args[:3] == ["python", "list", "--only-downloads"]:
+                return recorded("new-downloads")
+            if args[:2] == ["python", "install"]:
+                answer = self.install_answer or recorded("new-install")
+                if answer[0] == 0:
+                    self.installed = json.loads(recorded("new-list-installed")[1])
+                return answer
+            if args[:2] == ["python", "uninstall"]:
+                self.installed = []
+                return self.uninstall_answer or recorded("new-uninstall")
+            if args[:1] == ["-c"]:
+                return self.verify_answer
+            raise AssertionError("unexpected call %r" % (argv,))
+        return run
+
+
+@pytest.fixture
+def fake(monkeypatch, tmp_path):
+    def make(**kwargs):
+        uv = FakeUv(**kwargs)
+        monkeypatch.setattr(uv_python, "environment_runner", uv.runner)
+        monkeypatch.setattr(uv_python, "find_uv_binary", lambda path: "/opt/fake/uv")
+        return uv
+    return make
+
+
+INSTALLED = json.loads(recorded("new-list-installed")[1])
+
+
+def args(tmp_path, **extra):
+    base = {"version": ["3.12"], "install_dir": str(tmp_path / "inst")}
+    base.update(extra)
+    return base
+
+
+def test_noop_lists_only(run_module, fake, tmp_path):
+    (tmp_path / "inst").mkdir()
+    uv = fake(installed=INSTALLED)
+    code, result = run_module(uv_python.main, args(tmp_path))
+    assert code == 0, result
+    assert result["changed"] is False
+    assert result["installed"][0]["key"] == "cpython-3.12.1-linux-x86_64-gnu"
+    assert result["previous"] == result["installed"]
+    # uv --version and one offline listing: no install, no downloads list.
+    assert [c[1:3] for c in uv.calls] == [["--version"], ["python", "list"]]
+    assert "--only-installed" in uv.calls[1] and "--no-config" in uv.calls[1]
+
+
+def test_check_mode_writes_nothing(run_module, fake, tmp_path):
+    uv = fake(installed=[])
+    code, result = run_module(uv_python.main, args(tmp_path), check_mode=True, diff=True)
+    assert code == 0 and result["changed"] is True
+    assert result["msg"].startswith("would install 3.12")
+    assert not (tmp_path / "inst").exists()
+    # The install dir does not exist: nothing to list, nothing run but uv --version.
+    assert [c[1] for c in uv.calls] == ["--version"]
+
+
+def test_install_runs_uv_with_the_explicit_environment_and_verifies(run_module, fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", "/home/someone/.local/share/uv/python")
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    uv = fake(installed=[])
+    code, result = run_module(uv_python.main, args(tmp_path, bin_dir=str(tmp_path / "bin"),
+                                                   python_install_mirror="file:///srv/pbs"))
+    assert code == 0, result
+    assert result["changed"] is True and result["installed"][0]["sys_version"] == "3.12.1 (main)"
+    install = [c for c in uv.calls if c[1:3] == ["python", "install"]][0]
+    assert install[-1] == "3.12" and "--no-bin" not in install
+    env = uv.envs[uv.calls.index(install)]
+    assert env["UV_PYTHON_INSTALL_DIR"] == str(tmp_path / "inst")
+    assert env["UV_PYTHON_BIN_DIR"] == str(tmp_path / "bin")
+    assert env["UV_PYTHON_INSTALL_MIRROR"] == "file:///srv/pbs"
+    assert "https_proxy" not in env and env["HOME"] != os.environ.get("HOME")
+    # The interpreter uv lists is run once.
+    assert [c for c in uv.calls if c[1:2] == ["-c"]][0][0].endswith("/bin/python3.12")
+
+
+def test_uv_failure_is_quoted_and_nothing_stays(run_module, fake, tmp_path):
+    uv = fake(installed=[], install=recorded("new-install-tampered"))
+    code, result = run_module(uv_python.main, args(tmp_path))
+    assert code == 1
+    assert "Hash mismatch" in result["msg"] and result["msg"].endswith("nothing was installed")
+    assert not any(c[1:3] == ["python", "uninstall"] for c in uv.calls)
+
+
+def test_python_that_does_not_run_is_removed_again(run_module, fake, tmp_path):
+    uv = fake(installed=[], verify=(1, "", "ModuleNotFoundError: No module named '_ssl'"))
+    code, result = run_module(uv_python.main, args(tmp_path))
+    assert code == 1
+    assert "does not run here" in result["msg"] and "_ssl" in result["msg"]
+    assert "removed again: cpython-3.12.1-linux-x86_64-gnu" in result["msg"]
+    assert [c for c in uv.calls if c[1:3] == ["python", "uninstall"]][0][-1] == "cpython-3.12.1-linux-x86_64-gnu"
+
+
+def test_absent_removes_what_the_request_lists(run_module, fake, tmp_path):
+    (tmp_path / "inst").mkdir()
+    uv = fake(installed=INSTALLED)
+    code, result = run_module(uv_python.main, args(tmp_path, state="absent"))
+    assert code == 0 and result["changed"] is True
+    assert result["msg"] == "removed cpython-3.12.1-linux-x86_64-gnu"
+    assert [c for c in uv.calls if c[1:3] == ["python", "uninstall"]][0][3:] == ["cpython-3.12.1-linux-x86_64-gnu"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"version": ["latest"]}, "not a Python request"),
+    ({"install_dir": "relative/dir"}, "install_dir must be an absolute path"),
+    ({"default": True}, "set bin_dir"),
+    ({"download_on": "controller"}, "needs the collection's action plugin"),
+], ids=["request", "relative", "default", "controller"])
+def test_refusals(run_module, fake, tmp_path, extra, message):
+    fake(installed=[])
+    code, result = run_module(uv_python.main, args(tmp_path, **extra))
+    assert code == 1 and message in result["msg"]
+
+
+def test_diff_shows_keys_before_and_after(run_module, fake, tmp_path):
+    (tmp_path / "inst").mkdir()
+    fake(installed=INSTALLED)
+    _code, result = run_module(uv_python.main, args(tmp_path, state="absent"), check_mode=True, diff=True)
+    assert result["diff"] == {"before": "cpython-3.12.1-linux-x86_64-gnu\n", "after": ""}
+    _code, result = run_module(uv_python.main, args(tmp_path, version=["3.12", "3.13"]), check_mode=True, diff=True)
+    assert result["diff"]["after"] == "3.13 (to install)\ncpython-3.12.1-linux-x86_64-gnu\n"

@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugin_utils._python_downloads: the downloads JSON once per run, archives once into the cache."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.server
+import json
+import threading
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, MirrorError
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._python_downloads import (
+    DEFAULT_PYTHON_MIRROR,
+    FileFetcher,
+    PythonDownloads,
+    mirror_relative_path,
+)
+
+
+@contextlib.contextmanager
+def counting_server(directory):
+    """A loopback HTTP server of ``directory``; yields ``(base URL, list of requested paths)``."""
+    seen = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(directory), **kwargs)
+
+        def do_GET(self):
+            seen.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield "http://127.0.0.1:%d" % server.server_address[1], seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("url, mirror, expected", [
+    (DEFAULT_PYTHON_MIRROR + "/20241016/cpython-3.12.7%2B20241016-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz",
+     None, "20241016/cpython-3.12.7+20241016-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"),
+    ("http://127.0.0.1:9/pbs/20241016/a.tar.gz", "http://127.0.0.1:9/pbs/", "20241016/a.tar.gz"),
+    ("http://127.0.0.1:9/pbs/20241016/a.tar.gz", "http://127.0.0.1:9/pbs", "20241016/a.tar.gz"),
+], ids=["github", "slash", "no-slash"])
+def test_mirror_relative_path(url, mirror, expected):
+    assert mirror_relative_path(url, mirror) == expected
+
+
+@pytest.mark.parametrize("url, mirror", [
+    ("http://other/pbs/20241016/a.tar.gz", "http://127.0.0.1:9/pbs"),
+    ("http://127.0.0.1:9/pbs/20241016/../../etc/passwd", "http://127.0.0.1:9/pbs"),
+    ("http://127.0.0.1:9/pbs/", "http://127.0.0.1:9/pbs"),
+], ids=["elsewhere", "escape", "empty"])
+def test_mirror_relative_path_refusals(url, mirror):
+    with pytest.raises(MirrorError):
+        mirror_relative_path(url, mirror)
+
+
+def test_file_fetcher(tmp_path):
+    source = tmp_path / "a.tar.gz"
+    source.write_bytes(b"x" * 1000)
+    answer = FileFetcher().download("file://" + str(source), str(tmp_path / "copy"), 10000)
+    assert answer.status == 200 and answer.body == (hashlib.sha256(b"x" * 1000).hexdigest(), 1000)
+    assert FileFetcher().download(str(tmp_path / "missing"), str(tmp_path / "c2"), 10).status == 404
+    assert "refused" in FileFetcher().download(str(source), str(tmp_path / "c3"), 10).note
+
+
+def test_local_downloads_json(tmp_path):
+    path = tmp_path / "downloads.json"
+    path.write_text(json.dumps({"cpython-3.12.1-linux-x86_64-gnu": {"name": "cpython"}}))
+    downloads = PythonDownloads({}, str(tmp_path / "cache"))
+    assert list(downloads.downloads_json(str(path))) == ["cpython-3.12.1-linux-x86_64-gnu"]
+    assert list(downloads.downloads_json("file://" + str(path))) == ["cpython-3.12.1-linux-x86_64-gnu"]
+    path.write_text("[1]")
+    with pytest.raises(MirrorError, match="not an object"):
+        downloads.downloads_json(str(path))
+    path.write_text("{")
+    with pytest.raises(MirrorError, match="not valid JSON"):
+        downloads.downloads_json(str(path))
+
+
+def test_archive_is_verified_and_cached(tmp_path):
+    archive = tmp_path / "cpython-3.12.1+20240107-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    archive.write_bytes(b"archive bytes")
+    sha = hashlib.sha256(b"archive bytes").hexdigest()
+    downloads = PythonDownloads({}, str(tmp_path / "cache"))
+    path, got = downloads.fetch("file://" + str(archive), sha)
+    assert got == sha and path.endswith(sha + "-" + archive.name)
+    archive.unlink()  # the cache answers from now on
+    assert downloads.fetch("file://" + str(archive), sha) == (path, sha)
+    other = tmp_path / "other.tar.gz"
+    other.write_bytes(b"tampered")
+    with pytest.raises(ChecksumError, match="checksum mismatch"):
+        downloads.fetch("file://" + str(other), sha)
+
+
+def test_http_json_and_archive_once_per_run(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "a.tar.gz").write_bytes(b"python")
+    sha = hashlib.sha256(b"python").hexdigest()
+    with counting_server(served) as (base, seen):
+        (served / "downloads.json").write_text(json.dumps({"k": {"url": base + "/a.tar.gz", "sha256": sha}}))
+        # Two forks of one run: each asks, the source sees one request per URL.
+        for _fork in range(2):
+            downloads = PythonDownloads({}, str(tmp_path / "cache"))
+            data = downloads.downloads_json(base + "/downloads.json")
+            path, got = downloads.fetch(data["k"]["url"], data["k"]["sha256"])
+            assert got == sha
+        with pytest.raises(MirrorError, match="HTTP 404"):
+            PythonDownloads({}, str(tmp_path / "cache")).fetch(base + "/missing.tar.gz", "0" * 64)
+    assert seen.count("/downloads.json") == 1 and seen.count("/a.tar.gz") == 1
