@@ -162,7 +162,7 @@ def staged_build_problem(staged, target, fmt=None, tool=UV):
                 head = handle.read(_ELF_HEAD)
         except (IOError, OSError) as exc:
             return "cannot read the staged %s: %s" % (name, exc.strerror or exc)
-        reading = build_disagreement(target, head)
+        reading = build_disagreement(target, head, staged[name])
         if reading is not None:
             return "%s %s, the %s inside it is %s; refused: it is not the build it claims to be" % (
                 _CLAIMS.get(fmt, "the file says"), target, name, reading)

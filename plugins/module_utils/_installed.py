@@ -187,7 +187,7 @@ def elf_target(path, machine):
         arch = normalize_arch(machine)
     except (IOError, OSError, ValueError):
         return None
-    reading = elf_build(head)
+    reading = elf_build(head, path)
     family = reading[1] if reading else None
     if family == "gnu":
         return arch.gnu

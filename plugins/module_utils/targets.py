@@ -26,6 +26,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.libc import (
     family_from_interpreter,
     parse_elf_interpreter,
     parse_elf_machine,
+    read_elf_interpreter,
     read_elf_machine,
     version_tuple,
 )
@@ -253,7 +254,7 @@ _ELF_MACHINES = {
 }
 
 
-def elf_build(head):
+def elf_build(head, path=None):
     """The uv build an ELF file is, read from its first bytes: ``(arches, family, text)``, or ``None``.
 
     ``arches`` are the rows of ``ARCHES`` built for its machine (none for a machine uv has
@@ -261,29 +262,31 @@ def elf_build(head):
     static) or one loaded by musl's ``ld-musl-*``, ``"gnu"`` for glibc's ``ld-linux*``
     (``libc.family_from_interpreter``) and ``None`` for any other loader; ``text`` is the
     reading in words, ``aarch64 (static)`` or ``x86_64 (interpreter
-    /lib64/ld-linux-x86-64.so.2)``. ``None`` when ``head`` is not ELF. ``head`` must reach
-    past the interpreter path (64 KiB does, for every uv binary).
+    /lib64/ld-linux-x86-64.so.2)``. ``None`` when ``head`` is not ELF. Without ``path``,
+    ``head`` must reach past the interpreter path (64 KiB does, for every uv binary); with
+    ``path`` (the file ``head`` was read from) the program headers are read where the ELF
+    header says, as ty's BOLT-optimised gnu builds need (their table is at the file's end).
     """
     header = parse_elf_machine(head)
     if header is None:
         return None
     name, arches = _ELF_MACHINES.get(header, ("%d-bit ELF machine %d" % header, ()))
-    interpreter = parse_elf_interpreter(head)
+    interpreter = read_elf_interpreter(path) if path else parse_elf_interpreter(head)
     if interpreter is None:
         return arches, "musl", "%s (static)" % name
     family = {"glibc": "gnu", "musl": "musl"}.get(family_from_interpreter(interpreter))
     return arches, family, "%s (interpreter %s)" % (name, interpreter)
 
 
-def build_disagreement(target, head):
+def build_disagreement(target, head, path=None):
     """How the ELF file ``head`` contradicts the uv build ``target``, or ``None`` if it agrees.
 
     ``head`` is the start of a binary that a wheel or archive of ``target`` holds; the
     answer is the ELF reading in words (``elf_build``) when its machine or its libc
     family is not the target's. A file that is not ELF gives ``None``: it has no header to
-    read, and running it (``--version``) is the only check left.
+    read, and running it (``--version``) is the only check left. ``path``: see ``elf_build``.
     """
-    reading = elf_build(head)
+    reading = elf_build(head, path)
     if reading is None:
         return None
     arches, family, text = reading

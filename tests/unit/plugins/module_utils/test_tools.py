@@ -191,3 +191,35 @@ def test_a_binary_that_does_not_run(tool, tmp_path):
     os.chmod(staged[tool], 0o755)
     ok, why = verify_staged(staged, "1.0.0", host_run, T, tool=tool)
     assert not ok and why == "%s does not run here (exit 1): version GLIBC_2.99 not found" % tool
+
+
+def _elf64_with_far_program_headers(path, interpreter, phoff):
+    """A minimal little-endian ELF64 (x86_64) whose program header table starts at ``phoff``,
+    as ty's BOLT-optimised gnu builds have it (their table is about 36 MB into the file)."""
+    import struct
+    interp = interpreter.encode() + b"\0"
+    header = b"\x7fELF" + bytes([2, 1, 1]) + b"\0" * 9
+    header += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, phoff, 0, 0, 64, 56, 1, 64, 0, 0)
+    body = bytearray(header.ljust(0x300, b"\0"))
+    body[0x2e0:0x2e0 + len(interp)] = interp
+    body = body.ljust(phoff, b"\0")
+    body += struct.pack("<IIQQQQQQ", 3, 4, 0x2e0, 0x2e0, 0x2e0, len(interp), len(interp), 1)  # PT_INTERP
+    with open(path, "wb") as handle:
+        handle.write(bytes(body))
+
+
+def test_program_headers_past_the_first_64_kib(tmp_path):
+    """ty's gnu build is read as gnu: its interpreter is found where e_phoff says, not only in the head."""
+    from ansible_collections.pyfleet.uv.plugins.module_utils.libc import parse_elf_interpreter, read_elf_interpreter
+    from ansible_collections.pyfleet.uv.plugins.module_utils.targets import build_disagreement, elf_build
+    from ansible_collections.pyfleet.uv.plugins.module_utils._installed import elf_target
+    path = str(tmp_path / "ty")
+    _elf64_with_far_program_headers(path, "/lib64/ld-linux-x86-64.so.2", 200000)
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    assert parse_elf_interpreter(head) is None  # the head alone cannot tell
+    assert read_elf_interpreter(path) == "/lib64/ld-linux-x86-64.so.2"
+    assert elf_build(head, path)[1] == "gnu"
+    assert build_disagreement(T, head, path) is None
+    assert build_disagreement("x86_64-unknown-linux-musl", head, path) is not None
+    assert elf_target(path, "x86_64") == T
