@@ -73,6 +73,7 @@ def _wheel_res(tool):
             re.compile(r"^%s-[^/]+\.dist-info/WHEEL$" % name))
     return found
 
+
 _TYPE_NAMES = {
     tarfile.SYMTYPE: "symbolic link",
     tarfile.LNKTYPE: "hard link",

@@ -386,7 +386,7 @@ def run_module(tool, module_class):
     tool that inspects modules one after the other sees each face's own import).
     """
     module = module_class(argument_spec=install_argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[("mirror_url", "index_url"), ("src", "index_url")])
+                          mutually_exclusive=[("mirror_url", "index_url"), ("src", "index_url")])
     for url in (module.params["mirror_url"], module.params["index_url"]):
         embedded = url_password(url) if url else None
         if embedded:
@@ -404,4 +404,3 @@ def run_module(tool, module_class):
         failed["msg"] = exc.msg
         module.fail_json(**failed)
     module.exit_json(**result)
-

@@ -156,7 +156,6 @@ def parse_checksum_option(value):
     )
 
 
-
 def artifact_name_for(target, tool=UV):
     """``<tool>-<target>.tar.gz``, the release archive name (see ``targets.artifact_name``)."""
     return get_tool(tool).archive(target)

@@ -239,6 +239,7 @@ def candidate_targets(machine, libc_family, libc_version, libc="auto", tool="uv"
     return [target for target, runs, _reason in
             explain_candidates(machine, libc_family, libc_version, libc, tool) if runs]
 
+
 # What the ELF header of a uv binary says about its build, to check it against the build
 # its wheel or archive claims: (EI_CLASS, e_machine) -> (the machine in words, the rows of
 # ARCHES built for it). ARMv6 and ARMv7 share EM_ARM (what tells them apart is the ARM

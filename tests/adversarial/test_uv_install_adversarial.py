@@ -193,7 +193,7 @@ def test_sidecar_mismatch(tool, root, server, env, installed):
 
 def test_wrong_explicit_checksum(tool, root, server, env, installed):
     result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(installed),
-                                        checksum="sha256:" + "2" * 64))
+                                           checksum="sha256:" + "2" * 64))
     fails(result, "checksum mismatch", "2" * 64)
 
 
@@ -213,7 +213,7 @@ def test_sidecar_missing(tool, root, server, env, installed):
 def test_sidecar_missing_opt_out_installs(tool, root, server, env, tmp_path):
     publish(tool, root, "nosidecar2", {T: real(tool, root)}, sidecars=False)
     result, out = install(tool, env, dict(args(tool, server, "nosidecar2"), install_dir=str(tmp_path / "b"),
-                                       allow_missing_checksum=True))
+                                          allow_missing_checksum=True))
     assert result["changed"] and result["version"] == tool.new
     assert "[WARNING]" in out and "unverified" in out
 
@@ -229,7 +229,7 @@ def test_short_body(tool, root, server, env, installed):
 def test_slower_than_timeout(tool, root, server, env, installed):
     server.faults["/%s/%s.sha256" % (tool.versioned(tool.new), tool.archive(T))] = {"slow": 4}
     result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(installed),
-                                        timeout=1, download_retries=0))
+                                           timeout=1, download_retries=0))
     fails(result, "connection failed")
     assert "timed out" in result["msg"] or "timeout" in result["msg"].lower()
 
@@ -269,7 +269,7 @@ def test_basic_auth(tool, root, server, env, installed, tmp_path):
     result, _out = install(tool, env, dict(args(tool, server, "auth"), install_dir=str(installed)))
     fails(result, "HTTP 401")
     result, out = install(tool, env, dict(args(tool, server, "auth"), install_dir=str(tmp_path / "b"), url_username="fleet",
-                                       url_password=SECRETS[0]), verbose=True)
+                                          url_password=SECRETS[0]), verbose=True)
     assert result["changed"], result
     assert SECRETS[0] not in out
 
@@ -278,11 +278,11 @@ def test_auth_header_secret_never_shown(tool, root, server, env, installed, tmp_
     publish(tool, root, "hdr", {T: real(tool, root)})
     server.faults["/hdr/*"] = {"header": ["Authorization", "Bearer " + SECRETS[1]]}
     result, out = install(tool, env, dict(args(tool, server, "hdr"), install_dir=str(installed), version=tool.new,
-                                       headers={"Authorization": "Bearer wrong-" + SECRETS[1]}), verbose=True)
+                                          headers={"Authorization": "Bearer wrong-" + SECRETS[1]}), verbose=True)
     fails(result, "HTTP 403")
     assert SECRETS[1] not in out
     result, out = install(tool, env, dict(args(tool, server, "hdr"), install_dir=str(tmp_path / "b"),
-                                       headers={"Authorization": "Bearer " + SECRETS[1]}), verbose=True)
+                                          headers={"Authorization": "Bearer " + SECRETS[1]}), verbose=True)
     assert result["changed"], result
     assert SECRETS[1] not in out
 
@@ -570,7 +570,7 @@ def test_install_dir_is_a_file(tool, server, env, installed):
 def test_secrets_in_url_never_shown(tool, server, env, installed):
     url = server.url.replace("http://", "http://fleet:%s@" % SECRETS[0]) + "/void/{version}/"
     result, out = install(tool, env, {"version": tool.new, "mirror_url": url, "install_dir": str(installed),
-                                   "url_password": SECRETS[1], "download_retries": 0}, verbose=True)
+                                      "url_password": SECRETS[1], "download_retries": 0}, verbose=True)
     fails(result, "serves none")
     for secret in SECRETS:
         assert secret not in out

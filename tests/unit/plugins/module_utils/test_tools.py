@@ -73,7 +73,7 @@ def test_table():
 def test_parse_version(tool):
     case = CASES[tool]
     assert parse_version(case["line"] + "\n", tool) == {"name": tool, "version": case["version"],
-                                                      "target": case["target"]}
+                                                        "target": case["target"]}
     other = [name for name in TOOL_NAMES if name != tool][0]
     assert parse_version(CASES[other]["line"], tool) is None
 
