@@ -21,10 +21,12 @@ Markdown files given with ``--markdown``, such as README.md, the marker is an HT
   the loopback mirror and package index the suite serves: the example host names
   (``SUBSTITUTIONS``) are replaced by loopback URLs, ``/usr/local/bin`` by a scratch
   directory (also given as ``install_dir`` through ``module_defaults`` to ``uv_install``,
-  ``ruff_install``, ``ty_install`` and ``uv_facts``), every play runs on ``localhost`` (which is in every group the
-  examples name), ``become`` is off (``ansible_become=false``) and the controller cache is
-  a scratch ``XDG_CACHE_HOME``. A ``run`` block that still names a URL outside loopback
-  fails before anything runs. It must succeed, and a second run must report no change
+  ``ruff_install``, ``ty_install`` and ``uv_facts``), ``/etc/uv/`` by another (uv_config's
+  default ``path`` points there through ``module_defaults``, so a run never writes this
+  machine's /etc/uv), every play runs on ``localhost`` (which is in every group the examples
+  name), ``become`` is off (``ansible_become=false``) and the controller cache is a scratch
+  ``XDG_CACHE_HOME``. A ``run`` block that still names a URL outside loopback fails before
+  anything runs. It must succeed, and a second run must report no change
   (``run-once``: one run, for examples such as a task in check mode that reports the
   same change every time).
 
@@ -63,7 +65,7 @@ MD_FENCE = re.compile(r"^```\s*(\S*)\s*$")
 YAML_LANGUAGES = ("yaml", "yaml+jinja")
 # The collection's modules, whose options are checked against ansible-doc.
 MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.ruff_install", "pyfleet.uv.ty_install", "pyfleet.uv.uv_facts",
-           "pyfleet.uv.uv_mirror_check")
+           "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config")
 # The modules that take install_dir, which a run example gets pointed at its scratch directory.
 INSTALL_DIR_MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.ruff_install", "pyfleet.uv.ty_install",
                        "pyfleet.uv.uv_facts")
@@ -86,7 +88,10 @@ def substitutions(config: dict, scratch: str) -> list:
         ("https://pypi-proxy.example.com/simple/", config["index"]),
         ("https://artifactory.example.com/artifactory/api/pypi/pypi-remote/simple/", config["index_auth"]),
         ("https://artifactory.example.com/api/pypi/pypi-remote/simple/", config["index_auth"]),
+        # uv_config's settings only name this mirror (nothing is fetched from it in the runs).
+        ("https://mirror.example.com/python/", mirror + "/python/"),
         ("/usr/local/bin", os.path.join(scratch, "bin")),
+        ("/etc/uv/", os.path.join(scratch, "etc-uv") + "/"),
         ("/opt/tools/bin", os.path.join(scratch, "opt-tools-bin")),
         ("/srv/ansible/uv-cache", os.path.join(scratch, "srv-uv-cache")),
     ]
@@ -298,6 +303,9 @@ def runnable(example: Example, plays: list, subs: list, bindir: str) -> list:
         defaults = play.setdefault("module_defaults", {})
         for name in INSTALL_DIR_MODULES:
             defaults.setdefault(name, {}).setdefault("install_dir", bindir)
+        # uv_config's default path is this machine's own /etc/uv/uv.toml: never in a test run.
+        defaults.setdefault("pyfleet.uv.uv_config", {}).setdefault(
+            "path", os.path.join(os.path.dirname(bindir), "etc-uv", "uv.toml"))
     return plays
 
 

@@ -511,6 +511,222 @@ def stage_fleet(track: str, ctx: dict) -> None:
             "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
 
 
+def python_fleet_hosts(manifest: dict, pbs_url: str) -> dict:
+    """Per host group, the uv_python variables of hacking/fleet_python.yml (from a pbs.py manifest).
+
+    ``bookworm`` (this machine) has two patches of one series: the first request is the
+    older one, ``state: latest`` then upgrades to the newer; ``bullseye`` has one patch per
+    architecture, ``{arch: vars}``.
+    """
+    import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+
+    def path(entry):
+        return "/" + pbs.quote_path(entry["path"])
+
+    local = sorted((a for a in manifest["archives"] if a["host"] == "bookworm"),
+                   key=lambda a: tuple(int(p) for p in a["version"].split(".")))
+    if len(local) < 2 or local[0]["series"] != local[-1]["series"]:
+        raise RuntimeError("pbs.py found no two patch releases of one series on this machine: %s"
+                           % [a["key"] for a in local])
+    old, new = local[0], local[-1]
+    found = {"bookworm": {
+        "py_json": pbs_url + "/bookworm.json", "py_series": old["series"], "py_first": old["version"],
+        "py_first_key": old["key"], "py_first_path": path(old), "py_latest_key": new["key"],
+        "py_latest_path": path(new), "py_final_path": path(new)}}
+    for entry in manifest["archives"]:
+        if entry["host"] == "bullseye":
+            found[entry["arch"]] = {
+                "py_json": pbs_url + "/bullseye.json", "py_series": entry["series"], "py_first": entry["series"],
+                "py_first_key": entry["key"], "py_first_path": path(entry), "py_latest_key": None,
+                "py_latest_path": None, "py_final_path": path(entry)}
+    return found
+
+
+def stage_python_fleet(track: str, ctx: dict) -> None:
+    """uv_python across the fleet of stage_fleet (hacking/fleet_python.yml), from real CPython builds.
+
+    tests/utils/pbs.py relocates real interpreters into python-build-standalone's layout (this
+    machine's Debian 3.11.2 and pyenv 3.11.7; each Debian 11 root's 3.9.2 for amd64, arm64 and
+    i386), each checked on its own host, and writes uv's downloads JSON for each host group. The
+    archives are served by uvmirror.py's counting server on 127.0.0.1 (one for the whole fleet:
+    its counters are the fleet's egress), uv itself by the uv mirror. The hosts are this machine
+    twice (two local hosts, so that controller mode has two hosts needing one archive) and the
+    three Debian 11 roots over SSH; the managed Python of the local hosts is the track's
+    (3.6 on 2.16). A tripwire proxy (tests/utils/tripwire.py) takes every proxy variable of the
+    unprivileged user's uv commands. A platform host that cannot run here is left out and the
+    stage ends SKIPPED, naming it.
+    """
+    import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import tripwire  # pylint: disable=import-outside-toplevel  # tests/utils/tripwire.py
+
+    if os.geteuid() != 0:
+        raise StageSkipped("needs root (debootstrap, mount, chroot): run the suite as root")
+    missing = ensure_apt({"debootstrap": "debootstrap", "ssh": "openssh-client", "ssh-keygen": "openssh-client"})
+    if missing:
+        raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
+    started = time.time()
+    root = bullseye.ensure_root(CACHE, log=log)
+    skipped = {}
+    roots = platform_roots(skipped)
+    manifest = pbs.build(("bookworm", "bullseye"))
+    log("fleet roots and Python archives ready in %.1f s (%s)" % (time.time() - started, manifest["dir"]))
+    path = venv(track)
+    all_roots = [root] + list(roots.values())
+    finished = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="uv-pyfleet-") as scratch, contextlib.ExitStack() as stack:
+            os.chmod(scratch, 0o755)  # the local hosts' test folders are used by an unprivileged user too
+            www = pbs.serve_root(manifest, os.path.join(scratch, "www"))
+            pbs_url = stack.enter_context(mirror_server(www))
+            pbs.write_jsons(manifest, www, pbs_url)
+            trip = tripwire.Tripwire(log=os.path.join(scratch, "tripwire.jsonl")).start()
+            stack.callback(trip.stop)
+            groups = python_fleet_hosts(manifest, pbs_url)
+            remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
+            for host, host_root in roots.items():
+                address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
+                remotes[host] = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
+            hosts = {}
+            for name in ("localhost", "localhost2"):
+                hosts[name] = dict(groups["bookworm"], ansible_connection="local",
+                                   ansible_python_interpreter=find_python(TRACKS[track]["managed"][-1]),
+                                   py_root=os.path.join(scratch, name))
+            for host, remote in remotes.items():
+                arch = {"amd64": "x86_64", "arm64": "aarch64", "i386": "i686"}[PLATFORM_HOSTS.get(host, "amd64")]
+                if arch not in groups:
+                    raise RuntimeError("pbs.py built no archive for the %s root" % host)
+                hosts[host] = dict(groups[arch], py_root="/tmp/pyfleet-uv-python",
+                                   **{k: v for k, v in remote_host(remote, "", {"libc_family": None,
+                                                                                "libc_version": None}).items()
+                                      if k.startswith("ansible_")})
+            group_vars = {"uv_mirror": stack.enter_context(mirror_server(ctx["mirror"])), "uv_new": UV_NEW,
+                          "pbs_url": pbs_url, "pbs_www": www, "pbs_cache": os.path.join(scratch, "controller-cache"),
+                          "tripwire_url": trip.url, "dead_proxy": "http://127.0.0.1:9"}
+            inventory_file = os.path.join(scratch, "inventory.json")
+            with open(inventory_file, "w") as handle:
+                json.dump({"all": {"vars": group_vars, "hosts": hosts}}, handle, indent=1)
+            env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
+            try:
+                run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file, "--forks", "5",
+                     os.path.join(ROOT, "hacking", "fleet_python.yml")], env=env)
+            except subprocess.CalledProcessError:
+                for host, remote in remotes.items():
+                    with open(remote["sshd_log"]) as handle:
+                        log("%s sshd log (last lines):\n%s" % (host, "".join(handle.readlines()[-20:])))
+                raise
+            seen = trip.connections()
+            if seen:
+                raise RuntimeError("the tripwire proxy saw %d connection(s): %s" % (len(seen), seen[:5]))
+        finished = True
+    finally:
+        left = {r: (bullseye.mounts_below(r), bullseye.processes_in(r)) for r in all_roots}
+        left = {r: v for r, v in left.items() if v[0] or v[1]}
+        if left:
+            log("!!! the python fleet left mounts or processes behind: %s" % left)
+            if finished:
+                raise RuntimeError("the python fleet left mounts or processes behind: %s" % left)
+    if skipped:
+        raise StageSkipped("the python fleet ran without %s" % "; ".join(
+            "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
+
+
+def stage_config_fleet(track: str, ctx: dict) -> None:
+    """uv_config across the fleet of stage_fleet (hacking/fleet_config.yml): uv asks only the index.
+
+    Every host (this machine and the three Debian 11 roots) installs uv from the loopback
+    mirror and gets its uv.toml from uv_config, with [[index]] at a real pypiserver that
+    also publishes a real ``packaging`` wheel (uvindex.fetch_package). An unprivileged user
+    then runs ``uv venv`` and ``uv pip install packaging`` with every proxy variable at a
+    tripwire proxy (tests/utils/tripwire.py) and NO_PROXY covering the index's loopback
+    address only; the stage fails unless the tripwire saw 0 connections (the playbook
+    asserts the index served each host, and a control run with ``--no-config`` trips a
+    second tripwire). In the roots the file is their /etc/uv/uv.toml (amd64 also runs the
+    read-only /etc/uv case, a read-only bind mount); on this machine it is a file under
+    the scratch folder that uv reads through XDG_CONFIG_DIRS, so /etc/uv here is never
+    touched. A platform host that cannot run here is left out and the stage ends SKIPPED.
+    """
+    import tripwire  # pylint: disable=import-outside-toplevel  # tests/utils/tripwire.py
+
+    if os.geteuid() != 0:
+        raise StageSkipped("needs root (debootstrap, mount, chroot, setpriv): run the suite as root")
+    missing = ensure_apt({"debootstrap": "debootstrap", "ssh": "openssh-client", "ssh-keygen": "openssh-client"})
+    if missing:
+        raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
+    started = time.time()
+    root = bullseye.ensure_root(CACHE, log=log)
+    skipped = {}
+    roots = platform_roots(skipped)
+    package = uvindex.fetch_package(CONFIG_PACKAGE)
+    log("fleet roots and the %s wheel ready in %.1f s" % (CONFIG_PACKAGE, time.time() - started))
+    path = venv(track)
+    all_roots = [root] + list(roots.values())
+    finished = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="uv-cfgfleet-") as scratch, contextlib.ExitStack() as stack:
+            os.chmod(scratch, 0o755)  # the local host's test folder is used by an unprivileged user too
+            trip = tripwire.Tripwire(log=os.path.join(scratch, "tripwire.jsonl")).start()
+            stack.callback(trip.stop)
+            control = tripwire.Tripwire(log=os.path.join(scratch, "control.jsonl")).start()
+            stack.callback(control.stop)
+            index = stack.enter_context(uvindex.pypiserver_index(extra=(package,)))
+            remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
+            for host, host_root in roots.items():
+                address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
+                remotes[host] = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
+            local_root = os.path.join(scratch, "localhost")
+            hosts = {"localhost": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": find_python(TRACKS[track]["managed"][-1]),
+                "cfg_root": local_root, "cfg_path": os.path.join(local_root, "xdg", "uv", "uv.toml"),
+                "cfg_xdg": os.path.join(local_root, "xdg"),
+            }}
+            for host, remote in remotes.items():
+                hosts[host] = dict({k: v for k, v in remote_host(remote, "", {"libc_family": None,
+                                                                             "libc_version": None}).items()
+                                    if k.startswith("ansible_")},
+                                   cfg_root="/tmp/pyfleet-uv-config", cfg_path="/etc/uv/uv.toml", cfg_xdg="",
+                                   cfg_readonly=host == "bullseye")
+            group_vars = {"uv_mirror": stack.enter_context(mirror_server(ctx["mirror"])), "uv_new": UV_NEW,
+                          "cfg_index": index.url, "cfg_index_stats": index.stats, "cfg_package": CONFIG_PACKAGE,
+                          "tripwire_url": trip.url, "control_tripwire_url": control.url,
+                          "cfg_secret": "pw-fleet-%d" % os.getpid()}
+            inventory_file = os.path.join(scratch, "inventory.json")
+            with open(inventory_file, "w") as handle:
+                json.dump({"all": {"vars": group_vars, "hosts": hosts}}, handle, indent=1)
+            env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
+            try:
+                out = run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file, "--forks", "5",
+                           os.path.join(ROOT, "hacking", "fleet_config.yml")], env=env,
+                          capture_output=True, text=True, check=False)
+                print(out.stdout + out.stderr, flush=True)
+                out.check_returncode()
+            except subprocess.CalledProcessError:
+                for host, remote in remotes.items():
+                    with open(remote["sshd_log"]) as handle:
+                        log("%s sshd log (last lines):\n%s" % (host, "".join(handle.readlines()[-20:])))
+                raise
+            if group_vars["cfg_secret"] in out.stdout + out.stderr:
+                raise RuntimeError("the test password appears in the playbook's output")
+            seen = trip.connections()
+            if seen:
+                raise RuntimeError("the tripwire proxy saw %d connection(s): %s" % (len(seen), seen[:5]))
+            if not control.connections():
+                raise RuntimeError("the control run without the file did not reach the control tripwire")
+            log("config fleet: %d hosts, tripwire 0 connections, control tripwire %d, index %d requests"
+                % (len(hosts), len(control.connections()), uvindex.stats(index.stats)["requests"]))
+        finished = True
+    finally:
+        left = {r: (bullseye.mounts_below(r), bullseye.processes_in(r)) for r in all_roots}
+        left = {r: v for r, v in left.items() if v[0] or v[1]}
+        if left:
+            log("!!! the config fleet left mounts or processes behind: %s" % left)
+            if finished:
+                raise RuntimeError("the config fleet left mounts or processes behind: %s" % left)
+    if skipped:
+        raise StageSkipped("the config fleet ran without %s" % "; ".join(
+            "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
+
+
 def stage_controller(track: str, ctx: dict) -> None:
     """download_on=controller across a fleet of inventory hosts (hacking/controller.yml).
 
@@ -1082,6 +1298,7 @@ STAGES = {
     "integration": stage_integration,
     "fleet": stage_fleet,
     "controller": stage_controller,
+    "python-fleet": stage_python_fleet,
     "adhoc": stage_adhoc,
     "adversarial": stage_adversarial,
     "bench-smoke": stage_bench_smoke,
@@ -1091,9 +1308,10 @@ STAGES = {
     "docs": stage_docs,
 }
 TRACK_STAGES = {
-    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "controller", "adhoc", "adversarial",
+    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "controller", "python-fleet", "adhoc",
+               "adversarial",
                "bench-smoke", "lint", "ansible-test-integration", "ee", "docs"],
-    "2.16": ["sanity", "units", "integration", "fleet", "controller", "adhoc"],
+    "2.16": ["sanity", "units", "integration", "fleet", "controller", "adhoc", "python-fleet"],
 }
 
 

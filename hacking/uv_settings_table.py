@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -8,7 +7,11 @@ Usage::
 
     git -C <uv checkout> show <commit>:uv.schema.json > /tmp/uv.schema.json
     python3 hacking/uv_settings_table.py /tmp/uv.schema.json --commit <commit> \\
-        --described "<what that commit is>" --uv <uv binary> [--out FILE]
+        --described "<what that commit is>" --uv <uv binary> [--compare <other uv>]... [--out FILE]
+
+The committed table: schema of astral-sh/uv 26a9dd4b2125bc271b47855e1fa0c49af3365db5
+(0.12.5 plus 79 commits, the newest schema at hand), ``--uv`` the real uv 0.13.8,
+``--compare`` the real uv 0.5.11 and 0.13.9 (from the suite's wheel cache).
 
 The schema (``uv.schema.json`` in the astral-sh/uv repository, generated from uv's
 settings structs) gives every key and its type. It describes pyproject's
@@ -31,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(ROOT, "plugins", "module_utils", "_uv_settings.py")
@@ -224,7 +228,7 @@ def render(top: dict, deprecated: dict, notes: list, version: str, commit: str, 
         "Reconciliation notes:",
         "",
     ]
-    lines.extend("- %s" % note for note in notes)
+    lines.extend(textwrap.fill("- %s" % note, width=100, subsequent_indent="  ", break_on_hyphens=False) for note in notes)
     lines.extend([
         '"""',
         "",
@@ -244,7 +248,9 @@ def render(top: dict, deprecated: dict, notes: list, version: str, commit: str, 
     lines.extend(["])", "", "# Deprecated key -> the key that replaces it (from the schema's descriptions).",
                   "DEPRECATED = {"])
     lines.extend("    %r: %r," % item for item in sorted(deprecated.items()))
-    lines.extend(["}", "", "SETTINGS = " + pprint.pformat(top, width=110)])
+    # pformat aligns its continuation lines under its opening brace: shift them past "SETTINGS = ".
+    table = pprint.pformat(top, width=110).replace("\n", "\n" + " " * len("SETTINGS = "))
+    lines.extend(["}", "", "SETTINGS = " + table])
     lines.extend(["", "# The keys of one [[index]] table.",
                   'INDEX_KEYS = SETTINGS["index"]["items"]["keys"]', ""])
     return "\n".join(lines)
@@ -256,11 +262,18 @@ def main(argv=None) -> int:
     parser.add_argument("--commit", required=True, help="the astral-sh/uv commit the schema came from")
     parser.add_argument("--described", default="", help="what that commit is (tag, or tag plus commits)")
     parser.add_argument("--uv", required=True, help="the uv binary whose fields the table must match")
+    parser.add_argument("--compare", action="append", default=[],
+                        help="another uv binary; the table's notes record which keys it lacks or adds (repeatable)")
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     with open(args.schema) as handle:
         schema = json.load(handle)
     top, deprecated, notes = build(schema, args.uv)
+    for other in args.compare:
+        fields = set(uv_fields(other))
+        lacks, adds = sorted(set(top) - fields), sorted(fields - set(top))
+        notes.append("uv %s lacks %s; adds %s" % (uv_version(other), ", ".join(lacks) or "nothing",
+                                                  ", ".join(adds) or "nothing"))
     text = render(top, deprecated, notes, uv_version(args.uv), args.commit, args.described)
     with open(args.out + ".tmp", "w") as handle:
         handle.write(text)

@@ -23,7 +23,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.six import string_types
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
@@ -69,7 +68,7 @@ class ActionModule(ActionBase):
             mirror_relative_path,
         )
         requests = args.get("version") or []
-        if isinstance(requests, string_types):
+        if isinstance(requests, str):
             requests = [part.strip() for part in requests.split(",")]
         requests = [str(r) for r in requests]
         json_url = args.pop("python_downloads_json_url", None)

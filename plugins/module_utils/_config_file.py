@@ -94,7 +94,7 @@ def remove_quietly(path):
         pass
 
 
-def resolve_uv(uv_path, path_env=None, install_dir=DEFAULT_INSTALL_DIR):
+def resolve_uv(uv_path, path_env=None, install_dir=None):
     """``(path, how)`` of the uv that validates the file, or ``(None, why not)``.
 
     An explicit ``uv_path`` must exist. Otherwise the uv that ``uv_install`` recorded
@@ -105,6 +105,7 @@ def resolve_uv(uv_path, path_env=None, install_dir=DEFAULT_INSTALL_DIR):
         if not os.path.isfile(uv_path) or not os.access(uv_path, os.X_OK):
             raise ConfigFileError("uv_path %s is not an executable file" % uv_path)
         return uv_path, "uv_path"
+    install_dir = install_dir or DEFAULT_INSTALL_DIR
     candidate = os.path.join(install_dir, "uv")
     if os.path.isfile(os.path.join(install_dir, RECEIPT_NAME)) and os.access(candidate, os.X_OK):
         return candidate, "recorded by uv_install"

@@ -178,12 +178,10 @@ def _strings(value, path=""):
         yield path, value
     elif isinstance(value, dict):
         for key in sorted(value):
-            for item in _strings(value[key], "%s.%s" % (path, key) if path else key):
-                yield item
+            yield from _strings(value[key], "%s.%s" % (path, key) if path else key)
     elif isinstance(value, (list, tuple)):
         for position, item in enumerate(value):
-            for found in _strings(item, "%s[%d]" % (path, position)):
-                yield found
+            yield from _strings(item, "%s[%d]" % (path, position))
 
 
 def credentials(document):
@@ -221,9 +219,9 @@ def credentials_problem(document, mode):
     alternatives = ("keep the credentials out of the file: uv reads %s from the environment, a .netrc file, "
                     "or a keyring (keyring-provider = \"subprocess\")" % env)
     if mode is None or mode & 0o007:
+        shown = "%04o" % mode if mode is not None else "unknown"
         return ("a URL with a password (%s) would be written to a file other users can read (mode %s); %s, "
-                "or give the file mode 0600 or 0640" % (paths, "%04o" % mode if mode is not None else "unknown",
-                                                          alternatives)), None
+                "or give the file mode 0600 or 0640" % (paths, shown, alternatives)), None
     return None, "the file holds a password (%s), readable by its owner%s; %s" % (
         paths, " and group" if mode & 0o070 else "", alternatives)
 
@@ -241,5 +239,6 @@ def redact(value):
 
 def redact_text(text):
     """``text`` with ``scheme://user:password@`` shown as ``scheme://user:********@``."""
-    return URL_PASSWORD.sub(lambda m: "%s%s:%s@" % (m.group(1), m.group(2), MASK) if m.group(3) else m.group(0),
-                            text)
+    def mask(match):
+        return "%s%s:%s@" % (match.group(1), match.group(2), MASK) if match.group(3) else match.group(0)
+    return URL_PASSWORD.sub(mask, text)

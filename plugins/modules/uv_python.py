@@ -271,7 +271,6 @@ plan:
 
 import json
 import os
-import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -406,8 +405,13 @@ class UvPythonModule(object):
                 step["output"] = self.uv.install([what], self.bin_dir, step["default"])
         except PythonError as exc:
             left = self.undo(before)
-            raise PythonError("%s%s" % (exc.msg, "; removed what uv left half-installed: %s" % ", ".join(left)
-                                        if left else "; nothing was installed"))
+            hint = ""
+            if "Hash mismatch" in exc.msg and self.uv.env.get("UV_PYTHON_INSTALL_MIRROR") \
+                    and not self.uv.env.get("UV_PYTHON_DOWNLOADS_JSON_URL"):
+                hint = ("; without a downloads JSON uv checks each archive against the sha256 built into uv, so "
+                        "the mirror must hold the unmodified python-build-standalone release assets")
+            raise PythonError("%s%s%s" % (exc.msg, "; removed what uv left half-installed: %s" % ", ".join(left)
+                                          if left else "; nothing was installed", hint))
         failures = []
         for step in work:
             installed = self.uv.installed(step["request"])

@@ -173,4 +173,3 @@ class PythonDownloads(object):
                 redact_url(archive.url), "HTTP %s" % answer.status if answer.status != -1 else "connection failed",
                 " (%s)" % answer.note if answer.note else ""))
         return path, got
-

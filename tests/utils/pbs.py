@@ -166,8 +166,8 @@ def pyenv_source(series: str, host: str, newer_than: str | None = None) -> dict 
     best = None
     for path in glob.glob(os.path.join(pyenv_root, "versions", series + ".*")):
         name = os.path.basename(path)
-        if not re.match(r"^\d+\.\d+\.\d+$", name) or not os.access(os.path.join(path, "bin", "python" + series),
-                                                                     os.X_OK):
+        binary = os.path.join(path, "bin", "python" + series)
+        if not re.match(r"^\d+\.\d+\.\d+$", name) or not os.access(binary, os.X_OK):
             continue
         key = tuple(int(p) for p in name.split("."))
         if newer_than and key <= tuple(int(p) for p in newer_than.split(".")):
@@ -383,8 +383,8 @@ def check_on_host(source: dict, archive: str) -> dict:
             argv, prefix = [python, "-c", CHECK], os.path.join(scratch, "python")
         else:
             rel = "/" + os.path.relpath(python, root)
-            argv, prefix = ["chroot", root, rel, "-c", CHECK], "/" + os.path.relpath(os.path.join(scratch, "python"),
-                                                                                   root)
+            argv = ["chroot", root, rel, "-c", CHECK]
+            prefix = "/" + os.path.relpath(os.path.join(scratch, "python"), root)
         out = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=300)
         if out.returncode:
             raise RuntimeError("%s from %s does not run on its host: %s" % (python, archive, out.stderr[-2000:]))
@@ -620,8 +620,8 @@ def verify_uv(uv: str, manifest: dict) -> dict:
             with open(jsons["bookworm"]) as handle:
                 wanted = set(json.load(handle))
             if not wanted <= keys:
-                raise RuntimeError("uv python list does not offer %s (it lists %s)" % (sorted(wanted - keys),
-                                                                                      sorted(keys)))
+                raise RuntimeError("uv python list does not offer %s (it lists %s)"
+                                   % (sorted(wanted - keys), sorted(keys)))
             seen["listed"] = sorted(wanted)
             install_dir = os.path.join(scratch, "pythons")
             for entry in [a for a in manifest["archives"] if a["host"] == "bookworm"]:

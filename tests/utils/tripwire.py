@@ -127,7 +127,7 @@ class TripwireHandler(socketserver.StreamRequestHandler):
         if len(parts) == 3 and parts[2].startswith("HTTP/") and parts[0].isalpha():
             record["method"], record["target"] = parts[0], parts[1]
             record["request_line"] = text
-            for _ in range(MAX_HEADERS):
+            for _count in range(MAX_HEADERS):
                 try:
                     header = self.rfile.readline(MAX_LINE)
                 except OSError:

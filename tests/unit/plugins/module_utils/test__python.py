@@ -178,7 +178,7 @@ def test_install_arguments():
 def test_verify_runs_the_interpreter():
     def run(argv, env):
         import subprocess
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
         return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
     uv = UvPython("uv", run, {})
     ok, detail = uv.verify(sys.executable)
