@@ -223,3 +223,17 @@ def test_program_headers_past_the_first_64_kib(tmp_path):
     assert build_disagreement(T, head, path) is None
     assert build_disagreement("x86_64-unknown-linux-musl", head, path) is not None
     assert elf_target(path, "x86_64") == T
+
+
+def test_mirror_check_reads_the_tools_own_facts():
+    """uv_mirror_check tool=ruff takes ansible_facts.ruff.targets (glibc 2.27 aarch64: gnu for ruff, musl for uv)."""
+    from ansible_collections.pyfleet.uv.plugins.plugin_utils._mirror_check import fleet_candidates
+    uv_targets = candidate_targets("aarch64", "glibc", "2.27")
+    ruff_targets = candidate_targets("aarch64", "glibc", "2.27", tool="ruff")
+    hostvars = {"old-arm": {"ansible_facts": {"uv": {"targets": uv_targets}, "ruff": {"targets": ruff_targets}}},
+                "uv-facts-only": {"ansible_facts": {"uv": {"targets": uv_targets}}}}
+    candidates, without = fleet_candidates(hostvars, ["old-arm", "uv-facts-only"], "ruff")
+    assert not without
+    assert candidates["old-arm"] == ["aarch64-unknown-linux-gnu", "aarch64-unknown-linux-musl"]
+    assert candidates["uv-facts-only"] == ["aarch64-unknown-linux-musl"]  # facts gathered before ruff's: uv's
+    assert fleet_candidates(hostvars, ["old-arm"])[0]["old-arm"] == ["aarch64-unknown-linux-musl"]
