@@ -219,6 +219,17 @@ class Bench:
         result = (seconds, counter.stats.requests, counter.stats.bytes)
         return result + (peaks,) if rss else result
 
+    def adhoc(self, inventory, module, args):
+        """Run one ad hoc task (``ansible h000 -m MODULE -a ARGS``) on the one-host inventory; returns seconds."""
+        argv = [os.path.join(self.venv, "bin", "ansible"), "h000", "-i", inventory, "-m", module, "-a", args]
+        started = time.perf_counter()
+        proc = subprocess.run(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              check=False)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError("ad hoc %s %s failed:\n%s" % (module, args, proc.stdout[-3000:]))
+        return seconds
+
     def uv_task(self, version=VERSION, layout="versioned/{version}/", extra=""):
         return ("    - pyfleet.uv.uv_install:\n        version: %s\n        mirror_url: %s/%s\n"
                 "        install_dir: '{{ dir }}'\n%s" % (version, self.server.url, layout, extra))
@@ -271,6 +282,7 @@ class Bench:
                                           "        state: absent\n")
         self.noop_rows(one)
         self.fresh_rows(one)
+        self.adhoc_rows(one)
         self.pre_fix_rows(one)
         self.memory_rows()
         self.index_rows()
@@ -345,6 +357,55 @@ class Bench:
             for name in ("fresh_install_official_installer_s", "fresh_install_ratio_uv_install_vs_official"):
                 self.skip(name, "no copy of %s (--official-installer PATH or ../shared/anchors/); this machine "
                                 "cannot fetch uv's installer script" % OFFICIAL)
+
+    def adhoc_rows(self, one):
+        """The ad hoc call (``ansible -m``), the other main way in: its fixed cost per call is the whole
+        difference (the action plugin, the module's AnsiballZ payload, its imports on the host).
+
+        Fresh install: ``uv_install`` against uv's official installer through ``-m shell``; no-op:
+        ``state=absent`` with nothing installed, and the pinned no-op, against ``-m stat``. Each
+        pair runs interleaved and the ratio is the median of the per-pair ratios.
+        """
+        reps = self.args.reps
+        home = os.path.join(self.work, "h000")
+        install = "version=%s mirror_url=%s/versioned/{version}/ install_dir=%s" % (VERSION, self.server.url, home)
+        official_script = self.installer(OFFICIAL)
+        official = None
+        if official_script:
+            official = ("env HOME=%s/home UV_INSTALL_DIR=%s UV_NO_MODIFY_PATH=1 UV_INSTALLER_GITHUB_BASE_URL=%s/github "
+                        "INSTALLER_DOWNLOAD_URL=%s/github/astral-sh/uv/releases/download/%s sh %s"
+                        % (home, home, self.server.url, self.server.url, VERSION, official_script))
+        stat = "path=%s/uv" % home
+        fresh, times = [], []
+        for _rep in range(reps):
+            self.play(self.wipe, one)
+            fresh.append(self.adhoc(one, "pyfleet.uv.uv_install", install))
+            if official:
+                self.play(self.wipe, one)
+                times.append(self.adhoc(one, "ansible.builtin.shell", official))
+        self.record("adhoc_fresh_install_uv_install_s", fresh, "s")
+        if official:
+            self.record("adhoc_fresh_install_official_installer_s", times, "s", note=os.path.basename(official_script))
+            self.record("adhoc_fresh_install_ratio_uv_install_vs_official", [a / b for a, b in zip(fresh, times)],
+                        "x", "<= 0.95")
+        else:
+            for name in ("adhoc_fresh_install_official_installer_s", "adhoc_fresh_install_ratio_uv_install_vs_official"):
+                self.skip(name, "no copy of %s (--official-installer PATH or ../shared/anchors/)" % OFFICIAL)
+        # Pinned no-op (uv installed by the last fresh run) and stat, then state=absent with nothing there.
+        self.adhoc(one, "pyfleet.uv.uv_install", install)
+        noop, absent, stats = [], [], []
+        for _rep in range(reps):
+            noop.append(self.adhoc(one, "pyfleet.uv.uv_install", install))
+            stats.append(self.adhoc(one, "ansible.builtin.stat", stat))
+        self.play(self.wipe, one)
+        for _rep in range(reps):
+            absent.append(self.adhoc(one, "pyfleet.uv.uv_install", "state=absent install_dir=%s" % home))
+            stats.append(self.adhoc(one, "ansible.builtin.stat", stat))
+        self.record("adhoc_stat_s", stats, "s")
+        self.record("adhoc_pinned_noop_s", noop, "s")
+        self.record("adhoc_pinned_noop_vs_stat_ratio", [a / b for a, b in zip(noop, stats[:reps])], "x")
+        self.record("adhoc_absent_noop_s", absent, "s")
+        self.record("adhoc_absent_noop_vs_stat_ratio", [a / b for a, b in zip(absent, stats[reps:])], "x", "<= 1.05")
 
     def pre_fix_rows(self, one):
         """The original failure: the pre-fix installer on a glibc 2.28 host and a gnu-only mirror."""
@@ -491,7 +552,7 @@ def main(argv=None):
     parser.add_argument("--official-installer", help="path of uv's installer script (default: ../shared/anchors/%s)"
                         % OFFICIAL)
     parser.add_argument("--only", help="run only these row groups, comma-separated "
-                                       "(noop, fresh, prefix, memory, index, fleet)")
+                                       "(noop, fresh, adhoc, prefix, memory, index, fleet)")
     parser.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"))
     args = parser.parse_args(argv)
     args.fleet = [int(n) for n in args.fleet.split(",") if n.strip()]
@@ -502,7 +563,8 @@ def main(argv=None):
     load_before = os.getloadavg()
     try:
         if args.only:
-            groups = {"noop": "noop_rows", "fresh": "fresh_rows", "prefix": "pre_fix_rows", "memory": "memory_rows",
+            groups = {"noop": "noop_rows", "fresh": "fresh_rows", "adhoc": "adhoc_rows", "prefix": "pre_fix_rows",
+                      "memory": "memory_rows",
                       "index": "index_rows", "fleet": "fleet_rows"}
             one = bench.inventory(1)
             bench.install = bench.playbook("install", bench.uv_task())
@@ -511,7 +573,7 @@ def main(argv=None):
                                                 "        state: absent\n")
             for group in args.only.split(","):
                 method = getattr(bench, groups[group])
-                method(one) if group in ("noop", "fresh", "prefix") else method()  # pylint: disable=expression-not-assigned
+                method(one) if group in ("noop", "fresh", "adhoc", "prefix") else method()  # pylint: disable=expression-not-assigned
             results = bench.results
         else:
             results = bench.run()

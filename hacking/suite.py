@@ -352,6 +352,8 @@ def check_password_hidden(path: str, ctx: dict, index) -> None:
 # Each is its own debootstrap root with its own sshd on its own loopback address (see
 # bullseye.ARCHES); arm64 runs under qemu-user, i386 natively on this 64-bit kernel.
 PLATFORM_HOSTS = {"bullseye-arm64": "arm64", "bullseye-i386": "i386"}
+# What the uv_config fleet proof installs from the loopback index (a small pure-Python wheel).
+CONFIG_PACKAGE = "packaging==24.2"
 
 
 def fleet_expectations(arch: str, libc_version: str) -> dict:
@@ -680,12 +682,11 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
                 "cfg_root": local_root, "cfg_path": os.path.join(local_root, "xdg", "uv", "uv.toml"),
                 "cfg_xdg": os.path.join(local_root, "xdg"),
             }}
+            no_expect = {"libc_family": None, "libc_version": None}
             for host, remote in remotes.items():
-                hosts[host] = dict({k: v for k, v in remote_host(remote, "", {"libc_family": None,
-                                                                             "libc_version": None}).items()
-                                    if k.startswith("ansible_")},
-                                   cfg_root="/tmp/pyfleet-uv-config", cfg_path="/etc/uv/uv.toml", cfg_xdg="",
-                                   cfg_readonly=host == "bullseye")
+                connection = {k: v for k, v in remote_host(remote, "", no_expect).items() if k.startswith("ansible_")}
+                hosts[host] = dict(connection, cfg_root="/tmp/pyfleet-uv-config", cfg_path="/etc/uv/uv.toml",
+                                   cfg_xdg="", cfg_readonly=host == "bullseye")
             group_vars = {"uv_mirror": stack.enter_context(mirror_server(ctx["mirror"])), "uv_new": UV_NEW,
                           "cfg_index": index.url, "cfg_index_stats": index.stats, "cfg_package": CONFIG_PACKAGE,
                           "tripwire_url": trip.url, "control_tripwire_url": control.url,
@@ -1297,6 +1298,7 @@ STAGES = {
     "py36-static": stage_py36_static,
     "integration": stage_integration,
     "fleet": stage_fleet,
+    "config-fleet": stage_config_fleet,
     "controller": stage_controller,
     "python-fleet": stage_python_fleet,
     "adhoc": stage_adhoc,
@@ -1308,10 +1310,10 @@ STAGES = {
     "docs": stage_docs,
 }
 TRACK_STAGES = {
-    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "controller", "python-fleet", "adhoc",
+    "newest": ["sanity", "units", "py36-static", "integration", "fleet", "config-fleet", "controller", "python-fleet", "adhoc",
                "adversarial",
                "bench-smoke", "lint", "ansible-test-integration", "ee", "docs"],
-    "2.16": ["sanity", "units", "integration", "fleet", "controller", "adhoc", "python-fleet"],
+    "2.16": ["sanity", "units", "integration", "fleet", "config-fleet", "controller", "adhoc", "python-fleet"],
 }
 
 
