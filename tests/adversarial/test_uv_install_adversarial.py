@@ -81,6 +81,10 @@ def tool(request):
     return Tool(request.param)
 
 
+UV = Tool("uv")
+OLD, NEW = UV.old, UV.new  # uv's, for the cases that are about uv alone (test_wheels.py)
+
+
 def sha256(path):
     with open(path, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()
@@ -130,6 +134,11 @@ def install(tool, env, args, verbose=False):
     if match.group(1).startswith("FAILED") or match.group(1).startswith("UNREACHABLE"):
         result["failed"] = True
     return result, output
+
+
+def uv_install(env, args, verbose=False):
+    """Run uv_install ad hoc (``install`` for uv)."""
+    return install(UV, env, args, verbose)
 
 
 @pytest.fixture
