@@ -65,6 +65,7 @@ class ActionModule(ActionBase):
         # Imported here: the cache (and requests, for http sources) stay out of host mode.
         from ansible_collections.pyfleet.uv.plugins.plugin_utils._python_downloads import (  # pylint: disable=import-outside-toplevel
             PythonDownloads,
+            json_entry_for,
             mirror_relative_path,
         )
         requests = args.get("version") or []
@@ -100,13 +101,13 @@ class ActionModule(ActionBase):
         pushed = {}
         for step in needed:
             if entries is not None:
-                entry = entries.get(step["key"])
+                name, entry = json_entry_for(entries, step["key"])
                 if entry is None:
                     raise UvError("the host's uv chose %s, which the downloads JSON %s does not list"
                                   % (step["key"], json_url))
                 path, sha256 = source.fetch(entry["url"], entry.get("sha256"))
                 remote = self._push(path, source_name(entry["url"]))
-                pushed[step["key"]] = dict(entry, url="file://" + remote, sha256=sha256)
+                pushed[name] = dict(entry, url="file://" + remote, sha256=sha256)
             else:
                 relative = mirror_relative_path(step["url"], mirror)
                 path, _sha256 = source.fetch(step["url"])

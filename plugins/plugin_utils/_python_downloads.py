@@ -32,7 +32,8 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, RunMemo, default_cache_dir
 
-__all__ = ["DEFAULT_PYTHON_MIRROR", "FileFetcher", "PythonArchive", "PythonDownloads", "mirror_relative_path"]
+__all__ = ["DEFAULT_PYTHON_MIRROR", "FileFetcher", "PythonArchive", "PythonDownloads", "json_entry_for",
+           "mirror_relative_path"]
 
 # Where uv downloads CPython from without a mirror (the prefix that python-install-mirror replaces).
 DEFAULT_PYTHON_MIRROR = "https://github.com/astral-sh/python-build-standalone/releases/download"
@@ -173,3 +174,29 @@ class PythonDownloads(object):
                 redact_url(archive.url), "HTTP %s" % answer.status if answer.status != -1 else "connection failed",
                 " (%s)" % answer.note if answer.note else ""))
         return path, got
+
+
+# uv's name of an arch family in installation keys, where it differs from the downloads JSON's
+# (download-metadata.json says i686; uv installs that as cpython-3.9.2-linux-x86-gnu).
+UV_ARCH_NAMES = {"i686": "x86"}
+UV_VARIANT_SUFFIXES = {"freethreaded": "+freethreaded", "debug": "+debug", "freethreaded+debug": "+freethreaded+debug"}
+
+
+def json_entry_for(entries, key):
+    """``(name, entry)`` of the downloads JSON entry that uv installs as ``key``, or ``(None, None)``.
+
+    The JSON's own names are labels: uv builds the installation key from the entry's fields,
+    so match those (an i686 entry is installed as ``...-linux-x86-gnu``)."""
+    if key in entries:
+        return key, entries[key]
+    for name, entry in entries.items():
+        arch = entry.get("arch") or {}
+        family = UV_ARCH_NAMES.get(arch.get("family"), arch.get("family"))
+        if arch.get("variant"):
+            family = "%s_%s" % (family, arch["variant"])
+        built = "%s-%s.%s.%s%s%s-%s-%s-%s" % (
+            entry.get("name"), entry.get("major"), entry.get("minor"), entry.get("patch"), entry.get("prerelease") or "",
+            UV_VARIANT_SUFFIXES.get(entry.get("variant") or "", ""), entry.get("os"), family, entry.get("libc"))
+        if built == key:
+            return name, entry
+    return None, None

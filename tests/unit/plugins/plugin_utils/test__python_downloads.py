@@ -123,3 +123,25 @@ def test_http_json_and_archive_once_per_run(tmp_path):
         with pytest.raises(MirrorError, match="HTTP 404"):
             PythonDownloads({}, str(tmp_path / "cache")).fetch(base + "/missing.tar.gz", "0" * 64)
     assert seen.count("/downloads.json") == 1 and seen.count("/a.tar.gz") == 1
+
+
+def _entry(family, variant=None, build_variant=None, patch=2):
+    return {"name": "cpython", "arch": {"family": family, "variant": variant}, "os": "linux", "libc": "gnu",
+            "major": 3, "minor": 9, "patch": patch, "prerelease": "", "variant": build_variant,
+            "url": "http://127.0.0.1:9/a.tar.gz", "sha256": "0" * 64}
+
+
+@pytest.mark.parametrize("key, name", [
+    ("cpython-3.9.2-linux-x86_64-gnu", "cpython-3.9.2-linux-x86_64-gnu"),
+    # uv names the i686 family x86 in installation keys (seen with uv 0.13.8 on the i386 fleet host).
+    ("cpython-3.9.2-linux-x86-gnu", "label-i686"),
+    ("cpython-3.9.2-linux-x86_64_v3-gnu", "label-v3"),
+    ("cpython-3.9.2+freethreaded-linux-x86_64-gnu", "label-ft"),
+    ("cpython-3.9.3-linux-x86_64-gnu", None),
+], ids=["same-name", "i686", "x86_64_v3", "freethreaded", "absent"])
+def test_json_entry_for_matches_uvs_key(key, name):
+    from ansible_collections.pyfleet.uv.plugins.plugin_utils._python_downloads import json_entry_for
+    entries = {"cpython-3.9.2-linux-x86_64-gnu": _entry("x86_64"), "label-i686": _entry("i686"),
+               "label-v3": _entry("x86_64", variant="v3"), "label-ft": _entry("x86_64", build_variant="freethreaded")}
+    found, entry = json_entry_for(entries, key)
+    assert found == name and (entry is None) == (name is None)
