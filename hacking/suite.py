@@ -539,7 +539,7 @@ def python_fleet_hosts(manifest: dict, pbs_url: str) -> dict:
         if entry["host"] == "bullseye":
             found[entry["arch"]] = {
                 "py_json": pbs_url + "/bullseye.json", "py_series": entry["series"], "py_first": entry["series"],
-                "py_first_key": entry["key"], "py_first_path": path(entry), "py_latest_key": None,
+                "py_first_key": pbs.installed_key(entry), "py_first_path": path(entry), "py_latest_key": None,
                 "py_latest_path": None, "py_final_path": path(entry)}
     return found
 

@@ -11,6 +11,11 @@ this makes archives of the same shape from real interpreters that are on this ma
   arm64 and i386, see hacking/bullseye.py);
 - pyenv's builds (``$(pyenv root)/versions/3.11.7``), built against this machine's libraries.
 
+Debian 11 splits ``distutils`` (and ``lib2to3``) out of its interpreter; uv's interpreter query
+imports distutils on Python < 3.10 and skips an install without it, so the root's own
+``python3-distutils`` and ``python3-lib2to3`` (arch-independent, taken once with the root's apt
+into ``<cache>/debs``) are laid over the copy, as on a Debian host that has them installed.
+
 Each is relocated into ``python/{bin,lib,include}`` (the ``install_only`` layout; uv also
 takes the ``full`` layout, ``python/install/...``, see ``--layout``): the interpreter as
 ``bin/python3.X`` with ``python3`` and ``python`` links, the standard library in
@@ -30,7 +35,7 @@ download-metadata.json (keys ``cpython-3.11.7-linux-x86_64-gnu``; ``name``, ``ar
 ``{family, variant}``, ``os``, ``libc``, ``major``, ``minor``, ``patch``, ``prerelease``,
 ``url``, ``sha256``, ``variant``, ``build``), which uv reads from
 ``python-downloads-json-url``. uv's arch families: ``x86_64``, ``aarch64`` (arm64),
-``i686`` (i386). An interpreter runs on the userland it was built for, so the JSON is
+``i686`` (i386; uv names the installation ``cpython-3.9.2-linux-x86-gnu``, see ``installed_key``). An interpreter runs on the userland it was built for, so the JSON is
 per host group: ``bookworm.json`` (this Debian 12 machine), ``bullseye.json`` (the Debian 11
 roots).
 
@@ -77,7 +82,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "hacking"))
 
-LAYOUT = 1  # bump when the archives change, so a cached set is rebuilt
+LAYOUT = 2  # bump when the archives change, so a cached set is rebuilt
 # python-build-standalone's release tag is a date; ours marks these archives as built here.
 BUILD = "20261204"
 DEBIAN_ARCH = {"amd64": "x86_64", "arm64": "aarch64", "i386": "i686"}
@@ -95,6 +100,9 @@ try:
 except (IOError, OSError):
     pass
 import _ssl, _sqlite3
+if sys.version_info < (3, 10):
+    from distutils import dist  # what uv's interpreter query imports on these versions
+    from distutils.command.install import SCHEME_KEYS
 print(json.dumps({'version': list(sys.version_info[:3]), 'prefix': sys.prefix, 'exec_prefix': sys.exec_prefix,
                   'files': [os.__file__, ssl.__file__, _ssl.__file__, sqlite3.__file__, _sqlite3.__file__],
                   'openssl': ssl.OPENSSL_VERSION, 'sqlite': sqlite3.sqlite_version, 'maps': maps}))
@@ -157,6 +165,50 @@ def debian_source(root: str, host: str) -> dict | None:
     return None
 
 
+# Debian splits parts of the standard library that python-build-standalone ships into
+# packages of their own; uv's interpreter query imports distutils on Python < 3.10, so an
+# install without it is skipped by uv ("missing `distutils`"). These arch-independent packages
+# of the root's release complete the copy, as a Debian host with them installed has it.
+DEBIAN_ADDONS = ("python3-distutils", "python3-lib2to3")
+
+
+def debian_addons(source: dict, cache: str) -> list:
+    """The ``.deb`` files of DEBIAN_ADDONS for a Debian source whose distutils is incomplete.
+
+    They are taken with the root's own apt (``apt-get download`` through ``chroot``, from the
+    Debian archive the root was made from) once, and kept in ``<cache>/debs``. Only the
+    release of the root's ``python3.X-minimal`` is taken (``3.9.2-1`` for 3.9.2).
+    """
+    lib = os.path.join(source["root"], "usr", "lib", "python" + source["series"])
+    if os.path.isdir(os.path.join(lib, "distutils", "command")):
+        return []
+    upstream = source["version"]
+    debs = os.path.join(cache, "debs")
+    os.makedirs(debs, exist_ok=True)
+    found = []
+    for package in DEBIAN_ADDONS:
+        matches = sorted(glob.glob(os.path.join(debs, "%s_%s-*_all.deb" % (package, upstream))))
+        if not matches:
+            inside = tempfile.mkdtemp(prefix="pbs-debs-", dir=os.path.join(source["root"], "tmp"))
+            try:
+                os.chmod(inside, 0o755)
+                out = subprocess.run([shutil.which("chroot") or "/usr/sbin/chroot", source["root"], "sh", "-c",
+                                      "cd /%s && apt-get download -q %s" % (os.path.relpath(inside, source["root"]),
+                                                                            package)],
+                                     capture_output=True, text=True, check=False, timeout=600)
+                for name in os.listdir(inside):
+                    if name.startswith("%s_%s-" % (package, upstream)) and name.endswith("_all.deb"):
+                        shutil.move(os.path.join(inside, name), os.path.join(debs, name))
+            finally:
+                shutil.rmtree(inside, ignore_errors=True)
+            matches = sorted(glob.glob(os.path.join(debs, "%s_%s-*_all.deb" % (package, upstream))))
+            if not matches:
+                raise RuntimeError("apt-get download %s in %s gave no %s %s package: %s"
+                                   % (package, source["root"], package, upstream, out.stdout + out.stderr))
+        found.append(matches[-1])
+    return found
+
+
 def pyenv_source(series: str, host: str, newer_than: str | None = None) -> dict | None:
     """pyenv's newest build of ``series`` (e.g. "3.11"), newer than ``newer_than`` if given."""
     try:
@@ -212,7 +264,17 @@ def archive_name(source: dict, layout: str = "install_only") -> str:
 
 
 def download_key(source: dict) -> str:
+    """The entry's key in the downloads JSON (download-metadata.json spells the arch family)."""
     return "cpython-%s-linux-%s-gnu" % (source["version"], source["arch"])
+
+
+# uv names the installed Python by its own arch name: the JSON's family i686 is uv's x86.
+UV_ARCH = {"i686": "x86"}
+
+
+def installed_key(entry: dict) -> str:
+    """The key uv gives the installation of a manifest entry (``cpython-3.9.2-linux-x86-gnu`` for i686)."""
+    return "cpython-%s-linux-%s-gnu" % (entry["version"], UV_ARCH.get(entry["arch"], entry["arch"]))
 
 
 # -- ELF RUNPATH -----------------------------------------------------------------------------
@@ -316,6 +378,12 @@ def relocate(source: dict, dest: str) -> None:
         include = os.path.join(usr, "include", "python" + series)
         if os.path.isdir(include):
             _copy_tree(include, os.path.join(dest, "include", "python" + series), source["root"])
+        for deb in source.get("addons", []):
+            with tempfile.TemporaryDirectory(prefix="pbs-deb-") as unpacked:
+                subprocess.run(["dpkg-deb", "-x", deb, unpacked], check=True)
+                lib = os.path.join(unpacked, "usr", "lib", "python" + series)
+                if os.path.isdir(lib):
+                    _copy_tree(lib, os.path.join(dest, "lib", "python" + series), unpacked)
     else:
         prefix = source["prefix"]
         shutil.copy2(source["binary"], os.path.join(dest, "bin", "python" + series))
@@ -383,7 +451,7 @@ def check_on_host(source: dict, archive: str) -> dict:
             argv, prefix = [python, "-c", CHECK], os.path.join(scratch, "python")
         else:
             rel = "/" + os.path.relpath(python, root)
-            argv = ["chroot", root, rel, "-c", CHECK]
+            argv = [shutil.which("chroot") or "/usr/sbin/chroot", root, rel, "-c", CHECK]
             prefix = "/" + os.path.relpath(os.path.join(scratch, "python"), root)
         out = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=300)
         if out.returncode:
@@ -422,7 +490,7 @@ def source_key(sources: list) -> str:
     for source in sources:
         stat = os.stat(source["binary"])
         parts.append([source["kind"], source["root"], source.get("prefix"), source["version"], source["arch"],
-                      stat.st_size, int(stat.st_mtime)])
+                      stat.st_size, int(stat.st_mtime), [os.path.basename(d) for d in source.get("addons", [])]])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
 
 
@@ -482,6 +550,9 @@ def build(hosts=("bookworm", "bullseye"), cache: str | None = None, sources: lis
     sources = sources if sources is not None else default_sources(hosts)
     if not sources:
         raise RuntimeError("no interpreter to build from (Debian's python3.X, pyenv, the bullseye roots)")
+    for source in sources:
+        if source["kind"] == "debian":
+            source["addons"] = debian_addons(source, cache)
     out = os.path.join(cache, "pbs-%s" % source_key(sources))
     os.makedirs(cache, exist_ok=True)
     with _lock(os.path.join(cache, ".pbs.lock")):
@@ -503,7 +574,8 @@ def build(hosts=("bookworm", "bullseye"), cache: str | None = None, sources: lis
             entry = {"key": download_key(source), "host": source["host"], "version": source["version"],
                      "series": source["series"], "arch": source["arch"], "archive": name, "path": rel,
                      "sha256": digest, "size": os.path.getsize(path), "source": source["kind"],
-                     "from": source.get("prefix") or source.get("package"), "checked": facts}
+                     "from": source.get("prefix") or source.get("package"), "checked": facts,
+                     "addons": [os.path.basename(d) for d in source.get("addons", [])]}
             manifest["archives"].append(entry)
             log("%s: %s (%d bytes) from %s; runs on its host: prefix %s, %s, sqlite %s"
                 % (source["host"], name, entry["size"], entry["from"], facts["prefix"], facts["openssl"],

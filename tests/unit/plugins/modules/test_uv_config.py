@@ -41,9 +41,24 @@ def conf(tmp_path, uv, run_module):
     return run
 
 
-def warnings(result):
-    """The warning texts (plain strings before ansible-core 2.19, event summaries since)."""
-    return [w if isinstance(w, str) else w["event"]["msg"] for w in result.get("warnings", [])]
+WARNED: list = []
+
+
+@pytest.fixture(autouse=True)
+def record_warnings(monkeypatch):
+    """Every AnsibleModule.warn() of the test, whatever other tests did to ansible's global warning list."""
+    WARNED.clear()
+    real = uv_config.AnsibleModule.warn
+
+    def warn(self, warning, *args, **kwargs):
+        WARNED.append(warning)
+        return real(self, warning, *args, **kwargs)
+    monkeypatch.setattr(uv_config.AnsibleModule, "warn", warn)
+
+
+def warnings(_result):
+    """The warning texts the module gave (recorded by ``record_warnings``)."""
+    return list(WARNED)
 
 
 def listing(directory):
