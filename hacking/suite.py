@@ -632,6 +632,37 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
 
 
+@contextlib.contextmanager
+def debian_distutils(root: str):
+    """Debian 11's distutils in a fleet root while the stage runs, purged again afterwards.
+
+    Debian ships distutils apart from its python3.9, and uv cannot use a Python older than
+    3.10 without it ("missing `distutils`"), so ``uv venv`` on the roots needs it. The
+    packages are the root's own (tests/utils/pbs.py takes them once with the root's apt and
+    keeps them in the cache); they are installed with dpkg from outside the playbook, so the
+    shared roots stay as they were built.
+    """
+    import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+
+    source = pbs.debian_source(root, os.path.basename(root))
+    debs = pbs.debian_addons(source, CACHE) if source else []
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    if debs:
+        inside = tempfile.mkdtemp(prefix="distutils-", dir=os.path.join(root, "tmp"))
+        try:
+            for deb in debs:
+                shutil.copy(deb, inside)
+            run([chroot, root, "sh", "-c", "dpkg -i /%s/*.deb" % os.path.relpath(inside, root)],
+                stdout=subprocess.DEVNULL)
+        finally:
+            shutil.rmtree(inside, ignore_errors=True)
+    try:
+        yield
+    finally:
+        if debs:
+            run([chroot, root, "dpkg", "--purge"] + list(pbs.DEBIAN_ADDONS), stdout=subprocess.DEVNULL)
+
+
 def stage_config_fleet(track: str, ctx: dict) -> None:
     """uv_config across the fleet of stage_fleet (hacking/fleet_config.yml): uv asks only the index.
 
@@ -671,6 +702,8 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
             control = tripwire.Tripwire(log=os.path.join(scratch, "control.jsonl")).start()
             stack.callback(control.stop)
             index = stack.enter_context(uvindex.pypiserver_index(extra=(package,)))
+            for host_root in all_roots:
+                stack.enter_context(debian_distutils(host_root))
             remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
             for host, host_root in roots.items():
                 address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
@@ -1211,7 +1244,8 @@ def ee_checks(coll: str, mirror: str) -> None:
 # site is built offline without it. Exactly these are let through; any other dangling
 # reference (one of the guides', a typo) still fails the build.
 ANSIBLE_DOCS_LABELS = ("ansible_configuration_settings", "action_plugins", "common_return_values",
-                       "ansible_collections.ansible.builtin.get_url_module")
+                       "ansible_collections.ansible.builtin.get_url_module",
+                       "ansible_collections.ansible.builtin.file_module")
 SPHINX_OFFLINE_CONF = """
 # Appended by hacking/suite.py (docs stage): built offline, so no intersphinx at all.
 extensions = [name for name in extensions if name != 'sphinx.ext.intersphinx']

@@ -35,7 +35,8 @@ download-metadata.json (keys ``cpython-3.11.7-linux-x86_64-gnu``; ``name``, ``ar
 ``{family, variant}``, ``os``, ``libc``, ``major``, ``minor``, ``patch``, ``prerelease``,
 ``url``, ``sha256``, ``variant``, ``build``), which uv reads from
 ``python-downloads-json-url``. uv's arch families: ``x86_64``, ``aarch64`` (arm64),
-``i686`` (i386; uv names the installation ``cpython-3.9.2-linux-x86-gnu``, see ``installed_key``). An interpreter runs on the userland it was built for, so the JSON is
+``i686`` (i386; uv names the installation ``cpython-3.9.2-linux-x86-gnu``, see
+``installed_key``). An interpreter runs on the userland it was built for, so the JSON is
 per host group: ``bookworm.json`` (this Debian 12 machine), ``bullseye.json`` (the Debian 11
 roots).
 
