@@ -388,7 +388,7 @@ def local_artifact(params, checksum, verdicts, candidates, version, tool=UV):
     if target is None:
         target = next((t for t, _runs, _why in verdicts if build and target_build(t) == build), None)
     if target is None or target not in candidates:
-        held = target or ("%s %s" % build if build else "unknown")
+        held = target or (" ".join(build) if build else "unknown")
         raise InstallError("src %s holds the %s build, which does not run on this host; builds that do: %s"
                            % (path, held, ", ".join(candidates)))
     origin = params.get("src_origin") or {}
