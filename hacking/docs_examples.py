@@ -20,15 +20,16 @@ Markdown files given with ``--markdown``, such as README.md, the marker is an HT
 - ``run``: the same checks, then the block really runs with ``ansible-playbook`` against
   the loopback mirror and package index the suite serves: the example host names
   (``SUBSTITUTIONS``) are replaced by loopback URLs, ``/usr/local/bin`` by a scratch
-  directory (also given as ``install_dir`` through ``module_defaults`` to ``uv_install``
-  and ``uv_facts``), ``/etc/uv/`` by another (uv_config's default ``path`` points there
-  through ``module_defaults``, so a run never writes this machine's /etc/uv), every play
-  runs on ``localhost`` (which is in every group the examples name), ``become`` is off
-  (``ansible_become=false``) and the controller cache is a scratch ``XDG_CACHE_HOME``.
-  uv_python's ``install_dir`` (``/opt/uv/python``) is a scratch directory and its
-  ``uv_path`` the scratch ``bin`` (``module_defaults``); a uv_python example that does not
-  install uv itself finds there a copy of the config's ``uv``.
-  A ``run`` block that still names a URL outside loopback fails before anything runs. It must succeed, and a second run must report no change
+  directory (also given as ``install_dir`` through ``module_defaults`` to ``uv_install``,
+  ``ruff_install``, ``ty_install`` and ``uv_facts``), ``/etc/uv/`` by another (uv_config's
+  default ``path`` points there through ``module_defaults``, so a run never writes this
+  machine's /etc/uv), every play runs on ``localhost`` (which is in every group the examples
+  name), ``become`` is off (``ansible_become=false``) and the controller cache is a scratch
+  ``XDG_CACHE_HOME``. uv_python's ``install_dir`` (``/opt/uv/python``) is a scratch
+  directory and its ``uv_path`` the scratch ``bin`` (``module_defaults``); a uv_python
+  example that does not install uv itself finds there a copy of the config's ``uv``.
+  A ``run`` block that still names a URL outside loopback fails before anything runs. It
+  must succeed, and a second run must report no change
   (``run-once``: one run, for examples such as a task in check mode that reports the
   same change every time).
 
@@ -69,8 +70,11 @@ MD_MARKER = re.compile(r"^<!--\s*pyfleet-example:\s*(run-once|run|syntax|yaml)(?
 MD_FENCE = re.compile(r"^```\s*(\S*)\s*$")
 YAML_LANGUAGES = ("yaml", "yaml+jinja")
 # The collection's modules, whose options are checked against ansible-doc.
-MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.uv_facts", "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config",
-           "pyfleet.uv.uv_python")
+MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.ruff_install", "pyfleet.uv.ty_install", "pyfleet.uv.uv_facts",
+           "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config", "pyfleet.uv.uv_python")
+# The modules that take install_dir, which a run example gets pointed at its scratch directory.
+INSTALL_DIR_MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.ruff_install", "pyfleet.uv.ty_install",
+                       "pyfleet.uv.uv_facts")
 # Inventory groups the examples may name; localhost is in all of them.
 GROUPS = ("fleet", "rhel8", "dmz", "arm64")
 
@@ -87,6 +91,9 @@ def substitutions(config: dict, scratch: str) -> list:
         ("https://mirror.example.com/uv-current/", mirror + "/flat/"),
         ("https://mirror.example.com/uv-gnu/", mirror + "/flat-gnu/"),
         ("https://mirror.example.com/uv/", mirror + "/versioned/"),
+        # ruff's and ty's layouts are under <mirror>/<tool>/ (tests/utils/uvmirror.py).
+        ("https://mirror.example.com/ruff/", mirror + "/ruff/versioned/"),
+        ("https://mirror.example.com/ty/", mirror + "/ty/versioned/"),
         ("https://artifacts.example.com/github/", mirror + "/github/"),
         ("https://github.com/astral-sh/uv/releases/", mirror + "/github/astral-sh/uv/releases/"),
         ("https://pypi-proxy.example.com/simple/", config["index"]),
@@ -306,7 +313,7 @@ def runnable(example: Example, plays: list, subs: list, bindir: str) -> list:
         if "hosts" not in play:
             continue
         defaults = play.setdefault("module_defaults", {})
-        for name in ("pyfleet.uv.uv_install", "pyfleet.uv.uv_facts"):
+        for name in INSTALL_DIR_MODULES:
             defaults.setdefault(name, {}).setdefault("install_dir", bindir)
         # uv_config's default path is this machine's own /etc/uv/uv.toml: never in a test run.
         defaults.setdefault("pyfleet.uv.uv_config", {}).setdefault(

@@ -36,6 +36,7 @@ import bullseye  # hacking/bullseye.py: the Debian 11 managed host of the fleet 
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "utils"))
 import uvindex  # noqa: E402  tests/utils/uvindex.py: real package indexes on loopback
+import uvmirror  # noqa: E402  tests/utils/uvmirror.py: the loopback mirror (its TOOLS: ruff's and ty's versions)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = bullseye.default_cache()
@@ -237,10 +238,17 @@ def expected_vars(ctx: dict) -> dict:
     extra = {
         "uv_old": UV_OLD, "uv_new": UV_NEW, "uv_expected_arch": os.uname().machine,
         "uv_expected_libc_family": family, "uv_expected_libc_version": version,
+        "uv_tools": tool_versions(),
     }
     if ctx.get("too_new"):
         extra["uv_too_new_version"] = ctx["too_new"]
     return extra
+
+
+def tool_versions() -> dict:
+    """``{tool: {"old", "new"}}`` of the other tools the mirror and the indexes hold (ruff, ty)."""
+    return {tool: {"old": versions[0], "new": versions[-1]}
+            for tool, (_platforms, versions) in uvmirror.TOOLS.items() if tool != "uv"}
 
 
 def ansible_env(top: str, extra=None) -> dict:

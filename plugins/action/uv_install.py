@@ -2,7 +2,7 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Controller side of pyfleet.uv.uv_install.
+"""Controller side of pyfleet.uv.uv_install (and of ruff_install and ty_install, which set ``TOOL``).
 
 With ``download_on: host`` (the default) this only resolves a version specifier (once
 per run, on the controller) and hands over to the module: a pinned no-op stays one
@@ -25,12 +25,12 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
 
-MODULE = "pyfleet.uv.uv_install"
-# ``latest`` and X.Y.Z (sources._EXACT_RE) go to the module as they are. Only another value (a
-# specifier set, or a mistake) needs sources.check_version_option here: ansible's collection
-# loader compiles collection code from source on every run (no bytecode cache), and sources.py
-# is the largest module_util, so the common call does not import it.
+# ``latest`` and X.Y.Z (version_options._EXACT_RE) go to the module as they are. Only another value
+# (a specifier set, or a mistake) needs version_options.check_version_option here: ansible's
+# collection loader compiles collection code from source on every run (no bytecode cache), so the
+# common call does not import it.
 _PLAIN_VERSION = re.compile(r"^(latest|\d+\.\d+\.\d+)$")
 _SOURCE_ONLY = ("mirror_url", "index_url", "checksum", "allow_missing_checksum", "url_username", "url_password",
                 "force_basic_auth", "headers", "validate_certs", "ca_path", "use_proxy", "client_cert",
@@ -41,6 +41,11 @@ class ActionModule(ActionBase):
     """See the module docstring."""
 
     TRANSFERS_FILES = False  # a tmp dir is made only when a file is pushed
+    TOOL = "uv"  # the row of tools.TOOLS this action installs; its module is tools.Tool.module
+
+    @property
+    def _module(self):
+        return get_tool(self.TOOL).module
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -54,8 +59,9 @@ class ActionModule(ActionBase):
             version = to_text(args.get("version") or "latest").strip()
             specifier = not _PLAIN_VERSION.match(version)
             if specifier:
-                from ansible_collections.pyfleet.uv.plugins.module_utils.sources import check_version_option  # pylint: disable=import-outside-toplevel
-                check_version_option(version, allow_specifier=True)  # a specifier set, or the module's own refusal
+                from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import check_version_option  # pylint: disable=import-outside-toplevel
+                # A specifier set, or the module's own refusal.
+                check_version_option(version, allow_specifier=True, module=self._module)
             source = None
             if specifier or (mode == "controller" and version == "latest"
                              and args.get("state", "present") == "present" and not args.get("src")):
@@ -63,7 +69,7 @@ class ActionModule(ActionBase):
                 args["version"] = source.resolve(version)
                 result["resolved_version"] = args["version"]
             if mode == "host" or args.get("src") or args.get("state") == "absent":
-                result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+                result.update(self._execute_module(module_name=self._module, module_args=args, task_vars=task_vars))
             else:
                 result.update(self._controller(args, source, task_vars))
         except UvError as exc:
@@ -78,14 +84,15 @@ class ActionModule(ActionBase):
     def _source(self, args):
         # Imported here: requests (needed only on these paths) and the cache stay out of host mode.
         from ansible_collections.pyfleet.uv.plugins.plugin_utils._source import ControllerSource  # pylint: disable=import-outside-toplevel
-        return ControllerSource(args, args.get("controller_cache_dir"), self._display_warning)
+        return ControllerSource(args, args.get("controller_cache_dir"), self._display_warning, self.TOOL)
 
     def _display_warning(self, text):
         self._warnings.append(text)
 
     def _controller(self, args, source, task_vars):
         """download_on=controller: plan on the host, fetch on the controller, install from the pushed file."""
-        plan = self._execute_module(module_name=MODULE, module_args=dict(args, plan_only=True), task_vars=task_vars)
+        plan = self._execute_module(module_name=self._module, module_args=dict(args, plan_only=True),
+                                    task_vars=task_vars)
         if plan.get("failed") or "plan" not in plan:
             return plan  # a failure, or nothing to do on this host
         # Made only now (about 0.1 s a fork: requests, the cache): a host with nothing to do needs none.
@@ -113,7 +120,7 @@ class ActionModule(ActionBase):
             module_args.update(src=remote, checksum="sha256:%s" % sha256, version=version,
                                src_origin=dict(source=artifact.source, url=artifact.as_dict()["url"],
                                                name=artifact.name))
-            last = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+            last = self._execute_module(module_name=self._module, module_args=module_args, task_vars=task_vars)
             last["candidates"] = self._report(last, source)
             if last.get("runs_here") is False:
                 source.notes.add(artifact.target, "served; %s" % _reason(last, artifact.target))
@@ -125,8 +132,7 @@ class ActionModule(ActionBase):
         last["download_on"] = "controller"
         return last
 
-    @staticmethod
-    def _latest_is_current(plan, source):
+    def _latest_is_current(self, plan, source):
         """For ``latest`` on a release mirror: the no-op result if the receipt matches the mirror's latest."""
         installed, receipt = plan["plan"].get("installed"), plan["plan"].get("receipt")
         if not installed or not receipt:
@@ -136,8 +142,8 @@ class ActionModule(ActionBase):
         result = dict(plan, changed=False, version=installed["version"], target=receipt.get("target"),
                       artifact=receipt.get("artifact"), url=receipt.get("url"), sha256=receipt.get("sha256"),
                       source=receipt.get("source"), download_on="controller",
-                      msg="uv %s is the latest the %s serves (checked on the controller); nothing to do" % (
-                          installed["version"], source.describe()))
+                      msg="%s %s is the latest the %s serves (checked on the controller); nothing to do" % (
+                          self.TOOL, installed["version"], source.describe()))
         result.pop("plan", None)
         result.pop("diff", None)
         return result

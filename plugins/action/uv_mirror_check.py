@@ -21,7 +21,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import (
     check_version_option,
     mirror_check_argument_spec as argument_spec,
 )
@@ -80,15 +80,17 @@ class ActionModule(ActionBase):
                 hosts = task_vars.get("ansible_play_hosts_all") or []
             if not hosts:
                 raise AnsibleActionFail("no hosts to check: pass hosts (inventory host names) or targets")
-            candidates, without = mc.fleet_candidates(task_vars.get("hostvars") or {}, [to_text(h) for h in hosts])
-        source = ControllerSource(args, args.get("controller_cache_dir"), warn)
+            candidates, without = mc.fleet_candidates(task_vars.get("hostvars") or {}, [to_text(h) for h in hosts],
+                                                      args["tool"])
+        source = ControllerSource(args, args.get("controller_cache_dir"), warn, args["tool"])
         resolved = source.resolve(version)
         if source.kind == "index":
             source.client.resolve(resolved)  # loads the project page for this version (asked once per run)
         checker = mc.SourceChecker(source, resolved, verify=args["verify"],
                                    allow_missing=args["allow_missing_checksum"])
         plan = mc.plan(candidates, checker, required)
-        fields, fallbacks, failed = mc.report(plan, resolved, source.describe(), without, verify=args["verify"])
+        fields, fallbacks, failed = mc.report(plan, resolved, source.describe(), without, verify=args["verify"],
+                                              tool=args["tool"])
         for text in fallbacks:
             warn(text)
         fields["failed"] = failed

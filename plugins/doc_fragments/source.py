@@ -8,14 +8,15 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Where uv builds come from: the options shared by uv_install and uv_mirror_check."""
+    """Where builds come from: the options shared by uv_install, ruff_install, ty_install and uv_mirror_check."""
 
     DOCUMENTATION = r"""
 options:
   version:
     description:
-      - The uv version, as V(X.Y.Z) (for example V(0.13.8); no leading V(v)), V(latest), or a
-        PEP 440 specifier set such as V(>=0.13,<0.14), V(~=0.13.0) or V(==0.13.*).
+      - The version of the tool (uv, ruff or ty), as V(X.Y.Z) (for example V(0.13.8); no leading
+        V(v)), V(latest), or a PEP 440 specifier set such as V(>=0.13,<0.14), V(~=0.13.0) or
+        V(==0.13.*).
       - V(latest) on an O(index_url) is the highest version with a wheel that is not yanked. On a
         O(mirror_url) it is what the mirror serves as latest (see there).
       - Specifier sets are resolved on the controller (by the action plugin, with C(packaging)),
@@ -26,8 +27,9 @@ options:
     default: latest
   mirror_url:
     description:
-      - A mirror laid out like uv's releases, as a template. C({version}), C({target}) and
-        C({artifact}) are replaced (C({artifact}) is C(uv-<target>.tar.gz)).
+      - A mirror laid out like the tool's GitHub releases, as a template. C({version}), C({target})
+        and C({artifact}) are replaced (C({artifact}) is C(<tool>-<target>.tar.gz), for example
+        C(uv-x86_64-unknown-linux-gnu.tar.gz) or C(ruff-aarch64-unknown-linux-musl.tar.gz)).
       - A template without C({artifact}) is a directory; C(/<artifact>) is appended. So
         V(http://mirror/uv/{version}/) is a versioned mirror and V(http://mirror/uv/) a flat
         one that holds the current archives, like an S3 folder.
@@ -37,14 +39,15 @@ options:
         templates without C({version}) are taken to always serve the current release.
       - User info in the URL (C(https://user:pass@host/)) works, but prefer
         O(url_username) and O(url_password); credentials never appear in results.
-      - Mutually exclusive with O(index_url). When neither is given, uv's GitHub releases are used.
+      - Mutually exclusive with O(index_url). When neither is given, the tool's GitHub releases are used
+        (C(https://github.com/astral-sh/<tool>/releases)).
     type: str
   index_url:
     description:
       - A PyPI-compatible simple index (Artifactory, Nexus, devpi, pypiserver, CodeArtifact), as
         its base URL, for example V(https://artifactory.example.com/api/pypi/pypi-remote/simple/).
-        The uv project page is C(<index_url>/uv/); uv is installed from its wheels, which hold the
-        same C(uv) and C(uvx) binaries as the release archives.
+        The tool's project page is C(<index_url>/<tool>/) (C(uv), C(ruff), C(ty)); the tool is
+        installed from its wheels, which hold the same binaries as the release archives.
       - The page is asked for as PEP 691 JSON, with PEP 503 HTML accepted. The wheel for each
         candidate build is chosen by its platform tags (a C(musllinux) tag means the static musl
         build), and the sha256 the index publishes is required unless O(checksum) or

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """The HTTP client options shared by modules that talk to a uv mirror."""
+    """The HTTP client options shared by modules that talk to a mirror or an index."""
 
     DOCUMENTATION = r"""
 options:

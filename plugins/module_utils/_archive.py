@@ -2,10 +2,10 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Take ``uv`` and ``uvx`` out of a verified release archive (tar.gz) or wheel.
+"""Take a tool's binaries (``uv`` and ``uvx``, ``ruff``, ``ty``) out of a verified archive or wheel.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-This file reads one archive and writes two files into a staging directory; it never
+This file reads one archive and writes the tool's files into a staging directory; it never
 touches the network or the installed binaries. Only the expected regular members
 are ever written: nothing else in an archive reaches the disk.
 """
@@ -26,7 +26,8 @@ import zipfile
 import zlib
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
+from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import (
     parse_wheel_name,
     wheel_build,
     wheel_metadata_platforms,
@@ -43,8 +44,8 @@ __all__ = [
     "identify",
 ]
 
-BINARIES = ("uv", "uvx")
-# uv itself is about 40 MB; no member of a real release comes near this. The cap
+BINARIES = UV.binaries  # each tool's are tools.Tool.binaries
+# uv itself is about 40 MB (ty too); no member of a real release comes near this. The cap
 # stops a hostile archive (or a gzip or zip bomb) from filling the disk.
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 # uv's binaries compress about 2.5:1 in its wheels; a member claiming more than
@@ -58,8 +59,20 @@ _READ = 1024 * 1024
 _MAX_RECORD = _READ
 # Member names longer than this are cut in messages.
 _NAME_SHOWN = 200
-_SCRIPT_RE = re.compile(r"^uv-(?P<version>[^/]+)\.data/scripts/(?P<name>uvx?)$")
-_WHEEL_META_RE = re.compile(r"^uv-[^/]+\.dist-info/WHEEL$")
+_SCRIPT_RES = {}
+
+
+def _wheel_res(tool):
+    """``(scripts, WHEEL metadata)`` member patterns of ``tool``'s wheels."""
+    found = _SCRIPT_RES.get(tool.name)
+    if found is None:
+        name = re.escape(tool.name)
+        found = _SCRIPT_RES[tool.name] = (
+            re.compile(r"^%s-(?P<version>[^/]+)\.data/scripts/(?P<name>%s)$"
+                       % (name, "|".join(re.escape(b) for b in tool.binaries))),
+            re.compile(r"^%s-[^/]+\.dist-info/WHEEL$" % name))
+    return found
+
 
 _TYPE_NAMES = {
     tarfile.SYMTYPE: "symbolic link",
@@ -106,31 +119,34 @@ def _normalise(name):
     return name
 
 
-def check_member(member, target):
+def check_member(member, target, tool=UV):
     """Decide what to do with one tar member: returns a binary name, or ``None`` to skip.
 
-    Only the folder ``uv-<target>/`` and the regular files ``uv-<target>/uv`` and
-    ``uv-<target>/uvx`` are accepted; anything else raises ``ArchiveError`` naming it.
+    Only the folder ``<tool>-<target>/`` and the regular files of the tool's binaries in
+    it (``uv-<target>/uv`` and ``uv-<target>/uvx``; ``ruff-<target>/ruff``) are
+    accepted; anything else raises ``ArchiveError`` naming it.
     ``TarInfo.isreg()`` also accepts contiguous and sparse members, so the type byte is
     compared directly; a PAX sparse member has a regular type byte and is refused too.
     """
-    folder = "uv-%s" % target
+    tool = get_tool(tool)
+    folder = tool.folder(target)
     name = _normalise(member.name)
     if name.rstrip("/") == folder and member.type == tarfile.DIRTYPE:
         return None
     if member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE) or member.issparse():
         kind = "sparse file" if member.issparse() else _TYPE_NAMES.get(member.type, "member of type %r" % member.type)
-        raise ArchiveError("the archive holds a %s %s; a uv archive holds only regular files" % (kind, _shown(member.name)))
+        raise ArchiveError("the archive holds a %s %s; a %s archive holds only regular files"
+                           % (kind, _shown(member.name), tool.name))
     parts = name.split("/")
-    if name.startswith("/") or ".." in parts or len(parts) != 2 or parts[0] != folder or parts[1] not in BINARIES:
+    if name.startswith("/") or ".." in parts or len(parts) != 2 or parts[0] != folder or parts[1] not in tool.binaries:
         raise ArchiveError(
-            "the archive holds an unexpected member %s; a uv archive for %s holds only %s/uv and %s/uvx"
-            % (_shown(member.name), target, folder, folder)
+            "the archive holds an unexpected member %s; a %s archive for %s holds only %s"
+            % (_shown(member.name), tool.name, target, " and ".join("%s/%s" % (folder, b) for b in tool.binaries))
         )
     if member.size > MAX_MEMBER_BYTES:
         raise ArchiveError(
-            "the archive member %s is %d bytes, over the %d byte cap; no uv build is that large"
-            % (_shown(member.name), member.size, MAX_MEMBER_BYTES)
+            "the archive member %s is %d bytes, over the %d byte cap; no %s build is that large"
+            % (_shown(member.name), member.size, MAX_MEMBER_BYTES, tool.name)
         )
     return parts[1]
 
@@ -151,11 +167,12 @@ def _copy(source, dest, limit, label):
     return written
 
 
-def _extract_members(tar, target, staging_dir, reader=None):
-    """``uv`` and ``uvx`` of an open ``tar``; ``reader``: the forward-only stream under it, read directly."""
+def _extract_members(tar, target, staging_dir, reader=None, tool=UV):
+    """The tool's binaries of an open ``tar``; ``reader``: the forward-only stream under it, read directly."""
+    tool = get_tool(tool)
     found = {}
     for member in tar:
-        binary = check_member(member, target)
+        binary = check_member(member, target, tool)
         if binary is None:
             continue
         if binary in found:
@@ -168,9 +185,10 @@ def _extract_members(tar, target, staging_dir, reader=None):
         if written != member.size:
             raise ArchiveError("the archive member %r is truncated" % member.name)
         found[binary] = dest
-    missing = [name for name in BINARIES if name not in found]
+    missing = [name for name in tool.binaries if name not in found]
     if missing:
-        raise ArchiveError("the archive has no uv-%s/%s; it is not a uv release archive" % (target, "/".join(missing)))
+        raise ArchiveError("the archive has no %s/%s; it is not a %s release archive"
+                           % (tool.folder(target), "/".join(missing), tool.name))
     return found
 
 
@@ -203,52 +221,55 @@ def _open_tar_gz(archive_path):
             yield tar
 
 
-def _extract_tar(archive_path, target, staging_dir):
+def _extract_tar(archive_path, target, staging_dir, tool=UV):
     with _open_tar_gz(archive_path) as tar:
-        return _extract_members(tar, target, staging_dir)
+        return _extract_members(tar, target, staging_dir, tool=tool)
 
 
-def _wheel_members(archive, version):
-    """The two script members of a uv wheel, checked; ``{"uv": ZipInfo, "uvx": ZipInfo}``.
+def _wheel_members(archive, version, tool=UV):
+    """The script members of a tool's wheel, checked; ``{"uv": ZipInfo, "uvx": ZipInfo}`` for uv.
 
     Every other member (the package's metadata, ``uv/__init__.py``...) is skipped and
     never written; the scripts must be plain regular files of a sane size and ratio.
     """
+    tool = get_tool(tool)
+    script_re = _wheel_res(tool)[0]
     chosen = {}
     for info in archive.infolist():
-        match = _SCRIPT_RE.match(info.filename)
+        match = script_re.match(info.filename)
         if not match:
             continue
         if version not in (None, "latest") and match.group("version") != version:
-            raise ArchiveError("the wheel holds %r, not uv %s's scripts" % (info.filename, version))
+            raise ArchiveError("the wheel holds %r, not %s %s's scripts" % (info.filename, tool.name, version))
         name = match.group("name")
         if name in chosen:
             raise ArchiveError("the wheel holds %r twice" % info.filename)
         mode = info.external_attr >> 16
         if mode and not stat.S_ISREG(mode):
             kind = "symbolic link" if stat.S_ISLNK(mode) else "non-regular member"
-            raise ArchiveError("the wheel's %r is a %s; uv's scripts are regular files" % (info.filename, kind))
+            raise ArchiveError("the wheel's %r is a %s; %s's scripts are regular files" % (info.filename, kind, tool.name))
         if info.flag_bits & 0x1:
             raise ArchiveError("the wheel's %r is encrypted" % info.filename)
         if info.file_size > MAX_MEMBER_BYTES:
-            raise ArchiveError("the wheel member %r is %d bytes, over the %d byte cap; no uv build is that large"
-                               % (info.filename, info.file_size, MAX_MEMBER_BYTES))
+            raise ArchiveError("the wheel member %r is %d bytes, over the %d byte cap; no %s build is that large"
+                               % (info.filename, info.file_size, MAX_MEMBER_BYTES, tool.name))
         if info.compress_size and info.file_size > MAX_RATIO * info.compress_size:
             raise ArchiveError("the wheel member %r expands %d times (%d to %d bytes): a zip bomb, refused"
                                % (info.filename, info.file_size // info.compress_size, info.compress_size,
                                   info.file_size))
         chosen[name] = info
-    missing = [name for name in BINARIES if name not in chosen]
+    missing = [name for name in tool.binaries if name not in chosen]
     if missing:
-        raise ArchiveError("the wheel has no uv-%s.data/scripts/%s; it is not a uv wheel"
-                           % (version if version not in (None, "latest") else "<version>", "/".join(missing)))
+        raise ArchiveError("the wheel has no %s-%s.data/scripts/%s; it is not a %s wheel"
+                           % (tool.name, version if version not in (None, "latest") else "<version>",
+                              "/".join(missing), tool.name))
     return chosen
 
 
-def _extract_wheel(archive_path, version, staging_dir):
+def _extract_wheel(archive_path, version, staging_dir, tool=UV):
     found = {}
     with zipfile.ZipFile(archive_path) as archive:
-        for name, info in sorted(_wheel_members(archive, version).items()):
+        for name, info in sorted(_wheel_members(archive, version, tool).items()):
             dest = os.path.join(staging_dir, name)
             with archive.open(info) as source:
                 # zipfile checks the CRC and the declared size as it reads.
@@ -373,12 +394,12 @@ def _copy_stream(reader, member, dest):
 
 
 class TarStream(object):
-    """Unpacks a uv release archive (tar.gz) into ``staging_dir`` while it downloads.
+    """Unpacks a release archive (tar.gz) of ``tool`` into ``staging_dir`` while it downloads.
 
     A download sink for ``_fetch.Fetcher.download``: ``write`` queues each chunk (the
     download has already hashed it); one thread gunzips, another reads the tar stream and
-    writes the members, with the same rules as ``extract`` (only ``uv-<target>/uv`` and
-    ``uvx``, regular members, size caps). Download and hashing, decompression, and writing
+    writes the members, with the same rules as ``extract`` (only the tool's binaries in
+    ``<tool>-<target>/``, regular members, size caps). Download and hashing, decompression, and writing
     thus overlap (zlib, hashlib and file writes release the GIL). ``staging_dir`` must be a
     fresh private folder that the caller removes unless the download's sha256 matches: this
     only unpacks, the caller verifies. What the archive holds is judged only after the whole
@@ -388,8 +409,9 @@ class TarStream(object):
     (``{"uv": path, "uvx": path}``) or ``error``.
     """
 
-    def __init__(self, target, staging_dir, length=None):
+    def __init__(self, target, staging_dir, length=None, tool=UV):
         self.target = target
+        self.tool = get_tool(tool)
         self.staging_dir = staging_dir
         self.length = length
         self.found = None
@@ -452,7 +474,7 @@ class TarStream(object):
         reader = _QueueReader(self.plain)
         try:
             with tarfile.open(fileobj=reader, mode="r:") as tar:
-                self.found = _extract_members(tar, self.target, self.staging_dir, reader)
+                self.found = _extract_members(tar, self.target, self.staging_dir, reader, self.tool)
         except _Aborted:
             pass
         except ArchiveError as exc:
@@ -505,25 +527,26 @@ class TarStream(object):
         self._remove()
 
     def _remove(self):
-        for name in BINARIES:
+        for name in self.tool.binaries:
             try:
                 os.unlink(os.path.join(self.staging_dir, name))
             except OSError:
                 pass
 
 
-def extract(archive_path, fmt, target, version, staging_dir):
-    """Extract ``uv`` and ``uvx`` from a verified archive into ``staging_dir``.
+def extract(archive_path, fmt, target, version, staging_dir, tool=UV):
+    """Extract ``tool``'s binaries (``uv`` and ``uvx``) from a verified archive into ``staging_dir``.
 
     ``fmt`` is ``"tar.gz"`` (members ``uv-<target>/uv`` and ``uvx``) or ``"wheel"``
     (members ``uv-<version>.data/scripts/uv`` and ``uvx``). Returns
-    ``{"uv": path, "uvx": path}``. Raises ``ArchiveError`` for anything that is not
-    what a uv archive holds, ``DiskFullError`` when the disk fills up.
+    ``{"uv": path, "uvx": path}`` (``{"ruff": path}`` for ruff). Raises ``ArchiveError``
+    for anything that is not what such an archive holds, ``DiskFullError`` when the
+    disk fills up.
     """
     try:
         if fmt == "wheel":
-            return _extract_wheel(archive_path, version, staging_dir)
-        return _extract_tar(archive_path, target, staging_dir)
+            return _extract_wheel(archive_path, version, staging_dir, tool)
+        return _extract_tar(archive_path, target, staging_dir, tool)
     except (IOError, OSError) as exc:
         raise _os_error(exc, staging_dir, 2 * os.path.getsize(archive_path) * 3, fmt)
     except _ARCHIVE_ERRORS as exc:
@@ -547,49 +570,53 @@ def _os_error(exc, staging_dir, needed, fmt):
     return _not_readable(fmt, exc)
 
 
-def _wheel_facts(archive_path):
-    """``(version, platform tags)`` of a wheel: its scripts' folder and its WHEEL ``Tag:`` lines."""
+def _wheel_facts(archive_path, tool=UV):
+    """``(version, platform tags)`` of a wheel of ``tool``: its scripts' folder and its WHEEL ``Tag:`` lines."""
+    script_re, meta_re = _wheel_res(get_tool(tool))
     version = None
     platforms = []
     with zipfile.ZipFile(archive_path) as archive:
         for info in archive.infolist():
-            match = _SCRIPT_RE.match(info.filename)
+            match = script_re.match(info.filename)
             if match:
                 version = match.group("version")
-            elif _WHEEL_META_RE.match(info.filename) and info.file_size < 65536:
+            elif meta_re.match(info.filename) and info.file_size < 65536:
                 platforms.extend(wheel_metadata_platforms(archive.read(info).decode("utf-8", "replace")))
     return version, platforms
 
 
-def identify(archive_path):
-    """What an archive already on the host holds: ``(fmt, target_or_None, version_or_None, build)``.
+def identify(archive_path, tool=UV):
+    """What an archive of ``tool`` already on the host holds: ``(fmt, target_or_None, version_or_None, build)``.
 
     For a wheel, the version comes from its scripts' folder and the build
     ``(arch, family)`` from the ``Tag:`` lines of its WHEEL metadata (compressed tag sets
-    expanded, ``sources.wheel_metadata_platforms``), or from its file name when the
+    expanded, ``wheel_tags.wheel_metadata_platforms``), or from its file name when the
     metadata names no build; when both name one, they must agree. For a release archive,
-    the target comes from its one folder ``uv-<target>/``. Raises ``ArchiveError`` when it
+    the target comes from its one folder ``<tool>-<target>/``. Raises ``ArchiveError`` when it
     is neither, or when its name and its metadata disagree.
     """
+    tool = get_tool(tool)
+    prefix = tool.name + "-"
     fmt = archive_format(archive_path)
     try:
         if fmt == "wheel":
-            version, platforms = _wheel_facts(archive_path)
+            version, platforms = _wheel_facts(archive_path, tool)
         elif fmt == "tar.gz":
             with _open_tar_gz(archive_path) as tar:
                 for member in tar:
                     top = _normalise(member.name).split("/", 1)[0]
-                    if top.startswith("uv-"):
-                        return fmt, top[3:], None, None
+                    if top.startswith(prefix):
+                        return fmt, top[len(prefix):], None, None
                     break
     except (IOError, OSError, tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError, ArchiveError) as exc:
-        raise ArchiveError("%s is not a readable uv archive or wheel (%s)" % (archive_path, exc))
+        raise ArchiveError("%s is not a readable %s archive or wheel (%s)" % (archive_path, tool.name, exc))
     if fmt == "wheel":
         build = wheel_build(platforms) if platforms else None
-        named = parse_wheel_name(os.path.basename(archive_path))
+        named = parse_wheel_name(os.path.basename(archive_path), tool.name)
         by_name = wheel_build(named[1]) if named else None
         if build and by_name and build != by_name:
             raise ArchiveError("%s: its file name says the %s %s build, its WHEEL metadata the %s %s build; "
                                "refused" % ((archive_path,) + by_name + build))
         return fmt, None, version, build or by_name
-    raise ArchiveError("%s is neither a uv release archive (uv-<target>.tar.gz) nor a uv wheel" % archive_path)
+    raise ArchiveError("%s is neither a %s release archive (%s) nor a %s wheel"
+                       % (archive_path, tool.name, tool.archive("<target>"), tool.name))

@@ -2,10 +2,11 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The host's access to a source of uv builds: locate, check and download artifacts.
+"""The host's access to a source of a tool's builds: locate, check and download artifacts.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-What to ask and how to read the answers is decided in ``sources.py`` (pure, shared
+What to ask and how to read the answers is decided in the pure source rooms
+(``release_mirrors``, ``index_pages``, ``wheel_tags``; shared
 with the controller); this file asks through a ``_fetch.Fetcher`` and keeps, per
 target, notes of what the source said, for messages and the ``candidates`` result.
 It writes only into the temp file it is given.
@@ -25,20 +26,18 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
     MirrorError,
     UvError,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
-    DEFAULT_MIRROR,
+from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import Artifact, redact_url
+from ansible_collections.pyfleet.uv.plugins.module_utils.index_pages import (
     INDEX_ACCEPT,
-    Artifact,
     IndexPageParser,
-    ReleaseMirror,
     describe_yanked,
-    parse_checksum_file,
     project_url,
-    redact_url,
-    target_build,
     validate_index_url,
-    version_key,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils.release_mirrors import ReleaseMirror, parse_checksum_file
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
+from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import version_key
+from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import target_build
 
 __all__ = ["LazyFetcher", "MAX_ARCHIVE_BYTES", "Notes", "SourceClient", "local_artifact", "nothing_installed",
            "status_text"]
@@ -147,10 +146,13 @@ class SourceClient(object):
     """One source (a release mirror or a package index) as seen from the host.
 
     ``checksum`` is the parsed ``checksum`` option; ``warn`` takes warnings for the
-    user. An index page is asked for at most once per run.
+    user; ``tool`` is the row of ``tools.TOOLS`` whose builds are wanted (its
+    archives on a mirror, its project page on an index). An index page is asked for at
+    most once per run.
     """
 
-    def __init__(self, params, checksum, fetcher, notes, warn):
+    def __init__(self, params, checksum, fetcher, notes, warn, tool=UV):
+        self.tool = get_tool(tool)
         self.fetcher = fetcher
         self.notes = notes
         self.warn = warn
@@ -163,29 +165,30 @@ class SourceClient(object):
             self.mirror = None
         else:
             self.kind = "mirror"
-            self.mirror = ReleaseMirror(params["mirror_url"] or DEFAULT_MIRROR, checksum)
+            self.mirror = ReleaseMirror(params["mirror_url"] or self.tool.default_mirror, checksum, self.tool)
         self.page = None
         self.checksum_list = None
 
     def describe(self):
         if self.kind == "index":
-            return "index %s" % redact_url(project_url(self.index_url))
+            return "index %s" % redact_url(project_url(self.index_url, self.tool.name))
         return self.mirror.describe()
 
     # -- versions ----------------------------------------------------------
 
     def read_page(self, want):
-        """The index's uv project page, parsed, keeping the wheels of ``want`` (``None``: the latest)."""
+        """The index's project page of the tool, parsed, keeping the wheels of ``want`` (``None``: the latest)."""
         return self._read_page(want)
 
     def _read_page(self, want):
-        url = project_url(self.index_url)
+        url = project_url(self.index_url, self.tool.name)
+        project = self.tool.name
         answer = self.fetcher.get_page(url, INDEX_ACCEPT,
-                                       lambda final, ctype: IndexPageParser(final, ctype, want=want))
+                                       lambda final, ctype: IndexPageParser(final, ctype, want=want, project=project))
         if answer.status in NOT_SERVED:
-            raise MirrorError("the index has no uv project page: %s answered %s; check index_url (the simple "
+            raise MirrorError("the index has no %s project page: %s answered %s; check index_url (the simple "
                               "index base, e.g. https://pypi-proxy.example.com/simple/)"
-                              % (redact_url(url), status_text(answer.status)))
+                              % (project, redact_url(url), status_text(answer.status)))
         if answer.status != 200 or answer.body is None:
             raise MirrorError("the index failed: %s (%s %s)" % (self.fetcher.tried(), status_text(answer.status),
                                                                 answer.note))
@@ -206,16 +209,16 @@ class SourceClient(object):
         page = self.page
         if version == "latest":
             if page.selected is None:
-                raise MirrorError("the %s lists no uv wheel that is not yanked" % self.describe())
+                raise MirrorError("the %s lists no %s wheel that is not yanked" % (self.describe(), self.tool.name))
             return page.selected
         if page.selected is None:
             newest = page.latest()
-            raise MirrorError("the %s has no uv %s%s; check version" % (
-                self.describe(), version, " (newest there: %s)" % newest if newest else ""))
+            raise MirrorError("the %s has no %s %s%s; check version" % (
+                self.describe(), self.tool.name, version, " (newest there: %s)" % newest if newest else ""))
         if page.versions.get(version):
             reason = next((describe_yanked(f.yanked) for f in page.files if f.yanked), "yanked")
-            self.warn("uv %s is %s on the %s; installing it because it was pinned exactly"
-                      % (version, reason, self.describe()))
+            self.warn("%s %s is %s on the %s; installing it because it was pinned exactly"
+                      % (self.tool.name, version, reason, self.describe()))
         return version
 
     def latest_is_current(self, installed, receipt, candidates):
@@ -245,7 +248,7 @@ class SourceClient(object):
             return self.mirror.artifact(version, target)
         artifact = self.page.artifact(target)
         if artifact is None:
-            self.notes.add(target, "not on the index: uv %s has %s" % (self.page.selected,
+            self.notes.add(target, "not on the index: %s %s has %s" % (self.tool.name, self.page.selected,
                                                                        self.page.describe_selected()))
             return None
         kind, data = self.checksum
@@ -359,13 +362,13 @@ class SourceClient(object):
     def origin(self):
         """The URL whose origin the credentials belong to: an index's files may live elsewhere
         (a CDN, object storage), and get the index's credentials only on the index's own origin."""
-        return project_url(self.index_url) if self.kind == "index" else None
+        return project_url(self.index_url, self.tool.name) if self.kind == "index" else None
 
     def tried(self):
         return self.fetcher.tried()
 
 
-def local_artifact(params, checksum, verdicts, candidates, version):
+def local_artifact(params, checksum, verdicts, candidates, version, tool=UV):
     """The ``Artifact`` of ``src``, a file already on the host; its build is read from the file.
 
     Raises when the file is missing, cannot be verified (no ``checksum``, unless
@@ -381,11 +384,11 @@ def local_artifact(params, checksum, verdicts, candidates, version):
     # Imported here: only a src install reads an archive; every other path of the module (and
     # the no-op, the check mode and state=absent) leaves tarfile and zipfile unimported.
     from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify  # pylint: disable=import-outside-toplevel
-    fmt, target, found_version, build = identify(path)
+    fmt, target, found_version, build = identify(path, tool)
     if target is None:
         target = next((t for t, _runs, _why in verdicts if build and target_build(t) == build), None)
     if target is None or target not in candidates:
-        held = target or ("%s %s" % build if build else "unknown")
+        held = target or (" ".join(build) if build else "unknown")
         raise InstallError("src %s holds the %s build, which does not run on this host; builds that do: %s"
                            % (path, held, ", ".join(candidates)))
     origin = params.get("src_origin") or {}

@@ -34,7 +34,7 @@ from ansible.module_utils import urls as _urls
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
+from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
 
 __all__ = ["CHUNK", "MAX_REDIRECTS", "SMALL_LIMIT", "Fetcher", "Response", "RetryLog", "describe_attempts", "same_origin"]
 

@@ -2,7 +2,7 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Extract, stage, swap and remove uv binaries in an install directory.
+"""Stage, check, swap and remove a tool's binaries (uv and uvx, ruff, ty) in an install directory.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
 This file writes to the install directory only; it never touches the network.
@@ -25,11 +25,11 @@ import time
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import DiskFullError, InstallError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     BINARIES,
-    RECEIPT_NAME,
     RECEIPT_SCHEMA,
-    parse_uv_version,
+    parse_version,
     run_version,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import build_disagreement
 
 __all__ = [
@@ -48,7 +48,7 @@ __all__ = [
     "write_receipt",
 ]
 
-STAGING_PREFIX = ".pyfleet-uv-stage-"
+STAGING_PREFIX = UV.staging_prefix  # each tool has its own: tools.Tool.staging_prefix
 
 
 class DirLock(object):
@@ -58,8 +58,9 @@ class DirLock(object):
     kernel drops the lock if the process dies.
     """
 
-    def __init__(self, path, timeout=600, poll=0.2):
+    def __init__(self, path, timeout=600, poll=0.2, holder="uv_install"):
         self.path = path
+        self.holder = holder
         self.timeout = timeout
         self.poll = poll
         self.fd = None
@@ -78,8 +79,8 @@ class DirLock(object):
                 if time.time() > deadline:
                     os.close(self.fd)
                     raise InstallError(
-                        "another uv_install run has held the lock on %s for over %d seconds; "
-                        "wait for it to finish and run again" % (self.path, self.timeout)
+                        "another %s run has held the lock on %s for over %d seconds; "
+                        "wait for it to finish and run again" % (self.holder, self.path, self.timeout)
                     )
                 time.sleep(self.poll)
 
@@ -117,23 +118,24 @@ def _dir_error(exc, install_dir, what, needed_bytes=None):
     return InstallError("%s: %s" % (what, os_reason(exc)))
 
 
-def make_staging_dir(install_dir, needed_bytes=None):
-    """A fresh private staging directory inside ``install_dir``."""
+def make_staging_dir(install_dir, needed_bytes=None, tool=UV):
+    """A fresh private staging directory of ``tool`` inside ``install_dir``."""
     try:
-        return tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=install_dir)
+        return tempfile.mkdtemp(prefix=get_tool(tool).staging_prefix, dir=install_dir)
     except (IOError, OSError) as exc:
         raise _dir_error(exc, install_dir, "cannot write to install_dir %s" % install_dir, needed_bytes)
 
 
-def remove_stale_staging(install_dir):
-    """Remove staging folders left by a run that was killed; call only under the lock."""
+def remove_stale_staging(install_dir, tool=UV):
+    """Remove ``tool``'s staging folders left by a run that was killed; call only under the lock."""
+    prefix = get_tool(tool).staging_prefix
     removed = []
     try:
         names = os.listdir(install_dir)
     except (IOError, OSError):
         return removed
     for name in names:
-        if name.startswith(STAGING_PREFIX):
+        if name.startswith(prefix):
             shutil.rmtree(os.path.join(install_dir, name), ignore_errors=True)
             removed.append(name)
     return removed
@@ -145,8 +147,8 @@ _CLAIMS = {"wheel": "the wheel's tags say", "tar.gz": "the archive says"}
 _ELF_HEAD = 65536
 
 
-def staged_build_problem(staged, target, fmt=None):
-    """Why the staged binaries are not ``target``'s build by their ELF headers, or ``None``.
+def staged_build_problem(staged, target, fmt=None, tool=UV):
+    """Why the staged binaries of ``tool`` are not ``target``'s build by their ELF headers, or ``None``.
 
     The build a wheel's tags or an archive's folder name claim is one witness; the
     binaries themselves are another (their machine, and how they are linked: static for
@@ -154,56 +156,61 @@ def staged_build_problem(staged, target, fmt=None):
     before anything is run: under a binfmt emulator even another architecture's build
     would start. ``fmt`` (``"wheel"`` or ``"tar.gz"``) words the message.
     """
-    for name in BINARIES:
+    for name in get_tool(tool).binaries:
         try:
             with open(staged[name], "rb") as handle:
                 head = handle.read(_ELF_HEAD)
         except (IOError, OSError) as exc:
             return "cannot read the staged %s: %s" % (name, exc.strerror or exc)
-        reading = build_disagreement(target, head)
+        reading = build_disagreement(target, head, staged[name])
         if reading is not None:
             return "%s %s, the %s inside it is %s; refused: it is not the build it claims to be" % (
                 _CLAIMS.get(fmt, "the file says"), target, name, reading)
     return None
 
 
-def verify_staged(staged, want_version, run, want_target=None, fmt=None):
-    """Check the staged build (``staged_build_problem``), then run the staged ``uvx --version``,
-    which starts both staged binaries.
+def verify_staged(staged, want_version, run, want_target=None, fmt=None, tool=UV):
+    """Check the staged build (``staged_build_problem``), then run the staged ``<tool.check> --version``:
+    ``uvx`` for uv (it starts both staged binaries), ``ruff``, ``ty``.
 
     uvx is a launcher: it runs ``uv tool uvx`` with the ``uv`` beside it (never one from
     ``PATH``), so one run shows that both start on this host, and the version and target
-    it prints are that uv's. Only when it fails is ``uv --version`` run as well, to tell
-    which of the two does not run and why.
+    it prints are that uv's. Only when it fails are the other binaries run as well
+    (``uv --version``), to tell which one does not run and why.
 
     Returns ``(ok, version_or_reason)``: on success the version the new build reports;
     otherwise why it cannot be used on this host (for example the loader's
     ``GLIBC_2.34 not found``), that it is not the build its file claims, or that it is
     not the wanted version.
     """
+    tool = get_tool(tool)
     if want_target:
-        problem = staged_build_problem(staged, want_target, fmt)
+        problem = staged_build_problem(staged, want_target, fmt, tool)
         if problem is not None:
             return False, problem
-    rc, text = run_version(staged["uvx"], run)
-    parsed = parse_uv_version(text) if rc == 0 else None
+    rc, text = run_version(staged[tool.check], run)
+    parsed = parse_version(text, tool) if rc == 0 else None
     if parsed is None:
-        uv_rc, uv_text = run_version(staged["uv"], run)
-        if uv_rc != 0 or parse_uv_version(uv_text) is None:
-            return False, _not_running("uv", uv_rc, uv_text)
-        return False, _not_running("uvx", rc, text)
+        for name in tool.binaries:
+            if name == tool.check:
+                continue
+            other_rc, other_text = run_version(staged[name], run)
+            if other_rc != 0 or parse_version(other_text, tool) is None:
+                return False, _not_running(name, other_rc, other_text, tool)
+        return False, _not_running(tool.check, rc, text, tool)
     if want_version not in (None, "latest") and parsed["version"] != want_version:
-        return False, "uv reports version %s, not %s: the mirror serves the wrong archive" % (
-            parsed["version"], want_version)
+        return False, "%s reports version %s, not %s: the mirror serves the wrong archive" % (
+            tool.name, parsed["version"], want_version)
     if want_target and parsed["target"] and parsed["target"] != want_target:
-        return False, "uv is the %s build, not %s: the file holds the wrong build" % (parsed["target"], want_target)
+        return False, "%s is the %s build, not %s: the file holds the wrong build" % (
+            tool.name, parsed["target"], want_target)
     return True, parsed["version"]
 
 
-def _not_running(name, rc, text):
+def _not_running(name, rc, text, tool=UV):
     detail = " ".join(text.split())[:400] if text else "no output"
     if rc == 0:
-        return "%s --version printed no uv version: %s" % (name, detail)
+        return "%s --version printed no %s version: %s" % (name, tool.name, detail)
     if rc is None:
         return "%s does not run here (it cannot be started: is its loader missing?): %s" % (name, detail)
     return "%s does not run here (exit %s): %s" % (name, rc, detail)
@@ -241,11 +248,11 @@ def _put_back(moved):
     return failures
 
 
-def _write_receipt_temp(staging_dir, data, install_dir):
+def _write_receipt_temp(staging_dir, data, install_dir, tool=UV):
     record = dict(data)
     record["schema"] = RECEIPT_SCHEMA
     text = json.dumps(record, indent=2, sort_keys=True) + "\n"
-    temp = os.path.join(staging_dir, RECEIPT_NAME)
+    temp = os.path.join(staging_dir, get_tool(tool).receipt)
     try:
         with open(temp, "w") as handle:
             handle.write(text)
@@ -255,29 +262,31 @@ def _write_receipt_temp(staging_dir, data, install_dir):
     return temp
 
 
-def install_staged(staged, install_dir, receipt=None):
-    """Put the staged ``uv`` and ``uvx`` (mode 0755) into ``install_dir``: both, or neither.
+def install_staged(staged, install_dir, receipt=None, tool=UV):
+    """Put ``tool``'s staged binaries (mode 0755) into ``install_dir``: all, or none.
 
     The staged files are in a staging folder inside ``install_dir``, so each step is a
-    ``rename`` on one file system. ``uvx`` goes first and ``uv`` last (``uv --version``
-    is what the next run reads). Before a file is replaced, the old one is kept in the
+    ``rename`` on one file system. The tool's own binary goes last (for uv: ``uvx``
+    first, ``uv`` last; ``uv --version`` is what the next run reads). Before a file is replaced, the old one is kept in the
     staging folder (a hard link); if a later step fails (an immutable ``uv``, a
     read-only bind mount: ``EPERM``, ``EROFS``), what was already replaced is put
     back, so both files stay byte-identical to before, and ``InstallError`` names the
     file and the OS error. With ``receipt`` (the receipt's data), the receipt is
     written to the staging folder before anything is replaced and renamed into place
     last, so that a full disk cannot leave new binaries beside an old receipt.
-    Returns ``[uv path, uvx path]``.
+    Returns the installed paths, in ``tool.binaries`` order (``[uv path, uvx path]``).
     """
-    staging_dir = os.path.dirname(staged["uv"])
-    for name in BINARIES:
+    tool = get_tool(tool)
+    staging_dir = os.path.dirname(staged[tool.binaries[0]])
+    for name in tool.binaries:
         try:
             os.chmod(staged[name], 0o755)
         except OSError as exc:
             raise InstallError("cannot set the mode of the staged %s: %s" % (staged[name], os_reason(exc)))
-    steps = [(staged["uvx"], os.path.join(install_dir, "uvx")), (staged["uv"], os.path.join(install_dir, "uv"))]
+    steps = [(staged[name], os.path.join(install_dir, name)) for name in tool.swap_order]
     if receipt is not None:
-        steps.append((_write_receipt_temp(staging_dir, receipt, install_dir), os.path.join(install_dir, RECEIPT_NAME)))
+        steps.append((_write_receipt_temp(staging_dir, receipt, install_dir, tool),
+                      os.path.join(install_dir, tool.receipt)))
     moved = []
     for index, (source, dest) in enumerate(steps):
         try:
@@ -293,39 +302,42 @@ def install_staged(staged, install_dir, receipt=None):
             if isinstance(error, DiskFullError):
                 raise error
             put_back = " (%s put back)" % ", ".join(os.path.basename(d) for d, _b in moved) if moved else ""
-            raise InstallError("%s; the previous uv and uvx are unchanged%s" % (error.msg, put_back))
+            raise InstallError("%s; the previous %s %s unchanged%s" % (error.msg, tool.words, tool.are, put_back))
         moved.append((dest, backup))
-    return [os.path.join(install_dir, "uv"), os.path.join(install_dir, "uvx")]
+    return [os.path.join(install_dir, name) for name in tool.binaries]
 
 
-def write_receipt(install_dir, staging_dir, data):
+def write_receipt(install_dir, staging_dir, data, tool=UV):
     """Write the receipt atomically: to the staging folder, then rename into place.
 
     Prefer ``install_staged(..., receipt=data)``, which writes it before the binaries
     are replaced: called after the swap, a failure here leaves the new binaries beside
     the old receipt (the message says so).
     """
-    dest = os.path.join(install_dir, RECEIPT_NAME)
+    tool = get_tool(tool)
+    dest = os.path.join(install_dir, tool.receipt)
     try:
-        temp = _write_receipt_temp(staging_dir, data, install_dir)
+        temp = _write_receipt_temp(staging_dir, data, install_dir, tool)
         try:
             os.rename(temp, dest)
         except OSError as exc:
             raise InstallError("cannot replace %s: %s" % (dest, os_reason(exc)))
     except InstallError as exc:
         try:
-            os.unlink(os.path.join(staging_dir, RECEIPT_NAME))
+            os.unlink(os.path.join(staging_dir, tool.receipt))
         except OSError:
             pass
         kind = DiskFullError if isinstance(exc, DiskFullError) else InstallError
-        raise kind("%s; uv and uvx were replaced but %s is not up to date: fix that and run again"
-                   % (exc.msg.replace("; nothing was changed", ""), dest))
+        raise kind("%s; %s %s replaced but %s is not up to date: fix that and run again"
+                   % (exc.msg.replace("; nothing was changed", ""), tool.words, "were" if len(tool.binaries) > 1
+                      else "was", dest))
 
 
-def has_staging_debris(install_dir):
-    """Whether a killed run left staging folders in ``install_dir`` (one ``listdir``)."""
+def has_staging_debris(install_dir, tool=UV):
+    """Whether a killed run of ``tool`` left staging folders in ``install_dir`` (one ``listdir``)."""
+    prefix = get_tool(tool).staging_prefix
     try:
-        return any(name.startswith(STAGING_PREFIX) for name in os.listdir(install_dir))
+        return any(name.startswith(prefix) for name in os.listdir(install_dir))
     except (IOError, OSError):
         return False
 
@@ -359,10 +371,11 @@ def ensure_install_dir(install_dir):
         raise _dir_error(exc, install_dir, "cannot create install_dir %s" % install_dir)
 
 
-def remove_install(install_dir):
-    """Remove uv, uvx and the receipt; returns the paths that existed."""
+def remove_install(install_dir, tool=UV):
+    """Remove ``tool``'s binaries (uv and uvx) and its receipt; returns the paths that existed."""
+    tool = get_tool(tool)
     removed = []
-    for name in BINARIES + (RECEIPT_NAME,):
+    for name in tool.binaries + (tool.receipt,):
         path = os.path.join(install_dir, name)
         if os.path.lexists(path):
             os.unlink(path)

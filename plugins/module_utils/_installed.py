@@ -2,7 +2,7 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What uv is installed on this host: version output, receipt, PATH lookup.
+"""What is installed of a tool (uv, ruff, ty) on this host: version output, receipt, PATH lookup.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
 This file only reads: it never writes, downloads or deletes anything.
@@ -18,6 +18,7 @@ import re
 import stat
 
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import elf_build, normalize_arch
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
 
 __all__ = [
     "BINARIES",
@@ -25,19 +26,22 @@ __all__ = [
     "binary_stats",
     "check_drift",
     "elf_target",
+    "find_binary",
     "find_uv",
     "installed_state",
     "load_receipt",
     "parse_uv_version",
+    "parse_version",
     "read_receipt",
     "run_version",
 ]
 
-BINARIES = ("uv", "uvx")
-# The receipt this collection writes beside the binaries (see the uv_install docs).
+BINARIES = UV.binaries
+# The receipt this collection writes beside uv's binaries (see the uv_install docs);
+# each tool has its own (``tools.Tool.receipt``), so that tools can share a directory.
 # Schema 2 added ``source`` and ``binaries`` (each file's size); schema 1 receipts
 # are still read, their files are just not compared by size.
-RECEIPT_NAME = ".pyfleet-uv.json"
+RECEIPT_NAME = UV.receipt
 RECEIPT_SCHEMA = 2
 _READABLE_SCHEMAS = (1, 2)
 
@@ -45,21 +49,35 @@ _READABLE_SCHEMAS = (1, 2)
 # also name their target triple inside the parentheses, e.g.
 # "uv 0.13.9 (0a1b2c3d4 2026-11-02 x86_64-unknown-linux-gnu)", and builds made from
 # the PyPI sdist print only "uv 0.13.8 (x86_64-unknown-linux-gnu)". uvx before 0.6
-# prints "uv-tool-uvx 0.5.11".
-_UV_VERSION_RE = re.compile(
-    r"^\s*(uv|uvx|uv-tool-uvx)\s+(\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.+-]*)?)(?:\s+\(([^)]*)\))?\s*$"
-)
+# prints "uv-tool-uvx 0.5.11". ruff and ty print "ruff 0.17.6" and "ty 1.0.0": the same
+# line without the parentheses (the names each tool may print are in ``tools.TOOLS``).
+_VERSION_LINE = r"^\s*(%s)\s+(\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.+-]*)?)(?:\s+\(([^)]*)\))?\s*$"
+_VERSION_RES = {}
 _TRIPLE_RE = re.compile(r"^[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+(?:-[a-z0-9_]+)?$")
 
 
+def _version_re(tool):
+    pattern = _VERSION_RES.get(tool.name)
+    if pattern is None:
+        names = "|".join(re.escape(name) for name in tool.version_names)
+        pattern = _VERSION_RES[tool.name] = re.compile(_VERSION_LINE % names)
+    return pattern
+
+
 def parse_uv_version(text):
-    """Parse ``uv --version`` (or ``uvx --version``) output.
+    """Parse ``uv --version`` (or ``uvx --version``) output; see ``parse_version``."""
+    return parse_version(text, UV)
+
+
+def parse_version(text, tool=UV):
+    """Parse the ``--version`` output of one of ``tool``'s binaries.
 
     Returns a dict ``{"name", "version", "target"}`` (``target`` is ``None`` for builds
-    that do not print it), or ``None`` when the text is not a uv version line.
+    that do not print it), or ``None`` when the text is not such a version line.
     """
+    pattern = _version_re(get_tool(tool))
     for line in (text or "").splitlines():
-        match = _UV_VERSION_RE.match(line)
+        match = pattern.match(line)
         if not match:
             continue
         target = None
@@ -78,25 +96,31 @@ def run_version(path, run):
 
 def find_uv(install_dir=None, path_env=None):
     """Path of the ``uv`` to report: in ``install_dir`` if given, else the first on PATH."""
+    return find_binary(UV, install_dir, path_env)
+
+
+def find_binary(tool, install_dir=None, path_env=None):
+    """Path of ``tool``'s own binary: in ``install_dir`` if given, else the first on PATH."""
+    name = get_tool(tool).binaries[0]
     if install_dir:
-        candidate = os.path.join(install_dir, "uv")
+        candidate = os.path.join(install_dir, name)
         return candidate if os.path.isfile(candidate) else None
     if path_env is None:
         path_env = os.environ.get("PATH", "")
     for directory in path_env.split(os.pathsep):
-        candidate = os.path.join(directory or ".", "uv")
+        candidate = os.path.join(directory or ".", name)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
 
 
-def load_receipt(install_dir):
+def load_receipt(install_dir, tool=UV):
     """The receipt of ``install_dir``: ``(data, problem)``.
 
     ``data`` is the receipt as a dict, or ``None`` when there is none or it cannot be
     used; ``problem`` then says why (``None`` when the file is simply absent).
     """
-    path = os.path.join(install_dir, RECEIPT_NAME)
+    path = os.path.join(install_dir, get_tool(tool).receipt)
     try:
         with open(path, "r") as handle:
             data = json.load(handle)
@@ -112,24 +136,26 @@ def load_receipt(install_dir):
     return data, None
 
 
-def read_receipt(install_dir):
+def read_receipt(install_dir, tool=UV):
     """The receipt of ``install_dir`` as a dict, or ``None`` if absent or unreadable."""
-    return load_receipt(install_dir)[0]
+    return load_receipt(install_dir, tool)[0]
 
 
-def binary_stats(install_dir):
+def binary_stats(install_dir, tool=UV):
     """``{"uv": {"size": N}, "uvx": {...}}`` of the installed files, for the receipt."""
-    return dict((name, {"size": os.stat(os.path.join(install_dir, name)).st_size}) for name in BINARIES)
+    return dict((name, {"size": os.stat(os.path.join(install_dir, name)).st_size})
+                for name in get_tool(tool).binaries)
 
 
-def check_drift(install_dir, receipt):
-    """Why ``uv``/``uvx`` in ``install_dir`` are not a healthy install, or ``None``.
+def check_drift(install_dir, receipt, tool=UV):
+    """Why ``tool``'s binaries in ``install_dir`` are not a healthy install, or ``None``.
 
-    Costs two ``stat`` calls: both files must exist, be regular, non-empty and
-    executable, and, when the receipt recorded their sizes, have those sizes.
+    Costs one ``stat`` call a binary (two for uv and uvx): each file must exist, be
+    regular, non-empty and executable, and, when the receipt recorded their sizes, have
+    those sizes.
     """
     recorded = (receipt or {}).get("binaries") or {}
-    for name in BINARIES:
+    for name in get_tool(tool).binaries:
         path = os.path.join(install_dir, name)
         try:
             info = os.stat(path)
@@ -148,11 +174,12 @@ def check_drift(install_dir, receipt):
 
 
 def elf_target(path, machine):
-    """The target triple of the uv binary at ``path``, from how it is linked, or ``None``.
+    """The target triple of the binary at ``path``, from how it is linked, or ``None``.
 
-    A static binary (no ``PT_INTERP``) is uv's musl build; one whose interpreter is
-    glibc's ``ld-linux*`` is the gnu build (``targets.elf_build``). Used
-    for uv builds that do not print their target and have no receipt.
+    A static binary (no ``PT_INTERP``) is the musl build (uv's, ruff's and ty's musl
+    builds are all static); one whose interpreter is glibc's ``ld-linux*`` is the gnu
+    build (``targets.elf_build``). Used for builds that do not print their target (uv
+    before 0.10.12, every ruff and ty) and have no receipt.
     """
     try:
         with open(path, "rb") as handle:
@@ -160,7 +187,7 @@ def elf_target(path, machine):
         arch = normalize_arch(machine)
     except (IOError, OSError, ValueError):
         return None
-    reading = elf_build(head)
+    reading = elf_build(head, path)
     family = reading[1] if reading else None
     if family == "gnu":
         return arch.gnu
@@ -169,8 +196,8 @@ def elf_target(path, machine):
     return None
 
 
-def installed_state(path, run, machine=None):
-    """``{path, version, target}`` of the uv at ``path`` as it reports itself, or ``None``.
+def installed_state(path, run, machine=None, tool=UV):
+    """``{path, version, target}`` of ``tool``'s binary at ``path`` as it reports itself, or ``None``.
 
     When the binary does not print its target (builds before 0.10.12), the receipt
     beside it supplies it, provided the receipt describes the same version; failing
@@ -179,12 +206,13 @@ def installed_state(path, run, machine=None):
     if not path or not os.path.isfile(path):
         return None
     rc, text = run_version(path, run)
-    parsed = parse_uv_version(text) if rc == 0 else None
-    if not parsed or parsed["name"] != "uv":
+    tool = get_tool(tool)
+    parsed = parse_version(text, tool) if rc == 0 else None
+    if not parsed or parsed["name"] != tool.name:
         return None
     target = parsed["target"]
     if target is None:
-        receipt = read_receipt(os.path.dirname(path))
+        receipt = read_receipt(os.path.dirname(path), tool)
         if receipt and receipt.get("version") == parsed["version"]:
             target = receipt.get("target")
     if target is None and machine:

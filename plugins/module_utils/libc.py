@@ -122,6 +122,18 @@ def parse_elf_interpreter(data):
     Handles 32- and 64-bit files in both byte orders. ``data`` may be only the start
     of the file; if the interpreter string lies beyond it, the result is ``None``.
     """
+    return _elf_interpreter(lambda offset, size: data[offset:offset + size])
+
+
+def _elf_interpreter(read):
+    """The ``PT_INTERP`` path of an ELF file whose bytes ``read(offset, size)`` returns, or ``None``.
+
+    ``read`` may return fewer bytes than asked (past the end of what it has): the answer
+    is then ``None``. The program header table is found through ``e_phoff``, wherever it
+    is: BOLT-optimised binaries (ty's gnu builds) keep it at the end of the file, tens of
+    megabytes in.
+    """
+    data = read(0, 64)
     if len(data) < 52 or data[:4] != _ELF_MAGIC:
         return None
     ei_class = data[4:5]
@@ -149,19 +161,23 @@ def parse_elf_interpreter(data):
             type_index, offset_index, size_index = 0, 2, 5
         else:
             return None
-        if e_phentsize < struct.calcsize(ph_format):
+        entry = struct.calcsize(ph_format)
+        if e_phentsize < entry:
             return None
         for index in range(e_phnum):
-            start = e_phoff + index * e_phentsize
-            if start + struct.calcsize(ph_format) > len(data):
+            raw_entry = read(e_phoff + index * e_phentsize, entry)
+            if len(raw_entry) < entry:
                 return None
-            fields = struct.unpack_from(ph_format, data, start)
+            fields = struct.unpack_from(ph_format, raw_entry, 0)
             if fields[type_index] != _PT_INTERP:
                 continue
             offset, size = fields[offset_index], fields[size_index]
-            if size == 0 or offset + size > len(data):
+            if size == 0 or size > 4096:
                 return None
-            raw = data[offset:offset + size].split(b"\x00", 1)[0]
+            raw = read(offset, size)
+            if len(raw) < size:
+                return None
+            raw = raw.split(b"\x00", 1)[0]
             try:
                 return raw.decode("ascii") or None
             except UnicodeDecodeError:
@@ -214,11 +230,20 @@ def family_from_interpreter(interpreter):
 
 
 def read_elf_interpreter(path, limit=65536):
-    """Read the ``PT_INTERP`` of the ELF file at ``path``; ``None`` on any problem."""
+    """Read the ``PT_INTERP`` of the ELF file at ``path``; ``None`` on any problem.
+
+    The program header table is read where ``e_phoff`` says, even past the first ``limit``
+    bytes (see ``_elf_interpreter``); no single read is larger than ``limit``.
+    """
     try:
         with open(path, "rb") as handle:
-            return parse_elf_interpreter(handle.read(limit))
-    except (IOError, OSError):
+            def read(offset, size):
+                if size > limit:
+                    return b""
+                handle.seek(offset)
+                return handle.read(size)
+            return _elf_interpreter(read)
+    except (IOError, OSError, OverflowError, ValueError):
         return None
 
 

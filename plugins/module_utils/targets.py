@@ -26,9 +26,11 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.libc import (
     family_from_interpreter,
     parse_elf_interpreter,
     parse_elf_machine,
+    read_elf_interpreter,
     read_elf_machine,
     version_tuple,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
 
 __all__ = [
     "ARCHES",
@@ -158,9 +160,9 @@ def detect_machine(arch=None, uname_machine=None, executable=None, read_elf=read
     return machine, "uname"
 
 
-def artifact_name(target):
-    """The release archive name of a target: ``uv-<target>.tar.gz``."""
-    return "uv-%s.tar.gz" % target
+def artifact_name(target, tool="uv"):
+    """The release archive name of a target: ``uv-<target>.tar.gz`` (``<tool>-<target>.tar.gz``)."""
+    return get_tool(tool).archive(target)
 
 
 def target_libc(target):
@@ -175,9 +177,9 @@ def target_libc(target):
     return None
 
 
-def _glibc_reason(arch, libc_family, libc_version):
-    """Say whether the gnu build runs on this libc, and why: ``(ok, reason)``."""
-    need = ".".join(str(part) for part in arch.gnu_min_glibc)
+def _glibc_reason(arch, libc_family, libc_version, floor):
+    """Say whether the gnu build (needing glibc ``floor``) runs on this libc, and why: ``(ok, reason)``."""
+    need = ".".join(str(part) for part in floor)
     if libc_family == "musl":
         return False, "gnu: host libc is musl, gnu builds need glibc >= %s" % need
     if libc_family != "glibc":
@@ -185,17 +187,18 @@ def _glibc_reason(arch, libc_family, libc_version):
     have = version_tuple(libc_version)
     if have is None:
         return False, "gnu: glibc version unknown, gnu builds need glibc >= %s" % need
-    if have[:2] >= arch.gnu_min_glibc:
+    if have[:2] >= floor:
         return True, "gnu: glibc %s >= %s" % (libc_version, need)
     return False, "gnu: glibc %s < %s" % (libc_version, need)
 
 
-def explain_candidates(machine, libc_family, libc_version, libc="auto"):
-    """Every uv target of this machine with a verdict: a list of ``(target, runs, reason)``.
+def explain_candidates(machine, libc_family, libc_version, libc="auto", tool="uv"):
+    """Every target of this machine with a verdict: a list of ``(target, runs, reason)``.
 
     The targets that run come first, best first; the order is the one
-    ``candidate_targets`` returns. Raises ``ValueError`` for an unsupported machine or an
-    unknown ``libc`` override.
+    ``candidate_targets`` returns. ``tool`` (a row of ``tools.TOOLS``) may need another
+    glibc than uv for a gnu build (ruff's and ty's aarch64 builds need 2.17). Raises
+    ``ValueError`` for an unsupported machine or an unknown ``libc`` override.
     """
     if libc not in _LIBC_CHOICES:
         raise ValueError("libc must be one of %s, got %r" % (", ".join(_LIBC_CHOICES), libc))
@@ -207,7 +210,8 @@ def explain_candidates(machine, libc_family, libc_version, libc="auto"):
         elif libc == "musl":
             verdicts.append((arch.gnu, False, "gnu: excluded by libc=musl"))
         else:
-            ok, reason = _glibc_reason(arch, libc_family, libc_version)
+            floor = get_tool(tool).glibc_floors.get(arch.name, arch.gnu_min_glibc)
+            ok, reason = _glibc_reason(arch, libc_family, libc_version, floor)
             verdicts.append((arch.gnu, ok, reason))
     if arch.musl:
         if libc == "gnu":
@@ -224,8 +228,8 @@ def explain_candidates(machine, libc_family, libc_version, libc="auto"):
     return runs + rest
 
 
-def candidate_targets(machine, libc_family, libc_version, libc="auto"):
-    """Every uv target triple that runs on the host, best first.
+def candidate_targets(machine, libc_family, libc_version, libc="auto", tool="uv"):
+    """Every uv target triple that runs on the host, best first (``tool``: ruff's or ty's).
 
     ``machine`` is what ``uname -m`` prints; ``libc_family`` is ``"glibc"``, ``"musl"``
     or ``None`` (unknown); ``libc_version`` a string or ``None``; ``libc`` the user's
@@ -233,7 +237,7 @@ def candidate_targets(machine, libc_family, libc_version, libc="auto"):
     ``ValueError`` naming the supported ones.
     """
     return [target for target, runs, _reason in
-            explain_candidates(machine, libc_family, libc_version, libc) if runs]
+            explain_candidates(machine, libc_family, libc_version, libc, tool) if runs]
 
 
 # What the ELF header of a uv binary says about its build, to check it against the build
@@ -251,7 +255,7 @@ _ELF_MACHINES = {
 }
 
 
-def elf_build(head):
+def elf_build(head, path=None):
     """The uv build an ELF file is, read from its first bytes: ``(arches, family, text)``, or ``None``.
 
     ``arches`` are the rows of ``ARCHES`` built for its machine (none for a machine uv has
@@ -259,29 +263,31 @@ def elf_build(head):
     static) or one loaded by musl's ``ld-musl-*``, ``"gnu"`` for glibc's ``ld-linux*``
     (``libc.family_from_interpreter``) and ``None`` for any other loader; ``text`` is the
     reading in words, ``aarch64 (static)`` or ``x86_64 (interpreter
-    /lib64/ld-linux-x86-64.so.2)``. ``None`` when ``head`` is not ELF. ``head`` must reach
-    past the interpreter path (64 KiB does, for every uv binary).
+    /lib64/ld-linux-x86-64.so.2)``. ``None`` when ``head`` is not ELF. Without ``path``,
+    ``head`` must reach past the interpreter path (64 KiB does, for every uv binary); with
+    ``path`` (the file ``head`` was read from) the program headers are read where the ELF
+    header says, as ty's BOLT-optimised gnu builds need (their table is at the file's end).
     """
     header = parse_elf_machine(head)
     if header is None:
         return None
     name, arches = _ELF_MACHINES.get(header, ("%d-bit ELF machine %d" % header, ()))
-    interpreter = parse_elf_interpreter(head)
+    interpreter = read_elf_interpreter(path) if path else parse_elf_interpreter(head)
     if interpreter is None:
         return arches, "musl", "%s (static)" % name
     family = {"glibc": "gnu", "musl": "musl"}.get(family_from_interpreter(interpreter))
     return arches, family, "%s (interpreter %s)" % (name, interpreter)
 
 
-def build_disagreement(target, head):
+def build_disagreement(target, head, path=None):
     """How the ELF file ``head`` contradicts the uv build ``target``, or ``None`` if it agrees.
 
     ``head`` is the start of a binary that a wheel or archive of ``target`` holds; the
     answer is the ELF reading in words (``elf_build``) when its machine or its libc
     family is not the target's. A file that is not ELF gives ``None``: it has no header to
-    read, and running it (``--version``) is the only check left.
+    read, and running it (``--version``) is the only check left. ``path``: see ``elf_build``.
     """
-    reading = elf_build(head)
+    reading = elf_build(head, path)
     if reading is None:
         return None
     arches, family, text = reading

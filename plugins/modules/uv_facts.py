@@ -28,6 +28,9 @@ description:
     RV(ansible_facts.uv.arch_detected_by) says which rule decided.
   - Also lists the configuration files uv would read (RV(ansible_facts.uv.config_files)), such as the
     one M(pyfleet.uv.uv_config) writes.
+  - Also sets C(ansible_facts.ruff) and C(ansible_facts.ty) - the ruff and ty targets that run on the
+    host and what is installed of each - for M(pyfleet.uv.ruff_install), M(pyfleet.uv.ty_install) and
+    M(pyfleet.uv.uv_mirror_check) with O(pyfleet.uv.uv_mirror_check#module:tool).
   - Sets C(ansible_facts.uv); nothing on the host is changed.
 author:
   - pyfleet maintainers (@pyfleet)
@@ -43,7 +46,7 @@ attributes:
     description: Nothing is changed, so there is nothing to show.
   facts:
     support: full
-    description: Sets C(ansible_facts.uv).
+    description: Sets C(ansible_facts.uv), C(ansible_facts.ruff) and C(ansible_facts.ty).
   idempotent:
     support: full
     description: Gathering facts never changes the host.
@@ -225,6 +228,34 @@ ansible_facts:
               description: Whether uv reads it (the first existing system file; the user file when it exists).
               type: bool
               returned: always
+    ruff:
+      description:
+        - What decides the ruff build of this host, and the installed ruff. C(ty) has the same keys for ty.
+        - Architecture and libc are those of RV(ansible_facts.uv).
+      returned: always
+      type: dict
+      contains:
+        targets:
+          description:
+            - The ruff target triples that run on this host, best first. They may differ from uv's (ruff's
+              aarch64 gnu build needs glibc 2.17, uv's 2.28).
+          type: list
+          elements: str
+          returned: always
+          sample: [aarch64-unknown-linux-gnu, aarch64-unknown-linux-musl]
+        installed:
+          description:
+            - The installed ruff (C(path), C(version), C(target)), or V(null). Its target comes from the
+              receipt of M(pyfleet.uv.ruff_install), else from how the binary is linked (C(ruff --version)
+              does not print it).
+          type: dict
+          returned: always
+          sample: {path: /usr/local/bin/ruff, version: 0.17.6, target: x86_64-unknown-linux-gnu}
+    ty:
+      description: What decides the ty build of this host, and the installed ty, with the keys of RV(ansible_facts.ruff).
+      returned: always
+      type: dict
+      sample: {targets: [x86_64-unknown-linux-gnu, x86_64-unknown-linux-musl], installed: null}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -233,7 +264,8 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_
 from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import config_paths
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets, detect_machine
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import find_uv, installed_state
+from ansible_collections.pyfleet.uv.plugins.module_utils._installed import find_binary, find_uv, installed_state
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import TOOLS
 
 
 def gather(run, install_dir=None, libc="auto", arch=None):
@@ -250,6 +282,22 @@ def gather(run, install_dir=None, libc="auto", arch=None):
     }
 
 
+def gather_tools(run, uv, install_dir=None, libc="auto"):
+    """``{tool: {"targets", "installed"}}`` for the other tools of ``tools.TOOLS`` (ruff, ty).
+
+    ``uv`` is what ``gather`` found: its architecture and libc are the host's, probed once.
+    """
+    machine, family, version = uv["arch"], uv["libc"]["family"], uv["libc"]["version"]
+    found = {}
+    for name, tool in sorted(TOOLS.items()):
+        if name != "uv":
+            found[name] = {
+                "targets": candidate_targets(machine, family, version, libc, tool),
+                "installed": installed_state(find_binary(tool, install_dir), run, machine, tool),
+            }
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -260,10 +308,13 @@ def main():
         supports_check_mode=True,
     )
     try:
-        uv = gather(module_runner(module), module.params["install_dir"], module.params["libc"], module.params["arch"])
+        run = module_runner(module)
+        uv = gather(run, module.params["install_dir"], module.params["libc"], module.params["arch"])
+        others = gather_tools(run, uv, module.params["install_dir"], module.params["libc"])
     except ValueError as exc:
         module.fail_json(msg="cannot compute uv targets: %s" % exc)
-    module.exit_json(changed=False, ansible_facts={"uv": uv})
+    others["uv"] = uv
+    module.exit_json(changed=False, ansible_facts=others)
 
 
 if __name__ == "__main__":

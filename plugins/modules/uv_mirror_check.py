@@ -56,6 +56,16 @@ attributes:
     support: full
     description: It never changes anything.
 options:
+  tool:
+    description:
+      - Which tool's builds to check - V(uv), V(ruff) or V(ty) - as M(pyfleet.uv.uv_install),
+        M(pyfleet.uv.ruff_install) or M(pyfleet.uv.ty_install) would choose them from the same source.
+      - For ruff and ty each host's candidates are C(ansible_facts.ruff.targets) or
+        C(ansible_facts.ty.targets) from M(pyfleet.uv.uv_facts) (their aarch64 gnu build needs
+        glibc 2.17, uv's 2.28).
+    type: str
+    choices: [uv, ruff, ty]
+    default: uv
   hosts:
     description:
       - The inventory hosts to check, by name. Each needs C(ansible_facts.uv) from
@@ -137,6 +147,14 @@ EXAMPLES = r"""
     targets:
       - x86_64-unknown-linux-gnu
       - aarch64-unknown-linux-gnu
+  run_once: true
+  delegate_to: localhost
+
+- name: Check the ruff builds on the same index before a ruff rollout
+  pyfleet.uv.uv_mirror_check:
+    tool: ruff
+    version: latest
+    index_url: https://pypi-proxy.example.com/simple/
   run_once: true
   delegate_to: localhost
 
@@ -269,7 +287,7 @@ without_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import mirror_check_argument_spec
+from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import mirror_check_argument_spec
 
 
 def main():

@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import CHUNK, SMALL_LIMIT, Response, RetryLog, same_origin
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
+from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
 
 __all__ = ["ControllerFetcher", "load_requests"]
 

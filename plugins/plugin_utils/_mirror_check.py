@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import NOT_SERVED, status_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, MirrorError
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
+from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import ARCHES
 
 __all__ = ["ArtifactCheck", "Plan", "SourceChecker", "fleet_candidates", "known_targets", "plan", "report"]
@@ -40,8 +40,12 @@ def known_targets():
     return sorted(found)
 
 
-def fleet_candidates(hostvars, hosts):
-    """Each host's candidate targets (best first) from its ``ansible_facts.uv``.
+def fleet_candidates(hostvars, hosts, tool="uv"):
+    """Each host's candidate targets (best first) for ``tool`` from its ``ansible_facts.uv``.
+
+    For ruff and ty the targets are ``ansible_facts.<tool>.targets`` when uv_facts
+    gathered them (their gnu builds may need another glibc than uv's), else
+    ``ansible_facts.uv.targets``.
 
     ``hostvars`` is Ansible's ``hostvars`` (any mapping of host name to its variables);
     ``hosts`` the host names to read, in order. Returns ``(candidates, without)``:
@@ -69,6 +73,9 @@ def fleet_candidates(hostvars, hosts):
             without.append(dict(host=host, reason="no ansible_facts.uv"))
             continue
         targets = uv.get("targets") if hasattr(uv, "get") else None
+        own = facts.get(tool) if tool != "uv" else None
+        if hasattr(own, "get") and own.get("targets"):
+            targets = own["targets"]
         if not isinstance(targets, (list, tuple)) or not all(isinstance(t, str) for t in targets):
             without.append(dict(host=host, reason="ansible_facts.uv.targets is not a list of target triples"))
             continue
@@ -186,7 +193,7 @@ def _names(hosts):
     return shown
 
 
-def report(result, version, source, without=(), verify=False):
+def report(result, version, source, without=(), verify=False, tool="uv"):
     """The task's result from a ``Plan``: ``(fields, warnings, failed)``.
 
     ``fields`` holds ``version``, ``artifacts``, ``hosts``, ``missing``,
@@ -226,11 +233,11 @@ def report(result, version, source, without=(), verify=False):
             line = "publish %s for %s (%s): it is in targets" % (found.publish, version, found.note)
         advice.append(line)
     if no_build:
-        failures.append("%s would get no uv %s build at all: %s" % (
-            _count(len(no_build), "host"), version, "; ".join(
+        failures.append("%s would get no %s %s build at all: %s" % (
+            _count(len(no_build), "host"), tool, version, "; ".join(
                 "%s (%s)" % (host, ", ".join(
                     "%s: %s" % (t, checks[t].note) for t in result.hosts[host]["candidates"])
-                    or "no uv build runs there") for host in no_build[:_NAMES_SHOWN])
+                    or "no %s build runs there" % tool) for host in no_build[:_NAMES_SHOWN])
             + (" and %d more" % (len(no_build) - _NAMES_SHOWN) if len(no_build) > _NAMES_SHOWN else "")))
     unserved_required = [t for t in result.required if not checks[t].usable]
     if unserved_required:
@@ -260,7 +267,7 @@ def report(result, version, source, without=(), verify=False):
         summary += "; %s" % ("every download matches its published sha256" if all(states)
                              else "%d of %d downloads verified" % (states.count(True), len(states)))
     failed = bool(failures)
-    head = "the %s serves uv %s" % (source, version)
+    head = "the %s serves %s %s" % (source, tool, version)
     if summary:
         head += ": %s" % summary
     parts = failures + advice if failed else advice
@@ -327,7 +334,8 @@ class SourceChecker(object):
     def __call__(self, target):
         artifact = self.client.artifact(self.version, target)
         if artifact is None:
-            publish = "a uv %s wheel for %s on the %s" % (self.version, target, self.source.describe())
+            publish = "a %s %s wheel for %s on the %s" % (self.source.tool.name, self.version, target,
+                                                          self.source.describe())
             return ArtifactCheck(target, served=False, note=self._notes(target) or "not on the source",
                                  publish=publish)
         name, url = artifact.name, redact_url(artifact.url)

@@ -6,7 +6,7 @@
 
 PRIVATE API: only for this collection's action plugins; never shipped to hosts.
 The decisions are the host's own (``module_utils._artifacts.SourceClient`` over the
-pure ``module_utils.sources``); only the transport differs: ``requests``, with every
+pure source rooms of ``module_utils``); only the transport differs: ``requests``, with every
 answer shared by the run's forks (``_cache.RunMemo``) and every artifact downloaded
 once into the controller cache (``_cache.ArtifactCache``).
 """
@@ -17,15 +17,11 @@ __metaclass__ = type
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import MAX_ARCHIVE_BYTES, Notes, SourceClient, status_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (
-    is_specifier,
-    parse_checksum_option,
-    redact_url,
-    source_argument_spec,
-    validate_index_url,
-    validate_template,
-    version_key,
-)
+from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
+from ansible_collections.pyfleet.uv.plugins.module_utils.index_pages import validate_index_url
+from ansible_collections.pyfleet.uv.plugins.module_utils.release_mirrors import parse_checksum_option, validate_template
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
+from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import is_specifier, source_argument_spec, version_key
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, MemoFetcher, RunMemo, default_cache_dir
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._http import ControllerFetcher
 
@@ -72,9 +68,10 @@ def pick_version(versions, spec):
 
 
 class ControllerSource(object):
-    """One source as the controller sees it, for one task on one host of a run."""
+    """One source as the controller sees it, for one task on one host of a run, for one tool."""
 
-    def __init__(self, args, cache_dir, warn):
+    def __init__(self, args, cache_dir, warn, tool=UV):
+        self.tool = get_tool(tool)
         self.options = source_options(args)
         self.cache_dir = cache_dir or default_cache_dir()
         self.memo = RunMemo(self.cache_dir)
@@ -83,7 +80,7 @@ class ControllerSource(object):
         self.notes = Notes()
         self.warn = warn
         self.checksum = parse_checksum_option(self.options["checksum"])
-        self.client = SourceClient(self.options, self.checksum, self.fetcher, self.notes, warn)
+        self.client = SourceClient(self.options, self.checksum, self.fetcher, self.notes, warn, self.tool)
         self.cache = ArtifactCache(self.cache_dir)
 
     @property
@@ -109,12 +106,12 @@ class ControllerSource(object):
                 page = self.client.read_page(None)
                 found = pick_version(page.versions, version)
                 if found is None:
-                    raise MirrorError("no uv release on the %s matches %r (not yanked); it lists %s" % (
-                        self.describe(), version, ", ".join(sorted(page.versions, key=lambda v: version_key(v) or ())[-8:])
+                    raise MirrorError("no %s release on the %s matches %r (not yanked); it lists %s" % (
+                        self.tool.name, self.describe(), version, ", ".join(sorted(page.versions, key=lambda v: version_key(v) or ())[-8:])
                         or "none"))
                 return found
             return self.client.resolve(version)
-        return self.memo.get(["resolve", self.describe(), version], compute)
+        return self.memo.get(["resolve", self.tool.name, self.describe(), version], compute)
 
     def locate(self, version, targets):
         """``(artifact, expected sha256)`` for each target the source serves, best first."""

@@ -4,8 +4,9 @@
 """Drift: an install that was damaged or changed behind the module's back is repaired.
 
 The pinned no-op still asks nothing of the mirror when the install is healthy; it checks
-both binaries with ``stat`` against the receipt, and reinstalls (changed, with the
-reason) when they do not match. Runs the real module through ``ansible``.
+the binaries with ``stat`` against the receipt, and reinstalls (changed, with the
+reason) when they do not match. Runs the real module through ``ansible``, for each tool
+(uv, ruff, ty: the ``tool`` fixture).
 """
 
 from __future__ import annotations
@@ -18,22 +19,22 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_uv_install_adversarial import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-    NEW,
-    OLD,
     TM,
     T,
     env,
     fails,
     root,
     server,
-    uv_install,
+    tool,
 )
+from test_uv_install_adversarial import install as run_install  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def install(server, env, bindir, version=NEW, output=False, **extra):
-    args = {"version": version, "mirror_url": server.url + "/versioned/{version}/", "install_dir": str(bindir)}
+def install(tool, server, env, bindir, version=None, output=False, **extra):
+    args = {"version": version or tool.new, "mirror_url": server.url + "/" + tool.versioned() + "/",
+            "install_dir": str(bindir)}
     args.update(extra)
-    result, text = uv_install(env, args)
+    result, text = run_install(tool, env, args)
     return (result, text) if output else result
 
 
@@ -43,76 +44,80 @@ def requests_during(server, action):
     return result, list(server.stats.paths)
 
 
-def test_healthy_pinned_noop_asks_nothing(server, env, tmp_path):
+def test_healthy_pinned_noop_asks_nothing(tool, server, env, tmp_path):
     bindir = tmp_path / "bin"
-    assert install(server, env, bindir)["changed"]
-    result, paths = requests_during(server, lambda: install(server, env, bindir))
+    assert install(tool, server, env, bindir)["changed"]
+    result, paths = requests_during(server, lambda: install(tool, server, env, bindir))
     assert result["changed"] is False and paths == []
 
 
-def test_truncated_uvx_is_reinstalled(server, env, tmp_path):
+def test_truncated_uvx_is_reinstalled(tool, server, env, tmp_path):
+    """uv's uvx emptied (uv still runs: the receipt's sizes tell); ruff's or ty's only binary emptied
+    (it no longer runs: not installed)."""
     bindir = tmp_path / "bin"
-    assert install(server, env, bindir)["changed"]
-    (bindir / "uvx").write_bytes(b"")
-    result, paths = requests_during(server, lambda: install(server, env, bindir))
+    assert install(tool, server, env, bindir)["changed"]
+    last = tool.binaries[-1]
+    (bindir / last).write_bytes(b"")
+    result, paths = requests_during(server, lambda: install(tool, server, env, bindir))
     assert result["changed"] is True, result
-    assert "uvx is empty" in result["msg"], result["msg"]
-    assert os.path.getsize(str(bindir / "uvx")) > 0
+    if len(tool.binaries) > 1:
+        assert "%s is empty" % last in result["msg"], result["msg"]
+    assert os.path.getsize(str(bindir / last)) > 0
     assert any(p.endswith(".tar.gz") for p in paths)
-    receipt = json.loads((bindir / ".pyfleet-uv.json").read_text())
-    assert receipt["binaries"]["uvx"]["size"] == os.path.getsize(str(bindir / "uvx"))
+    receipt = json.loads((bindir / tool.row.receipt).read_text())
+    assert receipt["binaries"][last]["size"] == os.path.getsize(str(bindir / last))
     # And the repaired install is a no-op again.
-    result, paths = requests_during(server, lambda: install(server, env, bindir))
+    result, paths = requests_during(server, lambda: install(tool, server, env, bindir))
     assert result["changed"] is False and paths == []
 
 
-def test_uvx_of_another_size_is_reinstalled(server, env, tmp_path):
+def test_uvx_of_another_size_is_reinstalled(tool, server, env, tmp_path):
     bindir = tmp_path / "bin"
-    assert install(server, env, bindir)["changed"]
-    with open(str(bindir / "uvx"), "ab") as handle:
+    assert install(tool, server, env, bindir)["changed"]
+    with open(str(bindir / tool.binaries[-1]), "ab") as handle:
         handle.write(b"\0" * 10)
-    result = install(server, env, bindir)
+    result = install(tool, server, env, bindir)
     assert result["changed"] is True and "the receipt recorded" in result["msg"], result["msg"]
 
 
-def test_unparsable_receipt_warns_and_is_rewritten(server, env, tmp_path):
+def test_unparsable_receipt_warns_and_is_rewritten(tool, server, env, tmp_path):
     bindir = tmp_path / "bin"
-    assert install(server, env, bindir)["changed"]
-    (bindir / ".pyfleet-uv.json").write_text("{not json")
-    result, output = install(server, env, bindir, output=True)
+    assert install(tool, server, env, bindir)["changed"]
+    (bindir / tool.row.receipt).write_text("{not json")
+    result, output = install(tool, server, env, bindir, output=True)
     assert result["changed"] is True, result
     assert "is not valid JSON" in result["msg"]
     assert "[WARNING]" in output and "is not valid JSON" in output and "it will be rewritten" in output
-    receipt = json.loads((bindir / ".pyfleet-uv.json").read_text())
-    assert receipt["version"] == NEW and receipt["schema"] == 2
+    receipt = json.loads((bindir / tool.row.receipt).read_text())
+    assert receipt["version"] == tool.new and receipt["schema"] == 2
 
 
-def test_forced_musl_replaces_an_old_gnu_uv_without_receipt(server, env, tmp_path):
-    """uv 0.5.11 names no target in --version; without a receipt the ELF interpreter tells gnu."""
+def test_forced_musl_replaces_an_old_gnu_uv_without_receipt(tool, server, env, tmp_path):
+    """uv 0.5.11, ruff and ty name no target in --version; without a receipt the ELF interpreter tells gnu."""
     bindir = tmp_path / "bin"
-    assert install(server, env, bindir, version=OLD)["target"] == T
-    os.unlink(str(bindir / ".pyfleet-uv.json"))
-    result = install(server, env, bindir, version=OLD, libc="musl")
+    assert install(tool, server, env, bindir, version=tool.old)["target"] == T
+    os.unlink(str(bindir / tool.row.receipt))
+    result = install(tool, server, env, bindir, version=tool.old, libc="musl")
     assert result["changed"] is True, result
     assert result["target"] == TM
     assert "installed target %s is not among" % T in result["msg"], result["msg"]
-    out = subprocess.run([str(bindir / "uv"), "--version"], capture_output=True, text=True, check=True)
-    assert OLD in out.stdout
+    out = subprocess.run([str(bindir / tool.name), "--version"], capture_output=True, text=True, check=True)
+    assert tool.old in out.stdout
 
 
-def test_uv_placed_by_other_means_stays_a_noop(server, env, tmp_path):
+def test_uv_placed_by_other_means_stays_a_noop(tool, server, env, tmp_path):
     """No receipt, matching version: documented as a no-op, with no request."""
     bindir = tmp_path / "bin"
-    assert install(server, env, bindir)["changed"]
+    assert install(tool, server, env, bindir)["changed"]
     other = tmp_path / "other"
     other.mkdir()
-    for name in ("uv", "uvx"):
+    for name in tool.binaries:
         shutil.copy2(str(bindir / name), str(other / name))
-    result, paths = requests_during(server, lambda: install(server, env, other))
+    result, paths = requests_during(server, lambda: install(tool, server, env, other))
     assert result["changed"] is False and paths == [], result
-    assert not (other / ".pyfleet-uv.json").exists()
+    assert not (other / tool.row.receipt).exists()
 
 
-def test_relative_install_dir_is_refused(server, env, tmp_path):
-    result = install(server, env, "relbin")
+def test_relative_install_dir_is_refused(tool, server, env, tmp_path):
+    result = install(tool, server, env, "relbin")
     fails(result, "install_dir must be an absolute path", "'relbin'")

@@ -26,18 +26,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "utils"))
 sys.path.insert(0, os.path.dirname(__file__))
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
 from test_uv_install_adversarial import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-    NEW,
-    OLD,
     T,
     args,
     env,
     fails,
+    install,
     installed,
     publish,
     real,
     root,
     server,
-    uv_install,
+    tool,
 )
 
 pytestmark = pytest.mark.skipif(not os.path.isdir(os.environ.get("PYFLEET_UV_MIRROR", "")),
@@ -92,35 +91,35 @@ CREDENTIALS = {"url_username": "fleet", "url_password": PASSWORD, "force_basic_a
 
 # -- 1. credentials stay with their origin ---------------------------------------------------
 
-def test_cross_origin_redirect_sends_no_credentials(root, server, other, env, tmp_path):
+def test_cross_origin_redirect_sends_no_credentials(tool, root, server, other, env, tmp_path):
     """An authenticated mirror that answers 302 to storage elsewhere (S3, a CDN)."""
     server.faults["/xo/*"] = {"auth": "fleet:%s" % PASSWORD, "header": ["X-Mirror-Token", TOKEN],
-                              "redirect_base": other.url + "/versioned/"}
-    result, out = uv_install(env, dict(args(server, "xo/{version}"), install_dir=str(tmp_path / "b"), **CREDENTIALS),
-                             verbose=True)
-    assert result.get("changed") and result["version"] == NEW, result
+                              "redirect_base": other.url + "/" + tool.versioned("")}
+    result, out = install(tool, env, dict(args(tool, server, "xo/{version}"), install_dir=str(tmp_path / "b"),
+                                          **CREDENTIALS), verbose=True)
+    assert result.get("changed") and result["version"] == tool.new, result
     assert len(other.seen) == 2, other.seen  # the sidecar and the archive, both redirected
     assert leaked(other.seen) == [], "credentials crossed to another origin: %s" % leaked(other.seen)
     for secret in (PASSWORD, TOKEN, COOKIE):
         assert secret not in out
 
 
-def test_same_origin_redirect_keeps_credentials(root, server, env, tmp_path):
-    publish(root, "so-target", {T: real(root)})
+def test_same_origin_redirect_keeps_credentials(tool, root, server, env, tmp_path):
+    publish(tool, root, "so-target", {T: real(tool, root)})
     demand = {"auth": "fleet:%s" % PASSWORD, "header": ["X-Mirror-Token", TOKEN]}
     server.faults["/so/*"] = dict(demand, redirect_base=server.url + "/so-target/")
     server.faults["/so-target/*"] = demand
-    run_args = dict(args(server, "so"), install_dir=str(tmp_path / "b"), url_username="fleet", url_password=PASSWORD,
-                    headers={"X-Mirror-Token": TOKEN})
-    result, _out = uv_install(env, run_args)  # basic auth after a 401 challenge, on each hop
-    assert result.get("changed") and result["version"] == NEW, result
+    run_args = dict(args(tool, server, "so"), install_dir=str(tmp_path / "b"), url_username="fleet",
+                    url_password=PASSWORD, headers={"X-Mirror-Token": TOKEN})
+    result, _out = install(tool, env, run_args)  # basic auth after a 401 challenge, on each hop
+    assert result.get("changed") and result["version"] == tool.new, result
 
 
-def test_redirect_chain_is_shown_when_the_target_fails(root, server, other, env, installed):
+def test_redirect_chain_is_shown_when_the_target_fails(tool, root, server, other, env, installed):
     server.faults["/chain/*"] = {"redirect_base": other.url + "/nowhere/"}
-    result, _out = uv_install(env, dict(args(server, "chain/{version}"), install_dir=str(installed)))
-    fails(result, "%s/chain/%s/uv-%s.tar.gz -> HTTP 302; %s/nowhere/%s/uv-%s.tar.gz -> HTTP 404"
-          % (server.url, NEW, T, other.url, NEW, T))
+    result, _out = install(tool, env, dict(args(tool, server, "chain/{version}"), install_dir=str(installed)))
+    fails(result, "%s/chain/%s/%s -> HTTP 302; %s/nowhere/%s/%s -> HTTP 404"
+          % (server.url, tool.new, tool.archive(T), other.url, tool.new, tool.archive(T)))
 
 
 # -- 2. the swap is all or nothing -----------------------------------------------------------
@@ -135,12 +134,14 @@ def immutable(path):
 
 
 @NEEDS_ROOT
-@pytest.mark.parametrize("name", ["uv", "uvx"])
-def test_immutable_binary_keeps_both_old(root, server, env, installed, name):
+@pytest.mark.parametrize("which", [0, -1], ids=["first", "last"])
+def test_immutable_binary_keeps_both_old(tool, root, server, env, installed, which):
+    """The tool's own binary (uv, ruff, ty), then its last one (uvx for uv)."""
+    name = tool.binaries[which]
     with immutable(installed / name):
-        result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+        result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(installed)))
     fails(result, "cannot replace %s: operation not permitted (immutable file or directory?)" % (installed / name),
-          "the previous uv and uvx are unchanged")
+          "the previous %s %s unchanged" % (tool.row.words, tool.row.are))
     assert "become" not in result["msg"]
     # The installed fixture checks that uv and uvx are byte-identical to before and no
     # staging folder or temp file is left.
@@ -149,19 +150,19 @@ def test_immutable_binary_keeps_both_old(root, server, env, installed, name):
 # -- 7. root on an immutable or read-only directory -------------------------------------------
 
 @NEEDS_ROOT
-def test_immutable_install_dir_for_root(root, server, env, installed):
+def test_immutable_install_dir_for_root(tool, root, server, env, installed):
     with immutable(installed):
-        result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+        result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(installed)))
     fails(result, "install_dir %s" % installed, "operation not permitted (immutable file or directory?)")
     assert "become" not in result["msg"]
 
 
 @NEEDS_ROOT
-def test_read_only_install_dir_for_root(root, server, env, installed):
+def test_read_only_install_dir_for_root(tool, root, server, env, installed):
     subprocess.run(["mount", "--bind", str(installed), str(installed)], check=True)
     try:
         subprocess.run(["mount", "-o", "remount,bind,ro", str(installed)], check=True)
-        result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+        result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(installed)))
     finally:
         subprocess.run(["umount", str(installed)], check=True)
     fails(result, "install_dir %s" % installed, "read-only file system")
@@ -174,28 +175,28 @@ def mount_tmpfs(path, options):
     subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], check=True)
 
 
-def archive_requests(srv):
-    return sum(1 for path in srv.stats.paths if path.endswith("/uv-%s.tar.gz" % T))
+def archive_requests(tool, srv):
+    return sum(1 for path in srv.stats.paths if path.endswith("/" + tool.archive(T)))
 
 
 @NEEDS_ROOT
-def test_release_archive_never_touches_the_module_temp_dir(root, server, env, tmp_path):
+def test_release_archive_never_touches_the_module_temp_dir(tool, root, server, env, tmp_path):
     """A release archive is unpacked into install_dir while it downloads: a full temp dir does not matter."""
     remote = env["ANSIBLE_REMOTE_TMP"]
     mount_tmpfs(remote, "size=4m")  # room for the module itself, not for a 16 MB archive
     try:
-        before = archive_requests(server)
-        result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(tmp_path / "b")))
+        before = archive_requests(tool, server)
+        result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(tmp_path / "b")))
         assert os.listdir(remote) == [], "left in the temp dir: %s" % os.listdir(remote)
     finally:
         subprocess.run(["umount", remote], check=True)
-    assert result.get("changed") and result["version"] == NEW, result
-    assert archive_requests(server) - before == 1
+    assert result.get("changed") and result["version"] == tool.new, result
+    assert archive_requests(tool, server) - before == 1
 
 
-def publish_index(root, name, wheel):
-    """A PEP 503 page ``root/name/simple/uv/`` listing ``wheel`` (a file under ``root``) with its sha256."""
-    page = root / name / "simple" / "uv"
+def publish_index(tool, root, name, wheel):
+    """A PEP 503 page ``root/name/simple/<tool>/`` listing ``wheel`` (a file under ``root``) with its sha256."""
+    page = root / name / "simple" / tool.name
     page.mkdir(parents=True)
     relative = os.path.relpath(wheel, str(page))
     page.joinpath("index.html").write_text('<a href="%s#sha256=%s">%s</a>\n' % (
@@ -204,29 +205,31 @@ def publish_index(root, name, wheel):
 
 
 @NEEDS_ROOT
-def test_full_module_temp_dir(root, server, env, installed):
+def test_full_module_temp_dir(tool, root, server, env, installed):
     """A wheel (a zip, read after the download) goes to the module's temp dir, which is full."""
     wheels = os.path.join(os.path.dirname(os.environ["PYFLEET_UV_MIRROR"].rstrip("/")), "wheels")
-    name = "uv-%s-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl" % NEW
+    name = "%s-%s-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl" % (tool.name, tool.new)
     shutil.copy(os.path.join(wheels, name), str(root / name))
-    index_path = publish_index(root, "idx-full-tmp", str(root / name))
+    index_path = publish_index(tool, root, "idx-full-tmp-" + tool.name, str(root / name))
     remote = env["ANSIBLE_REMOTE_TMP"]
     mount_tmpfs(remote, "size=4m")  # room for the module itself, not for a 16 MB wheel
     try:
         before = server.stats.requests
-        result, _out = uv_install(env, {"version": NEW, "index_url": "%s/%s" % (server.url, index_path),
-                                        "install_dir": str(installed), "download_retries": 3})
+        result, _out = install(tool, env, {"version": tool.new, "index_url": "%s/%s" % (server.url, index_path),
+                                           "install_dir": str(installed), "download_retries": 3})
         assert os.listdir(remote) == [], "left in the temp dir: %s" % os.listdir(remote)
     finally:
         subprocess.run(["umount", remote], check=True)
-    fails(result, "no space left on device in %s/" % remote, "(needs about 17 MB)")
+    # The wheel's size in MiB, rounded up: uv's 17, ruff's 11, ty's 18.
+    fails(result, "no space left on device in %s/" % remote,
+          "(needs about %d MB)" % -(-os.path.getsize(os.path.join(wheels, name)) // (1024 * 1024)))
     assert "connection failed" not in result["msg"] and "not a readable" not in result["msg"]
     assert server.stats.requests - before == 2, "a full disk was retried (the page, then the wheel once)"
 
 
 @pytest.fixture
 def tmpfs_bin(tmp_path):
-    """``tmp_path/bin`` on its own 48 MB tmpfs (the installed fixture then puts uv OLD there)."""
+    """``tmp_path/bin`` on its own 48 MB tmpfs (the installed fixture then puts the tool's old version there)."""
     if os.geteuid() != 0:
         pytest.skip("mount needs root")
     bindir = tmp_path / "bin"
@@ -238,7 +241,7 @@ def tmpfs_bin(tmp_path):
 
 @pytest.fixture
 def full_bin(tmpfs_bin, installed):
-    """The tmpfs install_dir holding uv OLD, shrunk so that nothing more fits.
+    """The tmpfs install_dir holding the tool's old version, shrunk so that nothing more fits.
 
     ``remount(option)`` sets ``size=`` or ``nr_inodes=`` to what is used now (plus a
     little room that is not enough for a new uv).
@@ -255,15 +258,15 @@ def full_bin(tmpfs_bin, installed):
 
 
 @NEEDS_ROOT
-def test_full_install_dir_while_extracting(root, server, env, full_bin, installed):
+def test_full_install_dir_while_extracting(tool, root, server, env, full_bin, installed):
     full_bin("size")
-    result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+    result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(installed)))
     fails(result, "no space left on device in %s" % installed, "needs about")
     assert "not a readable" not in result["msg"]
 
 
 @NEEDS_ROOT
-def test_no_inode_left_for_the_staging_dir(root, server, env, full_bin, installed):
+def test_no_inode_left_for_the_staging_dir(tool, root, server, env, full_bin, installed):
     full_bin("inodes")
-    result, _out = uv_install(env, dict(args(server, "versioned/{version}"), install_dir=str(installed)))
+    result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(installed)))
     fails(result, "no space left on device in %s" % installed)

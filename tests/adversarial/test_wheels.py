@@ -24,6 +24,7 @@ from test_uv_install_adversarial import (  # noqa: E402,F401  pylint: disable=wr
     NEW,
     OLD,
     T,
+    Tool,
     env,
     fails,
     installed,
@@ -32,6 +33,13 @@ from test_uv_install_adversarial import (  # noqa: E402,F401  pylint: disable=wr
     uv_install,
 )
 import uvindex  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils, on sys.path from above
+
+
+@pytest.fixture
+def tool():
+    """uv only: these cases are about uv's own wheels (the compressed Tag line maturin 1.7 wrote, uv
+    0.5.11's musl build under gnu tags); ruff's and ty's wheels go through the tool_install target."""
+    return Tool("uv")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@
 Three indexes, each behind its own counting front (``CountingProxy``), all on 127.0.0.1:
 
 - **pypiserver** (PEP 503 HTML only, root-relative ``/packages/...`` links with
-  ``#sha256=``): ``uv`` 0.5.11 and 0.13.8.
+  ``#sha256=``): ``uv`` 0.5.11 and 0.13.8, and ruff's and ty's wheels (``TOOL_WHEELS``).
 - **devpi-server** (PEP 691 JSON and PEP 503 HTML by ``Accept``, relative
   ``../../+f/...`` links): the private index ``root/dev`` (no bases, so nothing is ever
   asked of an upstream index) with 0.5.11 and 0.13.8 uploaded through devpi's HTTP
@@ -73,6 +73,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import uvmirror  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils
 from uvmirror import BackgroundServer  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils
 
 # uv's own Accept header (PEP 691 JSON preferred, HTML accepted).
@@ -91,6 +92,15 @@ WHEELS = (
     (YANKED, "manylinux2014_x86_64"), (YANKED, "musllinux_1_1_x86_64"),
 )
 PLAIN_VERSIONS = (OLD, NEW)  # what pypiserver and devpi root/dev hold
+# ruff's and ty's wheels on pypiserver and devpi root/dev, from the mirror's table
+# (uvmirror.TOOLS: the same wheels its archives are made of): both versions of each for
+# x86_64, the newer one for every platform there (aarch64 and i686 too, for the fleet).
+TOOL_WHEELS = tuple(
+    (tool, version, platform)
+    for tool, (platforms, versions) in sorted(uvmirror.TOOLS.items()) if tool != "uv"
+    for version in versions for platform in sorted(platforms)
+    if version == versions[-1] or platform.endswith("_x86_64")
+)
 YANK_REASON = "pulled for the yanked-release test"
 TAMPERED_VERSION = OLD  # every uv wheel of this version has a wrong sha256 on tampered/
 
@@ -656,8 +666,16 @@ def _backend(argv: list, logfile: str, ready_url: str):
         _stop(proc)
 
 
+def fetch_tool_wheels(wheels: str | None = None) -> list:
+    """The paths of ``TOOL_WHEELS`` (ruff's and ty's), downloading what is missing (shared cache)."""
+    wheels = wheels or os.path.join(cache_dir(), "wheels")
+    return [uvmirror.fetch_wheel(version, platform, wheels, tool) for tool, version, platform in TOOL_WHEELS]
+
+
 def _plain_wheels(wheels: dict) -> list:
-    return [path for (version, _platform), path in sorted(wheels.items()) if version in PLAIN_VERSIONS]
+    """What pypiserver and devpi root/dev hold: uv's plain versions and the other tools' wheels."""
+    uv = [path for (version, _platform), path in sorted(wheels.items()) if version in PLAIN_VERSIONS]
+    return uv + fetch_tool_wheels(os.path.dirname(uv[0]) if uv else None)
 
 
 def _new_password() -> str:
@@ -750,10 +768,10 @@ def _devpi_call(base: str, method: str, path: str, auth: tuple, data: bytes | No
 def _devpi_upload(base: str, index: str, wheel: str, auth: tuple) -> None:
     """One ``file_upload`` through devpi's upload API (what twine sends)."""
     name = os.path.basename(wheel)
-    version = wheel_tags(name)[0]
+    project, version = name.split("-")[:2]  # uv-0.13.8-py3-none-..., ruff-0.17.6-py3-none-...
     boundary = "uvindex" + secrets.token_hex(12)
     parts = []
-    for key, value in ((":action", "file_upload"), ("name", "uv"), ("version", version),
+    for key, value in ((":action", "file_upload"), ("name", project), ("version", version),
                        ("filetype", "bdist_wheel"), ("pyversion", "py3")):
         parts.append(('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
                       % (boundary, key, value)).encode())

@@ -24,6 +24,14 @@ static musl build from the ``musllinux_1_1_aarch64`` one.
 program compiled on this machine (``too_new_uv.c``; it needs ``GLIBC_2.34``), beside
 the real musl archive of that version: the build that is too new for an old host.
 
+ruff and ty (``TOOLS``) get the same layouts from their own real wheels, each under its own
+folder of the mirror: ``<tool>/github/astral-sh/<tool>/releases/download/<version>/``,
+``<tool>/versioned/<version>/`` (and ``latest``), ``<tool>/flat/``, ``<tool>/flat-gnu/``,
+``<tool>/musl-only/<version>/`` and ``<tool>/no-aarch64-gnu/<version>/``, with their own
+``<tool>/manifest.json``. What each tool's binaries and archives are called comes from the
+collection's own table (``plugins/module_utils/tools.py``); which wheels hold which build,
+and which versions to take, from ``TOOLS`` below.
+
 ``serve`` serves a root on 127.0.0.1 only, counts requests and bytes (``GET /_stats``,
 ``POST /_reset``) and injects faults on request (``POST /_faults`` with a JSON object
 mapping a path to a fault, see ``FaultyHandler``). It stops on SIGTERM/SIGINT.
@@ -36,6 +44,7 @@ import base64
 import functools
 import hashlib
 import http.server
+import importlib.util
 import io
 import json
 import os
@@ -65,6 +74,37 @@ TARGETS = {
 DEFAULT_VERSIONS = ("0.5.11", "0.13.8")
 LAYOUT = 2  # bump when the mirror's layouts change, so a cached mirror is rebuilt
 
+# ruff's and ty's wheels (checked with pip download): the gnu builds are manylinux2014 on
+# x86_64, i686 and aarch64 (their aarch64 build needs glibc 2.17, not uv's 2.28), the
+# static musl builds are musllinux_1_2 wheels.
+ASTRAL_TARGETS = {
+    "manylinux2014_x86_64": "x86_64-unknown-linux-gnu",
+    "musllinux_1_2_x86_64": "x86_64-unknown-linux-musl",
+    "manylinux2014_aarch64": "aarch64-unknown-linux-gnu",
+    "musllinux_1_2_aarch64": "aarch64-unknown-linux-musl",
+    "manylinux2014_i686": "i686-unknown-linux-gnu",
+    "musllinux_1_2_i686": "i686-unknown-linux-musl",
+}
+# tool -> (its wheel platform tags -> targets, the versions the mirror holds, oldest first).
+# ty is young: 0.0.115 is its last 0.0 release, 1.0.0 its first stable one; both have
+# wheels for every target above.
+TOOLS = {
+    "uv": (TARGETS, DEFAULT_VERSIONS),
+    "ruff": (ASTRAL_TARGETS, ("0.16.10", "0.17.6")),
+    "ty": (ASTRAL_TARGETS, ("0.0.115", "1.0.0")),
+}
+TOOL_LAYOUT = 1  # bump when the layouts of ruff's and ty's folders change
+
+
+def collection_tools() -> dict:
+    """The collection's own table of tools (``plugins/module_utils/tools.py``, pure, no imports)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "plugins", "module_utils",
+                        "tools.py")
+    spec = importlib.util.spec_from_file_location("pyfleet_uv_tools", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TOOLS
+
 
 def cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
@@ -78,13 +118,13 @@ def wheel_platforms(name: str) -> set:
     return set(parts[-1].split(".")) if len(parts) >= 5 else set()
 
 
-def wheel_matches(name: str, version: str, platform: str) -> bool:
-    """Whether ``name`` is the uv ``version`` wheel that holds the build of ``platform``.
+def wheel_matches(name: str, version: str, platform: str, project: str = "uv") -> bool:
+    """Whether ``name`` is the ``project`` ``version`` wheel that holds the build of ``platform``.
 
     The wheel must carry that exact tag; for a manylinux tag it must carry no
     musllinux tag as well (such a wheel holds the static musl build).
     """
-    if not (name.startswith("uv-%s-" % version) and name.endswith(".whl")):
+    if not (name.startswith("%s-%s-" % (project, version)) and name.endswith(".whl")):
         return False
     tags = wheel_platforms(name)
     if platform not in tags:
@@ -92,33 +132,33 @@ def wheel_matches(name: str, version: str, platform: str) -> bool:
     return platform.startswith("musllinux") or not any(tag.startswith("musllinux") for tag in tags)
 
 
-def _cached_wheel(version: str, platform: str, wheels: str) -> str | None:
+def _cached_wheel(version: str, platform: str, wheels: str, project: str = "uv") -> str | None:
     for name in sorted(os.listdir(wheels)):
-        if wheel_matches(name, version, platform):
+        if wheel_matches(name, version, platform, project):
             return os.path.join(wheels, name)
     return None
 
 
-def fetch_wheel(version: str, platform: str, wheels: str) -> str:
-    """The path of the cached uv wheel for ``version``/``platform``, downloading it once.
+def fetch_wheel(version: str, platform: str, wheels: str, project: str = "uv") -> str:
+    """The path of the cached ``project`` (uv, ruff, ty) wheel for ``version``/``platform``, downloading it once.
 
-    ``platform`` is a key of ``TARGETS``, any architecture. pip is asked for that
-    platform; it prefers the most specific tag, and the result is checked with
-    ``wheel_matches`` (a gnu platform must not yield the musl wheel).
+    ``platform`` is a key of the tool's platform table (``TOOLS``), any architecture.
+    pip is asked for that platform; it prefers the most specific tag, and the result is
+    checked with ``wheel_matches`` (a gnu platform must not yield the musl wheel).
     """
     os.makedirs(wheels, exist_ok=True)
-    found = _cached_wheel(version, platform, wheels)
+    found = _cached_wheel(version, platform, wheels, project)
     if found:
         return found
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--platform", platform, "--dest", wheels, "uv==%s" % version],
+         "--platform", platform, "--dest", wheels, "%s==%s" % (project, version)],
         check=True,
     )
-    found = _cached_wheel(version, platform, wheels)
+    found = _cached_wheel(version, platform, wheels, project)
     if not found:
-        raise SystemExit("pip downloaded no uv %s wheel tagged %s (only %s) into %s"
-                         % (version, platform, ", ".join(sorted(os.listdir(wheels))), wheels))
+        raise SystemExit("pip downloaded no %s %s wheel tagged %s (only %s) into %s"
+                         % (project, version, platform, ", ".join(sorted(os.listdir(wheels))), wheels))
     return found
 
 
@@ -131,13 +171,14 @@ def sha256_file(path: str) -> str:
 
 
 def make_archive(path: str, target: str, members: dict, extra: list | None = None,
-                 fmt: int = tarfile.DEFAULT_FORMAT) -> str:
-    """Write ``uv-<target>.tar.gz`` at ``path`` from ``{name: bytes}``; returns its sha256.
+                 fmt: int = tarfile.DEFAULT_FORMAT, tool: str = "uv") -> str:
+    """Write ``<tool>-<target>.tar.gz`` at ``path`` from ``{name: bytes}``; returns its sha256.
 
     ``extra`` is a list of ready ``(TarInfo, bytes-or-None)`` pairs appended after the
-    binaries, for hostile archives; ``fmt`` the tar format (GNU for GNU long names).
+    binaries, for hostile archives; ``fmt`` the tar format (GNU for GNU long names). The
+    one folder inside is ``<tool>-<target>/``, as cargo-dist lays out uv's, ruff's and ty's.
     """
-    folder = "uv-%s" % target
+    folder = "%s-%s" % (tool, target)
     with open(path, "wb") as raw:
         with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=fmt) as tar:
             info = tarfile.TarInfo(folder)
@@ -162,9 +203,11 @@ def write_sidecar(archive: str, digest: str, star: bool = False) -> None:
         handle.write("%s %s%s\n" % (digest, "*" if star else " ", name))
 
 
-def binaries_from_wheel(wheel: str, version: str) -> dict:
+def binaries_from_wheel(wheel: str, version: str, tool: str = "uv") -> dict:
+    """``{binary: bytes}`` of the tool's scripts in its wheel (the binaries named by the collection's table)."""
     with zipfile.ZipFile(wheel) as archive:
-        return {name: archive.read("uv-%s.data/scripts/%s" % (version, name)) for name in ("uv", "uvx")}
+        return {name: archive.read("%s-%s.data/scripts/%s" % (tool, version, name))
+                for name in collection_tools()[tool].binaries}
 
 
 def link_tree(source: str, dest: str, keep=lambda name: True) -> None:
@@ -176,8 +219,51 @@ def link_tree(source: str, dest: str, keep=lambda name: True) -> None:
                 os.link(os.path.join(source, name), target)
 
 
+def _layouts(staging: str, tool: str, versions: tuple, wheels: str, manifest: dict, key_prefix: str = "") -> None:
+    """Lay out every layout of ``tool`` under ``staging`` from its real wheels, filling ``manifest``."""
+    platforms = TOOLS[tool][0]
+    archive_name = collection_tools()[tool].archive
+    releases = os.path.join(staging, "github", "astral-sh", tool, "releases")
+    for version in versions:
+        rel = os.path.join(releases, "download", version)
+        os.makedirs(rel)
+        sums = []
+        for platform, target in sorted(platforms.items(), key=lambda item: item[1]):
+            members = binaries_from_wheel(fetch_wheel(version, platform, wheels, tool), version, tool)
+            name = archive_name(target)
+            archive = os.path.join(rel, name)
+            digest = make_archive(archive, target, members, tool=tool)
+            # uv's own jobs write "<hex>  <name>", cargo-dist "<hex> *<name>": use both
+            # (the gnu sidecars the first, the musl ones the second).
+            write_sidecar(archive, digest, star="-musl" in target)
+            sums.append("%s  %s\n" % (digest, name))
+            manifest["archives"]["%s%s/%s" % (key_prefix, version, target)] = {
+                "sha256": digest, "size": os.path.getsize(archive),
+                "%s_sha256" % tool: hashlib.sha256(members[tool]).hexdigest(),
+            }
+        with open(os.path.join(rel, "sha256.sum"), "w") as handle:
+            handle.writelines(sums)
+        link_tree(rel, os.path.join(staging, "versioned", version))
+        link_tree(rel, os.path.join(staging, "musl-only", version), lambda n: "musl" in n or n == "sha256.sum")
+        link_tree(rel, os.path.join(staging, "no-aarch64-gnu", version),
+                  lambda n: not n.startswith(archive_name("aarch64-unknown-linux-gnu")))
+    newest = os.path.join(releases, "download", versions[-1])
+    link_tree(newest, os.path.join(releases, "latest", "download"))
+    link_tree(newest, os.path.join(staging, "versioned", "latest"))
+    link_tree(newest, os.path.join(staging, "flat"))
+    link_tree(newest, os.path.join(staging, "flat-gnu"), lambda n: "-gnu" in n)
+
+
+def _publish(staging: str, out: str, manifest: dict) -> dict:
+    with open(os.path.join(staging, "manifest.json"), "w") as handle:
+        json.dump(manifest, handle, indent=1)
+    shutil.rmtree(out, ignore_errors=True)
+    os.rename(staging, out)
+    return manifest
+
+
 def build(out: str, versions: tuple, wheels: str) -> dict:
-    """Build every layout under ``out``; returns a manifest (also written as manifest.json)."""
+    """Build every layout of uv under ``out``; returns a manifest (also written as manifest.json)."""
     manifest_path = os.path.join(out, "manifest.json")
     if os.path.exists(manifest_path):
         with open(manifest_path) as handle:
@@ -187,40 +273,32 @@ def build(out: str, versions: tuple, wheels: str) -> dict:
             return manifest
     staging = out + ".partial"
     shutil.rmtree(staging, ignore_errors=True)
-    releases = os.path.join(staging, "github", "astral-sh", "uv", "releases")
     manifest = {"versions": list(versions), "layout": LAYOUT, "targets": sorted(TARGETS.values()), "archives": {}}
-    for version in versions:
-        rel = os.path.join(releases, "download", version)
-        os.makedirs(rel)
-        sums = []
-        for platform, target in sorted(TARGETS.items(), key=lambda item: item[1]):
-            members = binaries_from_wheel(fetch_wheel(version, platform, wheels), version)
-            archive = os.path.join(rel, "uv-%s.tar.gz" % target)
-            digest = make_archive(archive, target, members)
-            # uv's own jobs write "<hex>  <name>", cargo-dist "<hex> *<name>": use both
-            # (the gnu sidecars the first, the musl ones the second).
-            write_sidecar(archive, digest, star="-musl" in target)
-            sums.append("%s  uv-%s.tar.gz\n" % (digest, target))
-            manifest["archives"]["%s/%s" % (version, target)] = {
-                "sha256": digest, "size": os.path.getsize(archive),
-                "uv_sha256": hashlib.sha256(members["uv"]).hexdigest(),
-            }
-        with open(os.path.join(rel, "sha256.sum"), "w") as handle:
-            handle.writelines(sums)
-        link_tree(rel, os.path.join(staging, "versioned", version))
-        link_tree(rel, os.path.join(staging, "musl-only", version), lambda n: "musl" in n or n == "sha256.sum")
-        link_tree(rel, os.path.join(staging, "no-aarch64-gnu", version),
-                  lambda n: not n.startswith("uv-aarch64-unknown-linux-gnu."))
-    newest = os.path.join(releases, "download", versions[-1])
-    link_tree(newest, os.path.join(releases, "latest", "download"))
-    link_tree(newest, os.path.join(staging, "versioned", "latest"))
-    link_tree(newest, os.path.join(staging, "flat"))
-    link_tree(newest, os.path.join(staging, "flat-gnu"), lambda n: "-gnu" in n)
-    with open(os.path.join(staging, "manifest.json"), "w") as handle:
-        json.dump(manifest, handle, indent=1)
-    shutil.rmtree(out, ignore_errors=True)
-    os.rename(staging, out)
-    return manifest
+    _layouts(staging, "uv", versions, wheels, manifest)
+    return _publish(staging, out, manifest)
+
+
+def build_tool(out: str, tool: str, wheels: str, versions: tuple | None = None) -> dict:
+    """Build ``tool``'s (ruff's, ty's) layouts under ``<out>/<tool>/`` with the same code as uv's.
+
+    Its own manifest (``<out>/<tool>/manifest.json``) decides whether a cached folder is
+    still right; uv's mirror and manifest are left as they are.
+    """
+    versions = tuple(versions or TOOLS[tool][1])
+    dest = os.path.join(out, tool)
+    targets = sorted(TOOLS[tool][0].values())
+    manifest_path = os.path.join(dest, "manifest.json")
+    if os.path.exists(manifest_path):
+        with open(manifest_path) as handle:
+            manifest = json.load(handle)
+        if (manifest.get("versions") == list(versions) and manifest.get("layout") == TOOL_LAYOUT
+                and manifest.get("targets") == targets):
+            return manifest
+    staging = dest + ".partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    manifest = {"tool": tool, "versions": list(versions), "layout": TOOL_LAYOUT, "targets": targets, "archives": {}}
+    _layouts(staging, tool, versions, wheels, manifest)
+    return _publish(staging, dest, manifest)
 
 
 class Stats:
@@ -470,6 +548,8 @@ def main(argv=None) -> int:
     b.add_argument("--out", default=os.path.join(cache_dir(), "mirror"))
     b.add_argument("--versions", default=",".join(DEFAULT_VERSIONS))
     b.add_argument("--wheels", default=os.path.join(cache_dir(), "wheels"))
+    b.add_argument("--tools", default=",".join(t for t in TOOLS if t != "uv"),
+                   help="the other tools whose folders to build beside uv's (comma-separated; empty: none)")
     t = sub.add_parser("too-new", help="add too-new/<version>/: a gnu build needing GLIBC_2.34 beside real musl")
     t.add_argument("--root", default=os.path.join(cache_dir(), "mirror"))
     t.add_argument("--version", default=DEFAULT_VERSIONS[-1])
@@ -482,6 +562,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "build":
         manifest = build(args.out, tuple(args.versions.split(",")), args.wheels)
+        for tool in filter(None, args.tools.split(",")):
+            manifest.setdefault("tools", {})[tool] = build_tool(args.out, tool, args.wheels)
         print(json.dumps(manifest, indent=1))
     elif args.command == "too-new":
         print(json.dumps(build_too_new(args.root, args.version, args.cc), indent=1))

@@ -27,8 +27,19 @@ except ImportError:  # ansible-core 2.16 to 2.18: the old way
 
 
 @pytest.fixture
-def run_module(capsys):
+def run_module(capsys, monkeypatch):
     """``run_module(main, args, check_mode=False) -> (exit code, result dict)``."""
+    # A test that imported controller code (an action plugin: ansible.plugins.action) has set
+    # ansible-core 2.19+'s process-wide is_controller flag, after which a module's warnings go to
+    # the controller's display instead of its result. Modules run as on a host here, whatever ran
+    # before in this process.
+    try:
+        from ansible.module_utils import _internal
+    except ImportError:  # ansible-core before 2.19
+        _internal = None
+    if _internal is not None and hasattr(_internal, "is_controller"):
+        monkeypatch.setattr(_internal, "is_controller", False)
+
     def run(main, args, check_mode=False, diff=False):
         args = dict(args)
         args["_ansible_check_mode"] = check_mode
