@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: uv_python
 short_description: Install uv-managed Pythons (python-build-standalone) system-wide, from a mirror
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Installs, upgrades or removes the Pythons that uv manages (C(uv python install)) in a system-wide
     O(install_dir), with their C(python3.X) links in O(bin_dir), using the uv that
