@@ -428,6 +428,32 @@ def platform_roots(skipped: dict) -> dict:
     return roots
 
 
+@contextlib.contextmanager
+def sshd_logs_on_failure(remotes: dict):
+    """Print the last lines of each fleet host's sshd log when the playbook in the block fails."""
+    try:
+        yield
+    except subprocess.CalledProcessError:
+        for host, remote in remotes.items():
+            with open(remote["sshd_log"]) as handle:
+                log("%s sshd log (last lines):\n%s" % (host, "".join(handle.readlines()[-20:])))
+        raise
+
+
+def check_roots_released(what: str, roots, finished: bool) -> None:
+    """Every ssh_host has stopped its chroot's processes and unmounted its root by now, on
+    every path: check it, so that a leak fails the stage (``finished``: the stage's own work
+    passed; otherwise its error is the one to see, and the leak is only logged)."""
+    left = {r: (bullseye.mounts_below(r), bullseye.processes_in(r)) for r in roots}
+    left = {r: v for r, v in left.items() if v[0] or v[1]}
+    if not left:
+        log("%s cleaned up: no mount and no process left in %s" % (what, ", ".join(roots)))
+        return
+    log("!!! %s left mounts or processes behind: %s" % (what, left))
+    if finished:
+        raise RuntimeError("%s left mounts or processes behind: %s" % (what, left))
+
+
 def stage_fleet(track: str, ctx: dict) -> None:
     """A four-host fleet: this machine and Debian 11 hosts (amd64, arm64, i386) over real SSH.
 
@@ -488,26 +514,12 @@ def stage_fleet(track: str, ctx: dict) -> None:
             with open(inventory_file, "w") as handle:
                 json.dump(inventory, handle, indent=1)
             env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
-            try:
+            with sshd_logs_on_failure(remotes):
                 run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file,
                      os.path.join(ROOT, "hacking", "fleet.yml")], env=env)
-            except subprocess.CalledProcessError:
-                for host, remote in remotes.items():
-                    with open(remote["sshd_log"]) as handle:
-                        log("%s sshd log (last lines):\n%s" % (host, "".join(handle.readlines()[-20:])))
-                raise
         finished = True
     finally:
-        # Every ssh_host has stopped its chroot's processes and unmounted its root by
-        # now, on every path; check it, so that a leak fails the stage.
-        left = {r: (bullseye.mounts_below(r), bullseye.processes_in(r)) for r in all_roots}
-        left = {r: v for r, v in left.items() if v[0] or v[1]}
-        if left:
-            log("!!! the fleet left mounts or processes behind: %s" % left)
-            if finished:
-                raise RuntimeError("the fleet left mounts or processes behind: %s" % left)
-        else:
-            log("fleet cleaned up: no mount and no process left in %s" % ", ".join(all_roots))
+        check_roots_released("the fleet", all_roots, finished)
     if skipped:
         raise StageSkipped("the fleet ran without %s" % "; ".join(
             "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
@@ -608,25 +620,15 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             with open(inventory_file, "w") as handle:
                 json.dump({"all": {"vars": group_vars, "hosts": hosts}}, handle, indent=1)
             env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
-            try:
+            with sshd_logs_on_failure(remotes):
                 run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file, "--forks", "5",
                      os.path.join(ROOT, "hacking", "fleet_python.yml")], env=env)
-            except subprocess.CalledProcessError:
-                for host, remote in remotes.items():
-                    with open(remote["sshd_log"]) as handle:
-                        log("%s sshd log (last lines):\n%s" % (host, "".join(handle.readlines()[-20:])))
-                raise
             seen = trip.connections()
             if seen:
                 raise RuntimeError("the tripwire proxy saw %d connection(s): %s" % (len(seen), seen[:5]))
         finished = True
     finally:
-        left = {r: (bullseye.mounts_below(r), bullseye.processes_in(r)) for r in all_roots}
-        left = {r: v for r, v in left.items() if v[0] or v[1]}
-        if left:
-            log("!!! the python fleet left mounts or processes behind: %s" % left)
-            if finished:
-                raise RuntimeError("the python fleet left mounts or processes behind: %s" % left)
+        check_roots_released("the python fleet", all_roots, finished)
     if skipped:
         raise StageSkipped("the python fleet ran without %s" % "; ".join(
             "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
@@ -728,17 +730,12 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
             with open(inventory_file, "w") as handle:
                 json.dump({"all": {"vars": group_vars, "hosts": hosts}}, handle, indent=1)
             env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
-            try:
+            with sshd_logs_on_failure(remotes):
                 out = run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file, "--forks", "5",
                            os.path.join(ROOT, "hacking", "fleet_config.yml")], env=env,
                           capture_output=True, text=True, check=False)
                 print(out.stdout + out.stderr, flush=True)
                 out.check_returncode()
-            except subprocess.CalledProcessError:
-                for host, remote in remotes.items():
-                    with open(remote["sshd_log"]) as handle:
-                        log("%s sshd log (last lines):\n%s" % (host, "".join(handle.readlines()[-20:])))
-                raise
             if group_vars["cfg_secret"] in out.stdout + out.stderr:
                 raise RuntimeError("the test password appears in the playbook's output")
             seen = trip.connections()
@@ -750,12 +747,7 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
                 % (len(hosts), len(control.connections()), uvindex.stats(index.stats)["requests"]))
         finished = True
     finally:
-        left = {r: (bullseye.mounts_below(r), bullseye.processes_in(r)) for r in all_roots}
-        left = {r: v for r, v in left.items() if v[0] or v[1]}
-        if left:
-            log("!!! the config fleet left mounts or processes behind: %s" % left)
-            if finished:
-                raise RuntimeError("the config fleet left mounts or processes behind: %s" % left)
+        check_roots_released("the config fleet", all_roots, finished)
     if skipped:
         raise StageSkipped("the config fleet ran without %s" % "; ".join(
             "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))

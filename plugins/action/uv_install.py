@@ -20,12 +20,10 @@ __metaclass__ = type
 
 import re
 
-from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction
 
 # ``latest`` and X.Y.Z (version_options._EXACT_RE) go to the module as they are. Only another value
 # (a specifier set, or a mistake) needs version_options.check_version_option here: ansible's
@@ -37,57 +35,37 @@ _SOURCE_ONLY = ("mirror_url", "index_url", "checksum", "allow_missing_checksum",
                 "client_key", "http_agent", "timeout", "download_retries")
 
 
-class ActionModule(ActionBase):
+class ActionModule(DownloadOnAction):
     """See the module docstring."""
 
-    TRANSFERS_FILES = False  # a tmp dir is made only when a file is pushed
     TOOL = "uv"  # the row of tools.TOOLS this action installs; its module is tools.Tool.module
 
     @property
     def _module(self):
         return get_tool(self.TOOL).module
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        self._warnings = []
-        args = dict(self._task.args)
-        mode = args.get("download_on") or "host"
-        try:
-            if mode not in ("host", "controller"):
-                raise AnsibleActionFail("download_on must be host or controller, got %r" % mode)
-            version = to_text(args.get("version") or "latest").strip()
-            specifier = not _PLAIN_VERSION.match(version)
-            if specifier:
-                from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import check_version_option  # pylint: disable=import-outside-toplevel
-                # A specifier set, or the module's own refusal.
-                check_version_option(version, allow_specifier=True, module=self._module)
-            source = None
-            if specifier or (mode == "controller" and version == "latest"
-                             and args.get("state", "present") == "present" and not args.get("src")):
-                source = self._source(args)
-                args["version"] = source.resolve(version)
-                result["resolved_version"] = args["version"]
-            if mode == "host" or args.get("src") or args.get("state") == "absent":
-                result.update(self._execute_module(module_name=self._module, module_args=args, task_vars=task_vars))
-            else:
-                result.update(self._controller(args, source, task_vars))
-        except UvError as exc:
-            result.update(failed=True, msg=exc.msg)
-        finally:
-            if self._connection._shell.tmpdir:
-                self._remove_tmp_path(self._connection._shell.tmpdir)
-        if self._warnings:  # what the controller's source said (a yanked pin, an unverified file)
-            result.setdefault("warnings", []).extend(self._warnings)
-        return result
+    def _dispatch(self, result, args, mode, task_vars):
+        version = to_text(args.get("version") or "latest").strip()
+        specifier = not _PLAIN_VERSION.match(version)
+        if specifier:
+            from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import check_version_option  # pylint: disable=import-outside-toplevel
+            # A specifier set, or the module's own refusal.
+            check_version_option(version, allow_specifier=True, module=self._module)
+        source = None
+        if specifier or (mode == "controller" and version == "latest"
+                         and args.get("state", "present") == "present" and not args.get("src")):
+            source = self._source(args)
+            args["version"] = source.resolve(version)
+            result["resolved_version"] = args["version"]
+        if mode == "host" or args.get("src") or args.get("state") == "absent":
+            result.update(self._execute_module(module_name=self._module, module_args=args, task_vars=task_vars))
+        else:
+            result.update(self._controller(args, source, task_vars))
 
     def _source(self, args):
         # Imported here: requests (needed only on these paths) and the cache stay out of host mode.
         from ansible_collections.pyfleet.uv.plugins.plugin_utils._source import ControllerSource  # pylint: disable=import-outside-toplevel
         return ControllerSource(args, args.get("controller_cache_dir"), self._display_warning, self.TOOL)
-
-    def _display_warning(self, text):
-        self._warnings.append(text)
 
     def _controller(self, args, source, task_vars):
         """download_on=controller: plan on the host, fetch on the controller, install from the pushed file."""

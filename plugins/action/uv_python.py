@@ -22,44 +22,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._python import filter_downloads
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction
 
 MODULE = "pyfleet.uv.uv_python"
 
 
-class ActionModule(ActionBase):
+class ActionModule(DownloadOnAction):
     """See the module docstring."""
 
-    TRANSFERS_FILES = False  # a tmp dir is made only when a file is pushed
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        self._warnings = []
-        args = dict(self._task.args)
-        mode = args.get("download_on") or "host"
-        try:
-            if mode not in ("host", "controller"):
-                raise AnsibleActionFail("download_on must be host or controller, got %r" % mode)
-            if mode == "host" or args.get("state", "present") == "absent":
-                result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
-            else:
-                result.update(self._controller(args, task_vars))
-        except UvError as exc:
-            result.update(failed=True, msg=exc.msg)
-        finally:
-            if self._connection._shell.tmpdir:
-                self._remove_tmp_path(self._connection._shell.tmpdir)
-        if self._warnings:
-            result.setdefault("warnings", []).extend(self._warnings)
-        return result
-
-    def _display_warning(self, text):
-        self._warnings.append(text)
+    def _dispatch(self, result, args, mode, task_vars):
+        if mode == "host" or args.get("state", "present") == "absent":
+            result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+        else:
+            result.update(self._controller(args, task_vars))
 
     def _controller(self, args, task_vars):
         # Imported here: the cache (and requests, for http sources) stay out of host mode.
