@@ -27,11 +27,6 @@ import zlib
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError, InstallError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
-from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import (
-    parse_wheel_name,
-    wheel_build,
-    wheel_metadata_platforms,
-)
 
 __all__ = [
     "BINARIES",
@@ -570,6 +565,12 @@ def _os_error(exc, staging_dir, needed, fmt):
     return _not_readable(fmt, exc)
 
 
+def _wheel_tags():
+    """The wheel tag code, imported by the wheel paths alone (a release archive never needs it)."""
+    from ansible_collections.pyfleet.uv.plugins.module_utils import wheel_tags  # pylint: disable=import-outside-toplevel
+    return wheel_tags
+
+
 def _wheel_facts(archive_path, tool=UV):
     """``(version, platform tags)`` of a wheel of ``tool``: its scripts' folder and its WHEEL ``Tag:`` lines."""
     script_re, meta_re = _wheel_res(get_tool(tool))
@@ -581,7 +582,7 @@ def _wheel_facts(archive_path, tool=UV):
             if match:
                 version = match.group("version")
             elif meta_re.match(info.filename) and info.file_size < 65536:
-                platforms.extend(wheel_metadata_platforms(archive.read(info).decode("utf-8", "replace")))
+                platforms.extend(_wheel_tags().wheel_metadata_platforms(archive.read(info).decode("utf-8", "replace")))
     return version, platforms
 
 
@@ -611,9 +612,10 @@ def identify(archive_path, tool=UV):
     except (IOError, OSError, tarfile.TarError, zipfile.BadZipfile, EOFError, ValueError, ArchiveError) as exc:
         raise ArchiveError("%s is not a readable %s archive or wheel (%s)" % (archive_path, tool.name, exc))
     if fmt == "wheel":
-        build = wheel_build(platforms) if platforms else None
-        named = parse_wheel_name(os.path.basename(archive_path), tool.name)
-        by_name = wheel_build(named[1]) if named else None
+        tags = _wheel_tags()
+        build = tags.wheel_build(platforms) if platforms else None
+        named = tags.parse_wheel_name(os.path.basename(archive_path), tool.name)
+        by_name = tags.wheel_build(named[1]) if named else None
         if build and by_name and build != by_name:
             raise ArchiveError("%s: its file name says the %s %s build, its WHEEL metadata the %s %s build; "
                                "refused" % ((archive_path,) + by_name + build))

@@ -27,20 +27,24 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import (
     UvError,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import Artifact, redact_url
-from ansible_collections.pyfleet.uv.plugins.module_utils.index_pages import (
-    INDEX_ACCEPT,
-    IndexPageParser,
-    describe_yanked,
-    project_url,
-    validate_index_url,
-)
 from ansible_collections.pyfleet.uv.plugins.module_utils.release_mirrors import ReleaseMirror, parse_checksum_file
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
 from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import version_key
-from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import target_build
 
 __all__ = ["LazyFetcher", "MAX_ARCHIVE_BYTES", "Notes", "SourceClient", "local_artifact", "nothing_installed",
            "status_text"]
+
+def _index_pages():
+    """The package index code (page parsing, ``html.parser``), imported only for an ``index_url``.
+
+    Like ``_tool_install._archive``: the host compiles every module_util it imports from the
+    AnsiballZ zip on each call, and a release mirror, ``src`` or ``state=absent`` never reads
+    an index page.
+    """
+    from ansible_collections.pyfleet.uv.plugins.module_utils import index_pages  # pylint: disable=import-outside-toplevel
+    return index_pages
+
+
 
 # S3 answers 403 for a missing key when the reader may not list the bucket.
 NOT_SERVED = (404, 410, 403)
@@ -160,7 +164,7 @@ class SourceClient(object):
         self.allow_missing = params["allow_missing_checksum"]
         self.index_url = params.get("index_url")
         if self.index_url:
-            validate_index_url(self.index_url)
+            _index_pages().validate_index_url(self.index_url)
             self.kind = "index"
             self.mirror = None
         else:
@@ -171,7 +175,7 @@ class SourceClient(object):
 
     def describe(self):
         if self.kind == "index":
-            return "index %s" % redact_url(project_url(self.index_url, self.tool.name))
+            return "index %s" % redact_url(_index_pages().project_url(self.index_url, self.tool.name))
         return self.mirror.describe()
 
     # -- versions ----------------------------------------------------------
@@ -181,10 +185,11 @@ class SourceClient(object):
         return self._read_page(want)
 
     def _read_page(self, want):
-        url = project_url(self.index_url, self.tool.name)
+        pages = _index_pages()
+        url = pages.project_url(self.index_url, self.tool.name)
         project = self.tool.name
-        answer = self.fetcher.get_page(url, INDEX_ACCEPT,
-                                       lambda final, ctype: IndexPageParser(final, ctype, want=want, project=project))
+        answer = self.fetcher.get_page(url, pages.INDEX_ACCEPT, lambda final, ctype: pages.IndexPageParser(
+            final, ctype, want=want, project=project))
         if answer.status in NOT_SERVED:
             raise MirrorError("the index has no %s project page: %s answered %s; check index_url (the simple "
                               "index base, e.g. https://pypi-proxy.example.com/simple/)"
@@ -216,7 +221,7 @@ class SourceClient(object):
             raise MirrorError("the %s has no %s %s%s; check version" % (
                 self.describe(), self.tool.name, version, " (newest there: %s)" % newest if newest else ""))
         if page.versions.get(version):
-            reason = next((describe_yanked(f.yanked) for f in page.files if f.yanked), "yanked")
+            reason = next((_index_pages().describe_yanked(f.yanked) for f in page.files if f.yanked), "yanked")
             self.warn("%s %s is %s on the %s; installing it because it was pinned exactly"
                       % (self.tool.name, version, reason, self.describe()))
         return version
@@ -362,7 +367,7 @@ class SourceClient(object):
     def origin(self):
         """The URL whose origin the credentials belong to: an index's files may live elsewhere
         (a CDN, object storage), and get the index's credentials only on the index's own origin."""
-        return project_url(self.index_url, self.tool.name) if self.kind == "index" else None
+        return _index_pages().project_url(self.index_url, self.tool.name) if self.kind == "index" else None
 
     def tried(self):
         return self.fetcher.tried()
@@ -384,6 +389,7 @@ def local_artifact(params, checksum, verdicts, candidates, version, tool=UV):
     # Imported here: only a src install reads an archive; every other path of the module (and
     # the no-op, the check mode and state=absent) leaves tarfile and zipfile unimported.
     from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify  # pylint: disable=import-outside-toplevel
+    from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import target_build  # pylint: disable=import-outside-toplevel
     fmt, target, found_version, build = identify(path, tool)
     if target is None:
         target = next((t for t, _runs, _why in verdicts if build and target_build(t) == build), None)

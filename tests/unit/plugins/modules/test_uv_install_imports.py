@@ -89,3 +89,35 @@ def test_a_src_install_imports_the_unpacking_code(tmp_path):
     result, names = imported(args)
     assert result.get("failed"), result
     assert MU + "_archive" in names
+
+
+# Only an index_url, or a wheel, needs these.
+INDEX_OR_WHEEL = (MU + "index_pages", MU + "wheel_tags", "html.parser")
+
+
+@pytest.mark.parametrize("case", ["absent", "pinned-noop", "mirror-install"])
+def test_a_release_mirror_path_imports_no_index_or_wheel_code(tmp_path, case):
+    """The install from a release mirror reaches the mirror (nothing listens on port 9, so it fails
+    there) without the package index or wheel code; absent and the no-op do not either."""
+    install_dir = tmp_path / "bin"
+    args = {"install_dir": str(install_dir), "mirror_url": "http://127.0.0.1:9/{version}/", "version": "0.13.8",
+            "download_retries": 0}
+    if case == "absent":
+        args["state"] = "absent"
+    elif case == "pinned-noop":
+        fake_uv(install_dir)
+    result, names = imported(args)
+    assert bool(result.get("failed")) is (case == "mirror-install"), result
+    if case == "mirror-install":
+        assert "127.0.0.1:9" in result["msg"]
+        assert MU + "_fetch" in names  # the request was really made
+    assert not names.intersection(INDEX_OR_WHEEL), sorted(names.intersection(INDEX_OR_WHEEL))
+
+
+def test_an_index_install_imports_the_index_code(tmp_path):
+    """The lazy import is really taken where it is needed (the index's project page is asked for)."""
+    args = {"install_dir": str(tmp_path / "bin"), "index_url": "http://127.0.0.1:9/simple/", "version": "0.13.8",
+            "download_retries": 0}
+    result, names = imported(args)
+    assert result.get("failed"), result
+    assert MU + "index_pages" in names
