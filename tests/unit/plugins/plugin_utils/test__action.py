@@ -9,6 +9,8 @@ The action plugins are real ansible ``ActionBase`` subclasses; what ansible woul
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import types
 
 import pytest
@@ -17,7 +19,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.pyfleet.uv.plugins.action import ruff_install, ty_install, uv_install, uv_python
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction, freeze_worker_heap
 
 
 class Recorder(DownloadOnAction):
@@ -99,3 +101,25 @@ def test_every_download_on_action_plugin_uses_the_frame():
         assert issubclass(plugin.ActionModule, DownloadOnAction)
         assert "run" not in vars(plugin.ActionModule)
     assert DownloadOnAction.TRANSFERS_FILES is False
+
+
+def _freeze_in_child(queue):
+    before = gc.get_freeze_count()
+    freeze_worker_heap()
+    queue.put((before, gc.get_freeze_count()))
+
+
+def test_the_heap_is_frozen_in_a_forked_worker_only():
+    """As ansible's workers are: forked for one task; the process that forks them is left alone."""
+    before = gc.get_freeze_count()
+    freeze_worker_heap()
+    assert gc.get_freeze_count() == before
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_freeze_in_child, args=(queue,))
+    child.start()
+    child_before, child_after = queue.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0
+    assert child_before == before
+    assert child_after > child_before + 1000  # the inherited heap: pytest's, ansible's, the collection's
