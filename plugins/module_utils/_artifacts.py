@@ -34,6 +34,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import 
 __all__ = ["LazyFetcher", "MAX_ARCHIVE_BYTES", "Notes", "SourceClient", "local_artifact", "nothing_installed",
            "status_text"]
 
+
 def _index_pages():
     """The package index code (page parsing, ``html.parser``), imported only for an ``index_url``.
 
@@ -43,7 +44,6 @@ def _index_pages():
     """
     from ansible_collections.pyfleet.uv.plugins.module_utils import index_pages  # pylint: disable=import-outside-toplevel
     return index_pages
-
 
 
 # S3 answers 403 for a missing key when the reader may not list the bucket.

@@ -54,9 +54,10 @@ def _warn_then_fail(action, result, args):
     raise UvError("the download failed: HTTP 503")
 
 
-@pytest.mark.parametrize("given, mode", [({}, "host"), ({"download_on": None}, "host"),
-                                          ({"download_on": "host"}, "host"),
-                                          ({"download_on": "controller"}, "controller")])
+@pytest.mark.parametrize("given, mode", [
+    ({}, "host"), ({"download_on": None}, "host"),
+    ({"download_on": "host"}, "host"), ({"download_on": "controller"}, "controller"),
+])
 def test_the_mode_and_a_copy_of_the_arguments_reach_dispatch(given, mode):
     args = dict(given, version="0.13.8")
     action = Recorder(args, _ok)
