@@ -1115,8 +1115,9 @@ def stage_ansible_test_integration(track: str, ctx: dict) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     with private_tree(ctx) as top:
         try:
-            run([os.path.join(path, "bin", "ansible-test"), "integration", "uv_facts", "uv_install", "uv_config", "uv_mirror_check", "tool_install", "uv_python",
-                 "--python", TRACKS[track]["python"], "--color", "no"], cwd=collection_dir(top), env=env)
+            targets = ["uv_facts", "uv_install", "uv_config", "uv_mirror_check", "tool_install", "uv_python"]
+            run([os.path.join(path, "bin", "ansible-test"), "integration"] + targets
+                + ["--python", TRACKS[track]["python"], "--color", "no"], cwd=collection_dir(top), env=env)
         finally:
             deadline = time.time() + 10  # the handler's SIGTERM takes a moment to end the server
             while setup_mirror_servers(top) and time.time() < deadline:
