@@ -1363,6 +1363,29 @@ TRACK_STAGES = {
 }
 
 
+# Stages that start the Debian 11 roots' sshd on fixed loopback addresses (127.0.0.2-4): two
+# suite runs on one machine (two checkouts, a developer beside CI) take turns on them.
+FLEET_STAGES = ("fleet", "config-fleet", "python-fleet")
+
+
+@contextlib.contextmanager
+def fleet_lock(stage: str):
+    """Hold ``<cache>/fleet.lock`` while a fleet stage runs; other stages run unlocked."""
+    if stage not in FLEET_STAGES:
+        yield
+        return
+    import fcntl  # pylint: disable=import-outside-toplevel
+
+    os.makedirs(CACHE, exist_ok=True)
+    with open(os.path.join(CACHE, "fleet.lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            log("waiting for another suite run's fleet stage (%s)" % os.path.join(CACHE, "fleet.lock"))
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def all_stage_names() -> list:
     return ["%s-%s" % (stage, track) for track in TRACKS for stage in TRACK_STAGES[track]]
 
@@ -1399,7 +1422,8 @@ def cmd_test(args) -> int:
         t0 = time.time()
         log("=== stage %s" % name)
         try:
-            STAGES[stage](track, ctx)
+            with fleet_lock(stage):
+                STAGES[stage](track, ctx)
             results.append((name, "passed", time.time() - t0))
         except StageSkipped as exc:
             log("!!! stage %s SKIPPED: %s" % (name, exc))

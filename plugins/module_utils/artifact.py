@@ -15,11 +15,12 @@ __metaclass__ = type
 import re
 
 try:
-    from urllib.parse import urlsplit, urlunsplit
+    from urllib.parse import urlsplit
 except ImportError:  # pragma: no cover - Python 2 is not supported on targets
-    from urlparse import urlsplit, urlunsplit  # type: ignore
+    from urlparse import urlsplit  # type: ignore
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
 
 __all__ = ["SHA256_RE", "Artifact", "check_scheme", "redact_url", "url_password"]
 
@@ -37,27 +38,14 @@ def check_scheme(url, what):
         )
 
 
-def redact_url(url):
-    """The URL without credentials: user info and query values are masked."""
+def url_password(url):
+    """The password of a URL's user info, or the token given as its user, if any.
+
+    Kept for callers of this module; register every secret with ``_secrets.url_secrets``.
+    """
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "********@" + netloc.rsplit("@", 1)[1]
-    query = parts.query
-    if query:
-        query = "&".join(
-            (item.split("=", 1)[0] + "=********") if "=" in item else item for item in query.split("&")
-        )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def url_password(url):
-    """The password embedded in a URL's user info, if any (to add to no_log values)."""
-    try:
-        return urlsplit(url).password
+        return parts.password or parts.username or None
     except ValueError:
         return None
 
