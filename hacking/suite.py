@@ -33,6 +33,7 @@ import tempfile
 import time
 
 import bullseye  # hacking/bullseye.py: the Debian 11 managed host of the fleet stage
+import lint_output  # hacking/lint_output.py: what a tool printed, findings apart from dependency warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "utils"))
 import uvindex  # noqa: E402  tests/utils/uvindex.py: real package indexes on loopback
@@ -94,6 +95,19 @@ def find_python(version: str) -> str:
     raise SystemExit("no Python %s found (pyenv or PATH); install it, e.g. 'pyenv install %s'" % (version, version))
 
 
+FROZEN = set()
+
+
+def log_freeze(path: str) -> None:
+    """Once per run and venv: one line with what pip resolved there, so a drift is named in the log."""
+    if path in FROZEN:
+        return
+    FROZEN.add(path)
+    out = subprocess.run([os.path.join(path, "bin", "python"), "-m", "pip", "freeze", "--all"],
+                         capture_output=True, text=True, check=False)
+    log("venv %s resolved to: %s" % (os.path.basename(path), " ".join(out.stdout.split()) or out.stderr.strip()))
+
+
 def venv(track: str) -> str:
     """The virtual environment of a track, made once per set of requirements."""
     spec = TRACKS[track]
@@ -105,6 +119,7 @@ def venv(track: str) -> str:
         run([python, "-m", "venv", path])
         run([os.path.join(path, "bin", "python"), "-m", "pip", "install", "--quiet"] + spec["requirements"])
         open(os.path.join(path, ".complete"), "w").close()
+    log_freeze(path)
     return path
 
 
@@ -940,6 +955,7 @@ def tool_venv(name: str) -> str:
         run([python, "-m", "venv", path])
         run([os.path.join(path, "bin", "python"), "-m", "pip", "install", "--quiet"] + requirements)
         open(os.path.join(path, ".complete"), "w").close()
+    log_freeze(path)
     return path
 
 
@@ -1015,12 +1031,37 @@ def plain_clone(dest: str) -> str:
     return dest
 
 
+def lint_run(bindir: str, clone: str, env: dict, extra: list) -> tuple:
+    """One ``ansible-lint --profile production`` run in ``clone``; ``(exit, summaries, tolerated, findings)``."""
+    out = run([os.path.join(bindir, "ansible-lint"), "--profile", "production", "--nocolor"] + extra,
+              cwd=clone, env=env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    summaries, tolerated, findings = lint_output.classify(out.stdout, os.path.dirname(bindir), clone,
+                                                          ANSIBLE_LINT_PASSED)
+    if tolerated:
+        log("ansible-lint %s: %s" % (" ".join(extra) or "(online)",
+                                     lint_output.describe_tolerated(tolerated, os.path.dirname(bindir))))
+    return out.returncode, summaries, tolerated, findings, out.stdout
+
+
+# A finding the canary run must report: a task of ours without a name that runs a command.
+LINT_CANARY = """
+- name: Lint canary (the lint stage checks that a finding about our content fails it)
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - ansible.builtin.command: echo canary
+"""
+
+
 def lint_plain(bindir: str) -> None:
     """``ansible-lint --profile production`` as a contributor runs it: in a fresh clone whose folder is
     not ansible_collections/pyfleet/uv, from its root, with no ANSIBLE_* variable set; then
     ``--offline`` in the same clone. pyfleet.uv.* must resolve through the repository's own
-    .ansible-lint and ansible.cfg. Any output besides the one summary line fails, and the clone's
-    git status must be the same afterwards (what ansible-lint writes is git-ignored).
+    .ansible-lint and ansible.cfg. Any output besides the one summary line fails, except Python
+    deprecation warnings raised at import inside the lint venv itself (hacking/lint_output.py says
+    which lines those are; they are logged with the versions that raised them), and the clone's
+    git status must be the same afterwards (what ansible-lint writes is git-ignored). Last, a
+    canary: a playbook of ours with a nameless command task must come out as a finding.
 
     The daily JSON schema refresh of an online run is switched off (ANSIBLE_LINT_SKIP_SCHEMA_UPDATE):
     it would ask a host this machine must not contact; it is not part of resolving the collection.
@@ -1033,21 +1074,27 @@ def lint_plain(bindir: str) -> None:
         env.update({"PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "ANSIBLE_LINT_SKIP_SCHEMA_UPDATE": "1"})
         for extra in ([], ["--offline"]):
             started = time.time()
-            out = run([os.path.join(bindir, "ansible-lint"), "--profile", "production", "--nocolor"] + extra,
-                      cwd=clone, env=env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            lines = [line for line in out.stdout.splitlines() if line.strip()]
-            noise = [line for line in lines if not ANSIBLE_LINT_PASSED.match(line)]
-            if out.returncode or noise or len(lines) != 1:
-                print(out.stdout[-8000:])
-                raise RuntimeError("ansible-lint %s in a plain clone (exit %d) printed %d line(s) besides its summary: %s"
-                                   % (" ".join(extra) or "(online)", out.returncode, len(noise),
-                                      "; ".join(noise[:5])[:1500]))
+            code, summaries, _tolerated, findings, text = lint_run(bindir, clone, env, extra)
+            if code or findings or len(summaries) != 1:
+                print(text[-8000:])
+                raise RuntimeError("ansible-lint %s in a plain clone (exit %d) printed %d line(s) besides its summary "
+                                   "and the tolerated dependency warnings: %s"
+                                   % (" ".join(extra) or "(online)", code, len(findings), "; ".join(findings[:5])[:1500]))
             log("ansible-lint %s in a plain clone: clean in %.1f s (%s)" % (
-                " ".join(extra) or "(online)", time.time() - started, lines[0]))
+                " ".join(extra) or "(online)", time.time() - started, summaries[0]))
         after = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=clone,
                                capture_output=True, text=True, check=True).stdout
         if after != status:
             raise RuntimeError("ansible-lint left files that git does not ignore in the clone:\n%s" % after)
+        canary = os.path.join(clone, "hacking", "lint_canary.yml")
+        with open(canary, "w") as handle:
+            handle.write("---" + LINT_CANARY)
+        code, _summaries, _tolerated, findings, text = lint_run(bindir, clone, env, ["--offline", canary])
+        if not code or not any("lint_canary.yml" in line for line in findings):
+            print(text[-8000:])
+            raise RuntimeError("the lint canary was not reported as a finding (exit %d; findings: %s): the stage "
+                               "would let a new finding about our content pass" % (code, "; ".join(findings[:5])))
+        log("ansible-lint canary: reported as it must be (exit %d, %d finding line(s))" % (code, len(findings)))
 
 
 def stage_lint(track: str, ctx: dict) -> None:
@@ -1076,7 +1123,11 @@ def stage_lint(track: str, ctx: dict) -> None:
                   cwd=scratch,  # it writes importer_result.json into the working directory
                   check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         print(out.stdout)
-        complaints = [line for line in out.stdout.splitlines() if line.startswith(("WARNING", "ERROR"))]
+        _summaries, tolerated, _findings = lint_output.classify(out.stdout, importer, top)
+        if tolerated:
+            log("galaxy-importer: %s" % lint_output.describe_tolerated(tolerated, importer))
+        complaints = [line for line in out.stdout.splitlines()
+                      if line.startswith(("WARNING", "ERROR")) and line not in tolerated]
         if out.returncode or complaints:
             raise RuntimeError("galaxy-importer (exit %d): %s" % (out.returncode, "; ".join(complaints)))
 
