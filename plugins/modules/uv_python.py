@@ -277,6 +277,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._install import DirLock, ensure_install_dir
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     PythonError,
     UvPython,
@@ -291,12 +292,21 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
 )
 
 
+# Options whose URLs may carry credentials (user info, query tokens): masked in the invocation and
+# in every message, before the argument spec is even checked. local_downloads holds the entries of
+# the controller's downloads JSON, whose URLs may carry them too.
+SECRET_OPTIONS = ["python_install_mirror", "python_downloads_json_url", "local_downloads"]
+# What uv_python creates (install_dir and the folders above it; uv the bin_dir and the Pythons) is
+# made under this umask, whatever the connection's (hardened hosts set 027): every user runs them.
+UMASK = 0o022
+
+
 def environment_runner(module):
     """``run(argv, env) -> (rc, stdout, stderr)`` with exactly ``env``, in ``/``."""
     def run(argv, env):
         saved = dict(os.environ)
         # What uv unpacks must be readable by every user, whatever umask the connection has.
-        umask = os.umask(0o022)
+        umask = os.umask(UMASK)
         try:
             os.environ.clear()
             os.environ.update(env)
@@ -346,6 +356,10 @@ class UvPythonModule(object):
         uv = find_uv_binary(params["uv_path"])
         env = python_environment(os.environ, home, self.install_dir, self.bin_dir, mirror, downloads_json,
                                  params["use_proxy"])
+        if params["local_mirror"]:
+            # The controller's pushed archives: uv takes a downloads JSON entry only from below the
+            # mirror that applies (a system uv.toml may set one), so both of uv's mirrors point there.
+            env["UV_PYPY_INSTALL_MIRROR"] = mirror
         self.uv = UvPython(uv, environment_runner(self.module), env)
         version = self.uv.version()
         self.result["uv"] = dict(path=uv, version=".".join(str(p) for p in version))
@@ -361,6 +375,8 @@ class UvPythonModule(object):
         """Per request ``dict(request, action, reason, entry, installed)``; only ``latest`` reads downloads."""
         state = self.params["state"]
         steps = []
+        # Every managed Python, for the links: one offline listing, only with bin_dir.
+        every = self.listed() if self.bin_dir and state != "absent" else []
         for index, request in enumerate(self.requests):
             installed = self.listed(request)
             newest = None
@@ -371,7 +387,7 @@ class UvPythonModule(object):
             links = None
             if state != "absent" and installed:
                 chosen = _best(installed, newest)
-                links = link_problem(chosen, self.bin_dir, default)
+                links = link_problem(chosen, self.bin_dir, default, every)
             action, reason, entry = decide(state, request, installed, newest, links)
             steps.append(dict(request=request, action=action, reason=reason, entry=entry, installed=installed,
                               default=default))
@@ -485,13 +501,17 @@ class UvPythonModule(object):
                                             version=(s["entry"] or {}).get("version")) for s in steps]
             self.result["changed"] = True
             return self.finish(steps, changing, "would %s" % _summary(changing))
-        ensure_install_dir(self.install_dir)
-        with DirLock(self.install_dir):
-            steps = self.plan()  # again, under the lock: another run may have done it meanwhile
-            changing = [s for s in steps if s["action"] != "none"]
-            if not changing:
-                return self.finish(steps, [], "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
-            done = self.act(steps)
+        umask = os.umask(UMASK)
+        try:
+            ensure_install_dir(self.install_dir)
+            with DirLock(self.install_dir, holder="uv_python"):
+                steps = self.plan()  # again, under the lock: another run may have done it meanwhile
+                changing = [s for s in steps if s["action"] != "none"]
+                if not changing:
+                    return self.finish(steps, [], "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
+                done = self.act(steps)
+        finally:
+            os.umask(umask)
         self.result["changed"] = True
         if self.params["state"] == "absent":
             return self.finish(steps, changing, "removed %s" % ", ".join(done))
@@ -555,7 +575,7 @@ def _summary(steps, done=False):
 
 
 def main():
-    module = AnsibleModule(
+    module = masking_module_class(AnsibleModule, SECRET_OPTIONS)(
         argument_spec=dict(
             version=dict(type="list", elements="str", required=True),
             state=dict(type="str", default="present", choices=["present", "absent", "latest"]),
