@@ -70,13 +70,19 @@ options:
   install_dir:
     description:
       - Where uv puts the Pythons (uv's C(UV_PYTHON_INSTALL_DIR)), as an absolute path; created (mode
-        0755) when missing. Each Python is a directory named by its key, readable by every user.
+        0755, and so are missing folders above it, whatever the umask of the connection) when missing.
+        Each Python is a directory named by its key, readable and runnable by every user.
     type: path
     default: /opt/uv/python
   bin_dir:
     description:
       - Where uv links the C(python3.X) executables (uv's C(UV_PYTHON_BIN_DIR)), for example
-        C(/usr/local/bin). V(null) (the default) links none.
+        C(/usr/local/bin); created (mode 0755) when missing. V(null) (the default) links none.
+      - C(python3.X) belongs to the newest installed patch of its series (from uv 0.10 through uv's
+        minor-version link), and uv does not move it back to an older patch. A request for an exact
+        older patch (V(3.11.2) while 3.11.7 is installed) installs it and is then satisfied with the link
+        leading to the newer patch (V(changed=false) from the second run on); run the older patch by its
+        path (RV(installed[].path)). Only a missing link, or one that leads elsewhere, is linked again.
     type: path
   default:
     description:
@@ -88,6 +94,11 @@ options:
     description:
       - Where uv downloads CPython archives from, as uv's C(python-install-mirror) (C(https://),
         C(http://) or C(file://)); uv asks for C(<mirror>/<build tag>/<file name>).
+      - Credentials in the URL (C(https://user:password@host/...), a token as the user, query values) are
+        used for the download and masked in the results, messages and the invocation; so are those of
+        O(python_downloads_json_url).
+      - With a downloads JSON, uv (and the controller with O(download_on=controller)) takes each entry
+        below GitHub's python-build-standalone release folder from this mirror instead.
       - Without a downloads JSON, uv checks each archive against the sha256 built into the uv binary, so
         the mirror must hold the unmodified python-build-standalone release assets.
       - Defaults to what the system C(uv.toml) says, then to uv's default (GitHub).
@@ -108,6 +119,8 @@ options:
         nothing. Each host first plans from its own state; only hosts that need a Python get a file.
         Give O(python_downloads_json_url) or O(python_install_mirror) in the task. Needs the Python
         package C(requests) on the controller for C(http(s)) sources.
+      - The host installs the pushed archives from a C(file://) mirror in the task's temporary directory,
+        which replaces any C(python-install-mirror) of the host's system C(uv.toml) for this task.
     type: str
     choices: [host, controller]
     default: host
