@@ -29,6 +29,18 @@ Facts checked against the real uv binaries (0.8.0 and 0.13.8; see the unit test 
   path"); 0.13.8 also reads http(s). Entry URLs may be ``file://``. A file:// (or http)
   ``python-install-mirror`` is asked for ``<mirror>/<build tag>/<file name>``, and the
   archive is checked against the sha256 built into uv.
+- With a ``python-install-mirror`` (the option, ``UV_PYTHON_INSTALL_MIRROR`` or a uv.toml), uv
+  takes a downloads JSON entry only from below GitHub's python-build-standalone release folder,
+  which it replaces with the mirror; any other entry URL (a ``file://`` one too, even below the
+  mirror) is refused: "A mirror was provided via `UV_PYTHON_INSTALL_MIRROR`, but the URL does not
+  match the expected format" (0.8.0, 0.9.30, 0.13.8; 0.13.8 refuses it already in
+  ``python list --only-downloads``). The environment variable wins over uv.toml.
+- ``python list --only-downloads --show-urls`` prints the GitHub URL with a mirror set in 0.8.0,
+  the mirrored URL (a password shown as ``****``) in 0.9.30 and 0.13.8.
+- With ``--bin``, 0.13.8 points ``python3.X`` through its minor-version link at the newest patch;
+  installing an older patch (again) leaves an existing link alone, and only recreates a missing
+  one (then to the older patch itself). 0.8.0 has no minor link and points ``python3.X`` at the
+  patch it installs last.
 - uv reads the system configuration (``$XDG_CONFIG_DIRS/uv/uv.toml``, ``/etc/uv/uv.toml``)
   and the user's (``$XDG_CONFIG_HOME/uv/uv.toml``, ``~/.config/uv/uv.toml``): the module
   points ``HOME`` and ``XDG_CONFIG_HOME`` at an empty private directory, so the system file

@@ -290,7 +290,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._install import DirLock, ensure_install_dir
-from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     PythonError,
     UvPython,
@@ -303,6 +302,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     venvs_using,
     version_tuple,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 
 
 # Options whose URLs may carry credentials (user info, query tokens): masked in the invocation and
