@@ -132,4 +132,3 @@ class ActionModule(DownloadOnAction):
         self._transfer_file(path, remote)
         self._fixup_perms2([tmpdir] + folders + [remote])
         return remote
-
