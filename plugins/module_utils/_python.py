@@ -5,7 +5,7 @@
 """uv's managed Pythons on a host: run uv with an explicit environment, read what it lists, plan.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-The pure part (``parse_list``, ``parse_version``, ``plan``, ``venvs_using``'s reader,
+The pure part (``parse_list``, ``decide``, ``link_problem``, ``venvs_using``'s reader,
 ``python_environment``) takes text and data; the edges (``UvPython``) run uv through a
 ``run(argv, env) -> (rc, stdout, stderr)`` callable handed in by the module.
 
@@ -29,6 +29,18 @@ Facts checked against the real uv binaries (0.8.0 and 0.13.8; see the unit test 
   path"); 0.13.8 also reads http(s). Entry URLs may be ``file://``. A file:// (or http)
   ``python-install-mirror`` is asked for ``<mirror>/<build tag>/<file name>``, and the
   archive is checked against the sha256 built into uv.
+- With a ``python-install-mirror`` (the option, ``UV_PYTHON_INSTALL_MIRROR`` or a uv.toml), uv
+  takes a downloads JSON entry only from below GitHub's python-build-standalone release folder,
+  which it replaces with the mirror; any other entry URL (a ``file://`` one too, even below the
+  mirror) is refused: "A mirror was provided via `UV_PYTHON_INSTALL_MIRROR`, but the URL does not
+  match the expected format" (0.8.0, 0.9.30, 0.13.8; 0.13.8 refuses it already in
+  ``python list --only-downloads``). The environment variable wins over uv.toml.
+- ``python list --only-downloads --show-urls`` prints the GitHub URL with a mirror set in 0.8.0,
+  the mirrored URL (a password shown as ``****``) in 0.9.30 and 0.13.8.
+- With ``--bin``, 0.13.8 points ``python3.X`` through its minor-version link at the newest patch;
+  installing an older patch (again) leaves an existing link alone, and only recreates a missing
+  one (then to the older patch itself). 0.8.0 has no minor link and points ``python3.X`` at the
+  patch it installs last.
 - uv reads the system configuration (``$XDG_CONFIG_DIRS/uv/uv.toml``, ``/etc/uv/uv.toml``)
   and the user's (``$XDG_CONFIG_HOME/uv/uv.toml``, ``~/.config/uv/uv.toml``): the module
   points ``HOME`` and ``XDG_CONFIG_HOME`` at an empty private directory, so the system file
@@ -45,6 +57,8 @@ import re
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import DEFAULT_INSTALL_DIR, resolve_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+# The collection's one reader of `uv --version` (uv_install and uv_config use it too).
+from ansible_collections.pyfleet.uv.plugins.module_utils._installed import parse_uv_version
 
 __all__ = [
     "MIN_UV",
@@ -58,10 +72,10 @@ __all__ = [
     "link_problem",
     "parse_list",
     "parse_request",
-    "parse_version",
     "python_environment",
     "read_pyvenv_home",
     "request_filter",
+    "series_of",
     "venvs_using",
     "version_tuple",
 ]
@@ -80,17 +94,13 @@ _REMOTE_JSON_REFUSED = "Remote Python downloads JSON is not yet supported"
 # implementation uv knows with or without a version (cpython@3.13, pypy@3.10, cpython3.12, pypy), or a key.
 _IMPLEMENTATIONS = "cpython|pypy|graalpy|pyodide|cp|pp|gp"
 _REQUEST_RE = re.compile(r"^(?:(?:%s)@?)?\d+(?:\.\d+){0,2}[a-z0-9+]*$|^(?:%s)$" % (_IMPLEMENTATIONS, _IMPLEMENTATIONS))
+# uv's short implementation names, as the downloads JSON spells them (``name``).
+_SHORT_NAMES = {"cp": "cpython", "pp": "pypy", "gp": "graalpy"}
 _KEY_RE = re.compile(r"^[a-z]+-\d+\.\d+\.\d+[a-z0-9+]*-[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+$")
 
 
 class PythonError(UvError):
     """uv could not list, install or remove a Python; the message quotes uv."""
-
-
-def parse_version(text):
-    """``(major, minor, patch)`` of a uv version string (``0.13.8``), or ``None``."""
-    match = re.match(r"^\s*(?:uv\s+)?(\d+)\.(\d+)\.(\d+)", text or "")
-    return tuple(int(part) for part in match.groups()) if match else None
 
 
 def parse_request(request):
@@ -262,7 +272,8 @@ class UvPython(object):
     def version(self):
         """The uv version as a tuple, refusing uv older than ``MIN_UV``."""
         out, _err = self._call(["--version"], "uv --version")
-        parsed = parse_version(out)
+        line = parse_uv_version(out)
+        parsed = tuple(int(p) for p in re.findall(r"\d+", line["version"])[:3]) if line else None
         if parsed is None:
             raise PythonError("%s --version printed no uv version: %s" % (self.uv, _quote(out)))
         if parsed < MIN_UV:
@@ -288,10 +299,8 @@ class UvPython(object):
         entries.sort(key=lambda e: version_tuple(e["version"]), reverse=True)
         return entries
 
-    def install(self, requests, bin_dir=None, default=False, mirror=None):
+    def install(self, requests, bin_dir=None, default=False):
         args = ["python", "install"]
-        if mirror:
-            args += ["--mirror", mirror]
         if not bin_dir:
             args.append("--no-bin")
         if default:
@@ -316,21 +325,39 @@ class UvPython(object):
         return False, "%s -c '%s' failed (exit %s): %s" % (path, VERIFY_CODE, rc, _quote(err or out, 800))
 
 
-def link_problem(entry, bin_dir, default=False):
+def series_of(entry):
+    """What makes two installed Pythons patches of one series (uv shares one minor link between them)."""
+    version = re.findall(r"\d+", entry.get("version") or "")[:2]
+    return (entry.get("implementation"), tuple(version), entry.get("variant"), entry.get("os"), entry.get("arch"),
+            entry.get("libc"))
+
+
+def link_problem(entry, bin_dir, default=False, installed=None):
     """Why the bin links of an installed ``entry`` are not as wanted, or ``None`` (reads links only).
 
     uv names the link after the interpreter (``python3.12``, ``python3.13t``); with ``default``
     ``python3`` and ``python`` must lead to the same interpreter too.
+
+    ``installed`` (every managed Python that uv lists) lets a link lead to a *newer* patch of
+    the entry's series: uv 0.10 and newer point ``python3.X`` (and ``python3``, ``python``) through
+    its minor-version link at the newest installed patch and do not move it back when an older
+    patch is installed or installed again, so an exact older patch is satisfied without the link.
     """
     if not bin_dir or not entry.get("path"):
         return None
     target = os.path.realpath(entry["path"])
+    accepted = set([target])
+    mine = series_of(entry)
+    for other in installed or []:
+        if other.get("path") and series_of(other) == mine \
+                and version_tuple(other["version"]) > version_tuple(entry["version"]):
+            accepted.add(os.path.realpath(other["path"]))
     names = [os.path.basename(entry["path"])] + (["python3", "python"] if default else [])
     for name in names:
         link = os.path.join(bin_dir, name)
         if not os.path.lexists(link):
             return "%s is missing" % link
-        if os.path.realpath(link) != target:
+        if os.path.realpath(link) not in accepted:
             return "%s leads to %s, not %s" % (link, os.path.realpath(link), target)
     return None
 
@@ -390,9 +417,10 @@ def request_filter(request):
         name, version = request.split("-")[:2]
         return name, tuple(re.findall(r"\d+", version)[:3]), None
     match = re.match(r"^(?:([a-z]+)@?)?(\d+(?:\.\d+){0,2})([a-z0-9+]*)$", request)
-    if not match:
-        return None
-    return match.group(1) or "cpython", tuple(match.group(2).split(".")), "t" in (match.group(3) or "")
+    if not match or ("." not in match.group(2) and len(match.group(2)) > 1):
+        return None  # not a form read here (uv reads cp312 as 3.12): keep everything
+    name = _SHORT_NAMES.get(match.group(1), match.group(1)) or "cpython"
+    return name, tuple(match.group(2).split(".")), "t" in (match.group(3) or "")
 
 
 def filter_downloads(data, requests):

@@ -70,13 +70,19 @@ options:
   install_dir:
     description:
       - Where uv puts the Pythons (uv's C(UV_PYTHON_INSTALL_DIR)), as an absolute path; created (mode
-        0755) when missing. Each Python is a directory named by its key, readable by every user.
+        0755, and so are missing folders above it, whatever the umask of the connection) when missing.
+        Each Python is a directory named by its key, readable and runnable by every user.
     type: path
     default: /opt/uv/python
   bin_dir:
     description:
       - Where uv links the C(python3.X) executables (uv's C(UV_PYTHON_BIN_DIR)), for example
-        C(/usr/local/bin). V(null) (the default) links none.
+        C(/usr/local/bin); created (mode 0755) when missing. V(null) (the default) links none.
+      - C(python3.X) belongs to the newest installed patch of its series (from uv 0.10 through uv's
+        minor-version link), and uv does not move it back to an older patch. A request for an exact
+        older patch (V(3.11.2) while 3.11.7 is installed) installs it and is then satisfied with the link
+        leading to the newer patch (V(changed=false) from the second run on); run the older patch by its
+        path (RV(installed[].path)). Only a missing link, or one that leads elsewhere, is linked again.
     type: path
   default:
     description:
@@ -88,6 +94,11 @@ options:
     description:
       - Where uv downloads CPython archives from, as uv's C(python-install-mirror) (C(https://),
         C(http://) or C(file://)); uv asks for C(<mirror>/<build tag>/<file name>).
+      - Credentials in the URL (C(https://user:password@host/...), a token as the user, query values) are
+        used for the download and masked in the results, messages and the invocation; so are those of
+        O(python_downloads_json_url).
+      - With a downloads JSON, uv (and the controller with O(download_on=controller)) takes each entry
+        below GitHub's python-build-standalone release folder from this mirror instead.
       - Without a downloads JSON, uv checks each archive against the sha256 built into the uv binary, so
         the mirror must hold the unmodified python-build-standalone release assets.
       - Defaults to what the system C(uv.toml) says, then to uv's default (GitHub).
@@ -108,6 +119,8 @@ options:
         nothing. Each host first plans from its own state; only hosts that need a Python get a file.
         Give O(python_downloads_json_url) or O(python_install_mirror) in the task. Needs the Python
         package C(requests) on the controller for C(http(s)) sources.
+      - The host installs the pushed archives from a C(file://) mirror in the task's temporary directory,
+        which replaces any C(python-install-mirror) of the host's system C(uv.toml) for this task.
     type: str
     choices: [host, controller]
     default: host
@@ -289,6 +302,16 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     venvs_using,
     version_tuple,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
+
+
+# Options whose URLs may carry credentials (user info, query tokens): masked in the invocation and
+# in every message, before the argument spec is even checked. local_downloads holds the entries of
+# the controller's downloads JSON, whose URLs may carry them too.
+SECRET_OPTIONS = ["python_install_mirror", "python_downloads_json_url", "local_downloads"]
+# What uv_python creates (install_dir and the folders above it; uv the bin_dir and the Pythons) is
+# made under this umask, whatever the connection's (hardened hosts set 027): every user runs them.
+UMASK = 0o022
 
 
 def environment_runner(module):
@@ -296,7 +319,7 @@ def environment_runner(module):
     def run(argv, env):
         saved = dict(os.environ)
         # What uv unpacks must be readable by every user, whatever umask the connection has.
-        umask = os.umask(0o022)
+        umask = os.umask(UMASK)
         try:
             os.environ.clear()
             os.environ.update(env)
@@ -346,6 +369,10 @@ class UvPythonModule(object):
         uv = find_uv_binary(params["uv_path"])
         env = python_environment(os.environ, home, self.install_dir, self.bin_dir, mirror, downloads_json,
                                  params["use_proxy"])
+        if params["local_mirror"]:
+            # The controller's pushed archives: uv takes a downloads JSON entry only from below the
+            # mirror that applies (a system uv.toml may set one), so both of uv's mirrors point there.
+            env["UV_PYPY_INSTALL_MIRROR"] = mirror
         self.uv = UvPython(uv, environment_runner(self.module), env)
         version = self.uv.version()
         self.result["uv"] = dict(path=uv, version=".".join(str(p) for p in version))
@@ -361,6 +388,8 @@ class UvPythonModule(object):
         """Per request ``dict(request, action, reason, entry, installed)``; only ``latest`` reads downloads."""
         state = self.params["state"]
         steps = []
+        # Every managed Python, for the links: one offline listing, only with bin_dir.
+        every = self.listed() if self.bin_dir and state != "absent" else []
         for index, request in enumerate(self.requests):
             installed = self.listed(request)
             newest = None
@@ -371,7 +400,7 @@ class UvPythonModule(object):
             links = None
             if state != "absent" and installed:
                 chosen = _best(installed, newest)
-                links = link_problem(chosen, self.bin_dir, default)
+                links = link_problem(chosen, self.bin_dir, default, every)
             action, reason, entry = decide(state, request, installed, newest, links)
             steps.append(dict(request=request, action=action, reason=reason, entry=entry, installed=installed,
                               default=default))
@@ -485,13 +514,17 @@ class UvPythonModule(object):
                                             version=(s["entry"] or {}).get("version")) for s in steps]
             self.result["changed"] = True
             return self.finish(steps, changing, "would %s" % _summary(changing))
-        ensure_install_dir(self.install_dir)
-        with DirLock(self.install_dir):
-            steps = self.plan()  # again, under the lock: another run may have done it meanwhile
-            changing = [s for s in steps if s["action"] != "none"]
-            if not changing:
-                return self.finish(steps, [], "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
-            done = self.act(steps)
+        umask = os.umask(UMASK)
+        try:
+            ensure_install_dir(self.install_dir)
+            with DirLock(self.install_dir, holder="uv_python"):
+                steps = self.plan()  # again, under the lock: another run may have done it meanwhile
+                changing = [s for s in steps if s["action"] != "none"]
+                if not changing:
+                    return self.finish(steps, [], "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
+                done = self.act(steps)
+        finally:
+            os.umask(umask)
         self.result["changed"] = True
         if self.params["state"] == "absent":
             return self.finish(steps, changing, "removed %s" % ", ".join(done))
@@ -555,7 +588,7 @@ def _summary(steps, done=False):
 
 
 def main():
-    module = AnsibleModule(
+    module = masking_module_class(AnsibleModule, SECRET_OPTIONS)(
         argument_spec=dict(
             version=dict(type="list", elements="str", required=True),
             state=dict(type="str", default="present", choices=["present", "absent", "latest"]),

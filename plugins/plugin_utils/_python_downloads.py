@@ -22,21 +22,25 @@ import json
 import os
 
 try:
-    from urllib.parse import unquote, urlparse
+    from urllib.parse import quote, unquote, urlparse, urlsplit, urlunsplit
 except ImportError:  # pragma: no cover
-    from urllib import unquote  # type: ignore
-    from urlparse import urlparse  # type: ignore
+    from urllib import quote, unquote  # type: ignore
+    from urlparse import urlparse, urlsplit, urlunsplit  # type: ignore
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError
 from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import redact_url
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, RunMemo, default_cache_dir
 
-__all__ = ["DEFAULT_PYTHON_MIRROR", "FileFetcher", "PythonArchive", "PythonDownloads", "json_entry_for",
-           "mirror_relative_path"]
+__all__ = ["DEFAULT_PYTHON_MIRROR", "DEFAULT_PYPY_MIRROR", "HOSTED_FOLDER", "FileFetcher", "PythonArchive",
+           "PythonDownloads", "host_entries", "json_entry_for", "mirror_relative_path", "mirrored_url"]
 
 # Where uv downloads CPython from without a mirror (the prefix that python-install-mirror replaces).
 DEFAULT_PYTHON_MIRROR = "https://github.com/astral-sh/python-build-standalone/releases/download"
+# The same for PyPy (pypy-install-mirror, UV_PYPY_INSTALL_MIRROR).
+DEFAULT_PYPY_MIRROR = "https://downloads.python.org/pypy"
+# The folder below the host's pushed mirror that holds the archives of a downloads JSON.
+HOSTED_FOLDER = "pyfleet"
 JSON_LIMIT = 64 * 1024 * 1024
 ARCHIVE_LIMIT = 1024 * 1024 * 1024
 
@@ -46,10 +50,29 @@ class PythonArchive(object):
 
     def __init__(self, url):
         self.url = url
-        self.name = unquote(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]) or "python.tar.gz"
+        self.name = safe_file_name(urlparse(url).path.rstrip("/").rsplit("/", 1)[-1], url) or "python.tar.gz"
 
     def as_dict(self):
         return dict(url=redact_url(self.url), name=self.name)
+
+
+def safe_file_name(raw, url):
+    """The percent-decoded file name ``raw`` of ``url``, refused (``MirrorError``) when it would leave
+    the folder it is copied into: ``.``, ``..``, a ``/`` or a NUL once decoded."""
+    name = unquote(raw)
+    if name in (".", "..") or "/" in name or "\x00" in name:
+        raise MirrorError("refusing the archive file name %r of %s: it is not a plain file name" % (
+            name, redact_url(url)))
+    return name
+
+
+def _without_userinfo(url):
+    """``url`` without its user info, to compare a mirror with what uv prints (``user:****@``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, parts.query, parts.fragment))
 
 
 def _local_path(url):
@@ -86,16 +109,78 @@ class FileFetcher(object):
         return Response(url, 200, body=(digest.hexdigest(), size))
 
 
+def _below(url, base):
+    """The raw rest of ``url`` below ``base`` (both compared without user info), or ``None``."""
+    base = _without_userinfo(base).rstrip("/") + "/"
+    bare = _without_userinfo(url)
+    return bare[len(base):] if bare.startswith(base) else None
+
+
+def _mirror_rest(url, mirror):
+    """The raw ``<build tag>/<file name>`` of an archive URL that uv printed, below ``mirror`` or GitHub's
+    release folder (uv 0.8 prints that one even with a mirror), or ``None``."""
+    rest = _below(url, mirror) if mirror else None
+    if rest is None:
+        rest = _below(url, DEFAULT_PYTHON_MIRROR)
+    return rest
+
+
 def mirror_relative_path(url, mirror):
-    """The path of ``url`` below ``mirror`` (``<build tag>/<file name>``), as a file path."""
-    base = (mirror or DEFAULT_PYTHON_MIRROR).rstrip("/") + "/"
-    if not url.startswith(base):
-        raise MirrorError("the host's uv asks for %s, which is not below the mirror %s" % (redact_url(url), base))
-    relative = unquote(url[len(base):].split("?", 1)[0])
+    """The path of ``url`` below ``mirror`` (``<build tag>/<file name>``), as a file path.
+
+    ``url`` is what the host's uv printed: from 0.9 below the mirror with its password masked
+    (``user:****@``), in 0.8 below GitHub's release folder whatever the mirror. Both forms are
+    compared without user info; messages show the mirror redacted.
+    """
+    rest = _mirror_rest(url, mirror)
+    if rest is None:
+        raise MirrorError("the host's uv asks for %s, which is not below the mirror %s" % (
+            redact_url(url), redact_url((mirror or DEFAULT_PYTHON_MIRROR).rstrip("/") + "/")))
+    relative = unquote(rest.split("?", 1)[0])
     parts = [p for p in relative.split("/") if p]
-    if not parts or any(p in (".", "..") for p in parts):
+    if not parts or any(p in (".", "..") for p in parts) or "\x00" in relative:
         raise MirrorError("refusing the archive path %r below the mirror" % relative)
     return "/".join(parts)
+
+
+def mirrored_url(url, mirror):
+    """Where the controller downloads ``url`` when the task gives ``mirror`` (with its credentials).
+
+    As uv does: a URL below GitHub's release folder (a downloads JSON entry, or what uv 0.8 prints)
+    or below the mirror (what uv 0.9+ prints, password masked) becomes the same file below
+    ``mirror`` as given; any other URL stays as it is.
+    """
+    if not mirror:
+        return url
+    rest = _mirror_rest(url, mirror)
+    if rest is None:
+        return url
+    return mirror.rstrip("/") + "/" + rest
+
+
+def host_entries(entries, mirror_dir):
+    """The downloads JSON entries as the host's uv gets them, with the archives pushed to
+    ``<mirror_dir>/pyfleet/<file name>`` (a new dict; ``entries`` is not changed).
+
+    uv refuses a downloads JSON entry that is not below the mirror that applies to it ("the URL does
+    not match the expected format", uv 0.8.0 to 0.13.8), and a host's system uv.toml may set
+    ``python-install-mirror``. So CPython entries name GitHub's release folder and PyPy entries
+    ``downloads.python.org/pypy``, the prefixes that uv replaces with the mirror, and the module
+    points both mirrors at the pushed folder; others (GraalPy) name the pushed file itself.
+    """
+    hosted = {}
+    for key, entry in entries.items():
+        if not isinstance(entry, dict):
+            continue
+        name = PythonArchive(entry.get("url") or "").name
+        if entry.get("name", "cpython") == "cpython":
+            url = "%s/%s/%s" % (DEFAULT_PYTHON_MIRROR, HOSTED_FOLDER, quote(name))
+        elif entry.get("name") == "pypy":
+            url = "%s/%s/%s" % (DEFAULT_PYPY_MIRROR, HOSTED_FOLDER, quote(name))
+        else:
+            url = "file://%s/%s/%s" % (mirror_dir.rstrip("/"), HOSTED_FOLDER, quote(name))
+        hosted[key] = dict(entry, url=url)
+    return hosted
 
 
 class PythonDownloads(object):

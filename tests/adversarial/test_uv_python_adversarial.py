@@ -16,6 +16,13 @@ already holds a working 3.11.7 and asks for 3.11.2 from a hostile source:
   (the JSON carries that archive's own sha256);
 - a full disk: install_dir on a tmpfs with room for nothing more.
 
+And ``download_on: controller`` against what real hosts have, with the real uv 0.8.0 (the documented
+floor, its wheel fetched once into the suite's cache) and 0.13.8: a ``python_install_mirror`` that
+demands HTTP basic auth (uv 0.8 prints GitHub's URL for a mirrored download, 0.9+ the mirror's with
+the password as ``****``; the password is never printed, even at ``-vvv``), a system uv.toml that sets
+``python-install-mirror`` (uv refuses downloads JSON entries outside it), and a downloads JSON entry
+whose file name decodes to ``../`` (refused before anything is pushed).
+
 Afterwards: the task failed and its message names the cause, the install_dir listing is what it
 was (no half-installed Python, no temp file), 3.11.7 still runs, uv lists only it, the module's
 remote temp dir is empty and nothing was written outside install_dir. ``tampered`` and
@@ -106,6 +113,45 @@ def uv_python(env, args):
     if match.group(1).startswith(("FAILED", "UNREACHABLE")):
         result["failed"] = True
     return result, output
+
+
+@pytest.fixture(scope="session")
+def uv_versions(uv, tmp_path_factory):
+    """``{version: path}``: the floor uv 0.8.0 (from its wheel) and the suite's 0.13.8."""
+    wheel = uvmirror.fetch_wheel("0.8.0", "manylinux2014_x86_64", os.path.join(uvmirror.cache_dir(), "wheels"))
+    dest = tmp_path_factory.mktemp("uv-0.8.0")
+    path = dest / "uv"
+    path.write_bytes(uvmirror.binaries_from_wheel(wheel, "0.8.0")["uv"])
+    path.chmod(0o755)
+    return {"0.8.0": str(path), UV_VERSION: uv}
+
+
+GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download/"
+PASSWORD = "pa$$@w0rd-pyfleet"
+
+
+def github_json(material, site, dest):
+    """The host's downloads JSON with every entry below GitHub's release folder, as uv's own list."""
+    data = pbs.downloads_json(material, GITHUB.rstrip("/"), host="bookworm")
+    for entry in data.values():
+        entry["url"] = entry["url"].replace(GITHUB + "releases/download/", GITHUB)
+    path = os.path.join(str(dest), "github.json")
+    with open(path, "w") as handle:
+        json.dump(data, handle)
+    return path
+
+
+def authed_mirror(site):
+    """The archives below /releases/download demand basic auth: the mirror URL with the credentials."""
+    site.faults.clear()
+    site.faults["/releases/*"] = {"auth": "alice:" + PASSWORD}
+    return site.url.replace("http://", "http://alice:%s@" % PASSWORD.replace("$", "%24").replace("@", "%40")) \
+        + "/releases/download"
+
+
+def no_password(output):
+    for form in (PASSWORD, PASSWORD.replace("$", "%24").replace("@", "%40"), "pa$$"):
+        assert form not in output, "the password (%s) is in the output" % form
 
 
 def listing(path):
@@ -219,6 +265,76 @@ def test_controller_refuses(material, site, uv, env, installed, case, pattern):
     install_dir = installed()
     result, _out = uv_python(env, hostile_args(site, material, case, install_dir, uv, download_on="controller"))
     fails(result, pattern)
+
+
+# -- download_on: controller against the mirrors and configurations of real hosts --------------
+
+@pytest.mark.parametrize("version", ["0.8.0", UV_VERSION])
+def test_controller_through_a_mirror_with_credentials(material, site, uv_versions, env, tmp_path, version):
+    mirror = authed_mirror(site)
+    try:
+        site.stats.reset()
+        args = {"version": ["3.11.2"], "install_dir": str(tmp_path / "pythons"), "uv_path": uv_versions[version],
+                "python_downloads_json_url": github_json(material, site, tmp_path), "python_install_mirror": mirror,
+                "download_on": "controller", "bin_dir": str(tmp_path / "bin")}
+        result, output = uv_python(dict(env, ANSIBLE_VERBOSITY="3"), args)
+        print("message: %s" % result.get("msg"))
+        no_password(output)
+        assert not result.get("failed") and result["changed"], result.get("msg")
+        assert result["installed"][0]["version"] == "3.11.2"
+        old = [a for a in material["archives"] if a["version"] == "3.11.2"][0]
+        assert [p for p in site.stats.paths if p.endswith(".tar.gz")] == ["/" + pbs.quote_path(old["path"])]
+        again, output = uv_python(dict(env, ANSIBLE_VERBOSITY="3"), args)
+        no_password(output)
+        assert not again.get("failed") and not again["changed"], again.get("msg")
+    finally:
+        site.faults.clear()
+
+
+@pytest.mark.parametrize("version", ["0.8.0", UV_VERSION])
+def test_controller_mirror_only_names_uvs_file_below_the_mirror(material, site, uv_versions, env, tmp_path, version):
+    # Without a downloads JSON the host's uv names its own archive: uv 0.8 below GitHub's folder, 0.9+
+    # below the mirror with the password as ****. The controller takes it from the mirror with the
+    # credentials; the mirror does not hold it (404), and the message shows no password.
+    mirror = authed_mirror(site)
+    try:
+        site.stats.reset()
+        args = {"version": ["3.12"], "install_dir": str(tmp_path / "pythons"), "uv_path": uv_versions[version],
+                "python_install_mirror": mirror, "download_on": "controller"}
+        result, output = uv_python(dict(env, ANSIBLE_VERBOSITY="3"), args)
+        no_password(output)
+        fails(result, "on the controller failed: HTTP 404", re.escape(site.url.replace("http://", "http://********@")))
+        asked = [p for p in site.stats.paths if "cpython-3.12" in p]
+        assert asked and all(p.startswith("/releases/download/") for p in asked), site.stats.paths
+    finally:
+        site.faults.clear()
+
+
+@pytest.mark.parametrize("version", ["0.8.0", UV_VERSION])
+def test_controller_with_a_system_python_install_mirror(material, site, uv_versions, env, tmp_path, version):
+    # The system uv.toml (found through XDG_CONFIG_DIRS, as /etc/uv/uv.toml would be) names a mirror
+    # the host cannot reach; the pushed archive is installed all the same.
+    (tmp_path / "xdg" / "uv").mkdir(parents=True)
+    (tmp_path / "xdg" / "uv" / "uv.toml").write_text('python-install-mirror = "https://mirror.invalid/pbs"\n')
+    args = {"version": ["3.11.7"], "install_dir": str(tmp_path / "pythons"), "uv_path": uv_versions[version],
+            "python_downloads_json_url": site.url + "/bookworm.json", "download_on": "controller"}
+    result, _output = uv_python(dict(env, XDG_CONFIG_DIRS=str(tmp_path / "xdg")), args)
+    assert not result.get("failed") and result["changed"], result.get("msg")
+    assert result["installed"][0]["version"] == "3.11.7"
+
+
+def test_controller_refuses_an_archive_name_that_leaves_the_folder(material, site, uv, env, tmp_path):
+    data = pbs.downloads_json(material, site.url, host="bookworm")
+    for entry in data.values():
+        entry["url"] = site.url + "/..%2F..%2F..%2Fpyfleet-escaped-by-name"
+    path = tmp_path / "escape-name.json"
+    path.write_text(json.dumps(data))
+    site.stats.reset()
+    result, _output = uv_python(env, {"version": ["3.11.2"], "install_dir": str(tmp_path / "pythons"), "uv_path": uv,
+                                      "python_downloads_json_url": str(path), "download_on": "controller"})
+    fails(result, "refusing the archive file name '../../../pyfleet-escaped-by-name'")
+    assert site.stats.paths == [] and not os.path.lexists("/tmp/pyfleet-escaped-by-name")
+    assert os.listdir(env["ANSIBLE_REMOTE_TMP"]) == []
 
 
 # -- a full disk under install_dir ------------------------------------------------------------

@@ -22,7 +22,6 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     link_problem,
     parse_list,
     parse_request,
-    parse_version,
     python_environment,
     venvs_using,
 )
@@ -55,14 +54,25 @@ class Replay(object):
 
 @pytest.mark.parametrize("text, expected", [
     ("uv 0.13.8 (x86_64-unknown-linux-gnu)", (0, 13, 8)),
-    ("uv 0.5.11", (0, 5, 11)),
+    ("uv 0.13.9 (0a1b2c3d4 2026-11-02 x86_64-unknown-linux-gnu)", (0, 13, 9)),
     ("uv 0.8.0\n", (0, 8, 0)),
-    ("0.10.12", (0, 10, 12)),
-    ("uv-tool-uvx", None),
-    ("", None),
-], ids=["new", "old", "newline", "bare", "junk", "empty"])
-def test_parse_version(text, expected):
-    assert parse_version(text) == expected
+    ("uv 0.10.0-dev (x86_64-unknown-linux-gnu)", (0, 10, 0)),
+], ids=["new", "hash-date-triple", "newline", "pre"])
+def test_version_uses_the_collections_one_parser(text, expected):
+    # One parser of uv's version for the collection: _installed.parse_uv_version (uv_install,
+    # uv_config and uv_python read `uv --version` the same way).
+    from ansible_collections.pyfleet.uv.plugins.module_utils import _installed
+    assert not hasattr(_python, "parse_version")
+    assert _python.parse_uv_version is _installed.parse_uv_version
+    uv, _replay = uv_with((["--version"], (0, text, "")))
+    assert uv.version() == expected
+
+
+@pytest.mark.parametrize("text", ["uv-tool-uvx", "", "0.10.12", "ruff 0.13.8"], ids=["junk", "empty", "bare", "other"])
+def test_version_refuses_what_is_not_uvs_version_line(text):
+    uv, _replay = uv_with((["--version"], (0, text, "")))
+    with pytest.raises(PythonError, match="printed no uv version"):
+        uv.version()
 
 
 @pytest.mark.parametrize("request_", ["3", "3.12", "3.12.7", "cpython@3.13", "pypy@3.10", "cpython3.12", "3.13t",
@@ -168,9 +178,10 @@ def test_install_failure_quotes_uv(fixture, quoted):
 
 def test_install_arguments():
     uv, replay = uv_with((["python", "install"], "new-install"))
-    uv.install(["cpython-3.12.1-linux-x86_64-gnu"], bin_dir="/usr/local/bin", default=True, mirror="file:///m")
-    assert replay.calls[0][0][1:] == ["python", "install", "--mirror", "file:///m", "--default",
-                                      "cpython-3.12.1-linux-x86_64-gnu"]
+    uv.install(["cpython-3.12.1-linux-x86_64-gnu"], bin_dir="/usr/local/bin", default=True)
+    assert replay.calls[0][0][1:] == ["python", "install", "--default", "cpython-3.12.1-linux-x86_64-gnu"]
+    with pytest.raises(TypeError):
+        uv.install(["3.12"], mirror="file:///m")  # pylint: disable=unexpected-keyword-arg
     uv.install(["3.12"])
     assert replay.calls[1][0][1:] == ["python", "install", "--no-bin", "3.12"]
 
@@ -227,6 +238,49 @@ def test_link_problem(tmp_path):
     assert "leads to" in link_problem(entry, str(bin_dir), default=True)
 
 
+def _managed(install_dir, version, minor_link=False):
+    """A managed Python as uv 0.13.8 lays it out (``cpython-<version>-linux-x86_64-gnu/bin/python3.X``)."""
+    key = "cpython-%s-linux-x86_64-gnu" % version
+    series = ".".join(version.split(".")[:2])
+    (install_dir / key / "bin").mkdir(parents=True)
+    (install_dir / key / "bin" / ("python" + series)).write_text("")
+    if minor_link:
+        link = install_dir / ("cpython-%s-linux-x86_64-gnu" % series)
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(install_dir / key)
+    return dict(key=key, version=version, implementation="cpython", variant="default", os="linux",
+                arch="x86_64", libc="gnu", path=str(install_dir / key / "bin" / ("python" + series)))
+
+
+def test_link_problem_exact_older_patch_leaves_the_minor_link_to_the_newest(tmp_path):
+    # uv 0.10+ points python3.11 (and python3, python with --default) through its minor link
+    # cpython-3.11-... at the newest installed patch and never moves it back to an older one: an
+    # exact older patch is satisfied with the link leading to a newer patch of the same series.
+    inst = tmp_path / "inst"
+    old = _managed(inst, "3.11.2")
+    new = _managed(inst, "3.11.7", minor_link=True)
+    other = _managed(inst, "3.12.1")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("python3.11", "python3", "python"):
+        (bin_dir / name).symlink_to(inst / "cpython-3.11-linux-x86_64-gnu" / "bin" / "python3.11")
+    every = [old, new, other]
+    assert link_problem(old, str(bin_dir), installed=every) is None
+    assert link_problem(old, str(bin_dir), default=True, installed=every) is None
+    assert link_problem(new, str(bin_dir), default=True, installed=every) is None
+    # Without the newer patch installed (or not told about it) the link must lead to the request's own.
+    assert "leads to" in link_problem(old, str(bin_dir), installed=[old, other])
+    assert "leads to" in link_problem(old, str(bin_dir))
+    # A link to an older patch does not satisfy the newer one, nor one of another series.
+    (bin_dir / "python3.11").unlink()
+    (bin_dir / "python3.11").symlink_to(old["path"])
+    assert "leads to" in link_problem(new, str(bin_dir), installed=every)
+    (bin_dir / "python3").unlink()
+    (bin_dir / "python3").symlink_to(other["path"])
+    assert "leads to" in link_problem(old, str(bin_dir), default=True, installed=every)
+
+
 def test_venvs_using_follow_uvs_minor_link(tmp_path):
     inst = tmp_path / "inst"
     old = inst / "cpython-3.12.1-linux-x86_64-gnu"
@@ -258,6 +312,21 @@ def test_filter_downloads_keeps_what_may_serve_the_requests():
     assert list(filter_downloads(data, ["pypy@3.10"])) == ["pypy-3.10.14-linux-x86_64-gnu"]
     assert list(filter_downloads(data, ["cpython-3.13.0-linux-x86_64-gnu"])) == ["cpython-3.13.0-linux-x86_64-gnu"]
     assert len(filter_downloads(data, ["pypy"])) == len(data)  # not read: everything stays
+
+
+def test_filter_downloads_takes_uvs_short_names():
+    data = {
+        "cpython-3.12.7-linux-x86_64-gnu": dict(name="cpython", major=3, minor=12, patch=7),
+        "cpython-3.13.0-linux-x86_64-gnu": dict(name="cpython", major=3, minor=13, patch=0),
+        "pypy-3.10.14-linux-x86_64-gnu": dict(name="pypy", major=3, minor=10, patch=14),
+        "graalpy-3.11.0-linux-x86_64-gnu": dict(name="graalpy", major=3, minor=11, patch=0),
+    }
+    assert list(filter_downloads(data, ["cp@3.12"])) == ["cpython-3.12.7-linux-x86_64-gnu"]
+    assert list(filter_downloads(data, ["cp3.13"])) == ["cpython-3.13.0-linux-x86_64-gnu"]
+    assert list(filter_downloads(data, ["pp@3.10"])) == ["pypy-3.10.14-linux-x86_64-gnu"]
+    assert list(filter_downloads(data, ["gp@3.11"])) == ["graalpy-3.11.0-linux-x86_64-gnu"]
+    # cp312 (uv reads 3.12) and other forms this reading does not know keep everything.
+    assert len(filter_downloads(data, ["cp312"])) == len(data)
 
 
 def test_find_uv_binary(tmp_path):

@@ -168,3 +168,73 @@ def test_diff_shows_keys_before_and_after(run_module, fake, tmp_path):
     assert result["diff"] == {"before": "cpython-3.12.1-linux-x86_64-gnu\n", "after": ""}
     _code, result = run_module(uv_python.main, args(tmp_path, version=["3.12", "3.13"]), check_mode=True, diff=True)
     assert result["diff"]["after"] == "3.13 (to install)\ncpython-3.12.1-linux-x86_64-gnu\n"
+
+
+def test_credentials_of_the_sources_are_masked_in_the_invocation(run_module, fake, tmp_path):
+    # A failure before anything runs (an unknown request) still returns the invocation: the user
+    # info of both URL options is masked there and everywhere in the result.
+    fake(installed=[])
+    code, result = run_module(uv_python.main, args(
+        tmp_path, version=["latest"], python_install_mirror="https://alice:s3cr%40t@mirror.example/pbs",
+        python_downloads_json_url="https://TOKEN123456@mirror.example/python/downloads.json?sig=abcdefgh",
+        _ansible_inject_invocation=True))
+    assert code == 1
+    text = json.dumps(result)
+    for secret in ("s3cr%40t", "s3cr@t", "TOKEN123456", "abcdefgh"):
+        assert secret not in text, secret
+    assert result["invocation"]["module_args"]["python_install_mirror"] != "https://alice:s3cr%40t@mirror.example/pbs"
+
+
+def test_new_directories_are_0755_whatever_the_umask(run_module, fake, tmp_path):
+    # Hardened hosts set umask 027: install_dir (and the folders above it) must still be 0755, or no
+    # other user can run the linked Pythons.
+    fake(installed=[])
+    install_dir = tmp_path / "opt" / "uv" / "python"
+    old = os.umask(0o027)
+    try:
+        code, result = run_module(uv_python.main, args(tmp_path, install_dir=str(install_dir)))
+    finally:
+        os.umask(old)
+    assert code == 0, result
+    for path in (tmp_path / "opt", tmp_path / "opt" / "uv", install_dir):
+        assert oct(path.stat().st_mode & 0o777) == "0o755", path
+
+
+def test_lock_timeout_names_uv_python(run_module, fake, monkeypatch, tmp_path):
+    import fcntl
+    from ansible_collections.pyfleet.uv.plugins.module_utils._install import DirLock
+
+    def short_lock(path, **kwargs):
+        return DirLock(path, timeout=0.3, **kwargs)
+    monkeypatch.setattr(uv_python, "DirLock", short_lock)
+    (tmp_path / "inst").mkdir()
+    fake(installed=[])
+    held = os.open(str(tmp_path / "inst"), os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        code, result = run_module(uv_python.main, args(tmp_path))
+    finally:
+        os.close(held)
+    assert code == 1
+    assert "another uv_python run has held the lock" in result["msg"], result["msg"]
+
+
+def test_exact_older_patch_with_bin_dir_settles(run_module, fake, tmp_path):
+    # 3.11.7 owns python3.11 (through uv's minor link); 3.11.2 is installed as well. A request for
+    # 3.11.2 is satisfied: uv would not move the link back, so "relinking" would report changed forever.
+    inst = tmp_path / "inst"
+    entries = []
+    for version in ("3.11.2", "3.11.7"):
+        key = "cpython-%s-linux-x86_64-gnu" % version
+        (inst / key / "bin").mkdir(parents=True)
+        (inst / key / "bin" / "python3.11").write_text("")
+        entries.append(dict(INSTALLED[0], key=key, version=version, path=str(inst / key / "bin" / "python3.11")))
+    (inst / "cpython-3.11-linux-x86_64-gnu").symlink_to(inst / "cpython-3.11.7-linux-x86_64-gnu")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3.11").symlink_to(inst / "cpython-3.11-linux-x86_64-gnu" / "bin" / "python3.11")
+    uv = fake(installed=entries)
+    code, result = run_module(uv_python.main, args(tmp_path, version=["3.11.2"], bin_dir=str(tmp_path / "bin")))
+    assert code == 0, result["msg"]
+    assert result["changed"] is False, result["msg"]
+    assert result["installed"][0]["version"] == "3.11.2"
+    assert not any(c[1:3] == ["python", "install"] for c in uv.calls)

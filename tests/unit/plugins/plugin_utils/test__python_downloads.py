@@ -17,8 +17,11 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import Checksum
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._python_downloads import (
     DEFAULT_PYTHON_MIRROR,
     FileFetcher,
+    PythonArchive,
     PythonDownloads,
+    host_entries,
     mirror_relative_path,
+    mirrored_url,
 )
 
 
@@ -67,6 +70,65 @@ def test_mirror_relative_path(url, mirror, expected):
 def test_mirror_relative_path_refusals(url, mirror):
     with pytest.raises(MirrorError):
         mirror_relative_path(url, mirror)
+
+
+GITHUB_ASSET = DEFAULT_PYTHON_MIRROR + "/20261204/cpython-3.11.7%2B20261204-x86_64-unknown-linux-gnu-install_only.tar.gz"
+
+
+@pytest.mark.parametrize("url", [
+    # uv 0.9 and newer print the mirror with the password masked as ****.
+    "http://alice:****@127.0.0.1:9/pbs/20261204/cpython-3.11.7%2B20261204-x86_64-unknown-linux-gnu-install_only.tar.gz",
+    # uv 0.8.x prints the GitHub URL even with a mirror (seen with the real uv 0.8.0).
+    GITHUB_ASSET,
+], ids=["masked", "github-0.8"])
+def test_mirror_relative_path_with_credentials_in_the_mirror(url):
+    mirror = "http://alice:s3cr%40t@127.0.0.1:9/pbs/"
+    assert mirror_relative_path(url, mirror) == "20261204/cpython-3.11.7+20261204-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    # What the controller downloads: the same file below the mirror as given, credentials and all.
+    assert mirrored_url(url, mirror) == (
+        "http://alice:s3cr%40t@127.0.0.1:9/pbs/20261204/cpython-3.11.7%2B20261204-x86_64-unknown-linux-gnu-install_only.tar.gz")
+
+
+def test_mirror_refusal_never_shows_the_password():
+    with pytest.raises(MirrorError) as exc:
+        mirror_relative_path("http://elsewhere/pbs/20261204/a.tar.gz", "https://alice:s3cret@mirror.example/pbs")
+    assert "s3cret" not in exc.value.msg and "mirror.example/pbs" in exc.value.msg
+
+
+def test_mirrored_url_of_a_downloads_json_entry():
+    # As uv does: with python_install_mirror, an entry below GitHub's release folder comes from the mirror.
+    assert mirrored_url(GITHUB_ASSET, "file:///srv/pbs") == (
+        "file:///srv/pbs/20261204/cpython-3.11.7%2B20261204-x86_64-unknown-linux-gnu-install_only.tar.gz")
+    assert mirrored_url(GITHUB_ASSET, None) == GITHUB_ASSET
+    assert mirrored_url("http://127.0.0.1:9/a.tar.gz", "file:///srv/pbs") == "http://127.0.0.1:9/a.tar.gz"
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:9/pbs/..%2F..%2F..%2Fetc%2Fcron.d%2Fx",
+    "http://127.0.0.1:9/pbs/%2e%2e",
+    "http://127.0.0.1:9/pbs/a%2Fb.tar.gz",
+    "http://127.0.0.1:9/pbs/a%00b.tar.gz",
+    "http://127.0.0.1:9/pbs/.",
+], ids=["dotdot-slash", "dotdot", "slash", "nul", "dot"])
+def test_archive_file_names_that_leave_the_folder_are_refused(url):
+    with pytest.raises(MirrorError, match="refusing the archive file name"):
+        PythonArchive(url)
+
+
+def test_host_entries_point_below_uvs_own_mirror_prefixes():
+    entries = {
+        "cpython-3.11.7-linux-x86_64-gnu": dict(name="cpython", url="http://127.0.0.1:9/x/cpython-3.11.7%2Bb.tar.gz"),
+        "pypy-3.10.14-linux-x86_64-gnu": dict(name="pypy", url="http://127.0.0.1:9/x/pypy3.10-v7.3.17-linux64.tar.bz2"),
+        "graalpy-3.11.0-linux-x86_64-gnu": dict(name="graalpy", url="http://127.0.0.1:9/x/graalpy.tar.gz"),
+    }
+    hosted = host_entries(entries, "/tmp/remote/mirror")
+    # uv refuses entries outside a python-install-mirror (a system uv.toml may set one), so the host
+    # gets URLs below the prefix that uv replaces with the pushed folder (UV_PYTHON_INSTALL_MIRROR).
+    assert hosted["cpython-3.11.7-linux-x86_64-gnu"]["url"] == DEFAULT_PYTHON_MIRROR + "/pyfleet/cpython-3.11.7%2Bb.tar.gz"
+    assert hosted["pypy-3.10.14-linux-x86_64-gnu"]["url"] == (
+        "https://downloads.python.org/pypy/pyfleet/pypy3.10-v7.3.17-linux64.tar.bz2")
+    assert hosted["graalpy-3.11.0-linux-x86_64-gnu"]["url"] == "file:///tmp/remote/mirror/pyfleet/graalpy.tar.gz"
+    assert entries["cpython-3.11.7-linux-x86_64-gnu"]["url"].startswith("http://127.0.0.1:9/")  # not changed
 
 
 def test_file_fetcher(tmp_path):
