@@ -257,10 +257,10 @@ class SourceClient(object):
                                                                        self.page.describe_selected()))
             return None
         name = artifact.name
-        if "/" in name or "\\" in name or "\0" in name or name.startswith("."):
-            # The name becomes a file name in the host's temp folder and the controller cache.
-            raise MirrorError("the %s lists a %s file named %r, which is not a plain file name (it holds '/', '\\' "
-                              "or starts with '.'); refusing it. Fix the index page (%s)"
+        if os.path.basename(name) != name or "\\" in name or name.startswith(".") or any(c < " " for c in name):
+            # The name becomes a file name in the host's temp folder and in the controller cache.
+            raise MirrorError("the %s lists a %s file named %r, which is not a plain file name (it holds '/', "
+                              "'\\' or a control character, or starts with '.'); refusing it: fix the index (%s)"
                               % (self.describe(), self.tool.name, name, redact_url(artifact.url)))
         kind, data = self.checksum
         if kind == "hex":
