@@ -34,7 +34,7 @@ options:
         C(~/.netrc) entry for the host), it belongs to the origin (scheme, host and port) of
         the source, O(mirror_url) or O(index_url) (uv's GitHub releases when neither is set),
         and is sent to every URL on that origin (an index's absolute file links on the same
-        host too) and to no other: not to a O(checksum) URL, a file link or a redirect target
+        host too) and to no other, so not to a O(checksum) URL, a file link or a redirect target
         on another origin (an Artifactory or Nexus answering 302 to S3 or a CDN with a
         presigned URL). Redirects are followed by the module itself, at most 10 of them.
       - User info in the source URL (C(https://__token__:TOKEN@gitlab.example.com/...)) is

@@ -31,11 +31,7 @@ __metaclass__ = type
 
 import base64
 
-try:
-    from urllib.parse import unquote, urlsplit, urlunsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported on targets
-    from urllib import unquote  # type: ignore
-    from urlparse import urlsplit, urlunsplit  # type: ignore
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 __all__ = ["DEFAULT_SOURCE", "Credentials", "Grant", "origin", "same_origin", "split_user_info"]
 

@@ -264,4 +264,3 @@ def test_environment_netrc_is_not_read_for_other_origins_by_default(side, tmp_pa
         other.routes["/x"] = (200, {}, b"ok")
         assert side(use_proxy=True, **CREDS).get_small(other.url + "/x").status == 200
         assert leaked(other.seen[0][1]) == []
-
