@@ -29,25 +29,30 @@ options:
     default: true
   url_username:
     description:
-      - User name for HTTP authentication at the mirror.
-      - Like every credential, sent only to the origin (scheme, host and port) of the URL
-        asked for. Redirects are followed by the module itself, at most 10 of them; on a
-        redirect to another origin (an Artifactory or Nexus answering 302 to S3 or a CDN
-        with a presigned URL) no credential is sent there, neither these nor O(headers)
-        nor C(~/.netrc) entries. A redirect within the same origin keeps them.
+      - User name for HTTP authentication at the mirror or index.
+      - Like every credential (O(headers), user info in O(mirror_url) or O(index_url), a
+        C(~/.netrc) entry for the host), it belongs to the origin (scheme, host and port) of
+        the source, O(mirror_url) or O(index_url) (uv's GitHub releases when neither is set),
+        and is sent to every URL on that origin (an index's absolute file links on the same
+        host too) and to no other, so not to a O(checksum) URL, a file link or a redirect target
+        on another origin (an Artifactory or Nexus answering 302 to S3 or a CDN with a
+        presigned URL). Redirects are followed by the module itself, at most 10 of them.
+      - User info in the source URL (C(https://__token__:TOKEN@gitlab.example.com/...)) is
+        sent with the first request, as uv and pip send it; user info in a O(checksum) URL
+        goes to that URL's own origin only.
     type: str
   url_password:
     description:
-      - Password for HTTP authentication at the mirror. Never shown in results or logs.
-      - Sent only to the origin of the URL asked for, never across a redirect to another
-        scheme, host or port (see O(url_username)).
+      - Password for HTTP authentication at the mirror or index. Never shown in results or logs.
+      - Sent only to the origin of the source, never to another scheme, host or port (see
+        O(url_username)).
     type: str
   force_basic_auth:
     description:
-      - Send the basic authentication header with the first request instead of waiting
-        for a 401 challenge.
-      - The header goes to the mirror's own origin only; after a redirect to another
-        scheme, host or port it is left out (see O(url_username)).
+      - Send the basic authentication header of O(url_username) and O(url_password) with the
+        first request instead of waiting for a 401 challenge (as ansible's C(fetch_url)
+        does, on the host and on the controller alike).
+      - The header goes to the source's own origin only (see O(url_username)).
     type: bool
     default: false
   headers:
@@ -55,9 +60,9 @@ options:
       - Extra HTTP headers for every request, for example C(Authorization) or an API token.
       - The values are treated as secrets and never shown in results or logs.
       - All of them (with C(Authorization), C(Proxy-Authorization) and C(Cookie)) are sent
-        only to the origin of the URL asked for; on a redirect to another scheme, host
-        or port they are dropped, as curl does, and kept on a redirect within the same
-        origin. Redirects to anything but C(http://) or C(https://) are refused.
+        only to the origin of the source (see O(url_username)); on a redirect to another
+        scheme, host or port they are dropped, as curl does, and sent again on a URL of
+        the source's origin. Redirects to anything but C(http://) or C(https://) are refused.
     type: dict
   client_cert:
     description:

@@ -256,6 +256,12 @@ class SourceClient(object):
             self.notes.add(target, "not on the index: %s %s has %s" % (self.tool.name, self.page.selected,
                                                                        self.page.describe_selected()))
             return None
+        name = artifact.name
+        if os.path.basename(name) != name or "\\" in name or name.startswith(".") or any(c < " " for c in name):
+            # The name becomes a file name in the host's temp folder and in the controller cache.
+            raise MirrorError("the %s lists a %s file named %r, which is not a plain file name (it holds '/', "
+                              "'\\' or a control character, or starts with '.'); refusing it: fix the index (%s)"
+                              % (self.describe(), self.tool.name, name, redact_url(artifact.url)))
         kind, data = self.checksum
         if kind == "hex":
             artifact.sha256 = data
@@ -353,7 +359,7 @@ class SourceClient(object):
     def download(self, artifact, dest, retries, sink=None):
         """Download ``artifact`` into ``dest``: ``(sha256, size, what sink returned)``, or ``None`` if
         not served (noted). ``sink``: see ``_fetch.Fetcher.download``."""
-        answer = self.fetcher.download(artifact.url, dest, MAX_ARCHIVE_BYTES, origin=self.origin(), sink=sink)
+        answer = self.fetcher.download(artifact.url, dest, MAX_ARCHIVE_BYTES, sink=sink)
         if answer.status in NOT_SERVED:
             self.notes.add(artifact.target, "not served (%s)" % status_text(answer.status))
             return None
@@ -363,11 +369,6 @@ class SourceClient(object):
         if answer.body is None:
             raise ArchiveError("%s: %s" % (redact_url(artifact.url), answer.note))
         return answer.body + (answer.extra,)
-
-    def origin(self):
-        """The URL whose origin the credentials belong to: an index's files may live elsewhere
-        (a CDN, object storage), and get the index's credentials only on the index's own origin."""
-        return _index_pages().project_url(self.index_url, self.tool.name) if self.kind == "index" else None
 
     def tried(self):
         return self.fetcher.tried()

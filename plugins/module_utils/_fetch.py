@@ -9,11 +9,11 @@ This file touches the network (through ansible's ``open_url``, the function unde
 ``fetch_url``) and ``module.tmpdir`` only; it never writes to the install directory.
 What to ask for, and how to read the answers, is decided in ``sources.py``.
 
-Redirects are followed here, not by urllib: credentials belong to the origin they were
-configured for. On a hop to another scheme, host or port, the user's ``headers``
-(``Authorization``, ``Cookie``, tokens), basic auth from ``url_username`` and
-``url_password`` and ``~/.netrc`` are all left out, as curl does; a presigned S3 URL
-behind an Artifactory or Nexus redirect would even refuse a request that carries them.
+Redirects are followed here, not by urllib, so that every hop is asked with what
+``_credentials.Credentials.grant`` allows for it: credentials belong to the origin of the
+source they were given for, and a hop to another scheme, host or port gets none of them
+(a presigned S3 URL behind an Artifactory or Nexus redirect would even refuse a request
+that carries them). The controller's fetcher (``plugin_utils._http``) follows the same rule.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,13 +28,14 @@ import ssl
 import time
 import urllib.error
 
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from ansible.module_utils import urls as _urls
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._credentials import Credentials, same_origin
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text, redact_url
 
 __all__ = ["CHUNK", "MAX_REDIRECTS", "SMALL_LIMIT", "Fetcher", "Response", "RetryLog", "describe_attempts", "same_origin"]
 
@@ -42,7 +43,6 @@ SMALL_LIMIT = 1024 * 1024
 CHUNK = 64 * 1024
 MAX_REDIRECTS = 10
 _REDIRECTS = (301, 302, 303, 307, 308)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 # What a broken connection looks like while reading a body: socket errors are OSError
 # on Python 3; http.client raises IncompleteRead and friends (HTTPException) itself.
 _READ_ERRORS = (socket.timeout, socket.error, IOError, OSError, http.client.HTTPException)
@@ -86,23 +86,6 @@ def _retryable(status):
     return status == -1 or status >= 500 or status in (408, 429)
 
 
-def _origin(url):
-    """``(scheme, host, port)`` of ``url``, the port made explicit; ``None`` if unparsable."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
-
-
-def same_origin(first, second):
-    """Whether two URLs share scheme, host and port (the rule for sending credentials)."""
-    origin = _origin(first)
-    return origin is not None and origin == _origin(second)
-
-
 def _url_problem(url):
     """Why ``url`` cannot be asked for (``open_url`` also speaks ftp and file), or ``None``."""
     try:
@@ -113,15 +96,6 @@ def _url_problem(url):
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return "not an http:// or https:// URL"
     return None
-
-
-def _keep_user_info(previous, url):
-    """Carry the user info of ``previous`` over to a same-origin absolute ``url`` without any."""
-    old, new = urlsplit(previous), urlsplit(url)
-    if "@" in old.netloc and "@" not in new.netloc:
-        netloc = old.netloc.rsplit("@", 1)[0] + "@" + new.netloc
-        return urlunsplit((new.scheme, netloc, new.path, new.query, new.fragment))
-    return url
 
 
 def describe_attempts(attempts):
@@ -161,8 +135,8 @@ class Fetcher(RetryLog):
     ``attempts`` lists ``(redacted URL, status)`` for every redirect hop and every
     final answer, so that errors can show every URL tried. The URL options of the
     module (``validate_certs``, ``use_proxy``, ``url_username``, ``url_password``,
-    ``force_basic_auth``, ``client_cert``, ``client_key``, ``http_agent``) are read
-    from ``module.params``.
+    ``force_basic_auth``, ``client_cert``, ``client_key``, ``http_agent``) and the
+    source they are for (``index_url``, ``mirror_url``) are read from ``module.params``.
     """
 
     def __init__(self, module, timeout=30, retries=3, headers=None, ca_path=None, delay=1.0, sleep=time.sleep):
@@ -175,6 +149,7 @@ class Fetcher(RetryLog):
         self.sleep = sleep
         self.attempts = []
         self._contexts = {}
+        self.credentials = Credentials.from_options(module.params, headers=self.headers)
 
     def _context(self, url):
         """The TLS context for ``url``: one per run for https (made as ``Request.open`` would make
@@ -192,16 +167,16 @@ class Fetcher(RetryLog):
 
     # -- one request -------------------------------------------------------
 
-    def _request(self, url, accept=None, credentials=True):
-        """One GET without following redirects: ``(response or None, info)``.
+    def _request(self, url, grant, accept=None):
+        """One GET of ``url`` (without user info) with what ``grant`` allows, not following redirects.
 
-        ``info`` holds ``status`` (-1 when no HTTP answer came), ``msg``, the lower-case
-        response headers and, for errors no retry can fix, ``retry: False``. Never calls
-        ``fail_json``, unlike ``fetch_url``.
+        Returns ``(response or None, info)``. ``info`` holds ``status`` (-1 when no HTTP
+        answer came), ``msg``, the lower-case response headers and, for errors no retry
+        can fix, ``retry: False``. Never calls ``fail_json``, unlike ``fetch_url``.
         """
         params = self.module.params
-        # open_url adds the basic auth header to the dict it is given: always a fresh one.
-        headers = dict(self.headers) if credentials else {}
+        # A fresh dict: open_url may add to the one it is given.
+        headers = dict(grant.headers)
         if accept:
             headers["Accept"] = accept
         kwargs = dict(
@@ -215,12 +190,12 @@ class Fetcher(RetryLog):
             client_cert=params.get("client_cert"),
             client_key=params.get("client_key"),
             decompress=False,
+            # A challenge is answered by urllib's basic and digest handlers, as fetch_url does.
+            url_username=grant.challenge[0] if grant.challenge else None,
+            url_password=grant.challenge[1] if grant.challenge else None,
+            force_basic_auth=False,
+            use_netrc=grant.netrc,
         )
-        if credentials:
-            kwargs.update(url_username=params.get("url_username"), url_password=params.get("url_password"),
-                          force_basic_auth=params.get("force_basic_auth", False))
-        else:
-            kwargs.update(url_username=None, url_password=None, force_basic_auth=False, use_netrc=False)
         if self.ca_path:
             kwargs["ca_path"] = self.ca_path
         info = {"url": url, "status": -1}
@@ -250,14 +225,12 @@ class Fetcher(RetryLog):
         info.update(status=response.getcode(), msg="OK")
         return response, info
 
-    def _open(self, url, accept=None, origin=None):
+    def _open(self, url, accept=None):
         """GET ``url``, following up to ``MAX_REDIRECTS`` redirects: ``(response, info, hops)``.
 
-        Credentials and user headers go only to the origin of ``origin`` (default:
-        ``url`` itself; an index's files are downloaded with the index page's origin).
-        ``info["url"]`` is the URL finally asked, not redacted.
+        Each hop is asked with what ``self.credentials`` grants it. ``info["url"]`` is
+        the URL finally asked, not redacted.
         """
-        origin = origin or url
         hops = []
         current, previous = url, None
         for _hop in range(MAX_REDIRECTS + 1):
@@ -268,7 +241,8 @@ class Fetcher(RetryLog):
                 # Report the hop that redirected, as the final answer.
                 return None, {"url": previous, "status": hops[-1][1], "retry": False,
                               "msg": "redirect to %s refused: %s" % (redact_url(current), problem)}, hops[:-1]
-            response, info = self._request(current, accept=accept, credentials=same_origin(origin, current))
+            bare, grant = self.credentials.grant(current, asked=url)
+            response, info = self._request(bare, grant, accept=accept)
             if info["status"] not in _REDIRECTS:
                 return response, info, hops
             self._close(response)
@@ -277,17 +251,14 @@ class Fetcher(RetryLog):
                 info.update(msg="HTTP %s without a Location header" % info["status"], retry=False)
                 return None, info, hops
             hops.append((redact_url(current), info["status"]))
-            following = urljoin(current, location.strip())
-            if same_origin(current, following):
-                following = _keep_user_info(current, following)
-            current, previous = following, current
+            current, previous = urljoin(bare, location.strip()), current
         return None, {"url": previous, "status": hops[-1][1], "retry": False,
                       "msg": "more than %d redirects; stopped before %s" % (MAX_REDIRECTS, redact_url(current))
                       }, hops[:-1]
 
-    def _open_ok(self, target, accept=None, origin=None):
+    def _open_ok(self, target, accept=None):
         """Open ``target``: ``(response, info, hops, None)`` on HTTP 200, else ``(None, info, hops, Response)``."""
-        response, info, hops = self._open(target, accept=accept, origin=origin)
+        response, info, hops = self._open(target, accept=accept)
         status = info.get("status", -1)
         if status != 200 or response is None:
             self._close(response)
@@ -325,7 +296,7 @@ class Fetcher(RetryLog):
             return Response(info["url"], 200, hops=hops)
         return self._with_retries(url, action)
 
-    def download(self, url, dest, max_bytes, origin=None, sink=None):
+    def download(self, url, dest, max_bytes, sink=None):
         """Stream ``url`` into the file ``dest`` (``None``: no file, only the ``sink``) while hashing it.
 
         Returns ``Response`` whose ``body`` is ``(sha256 hex, size)`` on success, and whose
@@ -333,8 +304,7 @@ class Fetcher(RetryLog):
         a dropped connection, counts as a failure (status -1) and is retried. A failed
         write to ``dest`` is not the network's fault: a full disk raises ``DiskFullError``
         (naming the directory and the size needed), any other write error ``InstallError``,
-        at once and without retries, and ``dest`` is removed. ``origin``: whose credentials
-        apply (see ``_open``).
+        at once and without retries, and ``dest`` is removed.
 
         ``sink(content_length)``, when given, makes a second consumer for each attempt: an
         object with ``write(chunk)``, ``close() -> result`` and ``abort()`` that gets every
@@ -342,7 +312,7 @@ class Fetcher(RetryLog):
         the bytes arrive). It may raise ``InstallError`` from ``write``/``close`` (no retry).
         """
         def action(target):
-            response, info, hops, failed = self._open_ok(target, origin=origin)
+            response, info, hops, failed = self._open_ok(target)
             if failed:
                 return failed
             final = info["url"]
@@ -477,4 +447,4 @@ class Fetcher(RetryLog):
 
     @staticmethod
     def _note(info):
-        return str(info.get("msg", ""))[:300]
+        return redact_text(str(info.get("msg", "")))[:300]

@@ -44,7 +44,8 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     load_receipt,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
-from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url, url_password
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
+from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
 from ansible_collections.pyfleet.uv.plugins.module_utils.release_mirrors import parse_checksum_option
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import detect_machine, explain_candidates
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
@@ -385,12 +386,10 @@ def run_module(tool, module_class):
     ``module_class`` is the face's own ``AnsibleModule`` (the face imports it, so that a
     tool that inspects modules one after the other sees each face's own import).
     """
+    # The URL secrets (user info, query values) are masked before the argument spec is checked.
+    module_class = masking_module_class(module_class, ("mirror_url", "index_url", "checksum", "headers"))
     module = module_class(argument_spec=install_argument_spec(), supports_check_mode=True,
                           mutually_exclusive=[("mirror_url", "index_url"), ("src", "index_url")])
-    for url in (module.params["mirror_url"], module.params["index_url"]):
-        embedded = url_password(url) if url else None
-        if embedded:
-            module.no_log_values.add(embedded)
     runner = ToolInstall(module, tool)
     try:
         result = runner.run()

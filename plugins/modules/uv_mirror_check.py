@@ -287,12 +287,15 @@ without_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import mirror_check_argument_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=mirror_check_argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[("mirror_url", "index_url"), ("hosts", "targets")])
+    # The URL secrets are masked before the argument spec is checked (issue 33).
+    module_class = masking_module_class(AnsibleModule, ("mirror_url", "index_url", "checksum", "headers"))
+    module = module_class(argument_spec=mirror_check_argument_spec(), supports_check_mode=True,
+                          mutually_exclusive=[("mirror_url", "index_url"), ("hosts", "targets")])
     module.fail_json(msg="pyfleet.uv.uv_mirror_check runs on the controller, through its action plugin: call it "
                          "by its full name pyfleet.uv.uv_mirror_check (or through the play's collections "
                          "keyword) from a collection that is installed, not as a module file on a host")

@@ -23,9 +23,10 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urljoin  # type: ignore
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._credentials import Credentials, basic_header
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import CHUNK, SMALL_LIMIT, Response, RetryLog, same_origin
-from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
+from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import CHUNK, SMALL_LIMIT, Response, RetryLog
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text, redact_url
 
 __all__ = ["ControllerFetcher", "load_requests"]
 
@@ -45,12 +46,38 @@ def load_requests():
     return requests
 
 
+def _no_auth(request):
+    """An ``auth`` for ``requests`` that adds nothing: it keeps ``requests`` from adding
+    ``~/.netrc`` or URL credentials of its own (``_credentials`` decides what is sent)."""
+    return request
+
+
+def _failure(exc, url):
+    """A ``requests`` exception as a note that never quotes the URL's secrets.
+
+    The exception's text holds the whole URL (query string and all): it is not shown;
+    the note names the redacted URL and the kind of failure, with the innermost reason,
+    itself masked with ``redact_text``.
+    """
+    reason = exc
+    for _depth in range(12):
+        inner = getattr(reason, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = reason.__cause__ or reason.__context__
+        if inner is None:
+            break
+        reason = inner
+    detail = redact_text(str(reason or "")).replace(url, redact_url(url))
+    return "%s for %s%s" % (type(exc).__name__, redact_url(url), ": %s" % detail[:200] if detail else "")
+
+
 class ControllerFetcher(RetryLog):
     """GETs through one ``requests`` session with the task's URL options.
 
-    Redirects are followed here, not by ``requests``: on a hop to another scheme,
-    host or port the credentials (basic auth, ``Authorization``, ``Cookie`` and every
-    user-supplied header) stay behind, as on the host.
+    Redirects are followed here, not by ``requests``, so that every hop is asked with
+    what ``_credentials.Credentials.grant`` allows for it, as on the host: credentials
+    (basic auth, URL user info, ``~/.netrc``, every user-supplied header) belong to the
+    origin of the task's source and go nowhere else.
     """
 
     def __init__(self, options, retries=3, delay=1.0, sleep=time.sleep):
@@ -73,37 +100,46 @@ class ControllerFetcher(RetryLog):
                 else options["client_cert"]
         session.headers["User-Agent"] = options.get("http_agent") or "ansible-httpget"
         self.session = session
+        self.credentials = Credentials.from_options(options)
 
-    def _credentials(self):
-        headers = dict(self.options.get("headers") or {})
-        auth = None
-        if self.options.get("url_username"):
-            auth = (self.options["url_username"], self.options.get("url_password") or "")
-        return headers, auth
+    def _get(self, url, grant, accept, stream):
+        """One GET of ``url`` (without user info) with what ``grant`` allows, not following redirects."""
+        headers = dict(grant.headers)
+        if accept:
+            headers["Accept"] = accept
+        if grant.netrc and "Authorization" not in headers:
+            # As ansible's open_url reads it: the entry for the host, sent at once.
+            login = self.requests.utils.get_netrc_auth(url)
+            if login and login[0] and login[1]:
+                headers["Authorization"] = basic_header(*login)
+        response = self.session.get(url, headers=headers, auth=_no_auth, stream=stream, timeout=self.timeout,
+                                    allow_redirects=False)
+        if response.status_code == 401 and grant.challenge and "basic" in response.headers.get(
+                "WWW-Authenticate", "").lower():
+            # url_username/url_password without force_basic_auth: sent only when asked for, as fetch_url does.
+            response.close()
+            headers["Authorization"] = basic_header(*grant.challenge)
+            response = self.session.get(url, headers=headers, auth=_no_auth, stream=stream, timeout=self.timeout,
+                                        allow_redirects=False)
+        return response
 
-    def _open(self, url, accept=None, stream=True, origin=None):
+    def _open(self, url, accept=None, stream=True):
         """GET ``url`` following redirects safely: ``(response or None, status, note, hops)``.
 
-        Credentials go only to the origin of ``origin`` (default: ``url``).
+        Each hop is asked with what ``self.credentials`` grants it.
         """
-        origin = origin or url
         hops = []
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
-            headers, auth = self._credentials() if same_origin(origin, current) else ({}, None)
-            if accept:
-                headers["Accept"] = accept
+            bare, grant = self.credentials.grant(current, asked=url)
             try:
-                response = self.session.get(current, headers=headers, auth=auth, stream=stream,
-                                            timeout=self.timeout, allow_redirects=False)
-            except self.requests.exceptions.SSLError as exc:
-                return None, -1, "TLS error: %s" % str(exc)[:300], hops
+                response = self._get(bare, grant, accept, stream)
             except self.requests.exceptions.RequestException as exc:
-                return None, -1, "%s" % str(exc)[:300], hops
+                return None, -1, _failure(exc, bare), hops
             if response.status_code in _REDIRECTS and response.headers.get("Location"):
                 hops.append((redact_url(current), response.status_code))
                 response.close()
-                current = urljoin(current, response.headers["Location"])
+                current = urljoin(bare, response.headers["Location"])
                 if not current.startswith(("http://", "https://")):
                     return None, -1, "redirected to a URL that is not http(s): %s" % redact_url(current), hops
                 continue
@@ -126,7 +162,7 @@ class ControllerFetcher(RetryLog):
                     if len(body) > limit:
                         return Response(target, 200, note="larger than %d bytes" % limit, hops=hops)
             except self.requests.exceptions.RequestException as exc:
-                return Response(target, -1, note="read failed: %s" % exc, hops=hops)
+                return Response(target, -1, note="read failed: %s" % _failure(exc, target), hops=hops)
             finally:
                 response.close()
             return Response(target, 200, body=body, hops=hops)
@@ -156,16 +192,21 @@ class ControllerFetcher(RetryLog):
                         return Response(target, 200, note="larger than %d bytes, refused" % limit, hops=hops)
                     parser.feed(chunk)
             except Exception as exc:  # pylint: disable=broad-except  # urllib3's read errors vary by version
-                return Response(target, -1, note="read failed after %d bytes: %s" % (size, exc), hops=hops)
+                return Response(target, -1, note="read failed after %d bytes: %s" % (size, _failure(exc, target)),
+                                hops=hops)
             finally:
                 response.close()
             return Response(target, 200, body=parser, hops=hops)
         return self._with_retries(url, action)
 
-    def download(self, url, dest, max_bytes, origin=None):
-        """Stream ``url`` into ``dest`` while hashing: ``body`` is ``(sha256, size)`` on success."""
+    def download(self, url, dest, max_bytes, origin=None):  # pylint: disable=unused-argument
+        """Stream ``url`` into ``dest`` while hashing: ``body`` is ``(sha256, size)`` on success.
+
+        ``origin`` is accepted for the callers that still pass it and not used: the
+        credentials follow the fetcher's source (``_credentials``), whatever is asked.
+        """
         def action(target):
-            response, status, note, hops = self._open(target, origin=origin)
+            response, status, note, hops = self._open(target)
             if response is None:
                 return Response(target, status, note=note, hops=hops)
             expected = response.headers.get("Content-Length")
@@ -184,9 +225,11 @@ class ControllerFetcher(RetryLog):
                 full = disk_full(exc, dest.rsplit("/", 1)[0], int(expected) if (expected or "").isdigit() else None)
                 if full:
                     raise full
-                return Response(target, -1, note="download interrupted after %d bytes: %s" % (size, exc), hops=hops)
+                return Response(target, -1, note="download interrupted after %d bytes: %s" % (size, _failure(exc, target)),
+                                hops=hops)
             except Exception as exc:  # pylint: disable=broad-except
-                return Response(target, -1, note="download interrupted after %d bytes: %s" % (size, exc), hops=hops)
+                return Response(target, -1, note="download interrupted after %d bytes: %s" % (size, _failure(exc, target)),
+                                hops=hops)
             finally:
                 response.close()
             if expected is not None and expected.isdigit() and int(expected) != size:

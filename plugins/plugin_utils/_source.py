@@ -133,8 +133,7 @@ class ControllerSource(object):
         return (path, got) if path else (None, None)
 
     def _fetch_once(self, artifact, expected):
-        path, got, new = self.cache.fetch(artifact, expected, self.http, MAX_ARCHIVE_BYTES, self.warn,
-                                          origin=self.client.origin())
+        path, got, new = self.cache.fetch(artifact, expected, self.http, MAX_ARCHIVE_BYTES, self.warn)
         if path is None:
             answer = got
             if answer.status in (404, 410, 403):

@@ -41,3 +41,39 @@ def test_cryptography_imported_before_is_left_alone():
     pytest.importorskip("cryptography.x509")
     result = probe("import cryptography.x509")
     assert result["fetcher"] == "Fetcher" and result["has_cryptography"] is True and result["loaded"], result
+
+
+class PageFetcher(object):
+    """The transport edge for an index page: hands ``body`` to the page parser, as a fetcher does."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def get_page(self, url, accept, make_parser):
+        from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
+        parser = make_parser(url, "application/vnd.pypi.simple.v1+json")
+        parser.feed(self.body)
+        return Response(url, 200, body=parser)
+
+
+WHEEL = "uv-0.5.11-py3-none-manylinux_2_17_x86_64.whl"
+
+
+@pytest.mark.parametrize("name, refused", [
+    (WHEEL, False),
+    (WHEEL + "\n", True),  # the wheel name pattern's "$" admits a final newline
+], ids=["plain", "newline"])
+def test_index_file_names_must_be_plain(name, refused):
+    """An index file name becomes a file name on the host and the controller: only a plain one is taken."""
+    from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import Notes, SourceClient
+    from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError
+    page = json.dumps({"files": [{"filename": name, "url": "https://idx.example/files/x.whl",
+                                  "hashes": {"sha256": "a" * 64}}]}).encode()
+    params = dict(allow_missing_checksum=False, index_url="https://idx.example/simple/", mirror_url=None)
+    client = SourceClient(params, ("sidecar", None), PageFetcher(page), Notes(), lambda _w: None)
+    assert client.resolve("0.5.11") == "0.5.11"
+    if refused:
+        with pytest.raises(MirrorError, match="not a plain file name"):
+            client.artifact("0.5.11", "x86_64-unknown-linux-gnu")
+    else:
+        assert client.artifact("0.5.11", "x86_64-unknown-linux-gnu").name == WHEEL

@@ -93,7 +93,7 @@ def test_cross_origin_redirect_drops_every_credential():
     with serve() as first, serve() as second:
         first.routes["/uv.tar.gz"] = (302, {"Location": second.url + "/bucket/uv.tar.gz?X-Amz-Signature=abc"}, b"")
         second.routes["/bucket/uv.tar.gz?X-Amz-Signature=abc"] = (200, {}, BODY)
-        answer = fetcher(**CREDS).get_small(first.url + "/uv.tar.gz")
+        answer = fetcher(mirror_url=first.url + "/", **CREDS).get_small(first.url + "/uv.tar.gz")
         assert answer.status == 200 and answer.body == BODY
         # The configured origin got everything, the other origin nothing.
         sent = first.seen[0][1]
@@ -108,7 +108,7 @@ def test_same_origin_redirect_keeps_credentials():
     with serve() as server:
         server.routes["/a/uv.tar.gz"] = (301, {"Location": "../b/uv.tar.gz"}, b"")
         server.routes["/b/uv.tar.gz"] = (200, {}, BODY)
-        f = fetcher(**CREDS)
+        f = fetcher(mirror_url=server.url + "/", **CREDS)
         answer = f.get_small(server.url + "/a/uv.tar.gz")
         assert answer.status == 200 and answer.body == BODY
         assert [path for path, _h in server.seen] == ["/a/uv.tar.gz", "/b/uv.tar.gz"]
@@ -130,7 +130,7 @@ def test_credentials_not_sent_back_after_leaving_the_origin_then_returning():
         first.routes["/start"] = (302, {"Location": second.url + "/hop"}, b"")
         second.routes["/hop"] = (307, {"Location": first.url + "/end"}, b"")
         first.routes["/end"] = (200, {}, b"ok")
-        answer = fetcher(**CREDS).get_small(first.url + "/start")
+        answer = fetcher(mirror_url=first.url + "/", **CREDS).get_small(first.url + "/start")
         assert answer.status == 200
         assert secrets_in(second.seen[0][1]) == []
         # Back at the configured origin (as curl does): its own credentials again.
