@@ -23,14 +23,21 @@ description:
     An unknown key or a value of the wrong type fails with the key named and the nearest
     valid key suggested. Keys that uv takes only from a project's C(pyproject.toml)
     (C(managed), C(workspace), C(sources), ...) are refused.
-  - The new file is staged next to O(path) and read by the installed uv
+  - The new file is first read by the installed uv from the module's temporary directory
     (C(uv --config-file <staged> cache dir), which parses the file as uv parses its system
-    configuration and needs no network). A file that uv rejects is never put in place, and
-    the error quotes uv. Warnings that uv prints about the file (such as V(native-tls)
+    configuration and needs no network). A file that uv rejects is never put in place (nor
+    is its directory created), and the error quotes uv. Warnings that uv prints about the file (such as V(native-tls)
     being deprecated in favour of V(system-certs)) become the task's warnings.
-  - A URL that carries a password (C(https://user:secret@host/simple)) is refused in a file
-    that other users can read, and allowed, with a warning, when O(mode) is V(0600) or
-    V(0640). Passwords are masked in the results, the diff and the module's logged arguments.
+  - A URL that carries credentials is refused in a file that other users can read, and
+    allowed, with a warning, when O(mode) is V(0600) or V(0640). Credentials are the URL's
+    user info of any shape, up to the last C(@) as uv reads it (C(https://user:secret@host/simple),
+    a token given as the user C(https://TOKEN@host/simple)), and its query values. They are
+    masked (C(https://********@host/simple)) in the results, the diff and the module's
+    arguments (the invocation shown at C(-vvv)) before anything else is checked, so a task
+    that fails on another key does not show them either.
+  - The new file is written beside O(path) and gets its mode, owner and group before it is
+    renamed into place; O(owner) and O(group) are looked up first. A failure leaves the
+    previous file as it was (content, mode, owner and group).
   - uv reads the first of C($XDG_CONFIG_DIRS/uv/uv.toml) (C(/etc/xdg/uv/uv.toml) when the variable
     is unset) and C(/etc/uv/uv.toml) that exists, and the user's C(~/.config/uv/uv.toml) on top.
     M(pyfleet.uv.uv_facts) reports which of these files exist on a host
@@ -45,7 +52,7 @@ attributes:
     description: Nothing is written; the wanted file is still checked, and read by uv in a temporary directory.
   diff_mode:
     support: full
-    description: Shows the file's text before and after, with passwords masked.
+    description: Shows the file's text before and after, with credentials masked.
   idempotent:
     support: full
 options:
@@ -53,7 +60,13 @@ options:
     description:
       - The configuration file. uv reads C(/etc/uv/uv.toml) unless a C($XDG_CONFIG_DIRS/uv/uv.toml)
         exists (see the description).
-      - Its directory is created (mode V(0755)) when missing.
+      - Its directory is created when missing, with mode V(0755) whatever the umask (uv, run by
+        any user, must reach the file; under a hardened umask such as V(027) a directory made
+        with the umask's bits would hide the file from every other user).
+      - A symbolic link at O(path) is refused (with O(state=absent) too): the module writes a
+        regular file, and never follows a link to read, change or show its target (unlike
+        M(ansible.builtin.copy), which replaces the link with a file by default). Remove the link
+        or give the file it points to. Links in the directories above O(path) are followed.
     type: path
     default: /etc/uv/uv.toml
   settings:
@@ -87,15 +100,20 @@ options:
     default: present
   mode:
     description:
-      - The file's permissions, as for M(ansible.builtin.file) (V(0644), V(u=rw,g=r,o=r)).
-      - A file holding a password must not be readable by others (V(0600) or V(0640)).
+      - The file's permissions, as for M(ansible.builtin.file) (V(0644), V(u=rw,g=r,o=r)), exactly,
+        whatever the umask.
+      - A file holding credentials must not be readable by others (V(0600) or V(0640)).
     type: raw
     default: '0644'
   owner:
-    description: Name of the user that should own the file, as for M(ansible.builtin.file).
+    description:
+      - Name (or numeric uid) of the user that should own the file, as for M(ansible.builtin.file).
+      - Looked up before anything is written. When not given, a replaced file keeps its owner.
     type: str
   group:
-    description: Name of the group that should own the file, as for M(ansible.builtin.file).
+    description:
+      - Name (or numeric gid) of the group that should own the file, as for M(ansible.builtin.file).
+      - Looked up before anything is written. When not given, a replaced file keeps its group.
     type: str
   backup:
     description: Keep a timestamped copy of the previous file beside it when it changes or is removed.
@@ -166,7 +184,7 @@ path:
 settings:
   description:
     - The document as written (or as it would be written), with the indexes under V(index)
-      and every URL's password replaced by C(********).
+      and every URL's user info and query values replaced by C(********).
   returned: always
   type: dict
   sample:
