@@ -63,7 +63,7 @@ options:
       - Its directory is created when missing, with mode V(0755) whatever the umask (uv, run by
         any user, must reach the file; under a hardened umask such as V(027) a directory made
         with the umask's bits would hide the file from every other user).
-      - A symbolic link at O(path) is refused (with O(state=absent) too): the module writes a
+      - A symbolic link at O(path) is refused (with O(state=absent) too); the module writes a
         regular file, and never follows a link to read, change or show its target (unlike
         M(ansible.builtin.copy), which replaces the link with a file by default). Remove the link
         or give the file it points to. Links in the directories above O(path) are followed.
