@@ -7,6 +7,14 @@
 PRIVATE API: only for this collection's modules; names may change without notice.
 Touches the file system (only ``path``'s directory and the module's temp dir) and runs
 the uv binary it is handed; nothing else.
+
+How a file is put in place: the new text is staged beside ``path`` in a private file,
+which gets its final mode, owner and group *before* it is renamed over ``path``; so the
+new bytes are never readable by more users than the final mode allows, and a failure
+(an unknown group, a refused chown) leaves the old file as it was. ``path`` itself is
+never followed when it is a symbolic link: the link is refused, its target never read,
+changed or shown. Directories are made 0755 whatever the umask, since uv, run by any user,
+must be able to reach the system file.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,7 +22,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import grp
 import os
+import pwd
 import re
 import stat
 import tempfile
@@ -25,13 +35,17 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._installed import RECEI
 __all__ = [
     "ConfigFileError",
     "DEFAULT_INSTALL_DIR",
+    "DIRECTORY_MODE",
     "config_paths",
-    "placeholder",
+    "make_dirs",
+    "prepare",
     "read_current",
+    "remove_dirs",
     "remove_quietly",
+    "resolve_group",
+    "resolve_owner",
     "resolve_uv",
     "stage",
-    "tighten_before_replace",
     "uv_version",
     "validate",
 ]
@@ -39,6 +53,8 @@ __all__ = [
 # uv_install's default install_dir: where its receipt says which uv it put there.
 DEFAULT_INSTALL_DIR = "/usr/local/bin"
 STAGE_PREFIX = ".uv.toml.pyfleet-"
+# Directories this module creates: uv reads the system file as whichever user runs it.
+DIRECTORY_MODE = 0o755
 
 
 class ConfigFileError(UvError):
@@ -50,22 +66,118 @@ def _why(exc):
 
 
 def read_current(path):
-    """``(text, mode)`` of the file at ``path``, or ``(None, None)`` when there is none.
+    """``(text, info)`` of the file at ``path`` (``info`` its ``os.lstat``), or ``(None, None)``.
 
-    Bytes that are not UTF-8 are read with replacement characters: such a file is
+    A symbolic link at ``path`` is refused, never followed: its target is someone else's
+    file, and reading it would show it in the diff, replacing or chmodding it would change
+    it. Bytes that are not UTF-8 are read with replacement characters: such a file is
     different from anything this module writes, so it is replaced.
     """
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        info = os.stat(path)
-    except (IOError, OSError) as exc:
+        info = os.lstat(path)
+    except OSError as exc:
         if exc.errno == errno.ENOENT:
             return None, None
         raise ConfigFileError("cannot read %s: %s" % (path, _why(exc)))
+    if stat.S_ISLNK(info.st_mode):
+        raise ConfigFileError(
+            "%s is a symbolic link; uv_config writes a regular file and never follows a link (its target is "
+            "neither read, changed nor shown): remove the link (ansible.builtin.file with state=absent) or give "
+            "the file it points to as path; nothing was changed" % path)
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigFileError("cannot read %s: Is a directory" % path)
     if not stat.S_ISREG(info.st_mode):
         raise ConfigFileError("%s is not a regular file" % path)
-    return data.decode("utf-8", "replace"), stat.S_IMODE(info.st_mode)
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(handle, "rb") as opened:
+            data = opened.read()
+    except (IOError, OSError) as exc:
+        raise ConfigFileError("cannot read %s: %s" % (path, _why(exc)))
+    return data.decode("utf-8", "replace"), info
+
+
+def resolve_owner(owner):
+    """The uid of ``owner`` (a user name or a number), ``None`` when not given.
+
+    Resolved before anything is written, so that an unknown user fails with nothing changed.
+    """
+    if owner is None or owner == "":
+        return None
+    try:
+        return pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        if str(owner).isdigit():
+            return int(owner)
+    raise ConfigFileError("owner %r does not exist on this host (give a user name or a numeric uid); "
+                          "nothing was changed" % owner)
+
+
+def resolve_group(group):
+    """The gid of ``group`` (a group name or a number), ``None`` when not given."""
+    if group is None or group == "":
+        return None
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        if str(group).isdigit():
+            return int(group)
+    raise ConfigFileError("group %r does not exist on this host (give a group name or a numeric gid); "
+                          "nothing was changed" % group)
+
+
+def make_dirs(directory, mode=DIRECTORY_MODE):
+    """Create ``directory`` and its missing parents with permission bits ``mode`` (not the umask's).
+
+    Returns the directories created, outermost first (for ``remove_dirs``). Under a
+    hardened umask (027) ``os.makedirs`` would give 0750, and uv, run by another user,
+    would silently skip the file below.
+    """
+    missing = []
+    current = os.path.abspath(directory)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    created = []
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, mode)
+            created.append(path)
+            os.chmod(path, mode)  # the umask took bits that were asked for
+        except OSError as exc:
+            remove_dirs(created)
+            raise ConfigFileError("cannot create %s: %s; nothing was changed" % (path, _why(exc)))
+    return created
+
+
+def remove_dirs(created):
+    """Remove the (still empty) directories ``make_dirs`` created, innermost first."""
+    for path in reversed(created or []):
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+
+
+def prepare(staged, mode, uid=None, gid=None):
+    """Give the staged file its final permission bits, owner and group, before it is renamed.
+
+    ``uid``/``gid`` ``None`` keep what the file has. Raises ``ConfigFileError`` (the
+    caller removes the staged file; the file in place is untouched).
+    """
+    try:
+        os.chmod(staged, mode & 0o7777)
+        info = os.stat(staged)
+        uid = info.st_uid if uid is None else uid
+        gid = info.st_gid if gid is None else gid
+        if (uid, gid) != (info.st_uid, info.st_gid):
+            os.chown(staged, uid, gid)
+    except OSError as exc:
+        raise ConfigFileError("cannot give the new file mode %04o, owner %s and group %s: %s; nothing was changed"
+                              % (mode & 0o7777, uid, gid, _why(exc)))
 
 
 def stage(directory, text):
@@ -144,40 +256,6 @@ def validate(uv, staged, shown_as, cache_dir, run):
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("warning: ")
              and line.strip() != cache_dir]
     return False, "\n".join(lines) or "exit code %s" % rc, warnings
-
-
-def tighten_before_replace(path, new_mode):
-    """Before ``path`` is replaced, take from it every permission bit ``new_mode`` lacks.
-
-    ansible-core before 2.17 gives the new file the old file's mode in ``atomic_move``;
-    this keeps a file that will hold a password from being readable, even for an
-    instant, by anyone the final mode excludes, without opening the old file wider.
-    """
-    try:
-        current = stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        return
-    if current & ~new_mode & 0o7777:
-        os.chmod(path, current & new_mode)
-
-
-def placeholder(path, mode):
-    """Create an empty ``path`` with permission bits ``mode``; ``True`` if this call made it.
-
-    ``atomic_move`` gives a file that replaces nothing the default mode of the umask
-    (often 0644) until the caller sets the wanted one; replacing an empty file of the
-    wanted mode instead, the new content is never readable by more users than ``mode``
-    allows.
-    """
-    try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode & 0o777)
-    except OSError as exc:
-        if exc.errno == errno.EEXIST:
-            return False
-        raise ConfigFileError("cannot create %s: %s; nothing was changed" % (path, _why(exc)))
-    os.close(handle)
-    os.chmod(path, mode & 0o777)  # the umask may have taken bits that were asked for
-    return True
 
 
 def config_paths(environ=None):

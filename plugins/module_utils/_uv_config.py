@@ -6,6 +6,9 @@
 
 PRIVATE API: only for this collection's modules; names may change without notice.
 Pure code: no I/O. The file on the host is read and written by ``_config_file``.
+What in a URL is secret, and how it is masked, is the collection's one policy in
+``_secrets``: user info of any shape (``user:password@``, ``TOKEN@``) up to the last
+``@``, and query values.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +20,7 @@ import difflib
 import re
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import MASK, redact_text, url_secrets
 from ansible_collections.pyfleet.uv.plugins.module_utils._toml import TomlError, dumps
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_settings import (
     INDEX_KEYS,
@@ -34,7 +38,6 @@ __all__ = [
     "credentials_problem",
     "index_env_name",
     "redact",
-    "redact_text",
     "render",
 ]
 
@@ -42,9 +45,6 @@ HEADER = [
     "Managed by pyfleet.uv.uv_config: changes made here are overwritten.",
     "uv reads this file as its system configuration (see 'uv --help' for --no-config).",
 ]
-MASK = "********"
-# scheme://user:password@host... : the userinfo of a URL that carries a password.
-URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s:]*):([^/?#@\s]*)@")
 TYPE_NAMES = {
     "boolean": "a boolean",
     "integer": "an integer",
@@ -185,12 +185,16 @@ def _strings(value, path=""):
 
 
 def credentials(document):
-    """``[(path, password)]`` of every URL in ``document`` that carries a password."""
+    """``[(path, secret)]`` of every string in ``document`` that holds a URL secret.
+
+    A secret is what ``_secrets.url_secrets`` finds: the user info of a URL of any shape
+    (``https://user:password@host``, ``https://TOKEN@host``) and its query values.
+    """
     found = []
     for path, text in _strings(document):
-        for match in URL_PASSWORD.finditer(text):
-            if match.group(3):
-                found.append((path, match.group(3)))
+        secrets = url_secrets(text)
+        if secrets:
+            found.append((path, secrets[0]))
     return found
 
 
@@ -200,11 +204,11 @@ def index_env_name(name):
 
 
 def credentials_problem(document, mode):
-    """``(error, warning)`` about passwords in the file at permission bits ``mode``.
+    """``(error, warning)`` about credentials in the file at permission bits ``mode``.
 
-    A password in a world-readable file is an error. With mode 0600 or 0640 (nothing
-    for others) it is a warning. No password: ``(None, None)``. Neither text holds a
-    password.
+    A URL with credentials (a password, a token as the user, a query token) in a
+    world-readable file is an error. With mode 0600 or 0640 (nothing for others) it is a
+    warning. No credentials: ``(None, None)``. Neither text holds a secret.
     """
     found = credentials(document)
     if not found:
@@ -212,7 +216,7 @@ def credentials_problem(document, mode):
     paths = ", ".join(path for path, _secret in found)
     names = []
     for index in document.get("index") or []:
-        if index.get("name") and URL_PASSWORD.search(index.get("url") or ""):
+        if index.get("name") and url_secrets(index.get("url") or ""):
             names.append(index_env_name(index["name"]))
     env = (" and ".join("%s_USERNAME/%s_PASSWORD" % (n, n) for n in names)
            if names else "UV_INDEX_<NAME>_USERNAME and UV_INDEX_<NAME>_PASSWORD (for an index named <name>)")
@@ -220,14 +224,14 @@ def credentials_problem(document, mode):
                     "or a keyring (keyring-provider = \"subprocess\")" % env)
     if mode is None or mode & 0o007:
         shown = "%04o" % mode if mode is not None else "unknown"
-        return ("a URL with a password (%s) would be written to a file other users can read (mode %s); %s, "
+        return ("a URL with credentials (%s) would be written to a file other users can read (mode %s); %s, "
                 "or give the file mode 0600 or 0640" % (paths, shown, alternatives)), None
-    return None, "the file holds a password (%s), readable by its owner%s; %s" % (
+    return None, "the file holds credentials (%s), readable by its owner%s; %s" % (
         paths, " and group" if mode & 0o070 else "", alternatives)
 
 
 def redact(value):
-    """A copy of ``value`` with the password of every URL replaced by ``********``."""
+    """A copy of ``value`` with every URL's user info and query values masked (``_secrets.redact_text``)."""
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
@@ -235,10 +239,3 @@ def redact(value):
     if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]
     return copy.copy(value)
-
-
-def redact_text(text):
-    """``text`` with ``scheme://user:password@`` shown as ``scheme://user:********@``."""
-    def mask(match):
-        return "%s%s:%s@" % (match.group(1), match.group(2), MASK) if match.group(3) else match.group(0)
-    return URL_PASSWORD.sub(mask, text)

@@ -23,14 +23,21 @@ description:
     An unknown key or a value of the wrong type fails with the key named and the nearest
     valid key suggested. Keys that uv takes only from a project's C(pyproject.toml)
     (C(managed), C(workspace), C(sources), ...) are refused.
-  - The new file is staged next to O(path) and read by the installed uv
+  - The new file is first read by the installed uv from the module's temporary directory
     (C(uv --config-file <staged> cache dir), which parses the file as uv parses its system
-    configuration and needs no network). A file that uv rejects is never put in place, and
-    the error quotes uv. Warnings that uv prints about the file (such as V(native-tls)
+    configuration and needs no network). A file that uv rejects is never put in place (nor
+    is its directory created), and the error quotes uv. Warnings that uv prints about the file (such as V(native-tls)
     being deprecated in favour of V(system-certs)) become the task's warnings.
-  - A URL that carries a password (C(https://user:secret@host/simple)) is refused in a file
-    that other users can read, and allowed, with a warning, when O(mode) is V(0600) or
-    V(0640). Passwords are masked in the results, the diff and the module's logged arguments.
+  - A URL that carries credentials is refused in a file that other users can read, and
+    allowed, with a warning, when O(mode) is V(0600) or V(0640). Credentials are the URL's
+    user info of any shape, up to the last C(@) as uv reads it (C(https://user:secret@host/simple),
+    a token given as the user C(https://TOKEN@host/simple)), and its query values. They are
+    masked (C(https://********@host/simple)) in the results, the diff and the module's
+    arguments (the invocation shown at C(-vvv)) before anything else is checked, so a task
+    that fails on another key does not show them either.
+  - The new file is written beside O(path) and gets its mode, owner and group before it is
+    renamed into place; O(owner) and O(group) are looked up first. A failure leaves the
+    previous file as it was (content, mode, owner and group).
   - uv reads the first of C($XDG_CONFIG_DIRS/uv/uv.toml) (C(/etc/xdg/uv/uv.toml) when the variable
     is unset) and C(/etc/uv/uv.toml) that exists, and the user's C(~/.config/uv/uv.toml) on top.
     M(pyfleet.uv.uv_facts) reports which of these files exist on a host
@@ -45,7 +52,7 @@ attributes:
     description: Nothing is written; the wanted file is still checked, and read by uv in a temporary directory.
   diff_mode:
     support: full
-    description: Shows the file's text before and after, with passwords masked.
+    description: Shows the file's text before and after, with credentials masked.
   idempotent:
     support: full
 options:
@@ -53,7 +60,13 @@ options:
     description:
       - The configuration file. uv reads C(/etc/uv/uv.toml) unless a C($XDG_CONFIG_DIRS/uv/uv.toml)
         exists (see the description).
-      - Its directory is created (mode V(0755)) when missing.
+      - Its directory is created when missing, with mode V(0755) whatever the umask (uv, run by
+        any user, must reach the file; under a hardened umask such as V(027) a directory made
+        with the umask's bits would hide the file from every other user).
+      - A symbolic link at O(path) is refused (with O(state=absent) too); the module writes a
+        regular file, and never follows a link to read, change or show its target (unlike
+        M(ansible.builtin.copy), which replaces the link with a file by default). Remove the link
+        or give the file it points to. Links in the directories above O(path) are followed.
     type: path
     default: /etc/uv/uv.toml
   settings:
@@ -87,15 +100,20 @@ options:
     default: present
   mode:
     description:
-      - The file's permissions, as for M(ansible.builtin.file) (V(0644), V(u=rw,g=r,o=r)).
-      - A file holding a password must not be readable by others (V(0600) or V(0640)).
+      - The file's permissions, as for M(ansible.builtin.file) (V(0644), V(u=rw,g=r,o=r)), exactly,
+        whatever the umask.
+      - A file holding credentials must not be readable by others (V(0600) or V(0640)).
     type: raw
     default: '0644'
   owner:
-    description: Name of the user that should own the file, as for M(ansible.builtin.file).
+    description:
+      - Name (or numeric uid) of the user that should own the file, as for M(ansible.builtin.file).
+      - Looked up before anything is written. When not given, a replaced file keeps its owner.
     type: str
   group:
-    description: Name of the group that should own the file, as for M(ansible.builtin.file).
+    description:
+      - Name (or numeric gid) of the group that should own the file, as for M(ansible.builtin.file).
+      - Looked up before anything is written. When not given, a replaced file keeps its group.
     type: str
   backup:
     description: Keep a timestamped copy of the previous file beside it when it changes or is removed.
@@ -166,7 +184,7 @@ path:
 settings:
   description:
     - The document as written (or as it would be written), with the indexes under V(index)
-      and every URL's password replaced by C(********).
+      and every URL's user info and query values replaced by C(********).
   returned: always
   type: dict
   sample:
@@ -203,24 +221,30 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
     ConfigFileError,
-    placeholder,
+    make_dirs,
+    prepare,
     read_current,
+    remove_dirs,
     remove_quietly,
+    resolve_group,
+    resolve_owner,
     resolve_uv,
     stage,
-    tighten_before_replace,
     uv_version,
     validate,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import (
     build_document,
-    credentials,
     credentials_problem,
     redact,
-    redact_text,
     render,
 )
+
+# The options whose URL secrets are masked before anything else happens (even the argument
+# spec's own checks), so that no failure can return them in the invocation.
+SECRET_OPTIONS = ["settings", "indexes"]
 
 
 class _Stat(object):
@@ -237,7 +261,7 @@ class UvConfig(object):
         self.run = module_runner(module)
         self.check = module.check_mode
 
-    def wanted_mode(self):
+    def wanted_mode(self, info):
         """The permission bits O(mode) gives the file (symbolic modes worked out like the file module)."""
         mode = self.params["mode"]
         if isinstance(mode, int):
@@ -246,75 +270,90 @@ class UvConfig(object):
         if text.isdigit():
             return int(text, 8)
         try:
-            current = os.stat(self.path)
-        except OSError:
-            current = _Stat()
-        try:
-            return self.module._symbolic_mode_to_octal(current, text)  # pylint: disable=protected-access
+            return self.module._symbolic_mode_to_octal(info or _Stat(), text)  # pylint: disable=protected-access
         except ValueError as exc:
             raise ConfigFileError("mode %r is not a valid mode: %s" % (text, exc))
 
-    def validate(self, text, directory):
-        """Stage ``text`` in ``directory`` and let uv read it; returns ``(staged, validated_by)``."""
+    def validate(self, text):
+        """Let uv read ``text``, staged in the module's temp dir; returns ``validated_by`` (``None`` without uv).
+
+        Nothing next to O(path) exists yet: a file uv rejects leaves the host as it was.
+        """
         uv, how = resolve_uv(self.params["uv_path"])
-        staged = stage(directory, text)
         if not uv:
             self.module.warn("the file was not read by uv before being written: %s (give uv_path)" % how)
-            return staged, None
+            return None
         version = uv_version(uv, self.run)
         cache_dir = os.path.join(self.module.tmpdir, "uv-cache")
-        ok, error, warnings = validate(uv, staged, self.path, cache_dir, self.run)
+        staged = stage(self.module.tmpdir, text)
+        try:
+            ok, error, warnings = validate(uv, staged, self.path, cache_dir, self.run)
+        finally:
+            remove_quietly(staged)
         label = "uv %s at %s" % (version or "(unknown version)", uv)
         for warning in warnings:
             self.module.warn("%s: %s" % (label, warning))
         if not ok:
-            remove_quietly(staged)
             raise ConfigFileError("%s rejects the configuration for %s, so nothing was changed. uv says:\n%s"
                                   % (label, self.path, error))
-        return staged, {"path": uv, "version": version, "how": how}
+        return {"path": uv, "version": version, "how": how}
+
+    def put_in_place(self, text, mode, uid, gid, current, backup):
+        """Stage ``text`` beside O(path), give it its mode, owner and group, then rename it over O(path).
+
+        A failure at any step removes the staged file and the directories made for it: the
+        file in place (content, mode, owner) is as it was.
+        """
+        directory = os.path.dirname(self.path) or "."
+        created = make_dirs(directory)
+        staged = None
+        try:
+            staged = stage(directory, text)
+            prepare(staged, mode, uid, gid)
+            if self.module.selinux_enabled():
+                context = (self.module.selinux_context(self.path) if current is not None
+                           else self.module.selinux_default_context(self.path))
+                self.module.set_context_if_different(staged, context, False)
+            backup = self.module.backup_local(self.path) if backup and current is not None else None
+            try:
+                os.rename(staged, self.path)
+            except OSError as exc:
+                raise ConfigFileError("cannot replace %s: %s; nothing was changed" % (self.path, exc.strerror or exc))
+            staged = None
+            return backup
+        finally:
+            if staged:
+                remove_quietly(staged)
+                remove_dirs(created)
 
     def present(self):
+        # Everything that can fail without writing is decided first: the current file (a
+        # symbolic link is refused), the mode, the owner and group, the document and uv's verdict.
+        current, info = read_current(self.path)
+        mode = self.wanted_mode(info)
+        uid = resolve_owner(self.params["owner"])
+        gid = resolve_group(self.params["group"])
         document = build_document(self.params["settings"], self.params["indexes"])
-        for _where, secret in credentials(document):
-            self.module.no_log_values.add(secret)
-        mode = self.wanted_mode()
         error, warning = credentials_problem(document, mode)
         if error:
             raise ConfigFileError(error)
         if warning:
             self.module.warn(warning)
         text = render(document)
-        current, _current_mode = read_current(self.path)
+        validated_by = self.validate(text)
         content_changed = current != text
-        directory = os.path.dirname(self.path) or "."
-        write = content_changed and not self.check
-        if write and not os.path.isdir(directory):
-            try:
-                os.makedirs(directory, 0o755)
-            except OSError as exc:
-                raise ConfigFileError("cannot create %s: %s; nothing was changed" % (directory, exc.strerror or exc))
-        staged, validated_by = self.validate(text, directory if write else self.module.tmpdir)
-        result = {"changed": content_changed, "path": self.path, "settings": redact(document),
+        attributes_changed = info is not None and (
+            stat.S_IMODE(info.st_mode) != mode or uid not in (None, info.st_uid) or gid not in (None, info.st_gid))
+        result = {"changed": content_changed or attributes_changed, "path": self.path, "settings": redact(document),
                   "validated_by": validated_by}
-        made = False
-        try:
-            if write:
-                if current is not None:
-                    if self.params["backup"]:
-                        result["backup_file"] = self.module.backup_local(self.path)
-                    tighten_before_replace(self.path, mode)
-                else:
-                    made = placeholder(self.path, mode)
-                self.module.atomic_move(staged, self.path)
-            staged = made = None
-        finally:
-            if staged:
-                remove_quietly(staged)
-            if made:
-                remove_quietly(self.path)
-        file_args = self.module.load_file_common_arguments(self.params, path=self.path)
-        if os.path.exists(self.path):
-            result["changed"] = self.module.set_fs_attributes_if_different(file_args, result["changed"])
+        if result["changed"] and not self.check:
+            # A replaced file keeps its owner and group unless new ones are given.
+            keep_uid = info.st_uid if info is not None and uid is None else uid
+            keep_gid = info.st_gid if info is not None and gid is None else gid
+            backup = self.put_in_place(text, mode, keep_uid, keep_gid, current,
+                                       backup=self.params["backup"] and content_changed)
+            if backup:
+                result["backup_file"] = backup
         if self.module._diff:  # pylint: disable=protected-access
             result["diff"] = {"before_header": self.path, "after_header": self.path,
                               "before": redact_text(current or ""), "after": redact_text(text)}
@@ -330,7 +369,7 @@ class UvConfig(object):
         return result
 
     def absent(self):
-        current, _mode = read_current(self.path)
+        current, _info = read_current(self.path)
         result = {"changed": current is not None, "path": self.path, "settings": {}}
         if current is not None and not self.check:
             if self.params["backup"]:
@@ -350,7 +389,7 @@ class UvConfig(object):
 
 
 def main():
-    module = AnsibleModule(
+    module = masking_module_class(AnsibleModule, SECRET_OPTIONS)(
         argument_spec=dict(
             path=dict(type="path", default="/etc/uv/uv.toml"),
             settings=dict(type="dict", default={}),

@@ -14,11 +14,14 @@ import pytest
 from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
     ConfigFileError,
     config_paths,
-    placeholder,
+    make_dirs,
+    prepare,
     read_current,
+    remove_dirs,
+    resolve_group,
+    resolve_owner,
     resolve_uv,
     stage,
-    tighten_before_replace,
     uv_version,
     validate,
 )
@@ -31,7 +34,8 @@ def test_read_current(tmp_path):
     path = tmp_path / "uv.toml"
     path.write_bytes(b"offline = true\n\xff\n")
     path.chmod(0o640)
-    assert read_current(str(path)) == ("offline = true\n\ufffd\n", 0o640)
+    text, info = read_current(str(path))
+    assert text == "offline = true\n\ufffd\n" and stat.S_IMODE(info.st_mode) == 0o640
     with pytest.raises(ConfigFileError, match="cannot read .*: Is a directory"):
         read_current(str(tmp_path))
 
@@ -48,25 +52,61 @@ def test_stage_in_missing_directory_says_nothing_changed(tmp_path):
         stage(str(tmp_path / "missing"), "x")
 
 
-@pytest.mark.parametrize("old, new, expected", [
-    (0o644, 0o600, 0o600), (0o600, 0o644, 0o600), (0o640, 0o600, 0o600), (0o600, 0o600, 0o600), (0o644, 0o640, 0o640),
-])
-def test_tighten_before_replace_never_widens(tmp_path, old, new, expected):
-    path = tmp_path / "uv.toml"
-    path.write_text("x")
-    path.chmod(old)
-    tighten_before_replace(str(path), new)
-    assert stat.S_IMODE(path.stat().st_mode) == expected
+def test_read_current_refuses_a_symbolic_link_without_reading_it(tmp_path):
+    target = tmp_path / "target.toml"
+    target.write_text("someone-else = true\n")
+    (tmp_path / "uv.toml").symlink_to(target)
+    with pytest.raises(ConfigFileError, match="uv.toml is a symbolic link.*nothing was changed") as exc:
+        read_current(str(tmp_path / "uv.toml"))
+    assert "someone-else" not in exc.value.msg and str(target) not in exc.value.msg
+    (tmp_path / "dangling.toml").symlink_to(tmp_path / "missing")
+    with pytest.raises(ConfigFileError, match="is a symbolic link"):
+        read_current(str(tmp_path / "dangling.toml"))
 
 
-def test_placeholder_has_the_mode_at_once(tmp_path):
+def test_make_dirs_ignores_the_umask_and_can_be_undone(tmp_path):
     old = os.umask(0o077)
     try:
-        assert placeholder(str(tmp_path / "uv.toml"), 0o640) is True
+        created = make_dirs(str(tmp_path / "a" / "b" / "c"))
     finally:
         os.umask(old)
-    assert stat.S_IMODE((tmp_path / "uv.toml").stat().st_mode) == 0o640
-    assert placeholder(str(tmp_path / "uv.toml"), 0o640) is False
+    assert created == [str(tmp_path / "a"), str(tmp_path / "a" / "b"), str(tmp_path / "a" / "b" / "c")]
+    assert [stat.S_IMODE(os.stat(path).st_mode) for path in created] == [0o755] * 3
+    assert make_dirs(str(tmp_path / "a" / "b" / "c")) == []
+    remove_dirs(created)
+    assert not (tmp_path / "a").exists()
+
+
+def test_make_dirs_failure_removes_what_it_made(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "file").write_text("")
+    with pytest.raises(ConfigFileError, match="cannot create .*nothing was changed"):
+        make_dirs(str(tmp_path / "a" / "file" / "b"))
+    assert sorted(os.listdir(str(tmp_path / "a"))) == ["file"]
+
+
+def test_resolve_owner_and_group():
+    assert resolve_owner(None) is None and resolve_group(None) is None
+    assert resolve_owner("root") == 0 and resolve_group("root") == 0
+    assert resolve_owner("4242") == 4242 and resolve_group("4242") == 4242
+    with pytest.raises(ConfigFileError, match="owner 'no-such-user-x' does not exist on this host.*nothing was changed"):
+        resolve_owner("no-such-user-x")
+    with pytest.raises(ConfigFileError, match="group 'no-such-group-x' does not exist on this host"):
+        resolve_group("no-such-group-x")
+
+
+def test_prepare_sets_mode_owner_and_group(tmp_path):
+    staged = stage(str(tmp_path), "x")
+    old = os.umask(0o077)
+    try:
+        prepare(staged, 0o644)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(staged).st_mode) == 0o644
+    if os.geteuid() == 0:
+        prepare(staged, 0o640, 65534, 65534)
+        info = os.stat(staged)
+        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 65534, 65534)
 
 
 def test_resolve_uv_prefers_the_recorded_one(tmp_path):

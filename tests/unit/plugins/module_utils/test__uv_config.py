@@ -15,10 +15,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import (
     credentials_problem,
     index_env_name,
     redact,
-    redact_text,
     render,
     suggest,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
 
 tomllib = pytest.importorskip("tomllib")
 
@@ -95,18 +95,36 @@ def test_credentials_found_anywhere():
     document = {"pip": {"extra-index-url": ["https://u:%s@x/simple" % SECRET, "https://only-user@y/simple"]},
                 "index": [{"name": "corp", "url": "https://bob:%s@pypi.example.com/simple" % SECRET}],
                 "http-proxy": "http://proxy:%s@proxy:3128" % SECRET}
-    assert credentials(document) == [("http-proxy", SECRET), ("index[0].url", SECRET),
-                                     ("pip.extra-index-url[0]", SECRET)]
+    assert [path for path, _secret in credentials(document)] == [
+        "http-proxy", "index[0].url", "pip.extra-index-url[0]", "pip.extra-index-url[1]"]
     redacted = redact(document)
-    assert SECRET not in repr(redacted)
-    assert redacted["index"][0]["url"] == "https://bob:********@pypi.example.com/simple"
-    assert redacted["pip"]["extra-index-url"][1] == "https://only-user@y/simple"
+    assert SECRET not in repr(redacted) and "only-user" not in repr(redacted)
+    assert redacted["index"][0]["url"] == "https://********@pypi.example.com/simple"
+    assert redacted["pip"]["extra-index-url"][1] == "https://********@y/simple"
     assert SECRET in repr(document)  # the input is not changed
 
 
 def test_no_credentials_no_problem():
     assert credentials_problem({"index": [CORP]}, 0o644) == (None, None)
-    assert credentials({"index": [{"url": "https://user@x/simple"}, {"url": "https://user:@x/simple"}]}) == []
+    assert credentials({"index": [CORP], "allow-insecure-host": ["user@host"], "pip": {"index-url": "https://h/@x"}}) == []
+
+
+@pytest.mark.parametrize("url, secret, shown", [
+    ("https://%s@pypi.example.com/simple", "glpat-T0ken", "https://********@pypi.example.com/simple"),
+    ("https://bob:%s@pypi.example.com/simple", "p@ss@word", "https://********@pypi.example.com/simple"),
+    ("https://:%s@pypi.example.com/simple", "only-a-password", "https://********@pypi.example.com/simple"),
+    ("https://pypi.example.com/simple?token=%s", "query-t0ken", "https://pypi.example.com/simple?token=********"),
+], ids=["token-as-user", "raw-at-in-password", "empty-user", "query-token"])
+def test_every_secret_shape_is_a_credential(url, secret, shown):
+    """The collection's one policy (_secrets): any user info up to the last '@', query values."""
+    document = {"index": [{"name": "corp", "url": url % secret}]}
+    assert credentials(document) and credentials(document)[0][0] == "index[0].url"
+    assert redact(document)["index"][0]["url"] == shown
+    error, warning = credentials_problem(document, 0o644)
+    assert warning is None and "other users can read (mode 0644)" in error and secret not in error
+    assert "UV_INDEX_CORP_USERNAME" in error
+    error, warning = credentials_problem(document, 0o600)
+    assert error is None and "UV_INDEX_CORP_USERNAME" in warning
 
 
 @pytest.mark.parametrize("mode, refused", [
@@ -136,7 +154,7 @@ def test_index_env_name():
 
 def test_redact_text_keeps_everything_else():
     text = 'url = "https://bob:%s@h/simple"\nother = "https://h/@x"\nemail = "a@b.c"\n' % SECRET
-    assert redact_text(text) == 'url = "https://bob:********@h/simple"\nother = "https://h/@x"\nemail = "a@b.c"\n'
+    assert redact_text(text) == 'url = "https://********@h/simple"\nother = "https://h/@x"\nemail = "a@b.c"\n'
 
 
 def test_messages_never_show_a_password():
