@@ -36,10 +36,13 @@ __all__ = ["MASK", "MIN_QUERY_SECRET", "masking_module_class", "redact_text", "r
 
 MASK = "********"
 MIN_QUERY_SECRET = 4
-# scheme://userinfo@ in free text: greedy up to the last "@" before the authority ends.
-URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s\"'<>]*)@")
+# scheme://userinfo@ in free text: greedy up to the last "@" before the authority ends. Quotes
+# and backslashes are legal in user info (uv accepts them), so only a blank ends it here;
+# an option value that is one URL is split by urlsplit instead, which takes any character.
+URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s]*)@")
 # A query in free text: ?a=b&c=d up to the next blank or quote.
 URL_QUERY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>?#]*\?)([^\s\"'<>#]*)")
+WHOLE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _mask_query(query):
@@ -74,30 +77,50 @@ def redact_text(text):
 
 
 def _forms(value):
-    forms = [value]
-    decoded = unquote(value)
-    if decoded != value:
-        forms.append(decoded)
+    """``value`` as it may be printed: raw, percent-decoded, and escaped as TOML or JSON strings do."""
+    forms = []
+    for form in (value, unquote(value)):
+        for shown in (form, form.replace("\\", "\\\\").replace('"', '\\"')):
+            if shown not in forms:
+                forms.append(shown)
     return forms
 
 
+def _userinfo_secrets(info, found):
+    user, _colon, password = info.partition(":")
+    if password:
+        found.extend(_forms(info))
+        found.extend(_forms(password))
+    elif len(user) >= MIN_QUERY_SECRET:
+        # A token given as the user (https://TOKEN@host/). Shorter user names are masked in
+        # every URL shown but not registered: "x" would mask every x of the result.
+        found.extend(_forms(user))
+
+
 def url_secrets(url):
-    """The secret strings of ``url`` (to register as ``no_log`` values), raw and percent-decoded."""
+    """The secret strings of ``url`` (to register as ``no_log`` values), raw, percent-decoded and escaped.
+
+    ``url`` is one URL (split as uv and WHATWG split it: the user info ends at the last ``@``
+    of the authority, whatever characters it holds) or a text with URLs in it.
+    """
     found = []
     if not isinstance(url, str) or "://" not in url:
         return found
-    for match in URL_USERINFO.finditer(url):
-        info = match.group(2)
-        if not info:
-            continue
-        user, _colon, password = info.partition(":")
-        found.extend(_forms(info))
-        if password:
-            found.extend(_forms(password))
-        elif user:
-            found.extend(_forms(user))  # a token given as the user (https://TOKEN@host/)
-    for match in URL_QUERY.finditer(url):
-        for item in match.group(2).split("&"):
+    if WHOLE_URL.match(url) and "\n" not in url.strip():
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            parts = None
+        if parts is not None and "@" in parts.netloc:
+            _userinfo_secrets(parts.netloc.rpartition("@")[0], found)
+        queries = [parts.query] if parts is not None and parts.query else []
+    else:
+        for match in URL_USERINFO.finditer(url):
+            if match.group(2):
+                _userinfo_secrets(match.group(2), found)
+        queries = [match.group(2) for match in URL_QUERY.finditer(url)]
+    for query in queries:
+        for item in query.split("&"):
             _name, equals, value = item.partition("=")
             if equals and len(value) >= MIN_QUERY_SECRET:
                 found.extend(_forms(value))

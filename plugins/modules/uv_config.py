@@ -268,7 +268,11 @@ class UvConfig(object):
             return mode
         text = str(mode)
         if text.isdigit():
-            return int(text, 8)
+            try:
+                return int(text, 8)
+            except ValueError:
+                raise ConfigFileError("mode %r is not a valid octal mode: give digits 0-7 such as '0644' "
+                                      "or a symbolic mode such as 'u=rw,g=r,o=r'" % text)
         try:
             return self.module._symbolic_mode_to_octal(info or _Stat(), text)  # pylint: disable=protected-access
         except ValueError as exc:
@@ -292,10 +296,10 @@ class UvConfig(object):
             remove_quietly(staged)
         label = "uv %s at %s" % (version or "(unknown version)", uv)
         for warning in warnings:
-            self.module.warn("%s: %s" % (label, warning))
+            self.module.warn("%s: %s" % (label, redact_text(warning)))
         if not ok:
             raise ConfigFileError("%s rejects the configuration for %s, so nothing was changed. uv says:\n%s"
-                                  % (label, self.path, error))
+                                  % (label, self.path, redact_text(error)))
         return {"path": uv, "version": version, "how": how}
 
     def put_in_place(self, text, mode, uid, gid, current, backup):

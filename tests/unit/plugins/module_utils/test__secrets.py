@@ -73,3 +73,25 @@ def test_masking_module_registers_before_the_spec_is_checked():
 
     Probe()
     assert "hunter22" in seen["values"]
+
+
+@pytest.mark.parametrize("password", ["QQQ'SECRET5", 'QQQ"SECRET6', "QQQ\\SECRET2", "QQQ<SECRET7>", "pa ss@SECRET8"])
+def test_user_info_with_quotes_backslashes_and_blanks(password):
+    url = "https://user:%s@127.0.0.1/simple" % password
+    secrets = url_secrets(url)
+    assert password in secrets
+    assert password not in redact_url(url)
+    if " " not in password:  # a blank ends a URL in free text; as an option value it is split whole
+        assert password not in redact_text('url = "%s"\n' % url)
+        assert password not in redact_text("error: invalid port in %s" % url)
+
+
+def test_toml_escaped_forms_are_registered():
+    # What uv prints when it quotes the file back: the TOML string escapes of the password.
+    secrets = url_secrets('https://user:QQQ\\SE"CRET@h/simple')
+    assert 'QQQ\\\\SE\\"CRET' in secrets
+
+
+def test_short_user_tokens_are_masked_but_not_registered():
+    assert url_secrets("https://x@h/simple") == []
+    assert redact_url("https://x@h/simple") == "https://%s@h/simple" % MASK
