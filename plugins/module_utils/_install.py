@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ __all__ = [
     "BINARIES",
     "STAGING_PREFIX",
     "DirLock",
+    "copy_hashed",
     "ensure_install_dir",
     "has_staging_debris",
     "install_staged",
@@ -124,6 +126,36 @@ def make_staging_dir(install_dir, needed_bytes=None, tool=UV):
         return tempfile.mkdtemp(prefix=get_tool(tool).staging_prefix, dir=install_dir)
     except (IOError, OSError) as exc:
         raise _dir_error(exc, install_dir, "cannot write to install_dir %s" % install_dir, needed_bytes)
+
+
+def copy_hashed(source, dest, install_dir, chunk=1024 * 1024):
+    """Copy the file ``source`` to the new file ``dest`` (in a staging folder), returning its sha256.
+
+    One read of ``source``: the bytes hashed are the bytes copied, so a file swapped or
+    changed after the hash cannot reach what is unpacked. ``install_dir`` names the
+    directory in a full-disk message.
+    """
+    digest = hashlib.sha256()
+    try:
+        reader = open(source, "rb")
+    except (IOError, OSError) as exc:
+        raise InstallError("cannot read src %s: %s" % (source, os_reason(exc)))
+    with reader:
+        try:
+            with open(dest, "wb") as writer:
+                while True:
+                    try:
+                        data = reader.read(chunk)
+                    except (IOError, OSError) as exc:
+                        raise InstallError("cannot read src %s: %s" % (source, os_reason(exc)))
+                    if not data:
+                        break
+                    digest.update(data)
+                    writer.write(data)
+        except (IOError, OSError) as exc:
+            raise _dir_error(exc, install_dir, "cannot copy src %s into %s" % (source, install_dir),
+                             os.fstat(reader.fileno()).st_size)
+    return digest.hexdigest()
 
 
 def remove_stale_staging(install_dir, tool=UV):
