@@ -41,6 +41,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     binary_stats,
     check_drift,
+    install_dir_trust,
     installed_state,
     load_receipt,
 )
@@ -402,8 +403,17 @@ class ToolInstall(object):
             remove_stale_staging(self.install_dir, self.tool)
         self.result["msg"] = "removed %s" % ", ".join(removed)
 
+    def trust(self):
+        """Refuse an ``install_dir`` whose binaries another user could have put there: they are run next."""
+        refusal, warnings = install_dir_trust(self.install_dir, self.tool)
+        for warning in warnings:
+            self.module.warn(warning)
+        if refusal:
+            raise InstallError("refusing to run or install %s in %s: %s" % (self.tool.name, self.install_dir, refusal))
+
     def run(self):
         self.validate()
+        self.trust()
         self.gather()
         if self.params["state"] == "absent":
             self.absent()
