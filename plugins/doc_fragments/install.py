@@ -68,6 +68,11 @@ options:
       - With O(download_on=controller), the controller directory that keeps downloaded artifacts,
         named by their sha256 and verified again before each use; shared by all forks under a lock.
       - Defaults to C(pyfleet-uv/artifacts) under C($XDG_CACHE_HOME) (C(~/.cache) when unset).
+      - Missing folders are created mode 0700. What the cache holds is installed on every host, so a
+        cache folder, subfolder, lock or entry that another user owns, or that group or other may write
+        (a 0777 folder under C(/tmp)), is refused with a message naming it, and so is a folder above it
+        that another user owns or every user may write without the sticky bit. Fix it with C(chown) and
+        C(chmod -R go-w), or choose another O(controller_cache_dir).
     type: path
   src:
     description:
