@@ -197,6 +197,13 @@ class ToolInstall(object):
         if self.wanted(version):
             return
         held = "%s %s%s" % (self.tool.name, version, " (the file installed now)" if same_file else "")
+        origin = (self.params.get("src_origin") or {}).get("url")
+        if origin:
+            # download_on=controller: the controller downloaded it from the source and pushed it.
+            raise InstallError(
+                "the controller downloaded %s from %s, not the pinned %s; nothing was changed. Publish %s %s "
+                "there, use a mirror_url with {version} in it, or pin the version it serves" % (
+                    held, redact_url(origin), self.version, self.tool.name, self.version))
         if self.params["src"]:
             raise InstallError("src %s holds %s, not the pinned %s; nothing was changed. Give the file of %s %s, "
                                "or pin %s" % (self.params["src"], held, self.version, self.tool.name, self.version,

@@ -112,3 +112,41 @@ def test_fresh_src_of_another_version_fails(run_module, tmp_path):
                                                 "checksum": "sha256:" + digest})
     assert code == 1 and "holds uv %s, not the pinned %s" % (OLD, NEW) in result["msg"], result
     assert os.listdir(str(dest)) == []
+
+
+def test_controller_download_of_another_version_fails(tmp_path, flat_old):
+    """download_on=controller through a real ansible-playbook: the pushed file holds the wrong release."""
+    import json
+    import subprocess
+    import sys
+
+    playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    if not os.path.exists(playbook):
+        pytest.skip("needs ansible-playbook beside this Python")
+    collections = os.path.abspath(os.path.join(os.path.dirname(uv_install.__file__), "..", "..", "..", "..", ".."))
+    dest = tmp_path / "bin"
+    (tmp_path / "inventory.yml").write_text(json.dumps({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    (tmp_path / "play.yml").write_text("""
+- hosts: all
+  gather_facts: false
+  module_defaults:
+    group/pyfleet.uv.uv: {mirror_url: "%s", install_dir: "%s", download_on: controller,
+                          controller_cache_dir: "%s/cache"}
+  tasks:
+    - pyfleet.uv.uv_install: {version: "%s"}
+    - pyfleet.uv.uv_install: {version: "%s"}
+      register: wrong
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - wrong is failed and wrong is not changed
+          - "'downloaded uv %s' in wrong.msg and 'not the pinned %s' in wrong.msg"
+""" % (flat_old, dest, tmp_path, OLD, NEW, OLD, NEW))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "local-tmp"), ANSIBLE_REMOTE_TMP=str(tmp_path / "remote-tmp"))
+    run = subprocess.run([playbook, "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=600,
+                         check=False)
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert sorted(os.listdir(str(dest))) == [".pyfleet-uv.json", "uv", "uvx"]
