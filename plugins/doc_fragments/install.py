@@ -24,13 +24,13 @@ options:
       - Directory for the tool's binaries and its receipt, as an absolute path. Created (mode 0755,
         whatever the umask, missing parents too) when missing. uv, ruff and ty can share one directory
         (each has its own receipt, C(.pyfleet-<tool>.json)).
-      - The module runs the binaries it finds there (C(uv --version)), as root under C(become). So it
-        refuses an O(install_dir) that another user could have written to before it runs anything: the
-        directory, one of its parents or the tool's binaries in it owned by a user other than root and
-        the remote user, or writable by every user (a parent with the sticky bit, such as C(/tmp), is
-        fine). Fix it with C(chown root) and C(chmod go-w), or choose another O(install_dir). One
-        writable by a group other than root's (Debian's C(staff) on C(/usr/local), on request) gives
-        a warning.
+      - The module runs the binaries it finds there (C(uv --version)), as root under C(become), so it
+        refuses an O(install_dir) that another user could have written to, before it runs anything.
+        Refused are a directory, one of its parents or one of the tool's binaries in it that a user
+        other than root and the remote user owns, or that every user may write (a parent with the
+        sticky bit, such as C(/tmp), is fine). Fix it with C(chown root) and C(chmod go-w), or choose
+        another O(install_dir). One writable by a group other than root's (Debian's C(staff) on
+        C(/usr/local), on request) gives a warning.
       - The default C(/usr/local/bin) needs root, so run the task with C(become=true), or choose a
         directory the remote user owns.
     type: path

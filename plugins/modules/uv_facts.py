@@ -88,7 +88,7 @@ notes:
   - The facts are returned as C(ansible_uv), C(ansible_ruff) and C(ansible_ty), which ansible
     files under C(ansible_facts) without their C(ansible_) prefix (C(ansible_facts.uv)), as it does
     the facts of M(ansible.builtin.setup). With C(INJECT_FACTS_AS_VARS) (on by default) the
-    top-level variables are C(ansible_uv), C(ansible_ruff) and C(ansible_ty): variables named
+    top-level variables are C(ansible_uv), C(ansible_ruff) and C(ansible_ty), so variables named
     C(uv), C(ruff) or C(ty) in an inventory or a play are left alone. A registered result holds
     them under those prefixed names.
   - The minimum glibc of each gnu build is that of the build itself (2.17 for

@@ -71,9 +71,9 @@ options:
       - The inventory hosts to check, by name. Each needs C(ansible_facts.uv) from
         M(pyfleet.uv.uv_facts), gathered earlier in the play; hosts without it are reported and
         fail the task, they are never skipped.
-      - Defaults to the hosts of the current batch (C(ansible_play_batch)): all the play's hosts that
+      - Defaults to the hosts of the current batch (C(ansible_play_batch)), that is all the play's hosts that
         have not failed, or in a C(serial) play those of the batch that runs (with C(run_once=true)
-        the task runs once per batch; later batches have gathered no facts yet).
+        the task runs once per batch, and later batches have gathered no facts yet).
       - Mutually exclusive with O(targets).
     type: list
     elements: str

@@ -567,7 +567,7 @@ def test_tar_stream_of_repeated_folder_entries_stops_at_the_second(tmp_path):
     header = folder.tobuf(format=tarfile.GNU_FORMAT)
     raw = io.BytesIO()
     with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9) as gz:
-        for _ in range(200):
+        for _chunk in range(200):
             gz.write(header * 1000)
         with tarfile.open(fileobj=gz, mode="w:", format=tarfile.GNU_FORMAT) as tar:
             for name, data in sorted(GOOD.items()):

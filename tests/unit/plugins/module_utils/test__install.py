@@ -446,7 +446,7 @@ def test_two_first_installs_race_on_makedirs(tmp_path):
                 _install.ensure_install_dir(target)
             except Exception as exc:  # pylint: disable=broad-except
                 failures.append(exc)
-        threads = [threading.Thread(target=make) for _ in range(2)]
+        threads = [threading.Thread(target=make), threading.Thread(target=make)]
         for thread in threads:
             thread.start()
         for thread in threads:
