@@ -27,6 +27,14 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import 
 )
 
 
+# Options of the other members of the uv action group (uv_install, ruff_install, ty_install) that
+# this module has no use for: module_defaults for group/pyfleet.uv.uv hand them to every member,
+# so they are accepted here and ignored (tests/unit/plugins/action checks the list against the
+# install modules' argument spec).
+IGNORED_GROUP_OPTIONS = ("arch", "download_on", "force", "install_dir", "libc", "plan_only", "src", "src_origin",
+                         "state")
+
+
 class ActionModule(ActionBase):
     """See the module docstring."""
 
@@ -37,8 +45,10 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
+        spec = argument_spec()
+        spec.update((name, dict(type="raw")) for name in IGNORED_GROUP_OPTIONS)
         _validation, args = self.validate_argument_spec(
-            argument_spec=argument_spec(),
+            argument_spec=spec,
             mutually_exclusive=[("mirror_url", "index_url"), ("hosts", "targets")],
         )
         warnings = []
@@ -77,7 +87,9 @@ class ActionModule(ActionBase):
         else:
             hosts = args.get("hosts")
             if hosts is None:
-                hosts = task_vars.get("ansible_play_hosts_all") or []
+                # The current batch: in a serial play the later batches have not gathered facts yet
+                # (run_once runs the task once per batch, so each batch is checked in turn).
+                hosts = task_vars.get("ansible_play_batch") or []
             if not hosts:
                 raise AnsibleActionFail("no hosts to check: pass hosts (inventory host names) or targets")
             candidates, without = mc.fleet_candidates(task_vars.get("hostvars") or {}, [to_text(h) for h in hosts],

@@ -21,9 +21,16 @@ options:
     default: present
   install_dir:
     description:
-      - Directory for the tool's binaries and its receipt, as an absolute path. Created (mode 0755)
-        when missing. uv, ruff and ty can share one directory (each has its own receipt,
-        C(.pyfleet-<tool>.json)).
+      - Directory for the tool's binaries and its receipt, as an absolute path. Created (mode 0755,
+        whatever the umask, missing parents too) when missing. uv, ruff and ty can share one directory
+        (each has its own receipt, C(.pyfleet-<tool>.json)).
+      - The module runs the binaries it finds there (C(uv --version)), as root under C(become), so it
+        refuses an O(install_dir) that another user could have written to, before it runs anything.
+        Refused are a directory, one of its parents or one of the tool's binaries in it that a user
+        other than root and the remote user owns, or that every user may write (a parent with the
+        sticky bit, such as C(/tmp), is fine). Fix it with C(chown root) and C(chmod go-w), or choose
+        another O(install_dir). One writable by a group other than root's (Debian's C(staff) on
+        C(/usr/local), on request) gives a warning.
       - The default C(/usr/local/bin) needs root, so run the task with C(become=true), or choose a
         directory the remote user owns.
     type: path
@@ -61,6 +68,11 @@ options:
       - With O(download_on=controller), the controller directory that keeps downloaded artifacts,
         named by their sha256 and verified again before each use; shared by all forks under a lock.
       - Defaults to C(pyfleet-uv/artifacts) under C($XDG_CACHE_HOME) (C(~/.cache) when unset).
+      - Missing folders are created mode 0700. What the cache holds is installed on every host, so a
+        cache folder, subfolder, lock or entry that another user owns, or that group or other may write
+        (a 0777 folder under C(/tmp)), is refused with a message naming it, and so is a folder above it
+        that another user owns or every user may write without the sticky bit. Fix it with C(chown) and
+        C(chmod -R go-w), or choose another O(controller_cache_dir).
     type: path
   src:
     description:

@@ -166,9 +166,16 @@ def _extract_members(tar, target, staging_dir, reader=None, tool=UV):
     """The tool's binaries of an open ``tar``; ``reader``: the forward-only stream under it, read directly."""
     tool = get_tool(tool)
     found = {}
+    folder = False
     for member in tar:
         binary = check_member(member, target, tool)
         if binary is None:
+            # The folder once: tarfile keeps every member it read (``tar.members``), so a stream
+            # of repeated folder entries (millions fit in a small download) would grow memory
+            # before the download's sha256 is compared. Every other member is judged at once.
+            if folder:
+                raise ArchiveError("the archive holds the folder %s twice" % _shown(member.name))
+            folder = True
             continue
         if binary in found:
             raise ArchiveError("the archive holds %s twice" % _shown(member.name))

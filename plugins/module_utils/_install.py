@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -36,9 +37,11 @@ __all__ = [
     "BINARIES",
     "STAGING_PREFIX",
     "DirLock",
+    "copy_hashed",
     "ensure_install_dir",
     "has_staging_debris",
     "install_staged",
+    "make_dirs",
     "make_staging_dir",
     "os_reason",
     "remove_install",
@@ -66,7 +69,10 @@ class DirLock(object):
         self.fd = None
 
     def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDONLY)
+        try:
+            self.fd = os.open(self.path, os.O_RDONLY)
+        except OSError as exc:
+            raise InstallError("cannot open %s to lock it: %s" % (self.path, os_reason(exc)))
         deadline = time.time() + self.timeout
         while True:
             try:
@@ -75,7 +81,7 @@ class DirLock(object):
             except (IOError, OSError) as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     os.close(self.fd)
-                    raise
+                    raise InstallError("cannot lock %s: %s" % (self.path, os_reason(exc)))
                 if time.time() > deadline:
                     os.close(self.fd)
                     raise InstallError(
@@ -124,6 +130,36 @@ def make_staging_dir(install_dir, needed_bytes=None, tool=UV):
         return tempfile.mkdtemp(prefix=get_tool(tool).staging_prefix, dir=install_dir)
     except (IOError, OSError) as exc:
         raise _dir_error(exc, install_dir, "cannot write to install_dir %s" % install_dir, needed_bytes)
+
+
+def copy_hashed(source, dest, install_dir, chunk=1024 * 1024):
+    """Copy the file ``source`` to the new file ``dest`` (in a staging folder), returning its sha256.
+
+    One read of ``source``: the bytes hashed are the bytes copied, so a file swapped or
+    changed after the hash cannot reach what is unpacked. ``install_dir`` names the
+    directory in a full-disk message.
+    """
+    digest = hashlib.sha256()
+    try:
+        reader = open(source, "rb")
+    except (IOError, OSError) as exc:
+        raise InstallError("cannot read src %s: %s" % (source, os_reason(exc)))
+    with reader:
+        try:
+            with open(dest, "wb") as writer:
+                while True:
+                    try:
+                        data = reader.read(chunk)
+                    except (IOError, OSError) as exc:
+                        raise InstallError("cannot read src %s: %s" % (source, os_reason(exc)))
+                    if not data:
+                        break
+                    digest.update(data)
+                    writer.write(data)
+        except (IOError, OSError) as exc:
+            raise _dir_error(exc, install_dir, "cannot copy src %s into %s" % (source, install_dir),
+                             os.fstat(reader.fileno()).st_size)
+    return digest.hexdigest()
 
 
 def remove_stale_staging(install_dir, tool=UV):
@@ -365,19 +401,52 @@ def ensure_install_dir(install_dir):
         code = errno.EROFS if read_only else errno.EPERM
         raise InstallError("install_dir %s is not writable, even for root: %s; choose another install_dir"
                            % (install_dir, os_reason(OSError(code, os.strerror(code)), is_root=True)))
-    try:
-        os.makedirs(install_dir, 0o755)
-    except OSError as exc:
-        raise _dir_error(exc, install_dir, "cannot create install_dir %s" % install_dir)
+    make_dirs(install_dir)
+
+
+def make_dirs(path, mode=0o755):
+    """Create ``path`` and its missing parents, each with ``mode`` whatever the umask.
+
+    ``os.makedirs(path, 0o755)`` under umask 027 makes 0750 folders, which other users
+    cannot enter (their PATH then misses the tools). Another run creating the same
+    folder at the same moment (two first installs on one host) is not an error.
+    """
+    missing = []
+    head = path
+    while head and not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, mode)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST and os.path.isdir(folder):
+                continue  # made by a concurrent run: it sets the mode itself
+            raise _dir_error(exc, path, "cannot create install_dir %s" % path)
+        try:
+            os.chmod(folder, mode)  # the umask took bits that were asked for
+        except OSError as exc:
+            raise _dir_error(exc, path, "cannot set the mode of %s" % folder)
 
 
 def remove_install(install_dir, tool=UV):
-    """Remove ``tool``'s binaries (uv and uvx) and its receipt; returns the paths that existed."""
+    """Remove ``tool``'s binaries (uv and uvx) and its receipt; returns the paths that existed.
+
+    Raises ``InstallError`` naming the file and the OS error (an immutable file, a read-only
+    mount, a user that may not write ``install_dir``) and what was already removed.
+    """
     tool = get_tool(tool)
     removed = []
     for name in tool.binaries + (tool.receipt,):
         path = os.path.join(install_dir, name)
         if os.path.lexists(path):
-            os.unlink(path)
+            try:
+                os.unlink(path)
+            except OSError as exc:
+                done = "; removed %s" % ", ".join(removed) if removed else "; nothing was removed"
+                raise InstallError("cannot remove %s: %s%s; fix that and run again" % (path, os_reason(exc), done))
             removed.append(path)
     return removed

@@ -28,6 +28,7 @@ __all__ = [
     "elf_target",
     "find_binary",
     "find_uv",
+    "install_dir_trust",
     "installed_state",
     "load_receipt",
     "parse_uv_version",
@@ -218,3 +219,65 @@ def installed_state(path, run, machine=None, tool=UV):
     if target is None and machine:
         target = elf_target(path, machine)
     return {"path": path, "version": parsed["version"], "target": target}
+
+
+def _owner_name(uid):
+    try:
+        import pwd  # pylint: disable=import-outside-toplevel
+        return "%d (%s)" % (uid, pwd.getpwuid(uid).pw_name)
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def _group_name(gid):
+    try:
+        import grp  # pylint: disable=import-outside-toplevel
+        return "%d (%s)" % (gid, grp.getgrgid(gid).gr_name)
+    except (ImportError, KeyError):
+        return str(gid)
+
+
+def install_dir_trust(install_dir, tool=UV, euid=None):
+    """Who besides root (or this user) could put a binary in ``install_dir`` that this module runs.
+
+    The module runs ``install_dir/<tool> --version`` (as root, under ``become``) before it
+    decides anything. Returns ``(refusal, warnings)``: ``refusal`` (a message, or ``None``)
+    when ``install_dir``, one of its parents or one of the tool's binaries there is owned
+    by another user than root and this one, or writable by every user (a parent with the
+    sticky bit, such as ``/tmp``, is fine: nobody else can rename what is in it);
+    ``warnings`` for one writable by a group other than root's (Debian's ``staff`` on
+    ``/usr/local``, on request). Folders that do not exist yet are not judged: they are
+    created 0755 by this user. Reads only ``stat``.
+    """
+    euid = os.geteuid() if euid is None else euid
+    trusted = (0, euid)
+    tool = get_tool(tool)
+    paths = []
+    head = os.path.abspath(install_dir)
+    while True:
+        paths.append((head, head == os.path.abspath(install_dir)))
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    paths.reverse()
+    paths.extend((os.path.join(install_dir, name), True) for name in tool.binaries)
+    warnings = []
+    fix = ("; fix it (chown root and chmod go-w %s) or choose another install_dir" % install_dir)
+    for path, own in paths:
+        try:
+            info = os.stat(path)
+        except (IOError, OSError):
+            continue
+        if info.st_uid not in trusted:
+            return ("%s is owned by uid %s, not by root or this user: that user could replace the %s this module "
+                    "runs%s" % (path, _owner_name(info.st_uid), tool.name, fix)), warnings
+        sticky = stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX and not own
+        if info.st_mode & stat.S_IWOTH and not sticky:
+            return ("%s is writable by every user (mode %04o): anyone could put a %s there that this module runs"
+                    "%s" % (path, stat.S_IMODE(info.st_mode), tool.name, fix)), warnings
+        if info.st_mode & stat.S_IWGRP and info.st_gid != 0 and not sticky:
+            warnings.append("%s is writable by group %s (mode %04o): its members could replace the %s this module "
+                            "runs; chmod g-w %s if they should not" % (
+                                path, _group_name(info.st_gid), stat.S_IMODE(info.st_mode), tool.name, path))
+    return None, warnings

@@ -29,6 +29,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, InstallError, UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
     DirLock,
+    copy_hashed,
     ensure_install_dir,
     has_staging_debris,
     install_staged,
@@ -40,6 +41,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     binary_stats,
     check_drift,
+    install_dir_trust,
     installed_state,
     load_receipt,
 )
@@ -150,16 +152,19 @@ class ToolInstall(object):
         if explicit and installed["target"] not in self.candidates:
             return "install", "installed target %s is not among %s" % (installed["target"], ", ".join(self.candidates))
         if self.params["src"]:
-            wanted = self.version if self.version != "latest" else None
-            if wanted and installed["version"] == wanted and (receipt or {}).get("sha256") == self.checksum[1]:
-                return "none", "%s %s from this file is installed" % (self.tool.name, wanted)
+            # Decided from the file's sha256 alone (the checksum option, else the file's own
+            # hash: local, no network), so that check mode and the real run agree.
+            sha256 = self.checksum[1] if self.checksum[0] == "hex" else self.src_sha256()
+            if self.same_file(installed, receipt, sha256):
+                self.check_wanted(installed["version"], self.params["src"], same_file=True)
+                return "none", "%s %s from this file is installed" % (self.tool.name, installed["version"])
             return "install", "src given"
         if self.version == "latest" and self.params["download_on"] == "controller":
             # The host may not reach the source: the controller compares the receipt.
             return "install", "whether %s %s is the latest is checked on the controller" % (
                 self.tool.name, installed["version"])
         if self.version != "latest":
-            if installed["version"] == self.version:
+            if self.wanted(installed["version"]):
                 return "none", "%s %s is installed" % (self.tool.name, self.version)
             return "install", "%s %s is installed, %s is wanted" % (self.tool.name, installed["version"], self.version)
         current = self.source.latest_is_current(installed, receipt, self.candidates)
@@ -169,6 +174,56 @@ class ToolInstall(object):
         if current is None:
             return "install", "no receipt tells what latest was"
         return "install", "the %s serves a newer release" % self.source.describe()
+
+    def wanted(self, version):
+        """Whether ``version`` is what the ``version`` option asks for: the one test behind every no-op.
+
+        ``latest`` takes whatever the source serves; a pinned X.Y.Z only that release.
+        """
+        return self.version == "latest" or version == self.version
+
+    def same_file(self, installed, receipt, sha256):
+        """Whether ``sha256`` is the file the healthy install in ``install_dir`` came from (its receipt)."""
+        return bool(sha256 and installed and receipt and not self.params["force"]
+                    and receipt.get("sha256") == sha256 and receipt.get("version") == installed["version"]
+                    and not check_drift(self.install_dir, receipt, self.tool))
+
+    def check_wanted(self, version, where, same_file=False):
+        """Raise ``InstallError`` when the source (or ``src``) holds ``version`` for a pinned ``version`` option.
+
+        A flat mirror (no ``{version}`` in its path) serves whatever release it holds under
+        every version; installing that, or reporting it as a no-op, would leave another
+        release than the one pinned. ``where``: the artifact's URL (or the ``src`` path).
+        """
+        if self.wanted(version):
+            return
+        held = "%s %s%s" % (self.tool.name, version, " (the file installed now)" if same_file else "")
+        origin = (self.params.get("src_origin") or {}).get("url")
+        if origin:
+            # download_on=controller: the controller downloaded it from the source and pushed it.
+            raise InstallError(
+                "the controller downloaded %s from %s, not the pinned %s; nothing was changed. Publish %s %s "
+                "there, use a mirror_url with {version} in it, or pin the version it serves" % (
+                    held, redact_url(origin), self.version, self.tool.name, self.version))
+        if self.params["src"]:
+            raise InstallError("src %s holds %s, not the pinned %s; nothing was changed. Give the file of %s %s, "
+                               "or pin %s" % (self.params["src"], held, self.version, self.tool.name, self.version,
+                                              version))
+        raise InstallError(
+            "the %s serves %s at %s, not the pinned %s; nothing was changed. Publish %s %s there, use a "
+            "mirror_url with {version} in it, or pin the version it serves" % (
+                self.source.describe(), held, redact_url(where), self.version, self.tool.name, self.version))
+
+    def described(self):
+        """What the artifacts come from, for messages: the source, or the ``src`` file."""
+        return "file" if self.params["src"] else self.source.describe()
+
+    def src_sha256(self):
+        """The sha256 of ``src`` (read once; for the decision when no ``checksum`` gives it)."""
+        try:
+            return self.module.sha256(self.params["src"])
+        except (IOError, OSError) as exc:
+            raise InstallError("cannot read src %s: %s" % (self.params["src"], getattr(exc, "strerror", None) or exc))
 
     # -- act ---------------------------------------------------------------
 
@@ -191,8 +246,11 @@ class ToolInstall(object):
             # folder is dropped unless the sha256 of the whole download matches. A wheel
             # (zip) is downloaded into the module's temp dir and read after the download.
             streamed = not local and artifact.fmt == "tar.gz"
-            staging = make_staging_dir(self.install_dir, tool=self.tool) if streamed else None
-            path = local or (None if streamed else os.path.join(self.module.tmpdir, artifact.name))
+            staging = make_staging_dir(self.install_dir, tool=self.tool) if streamed or local else None
+            # src is copied into the private staging folder while it is hashed (one read of it):
+            # what is unpacked is what was hashed, whatever happens to src meanwhile.
+            path = os.path.join(staging, ".src") if local else (
+                None if streamed else os.path.join(self.module.tmpdir, artifact.name))
             unpacked = None
             try:
                 if not local:
@@ -203,24 +261,25 @@ class ToolInstall(object):
                         continue
                     actual, unpacked = got[0], got[2]
                 else:
-                    actual = self.module.sha256(path)
+                    actual = copy_hashed(local, path, self.install_dir)
                 if expected and actual != expected:
                     self.notes.add(target, "served; checksum mismatch")
                     raise ChecksumError("checksum mismatch for %s: expected sha256 %s, got %s; nothing was changed"
                                         % (redact_url(artifact.url), expected, actual))
-                if (receipt and installed and receipt.get("sha256") == actual and receipt.get("target") == target
-                        and receipt.get("version") == installed["version"] and not self.params["force"]
-                        and not check_drift(self.install_dir, receipt, self.tool)):
+                if self.same_file(installed, receipt, actual) and receipt.get("target") == target:
+                    # The source serves the installed file: a no-op only if that is the wanted version.
                     self.notes.add(target, "served; same file as installed")
-                    return self.finish_none("%s %s is the latest the %s serves" % (
-                        self.tool.name, installed["version"], self.source.describe()), installed, receipt)
+                    self.check_wanted(installed["version"], artifact.url, same_file=True)
+                    return self.finish_none("%s %s %s" % (self.tool.name, installed["version"], (
+                        "from this file is installed" if local else "is the latest the %s serves" % self.described())),
+                        installed, receipt)
                 if staging is None:
                     staging = make_staging_dir(self.install_dir, tool=self.tool)
                 if self.stage_and_swap(artifact, path, actual, installed, staging, unpacked):
                     return None
             finally:
                 if path and not local and os.path.exists(path):
-                    os.unlink(path)  # the downloaded wheel
+                    os.unlink(path)  # the downloaded wheel (src's copy goes with the staging folder)
                 if staging:
                     shutil.rmtree(staging, ignore_errors=True)
         return self.fail_nothing_installed()
@@ -238,10 +297,15 @@ class ToolInstall(object):
             staged = unpacked.found
         else:
             staged = _archive().extract(path, artifact.fmt, target, artifact.version, staging, self.tool)
-        ok, detail = verify_staged(staged, self.version, self.run_cmd, target, artifact.fmt, self.tool)
+        # The version is judged here, not by verify_staged: a wrong one is the source's fault,
+        # not this build's, and no other candidate is tried.
+        ok, detail = verify_staged(staged, None, self.run_cmd, target, artifact.fmt, self.tool)
         if not ok:
             self.notes.add(target, "served; %s" % detail)
             return False
+        if not self.wanted(detail):
+            self.notes.add(target, "served; %s %s, not %s" % (self.tool.name, detail, self.version))
+        self.check_wanted(detail, artifact.url)
         self.notes.add(target, "served; runs (%s %s)" % (self.tool.name, detail))
         url = artifact.url if artifact.source == "src" else redact_url(artifact.url)
         # The receipt goes in with the binaries (last, in the same all-or-nothing swap).
@@ -263,8 +327,7 @@ class ToolInstall(object):
         return True
 
     def fail_nothing_installed(self):
-        raise nothing_installed(self.notes, self.candidates, "file" if self.params["src"] else self.source.describe(),
-                                self.source.tried())
+        raise nothing_installed(self.notes, self.candidates, self.described(), self.source.tried())
 
     def finish_none(self, reason, installed, receipt):
         """Report a no-op with what is installed."""
@@ -348,8 +411,17 @@ class ToolInstall(object):
             remove_stale_staging(self.install_dir, self.tool)
         self.result["msg"] = "removed %s" % ", ".join(removed)
 
+    def trust(self):
+        """Refuse an ``install_dir`` whose binaries another user could have put there: they are run next."""
+        refusal, warnings = install_dir_trust(self.install_dir, self.tool)
+        for warning in warnings:
+            self.module.warn(warning)
+        if refusal:
+            raise InstallError("refusing to run or install %s in %s: %s" % (self.tool.name, self.install_dir, refusal))
+
     def run(self):
         self.validate()
+        self.trust()
         self.gather()
         if self.params["state"] == "absent":
             self.absent()

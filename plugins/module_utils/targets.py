@@ -76,8 +76,6 @@ _MACHINE_ALIASES = {
     "aarch64": "aarch64",
     "arm64": "aarch64",
     "i386": "i686",
-    "i486": "i686",
-    "i586": "i686",
     "i686": "i686",
     "armv7l": "armv7",
     "armv7": "armv7",
@@ -87,6 +85,16 @@ _MACHINE_ALIASES = {
     "ppc64le": "ppc64le",
     "s390x": "s390x",
     "riscv64": "riscv64",
+}
+
+# Machines that uname may print but no build runs on, with why. uv's (and ruff's and ty's)
+# i686 builds are Rust's i686-unknown-linux-* targets, whose baseline is the Pentium 4:
+# they use SSE2 instructions, which a 486 or a Pentium (i586: Geode, Vortex86, Quark) lacks,
+# so the program dies with SIGILL. ("i386" stays: Linux prints it for any 32-bit x86
+# personality, not for an actual 80386.)
+_NO_BUILD = {
+    "i486": "the i686 builds need SSE2 (a Pentium 4 or newer), which an i486 CPU lacks",
+    "i586": "the i686 builds need SSE2 (a Pentium 4 or newer), which an i586 CPU lacks",
 }
 
 _LIBC_CHOICES = ("auto", "gnu", "musl")
@@ -116,9 +124,10 @@ def normalize_arch(machine):
     """Map what ``uname -m`` prints to an ``Arch`` row; ``ValueError`` if unsupported."""
     key = (machine or "").strip().lower()
     if key not in _MACHINE_ALIASES:
+        why = ": %s" % _NO_BUILD[key] if key in _NO_BUILD else ""
         raise ValueError(
-            "unsupported machine %r: uv publishes Linux builds for %s"
-            % (machine, ", ".join(supported_machines()))
+            "unsupported machine %r%s; uv publishes Linux builds for %s"
+            % (machine, why, ", ".join(supported_machines()))
         )
     return ARCHES[_MACHINE_ALIASES[key]]
 

@@ -85,6 +85,12 @@ notes:
     host's C library (V(glibc) or V(musl)); the O(libc) option and the target triples name
     the build (V(gnu) or V(musl)). V(glibc) hosts run V(gnu) builds whose glibc minimum they
     meet, and every host runs V(musl) builds.
+  - The facts are returned as C(ansible_uv), C(ansible_ruff) and C(ansible_ty), which ansible
+    files under C(ansible_facts) without their C(ansible_) prefix (C(ansible_facts.uv)), as it does
+    the facts of M(ansible.builtin.setup). With C(INJECT_FACTS_AS_VARS) (on by default) the
+    top-level variables are C(ansible_uv), C(ansible_ruff) and C(ansible_ty), so variables named
+    C(uv), C(ruff) or C(ty) in an inventory or a play are left alone. A registered result holds
+    them under those prefixed names.
   - The minimum glibc of each gnu build is that of the build itself (2.17 for
     x86_64, i686, armv7, ppc64le and s390x; 2.28 for aarch64; 2.31 for riscv64), not the
     2.31 that some versions of uv's shell installer demanded.
@@ -314,7 +320,11 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="cannot compute uv targets: %s" % exc)
     others["uv"] = uv
-    module.exit_json(changed=False, ansible_facts=others)
+    # Returned as ansible_uv, ansible_ruff and ansible_ty: ansible strips the "ansible_" prefix
+    # under ansible_facts (ansible_facts.uv), while INJECT_FACTS_AS_VARS (on by default) injects
+    # each fact as a top-level variable under the name returned. Plain "uv" would overwrite a
+    # play's or inventory's own variable "uv"; "ansible_uv" is the namespace setup's facts use.
+    module.exit_json(changed=False, ansible_facts=dict(("ansible_%s" % name, facts) for name, facts in others.items()))
 
 
 if __name__ == "__main__":

@@ -71,7 +71,9 @@ options:
       - The inventory hosts to check, by name. Each needs C(ansible_facts.uv) from
         M(pyfleet.uv.uv_facts), gathered earlier in the play; hosts without it are reported and
         fail the task, they are never skipped.
-      - Defaults to the play's hosts (C(ansible_play_hosts_all)).
+      - Defaults to the hosts of the current batch (C(ansible_play_batch)), that is all the play's hosts that
+        have not failed, or in a C(serial) play those of the batch that runs (with C(run_once=true)
+        the task runs once per batch, and later batches have gathered no facts yet).
       - Mutually exclusive with O(targets).
     type: list
     elements: str
@@ -104,6 +106,9 @@ options:
 requirements:
   - The Python package C(requests) on the controller.
 notes:
+  - A member of the C(pyfleet.uv.uv) action group. The options of the group's install modules that
+    it has no use for (V(install_dir), V(download_on), V(state), V(libc), V(arch), V(force), V(src))
+    are accepted and ignored, so that C(module_defaults) for C(group/pyfleet.uv.uv) fit it.
   - Run it once for the whole fleet, with C(run_once=true) (and C(delegate_to=localhost) so that no
     connection is made); every host of the play must have run M(pyfleet.uv.uv_facts) before.
     Run on every host instead, it repeats the same check on each, although each URL is still

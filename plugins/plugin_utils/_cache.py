@@ -14,6 +14,12 @@ under ``flock`` and written to a temp name, then renamed:
   run (resolved versions, checksum files, index pages), so that each distinct URL is
   asked once per run whatever the fleet size. The run id is the process id and start
   time of the process that forked the workers (the ``ansible-playbook`` itself).
+
+What the cache holds is handed to every host, which runs it (as root): the cache trusts
+no one but the controller's user. Its folders are created 0700; a folder, lock or entry
+that another user owns or that group or other may write is refused (``CacheTrustError``)
+before anything in it is read, and so is a parent of the cache folder that another user
+owns or that every user may write without the sticky bit.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,18 +28,21 @@ __metaclass__ = type
 
 import base64
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, disk_full
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, UvError, disk_full
 from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response, describe_attempts
 
-__all__ = ["ArtifactCache", "MemoFetcher", "RunMemo", "default_cache_dir", "file_lock", "run_id", "sha256_file"]
+__all__ = ["ArtifactCache", "CacheTrustError", "MemoFetcher", "RunMemo", "check_cache_path", "default_cache_dir",
+           "file_lock", "open_cache_dir", "run_id", "sha256_file"]
 
 _RUN_MAX_AGE = 2 * 24 * 3600
 
@@ -44,11 +53,120 @@ def default_cache_dir():
     return os.path.join(base, "pyfleet-uv", "artifacts")
 
 
-@contextlib.contextmanager
-def file_lock(path, timeout=1800):
-    """An exclusive ``flock`` on ``path`` (created if needed), held for the ``with`` block."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+class CacheTrustError(UvError):
+    """A cache folder or file that another user could have written: nothing in it is used."""
+
+
+def _fix(root):
+    return ("fix it (chown -R %d %s; chmod -R go-w %s) or set controller_cache_dir to a folder only this user "
+            "can write" % (os.geteuid(), root, root))
+
+
+def check_cache_path(path, root, info=None):
+    """Refuse ``path`` (a folder or file of the cache under ``root``) unless this user owns it and
+    neither group nor other may write it; ``info``: its ``stat`` if already taken (an open file's)."""
+    if info is None:
+        try:
+            info = os.lstat(path)
+        except OSError as exc:
+            raise CacheTrustError("cannot inspect the controller cache's %s: %s" % (path, exc.strerror or exc))
+    euid = os.geteuid()
+    kind = "folder" if stat.S_ISDIR(info.st_mode) else "file"
+    if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+        raise CacheTrustError("the controller cache's %s is not a regular file or folder; refused: %s"
+                              % (path, _fix(root)))
+    if info.st_uid != euid:
+        raise CacheTrustError(
+            "the controller cache %s %s is owned by uid %d, not by this user (uid %d): another user could plant "
+            "artifacts and checksum answers there that every host would install; %s"
+            % (kind, path, info.st_uid, euid, _fix(root)))
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise CacheTrustError(
+            "the controller cache %s %s is writable by %s (mode %04o): another user could plant artifacts and "
+            "checksum answers there that every host would install; %s"
+            % (kind, path, "every user" if info.st_mode & stat.S_IWOTH else "its group", stat.S_IMODE(info.st_mode),
+               _fix(root)))
+
+
+def _check_parents(root):
+    """The folders above the cache: another user who owns one, or may write one without the
+    sticky bit (``/tmp`` has it), could rename the cache folder away and put another in its place."""
+    euid = os.geteuid()
+    head = os.path.dirname(os.path.abspath(root))
+    while True:
+        try:
+            info = os.stat(head)
+        except OSError:
+            info = None
+        if info is not None:
+            if info.st_uid not in (0, euid):
+                raise CacheTrustError(
+                    "the controller cache %s is inside %s, which uid %d owns: that user could replace the cache; "
+                    "set controller_cache_dir to a folder under one that only root or this user owns"
+                    % (root, head, info.st_uid))
+            if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
+                raise CacheTrustError(
+                    "the controller cache %s is inside %s, which every user may write (mode %04o, no sticky bit): "
+                    "anyone could replace the cache; chmod o-w %s or set controller_cache_dir elsewhere"
+                    % (root, head, stat.S_IMODE(info.st_mode), head))
+        parent = os.path.dirname(head)
+        if parent == head:
+            return
+        head = parent
+
+
+def _make_private(path, root):
+    """Create the folder ``path`` 0700 (whatever the umask) if missing, then check it (``check_cache_path``)."""
     try:
+        os.mkdir(path, 0o700)
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        # Forks make the same folders at the same moment: another fork's folder is fine.
+        if exc.errno != errno.EEXIST:
+            raise CacheTrustError("cannot create the controller cache folder %s: %s" % (path, exc.strerror or exc))
+    check_cache_path(path, root, os.stat(path))
+    return path
+
+
+def open_cache_dir(cache_dir):
+    """The cache folder ``cache_dir``, created 0700 with its missing parents, and checked.
+
+    Raises ``CacheTrustError`` naming the folder and the fix when another user owns it or
+    may write it (or owns, or may write without the sticky bit, a folder above it).
+    """
+    root = os.path.abspath(cache_dir)
+    _check_parents(root)
+    missing = []
+    head = root
+    while not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    for folder in reversed(missing):
+        if folder != root:
+            try:
+                os.mkdir(folder, 0o700)
+                os.chmod(folder, 0o700)
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise CacheTrustError("cannot create %s for the controller cache %s: %s"
+                                          % (folder, root, exc.strerror or exc))
+    return _make_private(root, root)
+
+
+@contextlib.contextmanager
+def file_lock(path, timeout=1800, root=None):
+    """An exclusive ``flock`` on ``path`` (created if needed), held for the ``with`` block.
+
+    ``root``: the cache folder it belongs to; the lock file is then checked like the cache
+    (``check_cache_path``): a lock another user planted could hold the forks back.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        if root is not None:
+            check_cache_path(path, root, os.fstat(fd))
         deadline = time.time() + timeout
         while True:
             try:
@@ -83,12 +201,6 @@ def run_id(pid=None):
     return "%d-%s" % (pid, start)
 
 
-def _private_dir(path):
-    # Forks make the same folders at the same moment: another fork's folder is fine.
-    os.makedirs(path, 0o700, exist_ok=True)
-    return path
-
-
 def _write_atomic(path, data):
     directory = os.path.dirname(path)
     fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
@@ -106,10 +218,12 @@ class RunMemo(object):
     """Answers computed once per run and shared by all forks (see the module docstring)."""
 
     def __init__(self, cache_dir, run=None):
-        self.root = _private_dir(os.path.join(cache_dir, "runs"))
+        self.cache_dir = open_cache_dir(cache_dir)
+        self.root = _make_private(os.path.join(self.cache_dir, "runs"), self.cache_dir)
         self.dir = os.path.join(self.root, run or run_id())
-        if not os.path.isdir(self.dir):
-            _private_dir(self.dir)
+        fresh = not os.path.isdir(self.dir)
+        _make_private(self.dir, self.cache_dir)
+        if fresh:
             self._prune()
 
     def _prune(self):
@@ -126,16 +240,28 @@ class RunMemo(object):
     def _path(self, key):
         return os.path.join(self.dir, hashlib.sha256(json.dumps(key).encode("utf-8")).hexdigest()[:32])
 
+    def _read(self, path):
+        """The JSON entry at ``path`` (checked like the cache), or ``None`` when there is none yet."""
+        try:
+            handle = open(path, "rb")
+        except (IOError, OSError) as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise
+        with handle:
+            check_cache_path(path, self.cache_dir, os.fstat(handle.fileno()))
+            return json.loads(handle.read().decode("utf-8"))
+
     def get(self, key, compute):
         """The JSON-able value for ``key``: computed by the first fork that asks, read by the others."""
         path = self._path(key)
-        if os.path.exists(path + ".json"):
-            with open(path + ".json") as handle:
-                return json.load(handle)
-        with file_lock(path + ".lock"):
-            if os.path.exists(path + ".json"):
-                with open(path + ".json") as handle:
-                    return json.load(handle)
+        value = self._read(path + ".json")
+        if value is not None:
+            return value
+        with file_lock(path + ".lock", root=self.cache_dir):
+            value = self._read(path + ".json")
+            if value is not None:
+                return value
             value = compute()
             _write_atomic(path + ".json", json.dumps(value).encode("utf-8"))
             return value
@@ -196,6 +322,7 @@ class MemoFetcher(object):
             return Response(url, value["status"], note=value["note"])
         parser = make_parser(value["final"], value["content_type"])
         with open(body_path, "rb") as handle:
+            check_cache_path(body_path, self.memo.cache_dir, os.fstat(handle.fileno()))
             for chunk in iter(lambda: handle.read(64 * 1024), b""):
                 parser.feed(chunk)
         return Response(url, 200, body=parser)
@@ -220,7 +347,8 @@ class _Recorder(object):
         if self.handle is not None:
             self.handle.close()
         self.final, self.content_type = final_url, content_type
-        self.handle = open(self.path, "wb")
+        # 0600 whatever the umask: the cache refuses what group or other may write.
+        self.handle = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         return self
 
     def feed(self, data):
@@ -239,7 +367,8 @@ class ArtifactCache(object):
     """Downloaded artifacts by sha256, one download per artifact for all forks and runs."""
 
     def __init__(self, cache_dir):
-        self.dir = _private_dir(os.path.join(cache_dir, "sha256"))
+        self.cache_dir = open_cache_dir(cache_dir)
+        self.dir = _make_private(os.path.join(self.cache_dir, "sha256"), self.cache_dir)
 
     def path(self, sha256, name):
         return os.path.join(self.dir, "%s-%s" % (sha256, os.path.basename(name)))
@@ -253,10 +382,11 @@ class ArtifactCache(object):
         ``origin``: whose credentials apply to the download (an index page's URL).
         """
         lock_key = expected or hashlib.sha256(artifact.url.encode("utf-8")).hexdigest()
-        with file_lock(os.path.join(self.dir, ".lock-%s" % lock_key[:32])):
+        with file_lock(os.path.join(self.dir, ".lock-%s" % lock_key[:32]), root=self.cache_dir):
             if expected:
                 path = self.path(expected, artifact.name)
-                if os.path.exists(path):
+                if os.path.lexists(path):
+                    check_cache_path(path, self.cache_dir)
                     if sha256_file(path) == expected:
                         return path, expected, False
                     warn("the cached %s no longer matches its sha256 %s; it was dropped and is downloaded again"

@@ -234,7 +234,9 @@ def tmpfs_bin(tmp_path):
         pytest.skip("mount needs root")
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    mount_tmpfs(bindir, "size=48m")
+    # A fresh tmpfs is mode 1777, which the modules refuse as an install_dir (anyone could put a
+    # binary there that root would run): 0755, as a real install_dir.
+    mount_tmpfs(bindir, "size=48m,mode=0755")
     yield bindir
     subprocess.run(["umount", str(bindir)], check=True)
 

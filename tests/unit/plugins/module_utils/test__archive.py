@@ -555,3 +555,30 @@ def test_identify_falls_back_on_the_name(tmp_path):
         archive.writestr(zinfo("uv-0.5.11.data/scripts/uv"), GOOD["uv"])
         archive.writestr(zinfo("uv-0.5.11.dist-info/WHEEL", 0o100644), b"Wheel-Version: 1.0\nTag: py3-none\n")
     assert identify(path) == ("wheel", None, "0.5.11", ("x86_64", "musl"))
+
+
+def test_tar_stream_of_repeated_folder_entries_stops_at_the_second(tmp_path):
+    """A small download of many folder entries (each a 512-byte header, compressed to almost nothing)
+    is refused at the second one: tarfile keeps every member it read, which would grow memory
+    before the download's sha256 is compared."""
+    path = tmp_path / "folders.tar.gz"
+    folder = tarfile.TarInfo("uv-%s/" % T)
+    folder.type = tarfile.DIRTYPE
+    header = folder.tobuf(format=tarfile.GNU_FORMAT)
+    raw = io.BytesIO()
+    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9) as gz:
+        for _chunk in range(200):
+            gz.write(header * 1000)
+        with tarfile.open(fileobj=gz, mode="w:", format=tarfile.GNU_FORMAT) as tar:
+            for name, data in sorted(GOOD.items()):
+                member = info("uv-%s/%s" % (T, name), size=len(data))
+                tar.addfile(member, io.BytesIO(data))
+    path.write_bytes(raw.getvalue())
+    assert path.stat().st_size < 2 * 1024 * 1024  # 200,000 entries
+    staging = tmp_path / "stage"
+    staging.mkdir()
+    done = stream(str(path), staging, chunk=65536)
+    assert done.found is None and "holds the folder" in done.error.msg and "twice" in done.error.msg, done.error
+    assert os.listdir(str(staging)) == []
+    with pytest.raises(ArchiveError, match="twice"):
+        extract(str(path), "tar.gz", T, None, str(staging))

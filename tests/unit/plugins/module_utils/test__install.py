@@ -421,3 +421,45 @@ def test_make_staging_dir_out_of_inodes(tmpfs):
     with pytest.raises(DiskFullError) as info:
         _install.make_staging_dir(str(mount), needed_bytes=50 * 1024 * 1024)
     assert "no space left on device in %s (needs about 50 MB)" % mount in info.value.msg
+
+
+def test_make_dirs_ignores_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        _install.ensure_install_dir(str(tmp_path / "a" / "b" / "bin"))
+    finally:
+        os.umask(old)
+    for folder in ("a", "a/b", "a/b/bin"):
+        assert (tmp_path / folder).stat().st_mode & 0o777 == 0o755, folder
+
+
+def test_two_first_installs_race_on_makedirs(tmp_path):
+    """Two runs creating the same new install_dir at once both succeed (EEXIST is not an error)."""
+    failures = []
+    for attempt in range(40):
+        target = str(tmp_path / str(attempt) / "deep" / "bin")
+        barrier = threading.Barrier(2)
+
+        def make():
+            barrier.wait()
+            try:
+                _install.ensure_install_dir(target)
+            except Exception as exc:  # pylint: disable=broad-except
+                failures.append(exc)
+        threads = [threading.Thread(target=make), threading.Thread(target=make)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not failures, failures[:3]
+
+
+@NEEDS_ROOT
+def test_remove_install_immutable_file_says_which(tmp_path):
+    dest, _staging, _staged = previous_install(tmp_path)
+    with immutable(dest / "uvx"):
+        with pytest.raises(InstallError) as info:
+            remove_install(str(dest))
+    msg = info.value.msg
+    assert "cannot remove %s" % (dest / "uvx") in msg and "immutable" in msg, msg
+    assert "removed %s" % (dest / "uv") in msg

@@ -12,6 +12,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.targets import (
     detect_machine,
     explain_candidates,
     normalize_arch,
+    supported_machines,
     target_libc,
     userland_machine,
 )
@@ -99,7 +100,7 @@ def test_explanations_say_why():
     assert explain_candidates("x86_64", "glibc", "2.28")[0] == (X86G, True, "gnu: glibc 2.28 >= 2.17")
 
 
-@pytest.mark.parametrize("machine, name", [("X86_64", "x86_64"), ("arm64", "aarch64"), ("i586", "i686"),
+@pytest.mark.parametrize("machine, name", [("X86_64", "x86_64"), ("arm64", "aarch64"), ("i386", "i686"),
                                            ("armv8l", "armv7"), (" riscv64 ", "riscv64")])
 def test_normalize_arch(machine, name):
     assert normalize_arch(machine).name == name
@@ -242,3 +243,14 @@ def test_recorded_uv_binaries_agree_with_their_wheels(name, bits, order, machine
     other = _WHEEL_ARCH_TARGETS[arch][0 if musl else 1]
     if other:  # the same binary under the other family's name is refused
         assert build_disagreement(other, image) is not None
+
+
+@pytest.mark.parametrize("machine", ["i486", "i586", "I586"])
+def test_cpus_without_sse2_have_no_build(machine):
+    """uv's i686 builds (Rust's i686 targets) need SSE2: an i486 or i586 would die with SIGILL."""
+    with pytest.raises(ValueError) as info:
+        candidate_targets(machine, "glibc", "2.31")
+    msg = str(info.value)
+    assert msg.startswith("unsupported machine %r: the i686 builds need SSE2" % machine), msg
+    assert "x86_64" in msg and "i686" in msg and "riscv64" in msg
+    assert "i586" not in supported_machines() and "i486" not in supported_machines()

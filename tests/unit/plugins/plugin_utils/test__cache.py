@@ -14,7 +14,14 @@ import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError
 from ansible_collections.pyfleet.uv.plugins.module_utils.sources import Artifact
-from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, MemoFetcher, RunMemo, run_id
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import (
+    ArtifactCache,
+    CacheTrustError,
+    MemoFetcher,
+    RunMemo,
+    default_cache_dir,
+    run_id,
+)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "utils"))
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
@@ -113,3 +120,99 @@ def test_run_memo_asks_each_url_once(server, tmp_path):
 def test_run_id_names_the_parent_process():
     assert run_id().startswith("%d-" % os.getppid())
     assert run_id(os.getpid()) != run_id(os.getppid()) or os.getpid() == os.getppid()
+
+
+# -- the cache trusts no one but the controller's user -------------------------------------
+
+NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="os.chown to another uid needs root")
+
+
+def planted_cache(cache_dir):
+    """What another user plants: an archive under the sha256 the mirror publishes, with other bytes."""
+    os.makedirs(os.path.join(cache_dir, "sha256"), exist_ok=True)
+    with open(os.path.join(cache_dir, "sha256", "%s-%s" % (SHA, NAME)), "wb") as handle:
+        handle.write(b"planted")
+
+
+def fetch(cache_dir, server):
+    return ArtifactCache(cache_dir).fetch(artifact(server), SHA, ControllerFetcher({"timeout": 30}, retries=0),
+                                          10 ** 8, lambda text: None)
+
+
+@pytest.mark.parametrize("use", ["artifacts", "memo"])
+@pytest.mark.parametrize("where", ["cache", "subfolder"])
+def test_world_writable_cache_is_refused(server, tmp_path, use, where):
+    cache_dir = str(tmp_path / "shared-cache")
+    os.makedirs(os.path.join(cache_dir, "sha256"))
+    os.makedirs(os.path.join(cache_dir, "runs"))
+    bad = cache_dir if where == "cache" else os.path.join(cache_dir, "sha256" if use == "artifacts" else "runs")
+    os.chmod(bad, 0o777)
+    with pytest.raises(CacheTrustError) as info:
+        if use == "artifacts":
+            fetch(cache_dir, server)
+        else:
+            RunMemo(cache_dir, run="r1")
+    msg = info.value.msg
+    assert bad in msg and "writable by every user (mode 0777)" in msg, msg
+    assert "chmod -R go-w %s" % cache_dir in msg and "controller_cache_dir" in msg
+    assert server.stats.requests == 0
+
+
+@NEEDS_ROOT
+@pytest.mark.parametrize("what", ["cache", "sha256", "entry", "lock", "parent"])
+def test_cache_owned_by_another_user_is_refused(server, tmp_path, what):
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    cache_dir = str(parent / "cache")
+    planted_cache(cache_dir)
+    os.chmod(cache_dir, 0o700)
+    os.chmod(os.path.join(cache_dir, "sha256"), 0o700)
+    target = {"cache": cache_dir, "sha256": os.path.join(cache_dir, "sha256"),
+              "entry": os.path.join(cache_dir, "sha256", "%s-%s" % (SHA, NAME)),
+              "lock": os.path.join(cache_dir, "sha256", ".lock-%s" % SHA[:32]), "parent": str(parent)}[what]
+    if what == "lock":
+        with open(target, "w"):
+            pass
+    os.chown(target, 65534, 65534)
+    with pytest.raises(CacheTrustError) as info:
+        fetch(cache_dir, server)
+    msg = info.value.msg
+    assert target in msg and "uid 65534" in msg, msg
+    if what != "parent":
+        assert "chown -R %d %s" % (os.geteuid(), cache_dir) in msg
+
+
+def test_default_cache_is_private_under_any_umask(tmp_path, monkeypatch, server):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    old = os.umask(0o002)
+    try:
+        path, sha, _new = fetch(default_cache_dir(), server)
+        memo = RunMemo(default_cache_dir(), run="r2")
+        MemoFetcher(ControllerFetcher({"timeout": 30}, retries=0), memo).get_small(server.url + "/" + NAME + ".sha256")
+    finally:
+        os.umask(old)
+    assert sha == SHA
+    for folder in ("xdg", "xdg/pyfleet-uv", "xdg/pyfleet-uv/artifacts", "xdg/pyfleet-uv/artifacts/sha256",
+                   "xdg/pyfleet-uv/artifacts/runs", "xdg/pyfleet-uv/artifacts/runs/r2"):
+        assert (tmp_path / folder).stat().st_mode & 0o777 == 0o700, folder
+    for root, _dirs, files in os.walk(str(tmp_path / "xdg")):
+        for name in files:
+            assert os.stat(os.path.join(root, name)).st_mode & 0o077 == 0, name
+    # A second use of the same cache (every later fork and run) accepts what it made.
+    assert fetch(default_cache_dir(), server)[0] == path
+
+
+@NEEDS_ROOT
+def test_planted_memo_answer_is_refused(tmp_path):
+    """A checksum answer that another user put in the run's memo is never used."""
+    cache_dir = str(tmp_path / "cache")
+    memo = RunMemo(cache_dir, run="r3")
+    key = ["small", "http://127.0.0.1:9/uv.tar.gz.sha256", None]
+    path = memo._path(key) + ".json"
+    with open(path, "w") as handle:
+        handle.write('{"status": 200, "note": "", "body": "cGxhbnRlZA==", "attempts": []}')
+    os.chmod(path, 0o600)
+    os.chown(path, 65534, 65534)
+    with pytest.raises(CacheTrustError) as info:
+        memo.get(key, lambda: pytest.fail("asked instead of refusing"))
+    assert path in info.value.msg and "uid 65534" in info.value.msg
