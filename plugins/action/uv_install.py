@@ -22,6 +22,7 @@ import re
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import get_tool
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction
 
@@ -33,6 +34,24 @@ _PLAIN_VERSION = re.compile(r"^(latest|\d+\.\d+\.\d+)$")
 _SOURCE_ONLY = ("mirror_url", "index_url", "checksum", "allow_missing_checksum", "url_username", "url_password",
                 "force_basic_auth", "headers", "validate_certs", "ca_path", "use_proxy", "client_cert",
                 "client_key", "http_agent", "timeout", "download_retries")
+
+
+# What a host never needs with download_on=controller: the source's credentials stay on the controller.
+_CREDENTIALS = ("url_username", "url_password", "headers", "client_cert", "client_key")
+
+
+def host_args(args):
+    """The task's arguments as a host gets them with download_on=controller: no credentials, and the
+    source URLs (which only name the source in messages there) without user info or query values."""
+    sent = dict((k, v) for k, v in args.items() if k not in _CREDENTIALS)
+    for name in ("mirror_url", "index_url"):
+        if sent.get(name):
+            sent[name] = redact_url(sent[name])
+    checksum = sent.get("checksum")
+    if checksum and "://" in checksum:
+        prefix, _colon, url = checksum.partition(":")
+        sent["checksum"] = "%s:%s" % (prefix, redact_url(url))
+    return sent
 
 
 class ActionModule(DownloadOnAction):
@@ -57,8 +76,11 @@ class ActionModule(DownloadOnAction):
             source = self._source(args)
             args["version"] = source.resolve(version)
             result["resolved_version"] = args["version"]
-        if mode == "host" or args.get("src") or args.get("state") == "absent":
+        if mode == "host":
             result.update(self._execute_module(module_name=self._module, module_args=args, task_vars=task_vars))
+        elif args.get("src") or args.get("state") == "absent":
+            result.update(self._execute_module(module_name=self._module, module_args=host_args(args),
+                                               task_vars=task_vars))
         else:
             result.update(self._controller(args, source, task_vars))
 
@@ -69,7 +91,7 @@ class ActionModule(DownloadOnAction):
 
     def _controller(self, args, source, task_vars):
         """download_on=controller: plan on the host, fetch on the controller, install from the pushed file."""
-        plan = self._execute_module(module_name=self._module, module_args=dict(args, plan_only=True),
+        plan = self._execute_module(module_name=self._module, module_args=dict(host_args(args), plan_only=True),
                                     task_vars=task_vars)
         if plan.get("failed") or "plan" not in plan:
             return plan  # a failure, or nothing to do on this host

@@ -253,15 +253,30 @@ def install_dir_trust(install_dir, tool=UV, euid=None):
     trusted = (0, euid)
     tool = get_tool(tool)
     paths = []
-    head = os.path.abspath(install_dir)
-    while True:
-        paths.append((head, head == os.path.abspath(install_dir)))
-        parent = os.path.dirname(head)
-        if parent == head:
-            break
-        head = parent
-    paths.reverse()
-    paths.extend((os.path.join(install_dir, name), True) for name in tool.binaries)
+
+    def chain(folder):
+        """``folder`` and its parents, top first, each with whether it is ``folder`` itself."""
+        found, head = [], folder
+        while True:
+            found.append((head, head == folder))
+            parent = os.path.dirname(head)
+            if parent == head:
+                return found[::-1]
+            head = parent
+
+    # Both the path as given and where its links lead: a link must not hide a folder that
+    # another user owns (os.stat follows links, so only the real chain shows that folder).
+    paths.extend(chain(os.path.abspath(install_dir)))
+    real = os.path.realpath(install_dir)
+    if real != os.path.abspath(install_dir):
+        paths.extend(item for item in chain(real) if item not in paths)
+    for name in tool.binaries:
+        binary = os.path.join(install_dir, name)
+        paths.append((binary, True))
+        if os.path.islink(binary):
+            target = os.path.realpath(binary)
+            paths.extend(item for item in chain(os.path.dirname(target)) if item not in paths)
+            paths.append((target, True))
     warnings = []
     fix = ("; fix it (chown root and chmod go-w %s) or choose another install_dir" % install_dir)
     for path, own in paths:

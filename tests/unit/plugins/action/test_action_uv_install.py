@@ -34,3 +34,37 @@ def test_the_action_plugin_does_not_import_sources_for_a_plain_version():
     """sources.py is imported inside run() only for a specifier or a bad value."""
     assert not hasattr(uv_install, "check_version_option")
     assert not hasattr(uv_install, "is_specifier")
+
+
+SECRETS = ("s3cr3t-pw", "h3ader-tok", "us3rinfo-pw", "qu3ry-sig-value", "ch3cksum-pw")
+
+
+class Recorder(uv_install.ActionModule):
+    """The action plugin with the host call recorded instead of run (no connection needed)."""
+
+    def __init__(self):  # pylint: disable=super-init-not-called
+        self.sent = []
+
+    def _execute_module(self, module_name=None, module_args=None, task_vars=None, **_kwargs):
+        self.sent.append(dict(module_args))
+        return {"failed": True, "msg": "recorded"}  # the plan step stops here
+
+
+@pytest.mark.parametrize("extra", [{}, {"src": "/tmp/uv.tar.gz"}, {"state": "absent"}])
+def test_controller_mode_sends_no_credentials_to_the_host(extra):
+    """With download_on=controller a host only plans and installs from a pushed file: the source's
+    credentials stay on the controller (the plan step used to carry them all, review of issue 33)."""
+    args = dict({"version": "0.13.8", "download_on": "controller", "state": "present",
+                 "mirror_url": "https://fleet:us3rinfo-pw@mirror.example/uv/{version}/?sig=qu3ry-sig-value",
+                 "url_username": "fleet", "url_password": "s3cr3t-pw", "headers": {"X-Token": "h3ader-tok"},
+                 "checksum": "sha256:https://u:ch3cksum-pw@sums.example/sha256.sum"}, **extra)
+    action = Recorder()
+    result = {}
+    action._dispatch(result, dict(args), "controller", {})  # pylint: disable=protected-access
+    assert len(action.sent) == 1
+    sent = repr(action.sent[0])
+    for secret in SECRETS:
+        assert secret not in sent, sent
+    assert action.sent[0]["mirror_url"] == "https://********@mirror.example/uv/{version}/?sig=********"
+    assert action.sent[0]["checksum"] == "sha256:https://********@sums.example/sha256.sum"
+    assert action.sent[0].get("plan_only") is (None if extra else True)

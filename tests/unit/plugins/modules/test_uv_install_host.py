@@ -78,7 +78,8 @@ def planted(directory, marker):
 
 @NEEDS_ROOT
 @pytest.mark.parametrize("how", ["world-writable", "foreign-owner", "foreign-parent", "foreign-binary",
-                                 "world-writable-binary", "sticky-install-dir"])
+                                 "world-writable-binary", "sticky-install-dir", "linked-into-foreign-folder",
+                                 "binary-linked-into-foreign-folder"])
 @pytest.mark.parametrize("state", ["present", "absent"])
 def test_untrusted_install_dir_is_refused_before_anything_runs(run_module, tmp_path, how, state):
     parent = tmp_path / "parent"
@@ -98,6 +99,19 @@ def test_untrusted_install_dir_is_refused_before_anything_runs(run_module, tmp_p
         os.chown(str(dest / "uv"), 65534, 65534)
     elif how == "world-writable-binary":
         (dest / "uvx").chmod(0o777)
+    elif how == "linked-into-foreign-folder":
+        # install_dir is a link into a folder another user owns: the link must not hide it.
+        foreign = tmp_path / "home" / "alice"
+        foreign.mkdir(parents=True)
+        os.rename(str(dest), str(foreign / "bin"))
+        os.chown(str(foreign), 65534, 65534)
+        dest.symlink_to(foreign / "bin")
+    elif how == "binary-linked-into-foreign-folder":
+        foreign = tmp_path / "r"
+        foreign.mkdir()
+        os.rename(str(dest / "uv"), str(foreign / "uv"))
+        os.chown(str(foreign), 65534, 65534)
+        (dest / "uv").symlink_to(foreign / "uv")
     for check_mode in (True, False):
         code, result = run_module(uv_install.main, {"version": VERSION, "state": state, "install_dir": str(dest),
                                                     "mirror_url": "http://127.0.0.1:9/{version}/"},
