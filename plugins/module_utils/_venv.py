@@ -68,7 +68,7 @@ def requirement_name(requirement):
     """The normalized project name of a PEP 508 requirement, or ``VenvError`` naming it."""
     match = _NAME.match(requirement or "")
     rest = match.group(2).strip() if match else ""
-    if not match or (rest and not re.match(r"^(?:[<>=!~]|@|;|\()", rest)):
+    if not match or (rest and not re.match(r"^(?:~=|===?|!=|<=?|>=?|@|;|\()", rest)):
         raise VenvError("%r is not a valid requirement (PEP 508, e.g. six==1.17.0 or requests>=2.31)" % (requirement,))
     return normalize_name(match.group(1))
 
