@@ -72,7 +72,7 @@ options:
     aliases: [virtualenv_python]
   python_install_dir:
     description:
-      - Where uv's managed Pythons are (C(UV_PYTHON_INSTALL_DIR)): where M(pyfleet.uv.uv_python) puts them.
+      - Where uv's managed Pythons are (C(UV_PYTHON_INSTALL_DIR)), where M(pyfleet.uv.uv_python) puts them.
     type: path
     default: /opt/uv/python
   name:
@@ -104,7 +104,7 @@ options:
       - V(present) installs what is missing and leaves what satisfies the request alone.
       - V(latest) also upgrades the requested packages and their dependencies to the newest versions
         the request allows (C(--upgrade)).
-      - V(forcereinstall) reinstalls the requested packages and their dependencies (C(--reinstall)):
+      - V(forcereinstall) reinstalls the requested packages and their dependencies (C(--reinstall));
         it changes on every run.
       - V(exact) installs the request and removes every package it does not need (C(--exact)).
       - V(absent) removes the named packages (and those named in O(requirements)); a missing
