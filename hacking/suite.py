@@ -1239,7 +1239,8 @@ def ee_checks(coll: str, mirror: str) -> None:
 # reference (one of the guides', a typo) still fails the build.
 ANSIBLE_DOCS_LABELS = ("ansible_configuration_settings", "action_plugins", "common_return_values",
                        "ansible_collections.ansible.builtin.get_url_module",
-                       "ansible_collections.ansible.builtin.file_module")
+                       "ansible_collections.ansible.builtin.file_module",
+                       "ansible_collections.ansible.builtin.pip_module")
 SPHINX_OFFLINE_CONF = """
 # Appended by hacking/suite.py (docs stage): built offline, so no intersphinx at all.
 extensions = [name for name in extensions if name != 'sphinx.ext.intersphinx']
