@@ -1209,7 +1209,7 @@ def stage_ansible_test_integration(track: str, ctx: dict) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     with private_tree(ctx) as top:
         try:
-            targets = ["uv_facts", "uv_install", "uv_config", "uv_mirror_check", "tool_install", "uv_python"]
+            targets = ["uv_facts", "uv_install", "uv_config", "uv_mirror_check", "tool_install", "uv_python", "uv_venv"]
             run([os.path.join(path, "bin", "ansible-test"), "integration"] + targets
                 + ["--python", TRACKS[track]["python"], "--color", "no"], cwd=collection_dir(top), env=env)
         finally:
@@ -1333,7 +1333,8 @@ def ee_checks(coll: str, mirror: str) -> None:
 # reference (one of the guides', a typo) still fails the build.
 ANSIBLE_DOCS_LABELS = ("ansible_configuration_settings", "action_plugins", "common_return_values",
                        "ansible_collections.ansible.builtin.get_url_module",
-                       "ansible_collections.ansible.builtin.file_module")
+                       "ansible_collections.ansible.builtin.file_module",
+                       "ansible_collections.ansible.builtin.pip_module")
 SPHINX_OFFLINE_CONF = """
 # Appended by hacking/suite.py (docs stage): built offline, so no intersphinx at all.
 extensions = [name for name in extensions if name != 'sphinx.ext.intersphinx']

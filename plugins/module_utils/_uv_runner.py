@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one way this collection's modules run uv on a host.
+
+PRIVATE API: only for this collection's modules; names may change without notice.
+
+- **Which uv**: ``uv_path``, else the uv that ``uv_install`` recorded (its receipt beside
+  ``uv`` in its default ``install_dir``, ``/usr/local/bin``), else the first ``uv`` on PATH.
+- **Which version**: ``uv --version`` is read once and parsed by ``_installed.parse_uv_version``
+  (the collection's one parser); uv older than ``MIN_UV`` is refused by name, and flags that
+  only newer releases know are switched on from ``FEATURES``.
+- **Which environment**: every call gets an explicit one (``uv_environment``). ``HOME`` and the
+  XDG user directories point at a private empty directory, so the calling user's
+  ``~/.config/uv/uv.toml``, ``~/.netrc`` and cache are never read; every ``UV_*`` variable and
+  ``NETRC`` of the connection are dropped. The system configuration (``$XDG_CONFIG_DIRS/uv/uv.toml``
+  or ``/etc/uv/uv.toml``, written by ``uv_config``) still applies: uv's ``--no-config`` (and
+  ``UV_NO_CONFIG``) would ignore it too, so neither is used (checked with uv 0.13.8).
+  ``UV_PYTHON_INSTALL_DIR`` names the Pythons ``uv_python`` installed; no colour, no progress.
+- **Failures** become one message (``failure_message``): uv's own ``error:`` line and the
+  ``Caused by:``/``cause:``/``hint:`` lines after it (uv 0.5 prints resolver failures as
+  ``x``/``-->`` diagnostics: those lines count too), never the progress lines before them, then
+  the command (secrets masked). The whole output stays in ``stderr``.
+
+Nothing here imports code that ``uv_install`` ships: this file only enters the payload of the
+modules that run uv.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils._installed import RECEIPT_NAME, find_uv, parse_uv_version
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
+
+__all__ = [
+    "DEFAULT_INSTALL_DIR",
+    "FEATURES",
+    "MIN_UV",
+    "UvRunError",
+    "UvRunner",
+    "error_lines",
+    "failure_message",
+    "locate_uv",
+    "uv_environment",
+    "version_tuple",
+]
+
+# uv_install's default install_dir: where its receipt says which uv it put there.
+DEFAULT_INSTALL_DIR = "/usr/local/bin"
+# The oldest uv the modules run: the first with ``--managed-python``, ``uv python list
+# --output-format json`` and the warning before ``uv venv`` replaces a directory.
+MIN_UV = (0, 8, 0)
+# Flags that only newer uv releases take: name -> first version that has it.
+# ``venv_clear_required``: from 0.10.0 ``uv venv`` refuses an existing environment without
+# ``--clear`` (uv PR 17757); before, it replaced it (0.8 and 0.9 with a warning).
+FEATURES = {
+    "venv_clear_required": (0, 10, 0),
+}
+
+# Variables never passed on from the connection's environment: uv's own settings (the task's
+# options and the system uv.toml decide) and the file of credentials uv would read.
+_DROP_PREFIXES = ("UV_",)
+_DROP_NAMES = ("NETRC",)
+# The first line of a uv failure: anyhow's "error:" (every uv) or miette's "x" (resolver
+# failures before 0.6: "  × No solution found when resolving dependencies:").
+_ERROR_STARTS = ("error:", "\u00d7 ", "x ")
+_LIMIT = 3000
+
+
+class UvRunError(UvError):
+    """uv could not be found or started, is too old, or failed; the message quotes uv."""
+
+
+def version_tuple(version):
+    """``(major, minor, patch)`` of a version string such as ``0.13.8``, or ``None``."""
+    parts = (version or "").split(".")
+    try:
+        return tuple(int(p) for p in parts[:3]) if len(parts) >= 3 else None
+    except ValueError:
+        return None
+
+
+def locate_uv(uv_path=None, path_env=None, install_dir=DEFAULT_INSTALL_DIR):
+    """``(path, how)`` of the uv to run; ``UvRunError`` if there is none.
+
+    ``uv_path`` must be an executable file. Otherwise the uv that ``uv_install`` recorded
+    in ``install_dir`` (a receipt beside it), else the first ``uv`` on ``path_env``.
+    """
+    if uv_path:
+        if not os.path.isfile(uv_path) or not os.access(uv_path, os.X_OK):
+            raise UvRunError("uv_path %s is not an executable file" % uv_path)
+        return uv_path, "uv_path"
+    candidate = os.path.join(install_dir, "uv")
+    if os.path.isfile(os.path.join(install_dir, RECEIPT_NAME)) and os.access(candidate, os.X_OK):
+        return candidate, "recorded by uv_install"
+    found = find_uv(None, path_env)
+    if found:
+        return found, "PATH"
+    raise UvRunError("no uv to run: none recorded by uv_install in %s and none on PATH; install uv with "
+                     "pyfleet.uv.uv_install first, or set uv_path" % install_dir)
+
+
+def uv_environment(base, home, python_install_dir=None, extra=None):
+    """The whole environment of one uv call (a new dict; ``base`` is not changed).
+
+    ``home`` is an empty private directory that stands for the user's home and XDG user
+    directories; ``extra`` (e.g. ``UV_PYTHON_DOWNLOADS``) is set last.
+    """
+    env = dict((k, v) for k, v in base.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP_NAMES)
+    env.update(
+        HOME=home,
+        XDG_CONFIG_HOME=os.path.join(home, ".config"),
+        XDG_CACHE_HOME=os.path.join(home, ".cache"),
+        XDG_DATA_HOME=os.path.join(home, ".local", "share"),
+        XDG_BIN_HOME=os.path.join(home, ".local", "bin"),
+        UV_NO_PROGRESS="1",
+        NO_COLOR="1",
+        LC_ALL="C",
+        LANG="C",
+    )
+    if python_install_dir:
+        env["UV_PYTHON_INSTALL_DIR"] = python_install_dir
+    env.update(extra or {})
+    return env
+
+
+def error_lines(text):
+    """uv's error block in ``text``: from its first ``error:`` (or miette ``x``) line to the end.
+
+    Progress and status lines before it ("Using Python ...", "Resolved ...") are left out;
+    ``warning:`` lines anywhere are left out too. Empty when uv printed no error line.
+    """
+    lines = (text or "").splitlines()
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(_ERROR_STARTS):
+            return [ln.rstrip() for ln in lines[index:] if ln.strip() and not ln.startswith("warning:")]
+    return []
+
+
+def failure_message(what, argv, rc, out, err):
+    """The message of a failed uv call: uv's own error lines first, then the command and exit code."""
+    block = error_lines(err) or error_lines(out)
+    if not block:
+        block = [ln for ln in (err or out or "").strip().splitlines()[-8:] if ln.strip()] or ["(no output)"]
+    text = "\n".join(block)
+    if len(text) > _LIMIT:
+        text = text[:_LIMIT] + " [...]"
+    return redact_text("%s\n%s failed (uv exit %s): %s" % (text, what, rc, " ".join(argv)))
+
+
+class UvRunner(object):
+    """Runs one uv with one explicit environment; remembers the commands it ran.
+
+    ``module`` is the ``AnsibleModule`` (its ``run_command``); ``home`` an empty private
+    directory; ``umask`` the umask of each call (``0o022`` by default, so what uv creates
+    is readable by every user whatever the connection's umask); ``cwd`` the working
+    directory (uv reads a project's uv.toml/pyproject.toml found from there: ``/`` has none).
+    """
+
+    def __init__(self, module, uv, home, python_install_dir=None, extra_env=None, umask=0o022, cwd="/"):
+        self.module = module
+        self.uv = uv
+        self.env = uv_environment(os.environ, home, python_install_dir, extra_env)
+        self.umask = umask
+        self.cwd = cwd
+        self.commands = []
+        self._version = None
+
+    def raw(self, argv):
+        """``(rc, stdout, stderr)`` of ``argv`` in this environment; ``rc`` is ``None`` if it could not start."""
+        self.commands.append(list(argv))
+        saved = dict(os.environ)
+        umask = os.umask(self.umask)
+        try:
+            os.environ.clear()
+            os.environ.update(self.env)
+            return self.module.run_command(list(argv), cwd=self.cwd, errors="surrogate_then_replace",
+                                           handle_exceptions=False)
+        except (IOError, OSError) as exc:
+            return None, "", "%s: %s" % (argv[0], exc.strerror or exc)
+        finally:
+            os.umask(umask)
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def version(self):
+        """The uv version as ``(major, minor, patch)``, read once; refuses uv older than ``MIN_UV``."""
+        if self._version is None:
+            rc, out, err = self.raw([self.uv, "--version"])
+            parsed = parse_uv_version(out) if rc == 0 else None
+            numbers = version_tuple(parsed["version"]) if parsed else None
+            if numbers is None:
+                raise UvRunError("%s is not a working uv: `%s --version` gave exit %s: %s"
+                                 % (self.uv, self.uv, rc, (err or out or "no output").strip()[:500]))
+            if numbers < MIN_UV:
+                raise UvRunError("uv %s (%s) is too old: this module needs uv %s or newer; install a newer uv "
+                                 "with pyfleet.uv.uv_install, or point uv_path at one"
+                                 % (parsed["version"], self.uv, ".".join(str(p) for p in MIN_UV)))
+            self._version = numbers
+        return self._version
+
+    def version_string(self):
+        return ".".join(str(p) for p in self.version())
+
+    def supports(self, feature):
+        """Whether this uv has ``feature`` (a name in ``FEATURES``)."""
+        return self.version() >= FEATURES[feature]
+
+    def run(self, args, what=None, check=True):
+        """Run ``uv --color never <args>``: ``(rc, stdout, stderr)``; ``UvRunError`` on failure when ``check``."""
+        self.version()
+        argv = [self.uv, "--color", "never"] + list(args)
+        rc, out, err = self.raw(argv)
+        if check and rc != 0:
+            what = what or "uv " + " ".join(args[:2])
+            if rc is None:
+                raise UvRunError(redact_text("%s: uv (%s) could not be started: %s" % (what, self.uv, err)))
+            raise UvRunError(failure_message(what, argv, rc, out, err), uv_rc=rc, stderr=redact_text(err))
+        return rc, out, err

@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A virtual environment and its packages, read as data: pyvenv.cfg, package lists, dry-run plans.
+
+PRIVATE API: only for this collection's modules; names may change without notice.
+Pure functions of text and dicts, plus ``read_pyvenv`` and ``inspect_path`` (which only read).
+
+Facts checked against the real uv (0.13.8, 0.13.9; 0.5.11 for the line format):
+
+- ``uv pip list --format json --python <venv>`` prints ``[{"name", "version"}, ...]`` (and
+  ``editable_project_location`` for editables); names as the distribution spells them.
+- ``uv pip install --dry-run`` exits 0 whether or not it would change anything; its plan is
+  the package lines `` + name==version`` (install), `` - name==version`` (remove) and
+  `` ~ name==version`` (reinstall in place) on stderr, the same in every uv since 0.1.
+  The prose around them changes between releases ("Audited" became "Checked" in 0.10.10,
+  "Would make no changes"), so only the package lines are read: no line, no change.
+- A request that the environment already satisfies is decided from its site-packages alone:
+  no request reaches the index (counted in the integration test).
+- ``uv venv`` on an existing directory: below 0.8 it replaces it silently, 0.8-0.9 warn, from
+  0.10 it refuses without ``--clear``; ``pyvenv.cfg`` (``home``, ``version_info``,
+  ``implementation``, ``include-system-site-packages``, ``uv``) says what a venv is.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+
+__all__ = [
+    "VenvError",
+    "changes_from_lists",
+    "inspect_path",
+    "normalize_name",
+    "parse_dry_run",
+    "parse_pip_list",
+    "plan_after",
+    "python_matches",
+    "read_pyvenv",
+    "requirement_name",
+]
+
+# `` + six==1.17.0``, `` - six==1.16.0``, `` ~ pkg==1.0``, and direct references
+# `` + pkg @ file:///...`` (the version is then the URL).
+_PLAN_LINE = re.compile(r"^ ([+~-]) ([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?:==(\S+)| @ (\S+))\s*$")
+# The project name at the start of a PEP 508 requirement.
+_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(.*)$")
+_REQUEST_VERSION = re.compile(r"^(?:(cpython|pypy|graalpy|cp|pp|gp)@?)?(\d+(?:\.\d+){0,2})(t?)$")
+_IMPLEMENTATIONS = {"cp": "cpython", "pp": "pypy", "gp": "graalpy"}
+
+
+class VenvError(UvError):
+    """The path, a requirement or uv's answer is not usable; the message says which and why."""
+
+
+def normalize_name(name):
+    """A project name as PEP 503 compares them: lower case, runs of ``-_.`` as one ``-``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(requirement):
+    """The normalized project name of a PEP 508 requirement, or ``VenvError`` naming it."""
+    match = _NAME.match(requirement or "")
+    rest = match.group(2).strip() if match else ""
+    if not match or (rest and not re.match(r"^(?:~=|===?|!=|<=?|>=?|@|;|\()", rest)):
+        raise VenvError("%r is not a valid requirement (PEP 508, e.g. six==1.17.0 or requests>=2.31)" % (requirement,))
+    return normalize_name(match.group(1))
+
+
+def parse_pip_list(text):
+    """``{normalized name: {"name", "version"}}`` from ``uv pip list --format json``."""
+    try:
+        data = json.loads(text or "[]")
+    except ValueError as exc:
+        raise VenvError("uv pip list printed no JSON (%s): %s" % (exc, (text or "")[:300]))
+    if not isinstance(data, list):
+        raise VenvError("uv pip list printed %s, not a list" % type(data).__name__)
+    out = {}
+    for item in data:
+        if isinstance(item, dict) and item.get("name") and item.get("version") is not None:
+            out[normalize_name(item["name"])] = dict(name=item["name"], version=str(item["version"]))
+    return out
+
+
+def parse_dry_run(text):
+    """The plan of ``uv pip install --dry-run``: ``[(sign, name, version)]`` in uv's order.
+
+    ``sign`` is ``+`` (install), ``-`` (remove) or ``~`` (reinstall). An empty list means the
+    environment already satisfies the request.
+    """
+    plan = []
+    for line in (text or "").splitlines():
+        match = _PLAN_LINE.match(line)
+        if match:
+            plan.append((match.group(1), match.group(2), match.group(3) or match.group(4)))
+    return plan
+
+
+def plan_after(before, plan):
+    """The package list (as ``parse_pip_list`` gives it) after ``plan`` is carried out on ``before``."""
+    after = dict((k, dict(v)) for k, v in before.items())
+    for sign, name, _version in plan:
+        if sign == "-":
+            after.pop(normalize_name(name), None)
+    for sign, name, version in plan:
+        if sign in "+~":
+            after[normalize_name(name)] = dict(name=name, version=version)
+    return after
+
+
+def changes_from_lists(before, after, reinstalled=()):
+    """``{"installed", "removed", "upgraded", "reinstalled"}`` between two package lists."""
+    installed, removed, upgraded = [], [], []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old and not new:
+            removed.append(dict(name=old["name"], version=old["version"]))
+        elif new and not old:
+            installed.append(dict(name=new["name"], version=new["version"]))
+        elif old["version"] != new["version"]:
+            upgraded.append({"name": new["name"], "from": old["version"], "to": new["version"]})
+    kept = set(normalize_name(n) for n in reinstalled)
+    again = [dict(name=after[k]["name"], version=after[k]["version"]) for k in sorted(kept)
+             if k in after and k in before and before[k]["version"] == after[k]["version"]]
+    return dict(installed=installed, removed=removed, upgraded=upgraded, reinstalled=again)
+
+
+def read_pyvenv(path):
+    """The keys of ``<path>/pyvenv.cfg`` as a dict (lower-case keys), or ``None`` if there is none."""
+    cfg = os.path.join(path, "pyvenv.cfg")
+    try:
+        with open(cfg) as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError, UnicodeDecodeError):
+        return None
+    out = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def inspect_path(path):
+    """What ``path`` is now: ``("missing"|"empty"|"venv"|"other", pyvenv dict or reason)``.
+
+    A directory with a ``pyvenv.cfg`` is a venv; an empty directory may become one; anything
+    else (a file, a directory holding other things) is never replaced.
+    """
+    if not os.path.lexists(path):
+        return "missing", None
+    if not os.path.isdir(path):
+        return "other", "%s exists and is not a directory" % path
+    cfg = read_pyvenv(path)
+    if cfg is not None:
+        return "venv", cfg
+    try:
+        entries = os.listdir(path)
+    except OSError as exc:
+        return "other", "%s cannot be read: %s" % (path, exc.strerror or exc)
+    if not entries:
+        return "empty", None
+    return "other", "%s exists, is not empty and has no pyvenv.cfg, so it is not a virtual environment" % path
+
+
+def _version_prefix(version, wanted):
+    have = (version or "").split(".")
+    want = wanted.split(".")
+    return have[:len(want)] == want
+
+
+def python_matches(request, cfg, venv_python, request_path=None):
+    """Whether the venv described by ``cfg`` (its pyvenv.cfg) still matches the Python ``request``.
+
+    ``None`` when this cannot be told from the request alone (the caller asks uv then).
+    A version request (``3.12``, ``cpython@3.12.7``, ``3.13t``) compares with the venv's
+    ``version_info`` and implementation; a path (``request_path``, resolved by the caller)
+    compares with the interpreter the venv's ``python`` leads to. A venv whose interpreter
+    is gone (the base Python was removed) never matches.
+    """
+    if not os.path.exists(venv_python):
+        return False
+    if request_path:
+        return os.path.realpath(venv_python) == os.path.realpath(request_path)
+    match = _REQUEST_VERSION.match((request or "").strip().lower())
+    if not match:
+        return None
+    implementation = _IMPLEMENTATIONS.get(match.group(1), match.group(1))
+    have_impl = (cfg.get("implementation") or "cpython").lower()
+    if implementation and implementation != have_impl:
+        return False
+    if match.group(3):
+        return None  # a free-threaded request: pyvenv.cfg does not say, uv decides
+    version = cfg.get("version_info") or cfg.get("version") or ""
+    return _version_prefix(re.sub(r"[^0-9.].*$", "", version), match.group(2))

@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_uv_runner: which uv, its version floor, its environment and its failures, with the real uv binaries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.module_utils import _uv_runner
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import (
+    UvRunError,
+    UvRunner,
+    error_lines,
+    failure_message,
+    locate_uv,
+    uv_environment,
+)
+
+sys.path.insert(0, os.path.dirname(__file__))
+from real_uv import needs_mirror, real_uv  # noqa: E402  pylint: disable=wrong-import-position
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "utils"))
+import venvindex  # noqa: E402  pylint: disable=wrong-import-position
+
+
+class Module:
+    """What UvRunner needs of an AnsibleModule: ``run_command`` (a real process, in the real environment)."""
+
+    def run_command(self, argv, cwd=None, errors=None, handle_exceptions=True):
+        proc = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, env=dict(os.environ), check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+# Recorded from the real uv (0.13.8, 0.5.11) with --color never, stderr only.
+ERR_0138_RESOLVE = (
+    "Using Python 3.12.1 environment at: /tmp/v1\n"
+    "error: No solution found when resolving dependencies\n"
+    "  cause: Because nosuch was not found in the provided package locations and you require nosuch, we can\n"
+    "conclude that your requirements are unsatisfiable.\n"
+)
+ERR_0511_PARSE = (
+    "error: Couldn't parse requirement in `r.txt` at position 12\n"
+    "  Caused by: Unexpected end of version specifier, expected version\n"
+    "bad===\n"
+    "   ^^^\n"
+)
+ERR_0511_RESOLVE = (
+    "Using Python 3.12.1 environment at: v1\n"
+    "  \u00d7 No solution found when resolving dependencies:\n"
+    "  \u2570\u2500\u25b6 Because nosuch was not found in the provided package locations\n"
+    "      and you require nosuch, we can conclude that your requirements are\n"
+    "      unsatisfiable.\n"
+)
+
+
+@pytest.mark.parametrize("text, first, count", [
+    (ERR_0138_RESOLVE, "error: No solution found when resolving dependencies", 3),
+    (ERR_0511_PARSE, "error: Couldn't parse requirement in `r.txt` at position 12", 4),
+    (ERR_0511_RESOLVE, "\u00d7 No solution found when resolving dependencies:", 4),
+    ("Resolved 1 package in 5ms\nwarning: something\n", None, 0),
+], ids=["0.13.8-resolver", "0.5.11-caused-by", "0.5.11-miette", "no-error"])
+def test_error_lines_start_at_uvs_error(text, first, count):
+    lines = error_lines(text)
+    assert len(lines) == count
+    if first:
+        assert lines[0].strip() == first
+        assert not any(line.startswith("Using Python") for line in lines)
+
+
+def test_failure_message_is_uvs_error_then_the_command_with_secrets_masked():
+    argv = ["/usr/local/bin/uv", "--color", "never", "pip", "install", "--index-url",
+            "https://deploy:s3cret@pypi.example.com/simple/", "nosuch"]
+    msg = failure_message("uv pip install", argv, 1, "", ERR_0138_RESOLVE)
+    assert msg.startswith("error: No solution found when resolving dependencies\n  cause: Because nosuch")
+    assert "Using Python" not in msg
+    assert msg.rstrip().endswith("nosuch")
+    assert "(uv exit 1)" in msg
+    assert "s3cret" not in msg and "deploy" not in msg
+
+
+def test_environment_drops_user_settings_and_keeps_the_system_ones(tmp_path):
+    base = {"PATH": "/usr/bin", "HOME": "/home/alice", "UV_INDEX_URL": "http://evil/", "UV_NO_CONFIG": "1",
+            "NETRC": "/home/alice/.netrc", "XDG_CONFIG_HOME": "/home/alice/.config",
+            "XDG_CONFIG_DIRS": "/etc/xdg", "https_proxy": "http://proxy:3128"}
+    env = uv_environment(base, str(tmp_path), "/opt/uv/python", {"UV_PYTHON_DOWNLOADS": "never"})
+    assert env["HOME"] == str(tmp_path) and env["XDG_CONFIG_HOME"].startswith(str(tmp_path))
+    assert "UV_INDEX_URL" not in env and "UV_NO_CONFIG" not in env and "NETRC" not in env
+    assert env["XDG_CONFIG_DIRS"] == "/etc/xdg" and env["https_proxy"] == "http://proxy:3128"
+    assert env["UV_PYTHON_INSTALL_DIR"] == "/opt/uv/python" and env["UV_NO_PROGRESS"] == "1"
+    assert env["UV_PYTHON_DOWNLOADS"] == "never"
+    assert base["HOME"] == "/home/alice"
+
+
+def test_locate_uv_order(tmp_path):
+    def make(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write("#!/bin/sh\n")
+        os.chmod(path, 0o755)
+        return path
+
+    recorded, on_path, given = str(tmp_path / "rec"), str(tmp_path / "path"), make(str(tmp_path / "given" / "uv"))
+    make(os.path.join(on_path, "uv"))
+    assert locate_uv(given, on_path, recorded) == (given, "uv_path")
+    assert locate_uv(None, on_path, recorded) == (os.path.join(on_path, "uv"), "PATH")
+    make(os.path.join(recorded, "uv"))
+    assert locate_uv(None, on_path, recorded) == (os.path.join(on_path, "uv"), "PATH")  # no receipt: not recorded
+    with open(os.path.join(recorded, ".pyfleet-uv.json"), "w") as handle:
+        json.dump({"schema": 2}, handle)
+    assert locate_uv(None, on_path, recorded) == (os.path.join(recorded, "uv"), "recorded by uv_install")
+    with pytest.raises(UvRunError, match="uv_path /nonexistent/uv is not an executable file"):
+        locate_uv("/nonexistent/uv", on_path, recorded)
+    with pytest.raises(UvRunError, match="none recorded by uv_install in .* and none on PATH"):
+        locate_uv(None, str(tmp_path / "empty"), str(tmp_path / "none"))
+
+
+@needs_mirror
+def test_old_uv_is_refused_by_name(tmp_path):
+    uv = real_uv("0.5.11", str(tmp_path / "uvs"))
+    runner = UvRunner(Module(), uv, str(tmp_path / "home"))
+    with pytest.raises(UvRunError) as exc:
+        runner.version()
+    assert "uv 0.5.11 (%s) is too old" % uv in exc.value.msg
+    assert "needs uv 0.8.0 or newer" in exc.value.msg
+
+
+@needs_mirror
+def test_version_read_once_and_features(tmp_path):
+    uv = real_uv("0.13.8", str(tmp_path / "uvs"))
+    runner = UvRunner(Module(), uv, str(tmp_path / "home"))
+    assert runner.version() == (0, 13, 8)
+    runner.run(["--version"])
+    assert runner.version_string() == "0.13.8"
+    assert [c for c in runner.commands if c == [uv, "--version"]] == [[uv, "--version"]]
+    assert runner.supports("venv_clear_required")
+    assert _uv_runner.FEATURES["venv_clear_required"] == (0, 10, 0)
+
+
+@needs_mirror
+@pytest.mark.parametrize("version", ["0.13.8", "0.13.9"])
+def test_system_config_applies_and_the_users_does_not(tmp_path, monkeypatch, version):
+    """With the real uv: the system uv.toml (here through XDG_CONFIG_DIRS) is read, the user's
+    ~/.config/uv/uv.toml, UV_* and NETRC are not; ``--no-config`` would drop the system file too."""
+    uv = real_uv(version, str(tmp_path / "uvs"))
+    if uv is None:
+        pytest.skip("uv %s is not in the cache" % version)
+    wheels = os.path.dirname(venvindex.fetch(("six==1.16.0",))[0])
+    system = tmp_path / "etc"
+    (system / "uv").mkdir(parents=True)
+    (system / "uv" / "uv.toml").write_text('no-index = true\nfind-links = ["%s"]\n' % wheels)
+    user = tmp_path / "alice"
+    (user / ".config" / "uv").mkdir(parents=True)
+    (user / ".config" / "uv" / "uv.toml").write_text('index-url = "http://127.0.0.1:9/user-index/"\nno-index = false\n')
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(system))
+    monkeypatch.setenv("HOME", str(user))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(user / ".config"))
+    monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:9/env-index/")
+    monkeypatch.setenv("UV_NO_CONFIG", "1")
+    home = tmp_path / "private"
+    home.mkdir()
+    runner = UvRunner(Module(), uv, str(home), extra_env={"UV_PYTHON_DOWNLOADS": "never"})
+    target = tmp_path / "target"
+    args = ["pip", "install", "--python", sys.executable, "--target", str(target), "--dry-run", "six==1.16.0"]
+    _rc, out, err = runner.run(args)
+    assert " + six==1.16.0" in (out + err)
+    # --no-config drops the system file too: no find-links, so offline (no public index here) six is not found.
+    (tmp_path / "private2").mkdir()
+    other = UvRunner(Module(), uv, str(tmp_path / "private2"), extra_env={"UV_PYTHON_DOWNLOADS": "never"})
+    rc, out, err = other.run(["--no-config", "--offline"] + args, check=False)
+    assert rc != 0 and "six" in err and " + six" not in err
+
+
+@needs_mirror
+def test_failure_quotes_uv_and_the_command(tmp_path):
+    uv = real_uv("0.13.8", str(tmp_path / "uvs"))
+    runner = UvRunner(Module(), uv, str(tmp_path / "home"))
+    with pytest.raises(UvRunError) as exc:
+        runner.run(["pip", "install", "--python", sys.executable, "--target", str(tmp_path / "t"), "--dry-run",
+                    "six=>1"], "the dry run")
+    msg = exc.value.msg
+    assert msg.startswith("error: Failed to parse: `six=>1`\n  cause: no such comparison operator")
+    assert "the dry run failed (uv exit 2): %s --color never pip install" % uv in msg
+    assert "error: Failed to parse" in exc.value.details["stderr"]
+
+
+def test_umask_of_the_call(tmp_path):
+    runner = UvRunner(Module(), "/bin/sh", str(tmp_path), umask=0o022)
+    old = os.umask(0o077)
+    try:
+        runner.raw(["/bin/sh", "-c", "mkdir -p %s" % (tmp_path / "a" / "b")])
+    finally:
+        os.umask(old)
+    assert oct(os.stat(str(tmp_path / "a" / "b")).st_mode & 0o777) == oct(0o755)

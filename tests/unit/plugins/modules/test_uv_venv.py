@@ -1,0 +1,274 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""uv_venv in-process with the real uv (0.13.8 from the suite's mirror) and a real loopback index."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import stat
+import sys
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._venv import parse_dry_run, python_matches, requirement_name
+from ansible_collections.pyfleet.uv.plugins.modules import uv_venv
+
+HERE = os.path.dirname(__file__)
+sys.path.insert(0, os.path.join(HERE, "..", "module_utils"))
+from real_uv import needs_mirror, real_uv  # noqa: E402  pylint: disable=wrong-import-position
+
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "utils"))
+import venvindex  # noqa: E402  pylint: disable=wrong-import-position
+
+# The base Python of the environments: the one running the tests (its real interpreter).
+PYTHON = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+# -- pure parts ------------------------------------------------------------------
+
+# Recorded from the real uv 0.13.8 and 0.5.11 (stderr of `uv pip install --dry-run`).
+DRY_CHANGES = ("Using Python 3.12.1 environment at: v1\nResolved 2 packages in 7ms\nWould download 2 packages\n"
+               "Would uninstall 1 package\nWould install 2 packages\n + python-dateutil==2.9.0.post0\n"
+               " - six==1.16.0\n + six==1.17.0\n")
+DRY_NOTHING_0138 = "Using Python 3.12.1 environment at: v1\nChecked 1 package in 3ms\nWould make no changes\n"
+DRY_NOTHING_0511 = "Using Python 3.12.1 environment at: v1\nAudited 2 packages in 0.72ms\nWould make no changes\n"
+
+
+@pytest.mark.parametrize("text, plan", [
+    (DRY_CHANGES, [("+", "python-dateutil", "2.9.0.post0"), ("-", "six", "1.16.0"), ("+", "six", "1.17.0")]),
+    (DRY_NOTHING_0138, []),
+    (DRY_NOTHING_0511, []),
+    (" + pkg @ file:///tmp/pkg\n ~ other==1.0\n", [("+", "pkg", "file:///tmp/pkg"), ("~", "other", "1.0")]),
+], ids=["changes", "nothing-0.13.8", "nothing-0.5.11", "direct-and-reinstall"])
+def test_parse_dry_run(text, plan):
+    assert parse_dry_run(text) == plan
+
+
+@pytest.mark.parametrize("given, name", [
+    ("six", "six"), ("Python_Dateutil>=2", "python-dateutil"), ("pkg[extra]==1.0", "pkg"),
+    ("pkg @ https://example.com/pkg.whl", "pkg"), ("six; python_version>'3'", "six"),
+])
+def test_requirement_name(given, name):
+    assert requirement_name(given) == name
+
+
+@pytest.mark.parametrize("bad", ["six=>1", "-e .", "", "six 1.0"])
+def test_requirement_name_refuses(bad):
+    with pytest.raises(uv_venv.VenvError, match="is not a valid requirement"):
+        requirement_name(bad)
+
+
+def test_python_matches(tmp_path):
+    py = tmp_path / "python"
+    py.write_text("")
+    cfg = {"implementation": "CPython", "version_info": "3.12.7"}
+    assert python_matches("3.12", cfg, str(py)) is True
+    assert python_matches("cpython@3.12.7", cfg, str(py)) is True
+    assert python_matches("3.11", cfg, str(py)) is False
+    assert python_matches("pypy@3.12", cfg, str(py)) is False
+    assert python_matches("3.13t", cfg, str(py)) is None
+    assert python_matches("3.12", cfg, str(tmp_path / "gone")) is False
+
+
+# -- the module with the real uv ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def wheels():
+    return venvindex.fetch()
+
+
+@pytest.fixture
+def uv(tmp_path):
+    path = real_uv("0.13.8", str(tmp_path / "uvs"))
+    if path is None:
+        pytest.skip("uv 0.13.8 is not in the mirror")
+    return path
+
+
+@pytest.fixture
+def index(wheels):
+    with venvindex.static_index(wheels) as (url, counter):
+        yield url, counter
+
+
+@pytest.fixture
+def venv(run_module, tmp_path, uv, index):
+    url, _counter = index
+    path = str(tmp_path / "envs" / "app")
+
+    def call(check_mode=False, diff=False, **args):
+        base = {"path": path, "python": PYTHON, "uv_path": uv, "index_url": url,
+                "python_install_dir": str(tmp_path / "pythons")}
+        base.update(args)
+        return run_module(uv_venv.main, base, check_mode=check_mode, diff=diff)
+    call.path = path
+    return call
+
+
+def listing(path):
+    out = {}
+    for dist in glob.glob(os.path.join(path, "lib", "python*", "site-packages", "*.dist-info")):
+        name, version = os.path.basename(dist)[:-len(".dist-info")].split("-", 1)
+        out[name.lower().replace("_", "-")] = version
+    return out
+
+
+@needs_mirror
+def test_check_then_create_then_noop_without_index_requests(venv, index):
+    _url, counter = index
+    rc, check = venv(check_mode=True, diff=True, name=["six==1.16.0", "python-dateutil==2.9.0.post0"])
+    assert rc == 0 and check["changed"] and check["created"]
+    assert check["msg"].startswith("would create %s" % venv.path)
+    assert check["after"] == {"six": "1.16.0", "python-dateutil": "2.9.0.post0"}
+    assert "+six==1.16.0" in "".join("+" + line for line in check["diff"]["after"].splitlines())
+    assert not os.path.exists(venv.path)
+
+    rc, made = venv(name=["six==1.16.0", "python-dateutil==2.9.0.post0"])
+    assert rc == 0 and made["changed"] and made["created"] and not made["recreated"]
+    assert listing(venv.path) == {"six": "1.16.0", "python-dateutil": "2.9.0.post0"}
+    assert made["python"]["executable"] == os.path.join(venv.path, "bin", "python")
+    assert made["python"]["version"] == "%d.%d.%d" % sys.version_info[:3]
+    assert sorted(p["name"] for p in made["packages"]["installed"]) == ["python-dateutil", "six"]
+    assert made["uv_version"] == "0.13.8"
+    assert stat.S_IMODE(os.stat(venv.path).st_mode) == 0o755
+
+    counter.reset()
+    rc, again = venv(name=["six==1.16.0", "python-dateutil==2.9.0.post0"])
+    assert rc == 0 and not again["changed"] and again["msg"].endswith("nothing to do")
+    rc, check_again = venv(check_mode=True, name=["six==1.16.0"])
+    assert rc == 0 and not check_again["changed"]
+    assert counter.paths == []  # the pinned, satisfied request asked the index nothing
+
+
+@needs_mirror
+def test_latest_check_mode_then_upgrade_with_diff(venv):
+    venv(name=["six==1.16.0"])
+    rc, check = venv(check_mode=True, diff=True, name=["six"], state="latest")
+    assert rc == 0 and check["changed"]
+    assert check["packages"]["upgraded"] == [{"name": "six", "from": "1.16.0", "to": "1.17.0"}]
+    assert listing(venv.path)["six"] == "1.16.0"
+    assert check["diff"]["before"] == "six==1.16.0\n" and check["diff"]["after"] == "six==1.17.0\n"
+    rc, done = venv(name=["six"], state="latest")
+    assert rc == 0 and done["changed"] and listing(venv.path)["six"] == "1.17.0"
+    assert done["before"] == {"six": "1.16.0"} and done["after"] == {"six": "1.17.0"}
+    rc, again = venv(name=["six"], state="latest")
+    assert rc == 0 and not again["changed"]
+    rc, present = venv(name=["six"])  # present: an installed six satisfies "six"
+    assert rc == 0 and not present["changed"]
+
+
+@needs_mirror
+def test_absent_exact_forcereinstall(venv):
+    venv(name=["six==1.17.0", "packaging==24.2"])
+    rc, check = venv(check_mode=True, name=["packaging"], state="absent")
+    assert rc == 0 and check["changed"] and check["packages"]["removed"] == [{"name": "packaging", "version": "24.2"}]
+    assert "packaging" in listing(venv.path)
+    rc, gone = venv(name=["packaging"], state="absent")
+    assert rc == 0 and gone["changed"] and "packaging" not in listing(venv.path)
+    rc, again = venv(name=["packaging"], state="absent")
+    assert rc == 0 and not again["changed"]
+
+    venv(name=["packaging==24.1"])
+    rc, check = venv(check_mode=True, name=["six==1.17.0"], state="exact")
+    assert rc == 0 and check["changed"] and check["packages"]["removed"] == [{"name": "packaging", "version": "24.1"}]
+    rc, exact = venv(name=["six==1.17.0"], state="exact")
+    assert rc == 0 and exact["changed"] and listing(venv.path) == {"six": "1.17.0"}
+    rc, again = venv(name=["six==1.17.0"], state="exact")
+    assert rc == 0 and not again["changed"]
+
+    rc, check = venv(check_mode=True, name=["six==1.17.0"], state="forcereinstall")
+    assert rc == 0 and check["changed"] and check["packages"]["reinstalled"] == [{"name": "six", "version": "1.17.0"}]
+    rc, forced = venv(name=["six==1.17.0"], state="forcereinstall")
+    assert rc == 0 and forced["changed"] and forced["packages"]["reinstalled"] == [{"name": "six", "version": "1.17.0"}]
+
+
+@needs_mirror
+def test_requirements_and_constraints(venv, tmp_path):
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("python-dateutil\n")
+    cons = tmp_path / "constraints.txt"
+    cons.write_text("six==1.16.0\n")
+    rc, check = venv(check_mode=True, requirements=["requirements.txt"], constraints=["constraints.txt"],
+                     chdir=str(tmp_path))
+    assert rc == 0 and check["changed"] and check["after"] == {"six": "1.16.0", "python-dateutil": "2.9.0.post0"}
+    rc, done = venv(requirements=[str(reqs)], constraints=[str(cons)])
+    assert rc == 0 and done["changed"] and listing(venv.path)["six"] == "1.16.0"
+    rc, again = venv(check_mode=True, requirements=[str(reqs)], constraints=[str(cons)])
+    assert rc == 0 and not again["changed"]
+    rc, missing = venv(requirements=["nope.txt"], chdir=str(tmp_path))
+    assert rc == 1 and "the requirements file %s does not exist" % (tmp_path / "nope.txt") in missing["msg"]
+
+
+@needs_mirror
+def test_bad_input_is_named_and_changes_nothing(venv, tmp_path, index):
+    url, _counter = index
+    rc, bad = venv(name=["six=>1"])
+    assert rc == 1 and bad["msg"].startswith("error: Failed to parse: `six=>1`")
+    assert not os.path.exists(venv.path)
+    secret_url = url.replace("http://", "http://deploy:s3cretpw@")
+    rc, unknown = venv(name=["nosuchpackage==1.0"], index_url=secret_url)
+    assert rc == 1 and "nosuchpackage" in unknown["msg"]
+    assert "indexes asked: index_url http://********@127.0.0.1" in unknown["msg"]
+    assert "s3cretpw" not in str(unknown)
+    rc, version = venv(name=["six==9.9"])
+    assert rc == 1 and "six==9.9" in version["msg"] and url in version["msg"]
+    assert not os.path.exists(venv.path)
+
+
+@needs_mirror
+def test_a_path_that_is_not_a_venv_is_refused(venv):
+    os.makedirs(venv.path)
+    keep = os.path.join(venv.path, "data.txt")
+    with open(keep, "w") as handle:
+        handle.write("precious")
+    rc, refused = venv(name=["six"], recreate="always")
+    assert rc == 1 and "has no pyvenv.cfg, so it is not a virtual environment" in refused["msg"]
+    assert "refusing to replace it" in refused["msg"]
+    assert os.listdir(venv.path) == ["data.txt"]
+
+
+@needs_mirror
+def test_recreate_on_python_change(venv, monkeypatch):
+    others = [p for p in glob.glob("/root/.pyenv/versions/3.*/bin/python3.*")
+              if re.match(r"^python3\.\d+$", os.path.basename(p)) and os.path.realpath(p) != PYTHON
+              and "%d.%d" % sys.version_info[:2] not in os.path.basename(p)]
+    if not others:
+        pytest.skip("no second Python here")
+    other = sorted(others)[-1]
+    # uv finds a version request on PATH: the interpreter's own directory first (not pyenv's shims).
+    monkeypatch.setenv("PATH", os.path.dirname(other) + os.pathsep + os.environ.get("PATH", ""))
+    venv(name=["six==1.16.0"])
+    series = os.path.basename(other)[len("python"):]
+    rc, check = venv(check_mode=True, python=series, name=["six==1.16.0"])
+    assert rc == 0, check["msg"]
+    assert check["changed"] and check["recreated"] and "python %s was asked for" % series in check["reason"]
+    rc, done = venv(python=other, name=["six==1.16.0"])
+    assert rc == 0 and done["recreated"] and done["python"]["version"].startswith(series + ".")
+    assert listing(venv.path) == {"six": "1.16.0"}
+    rc, again = venv(python=series, name=["six==1.16.0"])
+    assert rc == 0 and not again["changed"]
+    rc, never = venv(python=PYTHON, recreate="never", name=["six==1.16.0"])
+    assert rc == 0 and not never["changed"]
+
+
+@needs_mirror
+def test_directories_are_0755_whatever_the_umask(venv):
+    old = os.umask(0o077)
+    try:
+        rc, made = venv(name=["six==1.16.0"])
+    finally:
+        os.umask(old)
+    assert rc == 0 and made["changed"]
+    for path in (os.path.dirname(venv.path), venv.path, os.path.join(venv.path, "bin")):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o755, path
+
+
+@needs_mirror
+def test_old_uv_is_refused(venv, tmp_path):
+    old = real_uv("0.5.11", str(tmp_path / "old"))
+    rc, refused = venv(uv_path=old, name=["six"])
+    assert rc == 1 and "uv 0.5.11" in refused["msg"] and "too old" in refused["msg"]
+    assert not os.path.exists(venv.path)
