@@ -65,7 +65,7 @@ FEATURES = {
 # Variables never passed on from the connection's environment: uv's own settings (the task's
 # options and the system uv.toml decide) and the file of credentials uv would read.
 _DROP_PREFIXES = ("UV_",)
-_DROP_NAMES = ("NETRC",)
+_DROP_NAMES = ("NETRC", "VIRTUAL_ENV", "CONDA_PREFIX")  # an active environment would become uv's Python
 # The first line of a uv failure: anyhow's "error:" (every uv) or miette's "x" (resolver
 # failures before 0.6: "  × No solution found when resolving dependencies:").
 _ERROR_STARTS = ("error:", "\u00d7 ", "x ")
@@ -147,10 +147,10 @@ def failure_message(what, argv, rc, out, err):
     block = error_lines(err) or error_lines(out)
     if not block:
         block = [ln for ln in (err or out or "").strip().splitlines()[-8:] if ln.strip()] or ["(no output)"]
-    text = "\n".join(block)
+    text = redact_text("\n".join(block))  # masked before it is cut: a cut URL would no longer be recognised
     if len(text) > _LIMIT:
         text = text[:_LIMIT] + " [...]"
-    return redact_text("%s\n%s failed (uv exit %s): %s" % (text, what, rc, " ".join(argv)))
+    return "%s\n%s failed (uv exit %s): %s" % (text, what, rc, redact_text(" ".join(argv)))
 
 
 class UvRunner(object):

@@ -48,7 +48,9 @@ __all__ = [
 
 # `` + six==1.17.0``, `` - six==1.16.0``, `` ~ pkg==1.0``, and direct references
 # `` + pkg @ file:///...`` (the version is then the URL).
-_PLAN_LINE = re.compile(r"^ ([+~-]) ([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?:==(\S+)| @ (\S+))\s*$")
+# uv 0.13 prints what it removes of a direct or editable install as `` - pkg==1.0 (from file:///...)``.
+_PLAN_LINE = re.compile(r"^ ([+~-]) ([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(?:==(\S+)| @ (\S+))"
+                        r"(?: \(from \S+\))?\s*$")
 # The project name at the start of a PEP 508 requirement.
 _NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(.*)$")
 _REQUEST_VERSION = re.compile(r"^(?:(cpython|pypy|graalpy|cp|pp|gp)@?)?(\d+(?:\.\d+){0,2})(t?)$")

@@ -399,7 +399,11 @@ class UvVenv(object):
     def extra_args(self):
         out = []
         for item in self.params["extra_args"]:
-            out += shlex.split(item)
+            try:
+                out += shlex.split(item)
+            except ValueError as exc:
+                raise VenvError("extra_args item %r cannot be split into arguments (%s): balance its quotes, or "
+                                "give each argument as its own list item" % (redact_text(item), exc))
         return out
 
     def asked_where(self):
@@ -452,6 +456,13 @@ class UvVenv(object):
         _rc, out, _err = self.uv(["pip", "list", "--format", "json", "--python", self.path],
                                  "listing the packages of %s" % self.path)
         return parse_pip_list(out)
+
+    def listed_or_empty(self):
+        """The packages of a venv that is to be recreated, or none when uv cannot list it any more."""
+        try:
+            return self.listed()
+        except UvError:
+            return {}
 
     def find_python(self):
         """The interpreter uv would make the environment from (no download; ``VenvError`` if none)."""
@@ -532,7 +543,10 @@ class UvVenv(object):
             return self.absent(kind, info, names, files, check)
 
         action, reason = self.decide_environment(kind, info)
-        before = self.listed() if kind == "venv" else {}
+        # A venv about to be recreated may have lost its interpreter: uv cannot list it then, and
+        # what it held is reinstalled from the request anyway.
+        before = self.listed() if kind == "venv" and action == "keep" else (
+            self.listed_or_empty() if kind == "venv" else {})
         interpreter = None
         if action != "keep":
             interpreter = self.find_python()  # fails here, before anything is touched

@@ -42,7 +42,9 @@ DRY_NOTHING_0511 = "Using Python 3.12.1 environment at: v1\nAudited 2 packages i
     (DRY_NOTHING_0138, []),
     (DRY_NOTHING_0511, []),
     (" + pkg @ file:///tmp/pkg\n ~ other==1.0\n", [("+", "pkg", "file:///tmp/pkg"), ("~", "other", "1.0")]),
-], ids=["changes", "nothing-0.13.8", "nothing-0.5.11", "direct-and-reinstall"])
+    # uv 0.13.8 removing a package installed from a file or as an editable (review of issue 29).
+    (" - alpha==1.0 (from file:///tmp/w/alpha-1.0-py3-none-any.whl)\n", [("-", "alpha", "1.0")]),
+], ids=["changes", "nothing-0.13.8", "nothing-0.5.11", "direct-and-reinstall", "remove-direct"])
 def test_parse_dry_run(text, plan):
     assert parse_dry_run(text) == plan
 
