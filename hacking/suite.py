@@ -52,7 +52,9 @@ TRACKS = {
         "python": "3.12",
         # requests: the controller side of download_on=controller (see requirements.txt).
         "requirements": ["ansible-core", "pytest", "vermin", "antsibull-changelog", "requests"],
-        "managed": ["3.9", "3.13"],
+        # Python 3.9 is the managed Python of the Debian 11 hosts, where the fleet stage runs the
+        # same integration targets; a second local run on 3.9 doubled the stage for no new code path.
+        "managed": ["3.13"],
     },
     "2.16": {
         "python": "3.11",
