@@ -1336,7 +1336,9 @@ def ee_checks(coll: str, mirror: str) -> None:
 ANSIBLE_DOCS_LABELS = ("ansible_configuration_settings", "action_plugins", "common_return_values",
                        "ansible_collections.ansible.builtin.get_url_module",
                        "ansible_collections.ansible.builtin.file_module",
-                       "ansible_collections.ansible.builtin.pip_module")
+                       "ansible_collections.ansible.builtin.pip_module",
+                       "ansible_collections.ansible.builtin.copy_module",
+                       "ansible_collections.ansible.builtin.setup_module")
 SPHINX_OFFLINE_CONF = """
 # Appended by hacking/suite.py (docs stage): built offline, so no intersphinx at all.
 extensions = [name for name in extensions if name != 'sphinx.ext.intersphinx']
