@@ -30,7 +30,7 @@ import stat
 import tempfile
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import RECEIPT_NAME, find_uv, parse_uv_version
+from ansible_collections.pyfleet.uv.plugins.module_utils._installed import RECEIPT_NAME, find_uv, missing_dirs, parse_uv_version
 
 __all__ = [
     "ConfigFileError",
@@ -133,16 +133,8 @@ def make_dirs(directory, mode=DIRECTORY_MODE):
     hardened umask (027) ``os.makedirs`` would give 0750, and uv, run by another user,
     would silently skip the file below.
     """
-    missing = []
-    current = os.path.abspath(directory)
-    while not os.path.isdir(current):
-        missing.append(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
     created = []
-    for path in reversed(missing):
+    for path in missing_dirs(directory):
         try:
             os.mkdir(path, mode)
             created.append(path)

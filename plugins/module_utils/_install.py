@@ -27,6 +27,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import DiskFull
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     BINARIES,
     RECEIPT_SCHEMA,
+    missing_dirs,
     parse_version,
     run_version,
 )
@@ -411,15 +412,7 @@ def make_dirs(path, mode=0o755):
     cannot enter (their PATH then misses the tools). Another run creating the same
     folder at the same moment (two first installs on one host) is not an error.
     """
-    missing = []
-    head = path
-    while head and not os.path.isdir(head):
-        missing.append(head)
-        parent = os.path.dirname(head)
-        if parent == head:
-            break
-        head = parent
-    for folder in reversed(missing):
+    for folder in missing_dirs(path):
         try:
             os.mkdir(folder, mode)
         except OSError as exc:

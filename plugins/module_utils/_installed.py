@@ -24,6 +24,7 @@ __all__ = [
     "BINARIES",
     "RECEIPT_NAME",
     "binary_stats",
+    "missing_dirs",
     "check_drift",
     "elf_target",
     "find_binary",
@@ -235,6 +236,19 @@ def _group_name(gid):
         return "%d (%s)" % (gid, grp.getgrgid(gid).gr_name)
     except (ImportError, KeyError):
         return str(gid)
+
+
+def missing_dirs(path):
+    """``path`` and those of its parents that do not exist yet, outermost first (none if it exists)."""
+    missing = []
+    head = os.path.abspath(path)
+    while not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    return missing[::-1]
 
 
 def install_dir_trust(install_dir, tool=UV, euid=None):
