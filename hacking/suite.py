@@ -889,7 +889,7 @@ def stage_adhoc(track: str, ctx: dict) -> None:
         out = run([os.path.join(bindir, "ansible"), "-m", "pyfleet.uv.uv_facts", "localhost"], env=env,
                   capture_output=True, text=True)
         print(out.stdout)
-        if '"uv": {' not in out.stdout or '"targets"' not in out.stdout:
+        if '"ansible_uv": {' not in out.stdout or '"targets"' not in out.stdout:
             raise RuntimeError("ansible -m pyfleet.uv.uv_facts printed no facts")
         with mirror_server(ctx["mirror"]) as url:
             dest = os.path.join(scratch, "bin")
