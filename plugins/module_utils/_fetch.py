@@ -7,7 +7,8 @@
 PRIVATE API: only for this collection's modules; names may change without notice.
 This file touches the network (through ansible's ``open_url``, the function under
 ``fetch_url``) and ``module.tmpdir`` only; it never writes to the install directory.
-What to ask for, and how to read the answers, is decided in ``sources.py``.
+What to ask for, and how to read the answers, is decided in the pure rooms
+(``release_mirrors.py``, ``index_pages.py``, ``wheel_tags.py``).
 
 Redirects are followed here, not by urllib, so that every hop is asked with what
 ``_credentials.Credentials.grant`` allows for it: credentials belong to the origin of the

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.pyfleet.uv.plugins.action import uv_install
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import check_version_option, is_specifier
+from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import check_version_option, is_specifier
 
 VALUES = ["latest", "0.13.8", "0.5.11", "10.20.30", " 0.13.8 ", "latest ", "v0.13.8", "0.13", "0.13.8.1",
           ">=0.13,<0.14", "==0.13.8", "~=0.13.0", "0.13.8\n", "0.13.8rc1", "LATEST", "", "latest\n0.13.8", "0.１3.8"]
@@ -30,8 +30,8 @@ def test_plain_versions_are_exactly_what_the_module_takes(value):
     assert plain is (not is_specifier(checked))
 
 
-def test_the_action_plugin_does_not_import_sources_for_a_plain_version():
-    """sources.py is imported inside run() only for a specifier or a bad value."""
+def test_the_action_plugin_does_not_import_version_options_for_a_plain_version():
+    """version_options.py is imported inside run() only for a specifier or a bad value."""
     assert not hasattr(uv_install, "check_version_option")
     assert not hasattr(uv_install, "is_specifier")
 

@@ -507,7 +507,7 @@ def test_tar_stream_gunzip_failure_never_blocks_the_download(tmp_path, monkeypat
 # one compressed tag set, which must be expanded (issue 20: uv 0.5.11 pushed by the controller
 # was "the unknown build").
 
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import (  # noqa: E402
+from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import (  # noqa: E402
     parse_wheel_name,
     wheel_build,
 )

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import Artifact
+from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import Artifact
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import (
     ArtifactCache,
     CacheTrustError,

@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import Notes, SourceClient
 from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
-from ansible_collections.pyfleet.uv.plugins.module_utils.sources import parse_checksum_option
+from ansible_collections.pyfleet.uv.plugins.module_utils.release_mirrors import parse_checksum_option
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, MemoFetcher, RunMemo
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._mirror_check import SourceChecker
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._source import ControllerSource, source_options
