@@ -68,6 +68,12 @@ def _archive():
     return archive
 
 
+def _tar_stream(target, staging_dir, length, tool):
+    """A ``TarStream`` (``_archive_stream``: unpacking while downloading), imported on that path alone."""
+    from ansible_collections.pyfleet.uv.plugins.module_utils._archive_stream import TarStream  # pylint: disable=import-outside-toplevel
+    return TarStream(target, staging_dir, length, tool)
+
+
 def _describe(state):
     if not state:
         return "absent\n"
@@ -254,7 +260,7 @@ class ToolInstall(object):
             unpacked = None
             try:
                 if not local:
-                    sink = (lambda length, t=target, d=staging: _archive().TarStream(t, d, length, self.tool)
+                    sink = (lambda length, t=target, d=staging: _tar_stream(t, d, length, self.tool)
                             ) if streamed else None
                     got = self.source.download(artifact, path, self.params["download_retries"], sink=sink)
                     if got is None:

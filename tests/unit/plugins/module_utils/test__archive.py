@@ -16,7 +16,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils import _archive
+from ansible_collections.pyfleet.uv.plugins.module_utils import _archive, _archive_stream
 from ansible_collections.pyfleet.uv.plugins.module_utils._archive import archive_format, check_member, extract, identify
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError
 
@@ -251,7 +251,7 @@ def test_make_archive_round_trip(tmp_path):
 
 def stream(path, staging, chunk=7000, length=None):
     """Feed the archive at ``path`` to a TarStream in chunks, as Fetcher.download does."""
-    unpack = _archive.TarStream(T, str(staging), length)
+    unpack = _archive_stream.TarStream(T, str(staging), length)
     with open(path, "rb") as handle:
         for piece in iter(lambda: handle.read(chunk), b""):
             unpack.write(piece)
@@ -301,7 +301,7 @@ def test_tar_stream_abort_removes_what_was_written(tmp_path):
     staging = tmp_path / "stage"
     staging.mkdir()
     data = big_archive_bytes(tmp_path)
-    unpack = _archive.TarStream(T, str(staging))
+    unpack = _archive_stream.TarStream(T, str(staging))
     unpack.write(data[: len(data) // 2])
     unpack.abort()
     assert os.listdir(str(staging)) == []
@@ -365,9 +365,9 @@ def test_tar_stream_truncated_member_is_an_archive_error(tmp_path):
 def test_queue_reader_hands_over_pieces_and_only_goes_forward():
     pieces = queue.Queue()
     first, second = os.urandom(1000), os.urandom(3000)
-    for item in (first, second, _archive._END):
+    for item in (first, second, _archive_stream._END):
         pieces.put(item)
-    reader = _archive._QueueReader(pieces)
+    reader = _archive_stream._QueueReader(pieces)
     assert reader.read_some(5000) is first  # a whole piece: not copied
     assert reader.read(10) == second[:10] and reader.tell() == 1010
     assert reader.seek(1500) == 1500
@@ -397,13 +397,13 @@ def test_huge_header_records_are_refused_before_they_are_read(tmp_path, monkeypa
     staging = tmp_path / "stage"
     staging.mkdir()
     asked = []
-    real_read = _archive._QueueReader.read
+    real_read = _archive_stream._QueueReader.read
 
     def read(self, size=-1):
         asked.append(size)
         return real_read(self, size)
 
-    monkeypatch.setattr(_archive._QueueReader, "read", read)
+    monkeypatch.setattr(_archive_stream._QueueReader, "read", read)
     done = stream(path, staging)
     assert done.found is None and "header record" in done.error.msg, done.error
     assert max(asked) > _archive._MAX_RECORD  # it was asked for, and refused
@@ -438,9 +438,9 @@ def test_pax_sparse_member_is_refused_in_both_paths(tmp_path):
 
 def test_queue_reader_refuses_oversized_reads():
     pieces = queue.Queue()
-    for item in (b"x" * (_archive._MAX_RECORD + 10), _archive._END):
+    for item in (b"x" * (_archive._MAX_RECORD + 10), _archive_stream._END):
         pieces.put(item)
-    reader = _archive._QueueReader(pieces)
+    reader = _archive_stream._QueueReader(pieces)
     with pytest.raises(ArchiveError):
         reader.read(_archive._MAX_RECORD + 1)
     assert reader.tell() == 0  # refused before anything was read
@@ -482,14 +482,14 @@ def test_tar_stream_gunzip_failure_never_blocks_the_download(tmp_path, monkeypat
         def decompress(self, data, limit):
             raise MemoryError("no room")
 
-    monkeypatch.setattr(_archive.zlib, "decompressobj", lambda *args: Failing())
+    monkeypatch.setattr(_archive_stream.zlib, "decompressobj", lambda *args: Failing())
     staging = tmp_path / "stage"
     staging.mkdir()
     data = big_archive_bytes(tmp_path)
     result = {}
 
     def download():
-        unpack = _archive.TarStream(T, str(staging))
+        unpack = _archive_stream.TarStream(T, str(staging))
         for start in range(0, len(data), 1000):  # far more chunks than the queue holds
             unpack.write(data[start:start + 1000])
         result["done"] = unpack.close()

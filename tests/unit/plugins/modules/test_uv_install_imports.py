@@ -42,7 +42,7 @@ sys.stderr.write("\nIMPORTED " + json.dumps(sorted(sys.modules)) + "\n")
 
 MU = "ansible_collections.pyfleet.uv.plugins.module_utils."
 # Only the install path needs these.
-HEAVY = (MU + "_archive", MU + "_fetch", "tarfile", "zipfile", "gzip", "ansible.module_utils.urls")
+HEAVY = (MU + "_archive", MU + "_archive_stream", MU + "_fetch", "tarfile", "zipfile", "gzip", "ansible.module_utils.urls")
 
 
 def imported(args):
