@@ -688,14 +688,17 @@ class Bench:
         changed[changed.index(VENV_CHANGE[0])] = VENV_CHANGE[1]
         # pip and uv close some connections before the whole answer is sent (they read what they need):
         # not an error worth a traceback on the index's side.
-        quiet = http.server.ThreadingHTTPServer.handle_error
-        http.server.ThreadingHTTPServer.handle_error = lambda server, request, address: (
-            None if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError))
-            else quiet(server, request, address))
+        loud = http.server.ThreadingHTTPServer.handle_error
+
+        def handle_error(server, request, address):
+            if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                loud(server, request, address)
+
+        http.server.ThreadingHTTPServer.handle_error = handle_error
         try:
             self.venv_index_rows(wheels, uv, home, one, changed)
         finally:
-            http.server.ThreadingHTTPServer.handle_error = quiet
+            http.server.ThreadingHTTPServer.handle_error = loud
 
     def venv_index_rows(self, wheels, uv, home, one, changed):
         """venv_rows' measurements, on the counting index of ``wheels``."""
