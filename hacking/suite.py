@@ -957,8 +957,8 @@ def stage_bench_smoke(track: str, ctx: dict) -> None:
         raise SystemExit("bench-smoke: no uv_venv correctness report (%r; %r)"
                          % (report, data["results"].get("venv_fresh_install_uv_venv_s")))
     if report["wrong"]:
-        raise SystemExit("bench-smoke: uv_venv reported wrongly: %s (%s)" % (", ".join(report["wrong"]),
-                                                                           json.dumps(report)))
+        raise SystemExit("bench-smoke: uv_venv reported wrongly: %s (%s)"
+                         % (", ".join(report["wrong"]), json.dumps(report)))
     if requests.get("max") != 0:
         raise SystemExit("bench-smoke: uv_venv's pinned no-op asked the index: %r" % (requests,))
     print("bench-smoke: uv_venv correctness %s; pinned no-op index requests 0" % json.dumps(report))
