@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.server
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -36,6 +38,7 @@ import payload  # noqa: E402  pylint: disable=wrong-import-position
 import suite  # noqa: E402  pylint: disable=wrong-import-position
 import uvindex  # noqa: E402  pylint: disable=wrong-import-position
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
+import venvindex  # noqa: E402  pylint: disable=wrong-import-position
 
 VERSION = suite.UV_NEW
 TARGET = "x86_64-unknown-linux-gnu"
@@ -45,6 +48,31 @@ OFFICIAL = "uv-installer-0.10.8.sh"
 PRE_FIX = "uv-installer-0.4.22.sh"
 PADDED_RELEASES = 300
 MB = 1e6
+
+# The venv rows' package set: 12 pinned distributions (every one named, so the no-op is fully
+# pinned), three of them compiled wheels (charset-normalizer, MarkupSafe, PyYAML) for the
+# benchmark's own interpreter, which is also the Python of every venv.
+VENV_PACKAGES = ("requests==2.32.3", "certifi==2024.8.30", "charset-normalizer==3.4.0", "idna==3.10",
+                 "urllib3==2.2.3", "six==1.17.0", "python-dateutil==2.9.0.post0", "packaging==24.2",
+                 "iniconfig==2.0.0", "MarkupSafe==3.0.2", "PyYAML==6.0.2", "attrs==24.2.0")
+# The "real change" of the correctness rows: one pin moved, as in issue 29 (six 1.17.0 -> 1.16.0).
+VENV_CHANGE = ("six==1.17.0", "six==1.16.0")
+VENV_TOOLS = ("ansible_builtin_pip", "moreati_uv_pip", "uv_venv")
+# What a module that tells the truth reports (venv_correctness); the suite's bench-smoke stage
+# fails when uv_venv's report differs.
+VENV_EXPECTED = {
+    "fresh_changed": True,  # changed after a fresh install (no venv)
+    "noop_changed": False,  # the same task again
+    "check_noop_changed": False,  # the same task again in check mode
+    "check_change_changed": True,  # one pin moved (six 1.17.0 -> 1.16.0), in check mode ...
+    "check_change_left_alone": True,  # ... which left six 1.17.0 installed
+    "change_changed": True,  # the same for real ...
+    "change_happened": True,  # ... which installed six 1.16.0 in its place
+    "check_fresh_changed": True,  # check mode with no venv
+    "check_fresh_left_no_venv": True,  # ... which made none
+}
+# moreati.uv (Galaxy, github:moreati/ansible-uv) is never vendored nor built here: give an installed copy.
+MOREATI_ENV = "PYFLEET_BENCH_MOREATI_UV"
 
 MEMORY_WRAPPER = """#!{python}
 # Runs the module's interpreter as a child and records the peak RSS of it (and of the
@@ -121,6 +149,44 @@ def build_padded_index(out, wheels, releases=PADDED_RELEASES):
     return sizes
 
 
+def venv_wheels(packages=VENV_PACKAGES + VENV_CHANGE[1:]):
+    """Paths of the wheels of ``packages`` for this interpreter, each downloaded once with pip into
+    the suite's wheel cache (pure wheels, or compiled ones tagged for this Python)."""
+    wheels = os.path.join(venvindex.cache_dir(), "wheels")
+    os.makedirs(wheels, exist_ok=True)
+    tag = "-cp%d%d-" % sys.version_info[:2]
+    out = []
+    for requirement in packages:
+        prefix = venvindex._prefix(requirement)  # pylint: disable=protected-access
+
+        def usable(names, prefix=prefix):
+            return [n for n in sorted(names) if n.lower().startswith(prefix) and n.endswith(".whl")
+                    and (n.endswith("-none-any.whl") or (tag in n and platform.machine() in n))]
+
+        found = usable(os.listdir(wheels))
+        if not found:
+            staging = tempfile.mkdtemp(prefix=".bench-", dir=wheels)
+            try:
+                subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                                "--no-deps", "--only-binary=:all:", "--dest", staging, requirement], check=True)
+                found = usable(os.listdir(staging))
+                if len(found) != 1:
+                    raise RuntimeError("pip download %s gave %r" % (requirement, os.listdir(staging)))
+                os.replace(os.path.join(staging, found[0]), os.path.join(wheels, found[0]))
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        out.append(os.path.join(wheels, found[0]))
+    return out
+
+
+def recap_changed(output, host="h000"):
+    """The ``changed=N`` count of ``host`` in a playbook's recap."""
+    for line in output.splitlines():
+        if line.startswith(host + " ") and "changed=" in line:
+            return int(line.split("changed=")[1].split()[0])
+    raise RuntimeError("no recap line for %s in:\n%s" % (host, output[-2000:]))
+
+
 class WorkerRss:
     """Samples the peak RSS (VmHWM) of ansible-playbook and of each of its worker forks."""
 
@@ -179,6 +245,7 @@ class Bench:
         self.server = uvmirror.MirrorServer(self.mirror).start()
         self.results = {}
         self.notes = {}
+        self.moreati = None
 
     def close(self):
         self.server.stop()
@@ -288,6 +355,7 @@ class Bench:
         self.pre_fix_rows(one)
         self.memory_rows()
         self.index_rows()
+        self.venv_rows()
         self.fleet_rows()
         return self.results
 
@@ -518,6 +586,199 @@ class Bench:
         self.record("index_%s_latest_noop_requests" % dialect, counts, "requests", "1", note=label)
         self.record("index_%s_latest_noop_bytes" % dialect, sizes, "bytes", "the project page only")
 
+    # -- virtual environments: ansible.builtin.pip, moreati.uv.pip, uv_venv -----------------
+
+    def moreati_path(self):
+        """A collections path holding moreati.uv (``--moreati-uv``, else $PYFLEET_BENCH_MOREATI_UV): a
+        folder with ``ansible_collections/moreati/uv`` in it, or a built collection tarball, which is
+        installed into the scratch folder. None when not given."""
+        given = self.args.moreati_uv or os.environ.get(MOREATI_ENV)
+        if not given:
+            return None
+        given = os.path.abspath(os.path.expanduser(given))
+        if os.path.isfile(given):
+            top = os.path.join(self.work, "moreati")
+            subprocess.run([os.path.join(self.venv, "bin", "ansible-galaxy"), "collection", "install", "--offline",
+                            "--force", "-p", top, given], env=self.env, check=True, capture_output=True)
+            given = top
+        if not os.path.isfile(os.path.join(given, "ansible_collections", "moreati", "uv", "plugins", "modules", "pip.py")):
+            raise RuntimeError("%s holds no ansible_collections/moreati/uv/plugins/modules/pip.py (%s, --moreati-uv)"
+                               % (given, MOREATI_ENV))
+        return given
+
+    def venv_play(self, playbook, inventory, check=False, counter=None):
+        """Run a venv playbook; returns (seconds, changed count of h000, index requests)."""
+        if counter:
+            counter.reset()
+        argv = [os.path.join(self.venv, "bin", "ansible-playbook"), "-i", inventory, playbook]
+        if check:
+            argv.append("--check")
+        started = time.perf_counter()
+        proc = subprocess.run(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              check=False)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError("playbook %s failed:\n%s" % (playbook, proc.stdout[-3000:]))
+        return seconds, recap_changed(proc.stdout), len(counter.paths) if counter else 0
+
+    def venv_tasks(self, url, uv, packages):
+        """The one-task playbook text of each tool (None for moreati.uv when it is not given), all on
+        the same index, the same pinned set and the same interpreter; cold caches in the host's folder."""
+        names = "".join("          - %s\n" % p for p in packages)
+        path = os.environ.get("PATH", "/usr/bin:/bin")
+        tasks = {
+            # PIP_INDEX_URL rather than extra_args: the pip module's check mode gives up on extra_args.
+            "ansible_builtin_pip": (
+                "    - ansible.builtin.pip:\n        virtualenv: '{{ dir }}/venv'\n"
+                "        virtualenv_command: %s -m venv\n        name:\n%s"
+                "      environment:\n        PIP_INDEX_URL: %s\n        PIP_CACHE_DIR: '{{ dir }}/pip-cache'\n"
+                "        PIP_DISABLE_PIP_VERSION_CHECK: '1'\n" % (sys.executable, names, url)),
+            "moreati_uv_pip": (
+                "    - moreati.uv.pip:\n        virtualenv: '{{ dir }}/venv'\n        virtualenv_python: %s\n"
+                "        name:\n%s      environment:\n        PATH: %s:%s\n        UV_INDEX_URL: %s\n"
+                "        UV_CACHE_DIR: '{{ dir }}/uv-cache'\n"
+                % (sys.executable, names, os.path.dirname(uv), path, url)) if self.moreati else None,
+            # uv_venv's uv cache is a private temporary folder of each run, by design.
+            "uv_venv": (
+                "    - pyfleet.uv.uv_venv:\n        path: '{{ dir }}/venv'\n        python: %s\n"
+                "        uv_path: %s\n        index_url: %s\n        name:\n%s" % (sys.executable, uv, url, names)),
+        }
+        return tasks
+
+    def venv_wipe(self, home):
+        shutil.rmtree(home, ignore_errors=True)
+        os.makedirs(home)
+
+    @staticmethod
+    def venv_has(home, requirement):
+        """Whether the venv under ``home`` has ``name==version`` installed (its dist-info folder)."""
+        prefix = venvindex._prefix(requirement).rstrip("-")  # pylint: disable=protected-access
+        lib = os.path.join(home, "venv", "lib")
+        for python in os.listdir(lib) if os.path.isdir(lib) else []:
+            site = os.path.join(lib, python, "site-packages")
+            if any(n.lower() == prefix + ".dist-info" for n in os.listdir(site)):
+                return True
+        return False
+
+    def venv_rows(self):
+        """ansible.builtin.pip (venv made by ``python -m venv``), moreati.uv.pip and uv_venv, one
+        after the other in each round, on one counting loopback index (tests/utils/venvindex.py's
+        static PEP 503 tree) with VENV_PACKAGES: fresh install (no venv, cold caches), the pinned
+        no-op and its index requests against ``ansible.builtin.stat``, and what each reports
+        (``changed`` after a fresh install, on the no-op, after a real change of one pin, and
+        each of those in check mode)."""
+        names = ["venv_fresh_install_%s_s" % t for t in VENV_TOOLS] + ["venv_pinned_noop_%s_s" % t for t in VENV_TOOLS]
+        try:
+            wheels = venv_wheels()
+        except Exception as exc:  # pylint: disable=broad-except
+            for name in names:
+                self.skip(name, "the package set's wheels cannot be had here: %s" % exc)
+            return
+        self.moreati = self.moreati_path()
+        if self.moreati:
+            self.env["ANSIBLE_COLLECTIONS_PATH"] += ":" + self.moreati
+        uvdir = os.path.join(self.work, "venv-uv")
+        self.play(self.playbook("venv_uv", (
+            "    - pyfleet.uv.uv_install:\n        version: %s\n        mirror_url: %s/versioned/{version}/\n"
+            "        install_dir: %s\n" % (VERSION, self.server.url, uvdir))), self.inventory(1))
+        uv = os.path.join(uvdir, "uv")
+        home = os.path.join(self.work, "h000")
+        one = self.inventory(1)
+        changed = list(VENV_PACKAGES)
+        changed[changed.index(VENV_CHANGE[0])] = VENV_CHANGE[1]
+        # pip and uv close some connections before the whole answer is sent (they read what they need):
+        # not an error worth a traceback on the index's side.
+        loud = http.server.ThreadingHTTPServer.handle_error
+
+        def handle_error(server, request, address):
+            if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                loud(server, request, address)
+
+        http.server.ThreadingHTTPServer.handle_error = handle_error
+        try:
+            self.venv_index_rows(wheels, uv, home, one, changed)
+        finally:
+            http.server.ThreadingHTTPServer.handle_error = loud
+
+    def venv_index_rows(self, wheels, uv, home, one, changed):
+        """venv_rows' measurements, on the counting index of ``wheels``."""
+        with venvindex.static_index(wheels) as (url, counter):
+            tasks = self.venv_tasks(url, uv, VENV_PACKAGES)
+            change_tasks = self.venv_tasks(url, uv, changed)
+            # The smoke run (--quick, the suite's bench-smoke stage, which judges uv_venv's flags and
+            # requests) leaves out ansible.builtin.pip: its fresh install alone takes 10-25 s here.
+            tools = [t for t in VENV_TOOLS if tasks[t] and not (self.args.quick and t == "ansible_builtin_pip")]
+            plays = {t: self.playbook("venv_" + t, tasks[t]) for t in tools}
+            change_plays = {t: self.playbook("venv_change_" + t, change_tasks[t]) for t in tools}
+            stat = self.playbook("venv_stat", "    - ansible.builtin.stat:\n        path: '{{ dir }}/venv'\n")
+            fresh = {t: [] for t in tools}
+            noop = {t: [] for t in tools}
+            requests = {t: [] for t in tools}
+            flags = {t: {"fresh": [], "noop": []} for t in tools}
+            stats = []
+            for _rep in range(self.args.reps):
+                for tool in tools:
+                    self.venv_wipe(home)
+                    seconds, count, _req = self.venv_play(plays[tool], one, counter=counter)
+                    fresh[tool].append(seconds)
+                    flags[tool]["fresh"].append(count)
+                    seconds, count, req = self.venv_play(plays[tool], one, counter=counter)
+                    noop[tool].append(seconds)
+                    flags[tool]["noop"].append(count)
+                    requests[tool].append(req)
+                    stats.append(self.venv_play(stat, one)[0])
+            self.record("venv_stat_s", stats, "s", note="ansible.builtin.stat of the venv, after each no-op")
+            base = fresh.get("ansible_builtin_pip")
+            for tool in VENV_TOOLS:
+                if tool not in tools:
+                    reason = ("moreati.uv source not available (set %s or --moreati-uv to a collections path "
+                              "holding moreati.uv, or to its built tarball)" % MOREATI_ENV
+                              if tool == "moreati_uv_pip" else "not in a --quick run")
+                    for name in ("venv_fresh_install_%s_s", "venv_fresh_install_ratio_%s_vs_pip",
+                                 "venv_pinned_noop_%s_s", "venv_pinned_noop_%s_vs_stat_ratio",
+                                 "venv_pinned_noop_%s_requests"):
+                        self.skip(name % tool, reason)
+                    self.notes["venv_correctness_" + tool] = {"skipped": reason}
+                    continue
+                self.record("venv_fresh_install_%s_s" % tool, fresh[tool], "s",
+                            note="%d packages, 3 compiled" % len(VENV_PACKAGES))
+                if tool != "ansible_builtin_pip" and base:
+                    self.record("venv_fresh_install_ratio_%s_vs_pip" % tool, [a / b for a, b in zip(fresh[tool], base)],
+                                "x", "<= 0.25")
+                self.record("venv_pinned_noop_%s_s" % tool, noop[tool], "s")
+                per_rep = len(tools)
+                tool_stats = stats[tools.index(tool)::per_rep]
+                self.record("venv_pinned_noop_%s_vs_stat_ratio" % tool,
+                            [a / b for a, b in zip(noop[tool], tool_stats)], "x", "<= 1.15")
+                self.record("venv_pinned_noop_%s_requests" % tool, requests[tool], "requests", "0")
+                report = {"fresh_changed": all(flags[tool]["fresh"]),
+                          "noop_changed": any(flags[tool]["noop"])}
+                # The last tool of the last round left its own venv, with the set installed.
+                report.update(self.venv_correctness(plays[tool], change_plays[tool], one, home,
+                                                    reinstall=tool != tools[-1]))
+                report["wrong"] = sorted(k for k, v in VENV_EXPECTED.items() if report.get(k) != v)
+                self.notes["venv_correctness_" + tool] = report
+
+    def venv_correctness(self, play, change, one, home, reinstall=True):
+        """What ``tool`` reports, against what happened: check mode on the no-op, a real change of
+        one pin (and its check mode before), check mode with no venv (and whether it made one)."""
+        out = {}
+        if reinstall:
+            self.venv_wipe(home)
+            self.venv_play(play, one)
+        out["check_noop_changed"] = bool(self.venv_play(play, one, check=True)[1])
+        out["check_change_changed"] = bool(self.venv_play(change, one, check=True)[1])
+        out["check_change_left_alone"] = self.venv_has(home, VENV_CHANGE[0])
+        out["change_changed"] = bool(self.venv_play(change, one)[1])
+        out["change_happened"] = self.venv_has(home, VENV_CHANGE[1]) and not self.venv_has(home, VENV_CHANGE[0])
+        self.venv_wipe(home)
+        try:
+            out["check_fresh_changed"] = bool(self.venv_play(play, one, check=True)[1])
+        except RuntimeError as exc:
+            out["check_fresh_changed"] = "failed: %s" % str(exc).splitlines()[-1][:200]
+        out["check_fresh_left_no_venv"] = not os.path.exists(os.path.join(home, "venv"))
+        return out
+
     def fleet_rows(self):
         sizes = self.args.fleet
         forks = 10
@@ -573,7 +834,10 @@ def main(argv=None):
     parser.add_argument("--official-installer", help="path of uv's installer script (default: ../shared/anchors/%s)"
                         % OFFICIAL)
     parser.add_argument("--only", help="run only these row groups, comma-separated "
-                                       "(payload, noop, fresh, adhoc, prefix, memory, index, fleet)")
+                                       "(payload, noop, fresh, adhoc, prefix, memory, index, venv, fleet)")
+    parser.add_argument("--moreati-uv", help="moreati.uv for the venv rows: a collections path holding "
+                                             "ansible_collections/moreati/uv, or its built tarball (default: $%s; "
+                                             "without it those rows are skipped)" % MOREATI_ENV)
     parser.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"))
     args = parser.parse_args(argv)
     args.fleet = [int(n) for n in args.fleet.split(",") if n.strip()]
@@ -586,7 +850,7 @@ def main(argv=None):
         if args.only:
             groups = {"payload": "payload_rows", "noop": "noop_rows", "fresh": "fresh_rows", "adhoc": "adhoc_rows", "prefix": "pre_fix_rows",
                       "memory": "memory_rows",
-                      "index": "index_rows", "fleet": "fleet_rows"}
+                      "index": "index_rows", "venv": "venv_rows", "fleet": "fleet_rows"}
             one = bench.inventory(1)
             bench.install = bench.playbook("install", bench.uv_task())
             bench.stat = bench.playbook("stat", "    - ansible.builtin.stat:\n        path: '{{ dir }}/uv'\n")
