@@ -5,6 +5,9 @@
 
 - ``fetch()``: the wheels of ``PACKAGES`` (pure Python; two versions of six and packaging, and
   python-dateutil, which needs six), downloaded once with pip into ``~/.cache/pyfleet-uv/wheels``.
+- ``fetch_fleet(targets)``: the python-fleet stage's package set (``FLEET_*``: 25 real projects, 8 with
+  extension modules), the compiled ones for each ``(series, arch)`` as manylinux wheels, downloaded
+  once with pip into the same cache.
 - ``static_index(wheels)``: a PEP 503 tree served by ``http.server`` on 127.0.0.1 that counts
   every request (the unit tests' index).
 - ``serve``: pypiserver (uvindex.pypiserver_index, behind uvindex's counting front, ``GET /_stats``,
