@@ -615,6 +615,25 @@ def python_fleet_hosts(manifest: dict, pbs_url: str) -> dict:
     return found
 
 
+def python_fleet_venv_index(stack, groups: dict) -> tuple:
+    """The uv_venv proof's package sets and index: ``({group: host variables}, uvindex.Index)``.
+
+    One set per host group of python_fleet_hosts, for its managed Python's series and its
+    architecture (the ``bookworm`` group's is this machine's): tests/utils/venvindex.py's
+    ``FLEET_*`` projects, each compiled one only where a wheel exists for that Python and
+    architecture, fetched once into the wheel cache. A pypiserver index (behind uvindex's
+    counting front) serves them all; it lives as long as ``stack``.
+    """
+    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
+
+    targets = {name: (group["py_series"], os.uname().machine if name == "bookworm" else name)
+               for name, group in groups.items()}
+    wheels, sets = venvindex.fetch_fleet(targets.values())
+    index = stack.enter_context(uvindex.pypiserver_index(extra=tuple(wheels)))
+    return {name: {"venv_requirements": sets[target]["requirements"], "venv_compiled": sets[target]["compiled"]}
+            for name, target in targets.items()}, index
+
+
 def stage_python_fleet(track: str, ctx: dict) -> None:
     """uv_python across the fleet of stage_fleet (hacking/fleet_python.yml), from real CPython builds.
 
@@ -626,7 +645,9 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
     twice (two local hosts, so that controller mode has two hosts needing one archive) and the
     three Debian 11 roots over SSH; the managed Python of the local hosts is the track's
     (3.6 on 2.16). A tripwire proxy (tests/utils/tripwire.py) takes every proxy variable of the
-    unprivileged user's uv commands. A platform host that cannot run here is left out and the
+    unprivileged user's uv commands. The same hosts (this machine once) then prove uv_venv on
+    the managed Python, with each host's real package set from a pypiserver index
+    (python_fleet_venv_index). A platform host that cannot run here is left out and the
     stage ends SKIPPED, naming it.
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
@@ -656,6 +677,7 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             trip = tripwire.Tripwire(log=os.path.join(scratch, "tripwire.jsonl")).start()
             stack.callback(trip.stop)
             groups = python_fleet_hosts(manifest, pbs_url)
+            venv_sets, venv_index = python_fleet_venv_index(stack, groups)
             remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
             for host, host_root in roots.items():
                 address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
@@ -664,18 +686,19 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             for name in ("localhost", "localhost2"):
                 hosts[name] = dict(groups["bookworm"], ansible_connection="local",
                                    ansible_python_interpreter=find_python(TRACKS[track]["managed"][-1]),
-                                   py_root=os.path.join(scratch, name))
+                                   py_root=os.path.join(scratch, name), **venv_sets["bookworm"])
             for host, remote in remotes.items():
                 arch = {"amd64": "x86_64", "arm64": "aarch64", "i386": "i686"}[PLATFORM_HOSTS.get(host, "amd64")]
                 if arch not in groups:
                     raise RuntimeError("pbs.py built no archive for the %s root" % host)
-                hosts[host] = dict(groups[arch], py_root="/tmp/pyfleet-uv-python",
+                hosts[host] = dict(groups[arch], py_root="/tmp/pyfleet-uv-python", **venv_sets[arch],
                                    **{k: v for k, v in remote_host(remote, "", {"libc_family": None,
                                                                                 "libc_version": None}).items()
                                       if k.startswith("ansible_")})
             group_vars = {"uv_mirror": stack.enter_context(mirror_server(ctx["mirror"])), "uv_new": UV_NEW,
                           "pbs_url": pbs_url, "pbs_www": www, "pbs_cache": os.path.join(scratch, "controller-cache"),
-                          "tripwire_url": trip.url, "dead_proxy": "http://127.0.0.1:9"}
+                          "tripwire_url": trip.url, "dead_proxy": "http://127.0.0.1:9",
+                          "venv_index": venv_index.url, "venv_index_stats": venv_index.stats}
             inventory_file = os.path.join(scratch, "inventory.json")
             with open(inventory_file, "w") as handle:
                 json.dump({"all": {"vars": group_vars, "hosts": hosts}}, handle, indent=1)
@@ -683,6 +706,8 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             with sshd_logs_on_failure(remotes):
                 run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file, "--forks", "5",
                      os.path.join(ROOT, "hacking", "fleet_python.yml")], env=env)
+            log("python fleet: uv_venv package sets of %s projects" % ", ".join(
+                "%d (%s)" % (len(v["venv_requirements"]), name) for name, v in sorted(venv_sets.items())))
             seen = trip.connections()
             if seen:
                 raise RuntimeError("the tripwire proxy saw %d connection(s): %s" % (len(seen), seen[:5]))
