@@ -34,7 +34,8 @@ import re
 import stat
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
+from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name, read_pyvenv
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import TOOLS
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "ToolError",
     "canonical_request",
     "canonical_entry",
+    "changed_names",
+    "check_bin_dir",
     "collision_names",
     "describe_owner",
     "entry_text",
@@ -49,6 +52,7 @@ __all__ = [
     "no_executables_line",
     "parse_toml",
     "read_receipt",
+    "tool_summary",
     "unusable_by_others",
 ]
 
@@ -310,6 +314,37 @@ def entry_text(entry):
     return out
 
 
+def tool_summary(environment, after, receipt, given):
+    """The ``tool`` result: ``{name, version, requested, with, python, environment, executables}``.
+
+    From the receipt when there is one (after a real run), else from the options ``given``
+    (check mode); ``after`` is the environment's package list. Credentials are masked.
+    """
+    receipt = receipt or {}
+    name = os.path.basename(environment)
+    cfg = read_pyvenv(environment) or {}
+    entries = receipt.get("requirements") or []
+    base = os.path.join(environment, "bin", "python")
+    extras = [entry_text(e) for e in entries[1:]] if entries else list(given["with"])
+    return {
+        "name": name,
+        "version": (after.get(normalize_name(name)) or {}).get("version"),
+        "requested": redact_text(entry_text(entries[0]) if entries else given["name"]),
+        "with": [redact_text(e) for e in extras],
+        "python": dict(version=cfg.get("version_info"), request=receipt.get("python") or given["python"],
+                       base=os.path.realpath(base) if os.path.exists(base) else None),
+        "environment": environment,
+        "executables": [dict(name=p.get("name"), path=p.get("install-path"))
+                        for p in receipt.get("entrypoints") or [] if isinstance(p, dict)],
+    }
+
+
+def changed_names(items):
+    """``six 1.17.0, ruff 0.16.10 -> 0.17.6`` from ``changes_from_lists`` entries."""
+    return ", ".join("%s %s -> %s" % (i["name"], i["from"], i["to"]) if "to" in i else "%s %s" % (i["name"], i["version"])
+                     for i in items)
+
+
 # -- uv's failures ----------------------------------------------------------------------------------
 
 def collision_names(text):
@@ -370,6 +405,16 @@ def describe_owner(path, tool_dir):
             return "linked by uv for the tool %s (a link to %s)" % (inside.split(os.sep)[0], target)
         return "a symbolic link to %s, owned by user %s" % (target, _user(info.st_uid))
     return "a file owned by user %s" % _user(info.st_uid)
+
+
+def check_bin_dir(bin_dir):
+    """``ToolError`` unless ``bin_dir`` is a directory this user may link executables in."""
+    if not os.path.isdir(bin_dir):
+        raise ToolError("bin_dir %s does not exist (or is not a directory): create it first (ansible.builtin.file) "
+                        "or choose another bin_dir" % bin_dir)
+    if not os.access(bin_dir, os.W_OK | os.X_OK):
+        raise ToolError("bin_dir %s is not writable by %s: run the task with become, or choose another bin_dir"
+                        % (bin_dir, _user(os.geteuid())))
 
 
 def _user(uid):

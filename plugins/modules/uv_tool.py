@@ -242,9 +242,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
-    ToolError, canonical_entry, canonical_request, entry_text, explain_failure, read_receipt, unusable_by_others)
+    ToolError, canonical_entry, canonical_request, changed_names, check_bin_dir, entry_text, explain_failure,
+    read_receipt, tool_summary, unusable_by_others)
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
-    changes_from_lists, normalize_name, parse_dry_run, parse_pip_list, plan_after, read_pyvenv, requirement_name)
+    changes_from_lists, parse_dry_run, parse_pip_list, plan_after, requirement_name)
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]
 _TOOL_DIR_DEBRIS = (".lock", ".gitignore")  # what uv leaves in a tool_dir it made before failing
@@ -273,14 +274,6 @@ class UvTool(object):
                 raise ToolError("%r is an option, not a requirement" % item)
         canonical = [canonical_request(item) for item in wanted]
         return requirement_name(wanted[0]), wanted, canonical
-
-    def check_bin_dir(self):
-        if not os.path.isdir(self.bin_dir):
-            raise ToolError("bin_dir %s does not exist (or is not a directory): create it first (ansible.builtin.file) "
-                            "or choose another bin_dir" % self.bin_dir)
-        if not os.access(self.bin_dir, os.W_OK | os.X_OK):
-            raise ToolError("bin_dir %s is not writable by this user (%s): run the task with become, or choose "
-                            "another bin_dir" % (self.bin_dir, _whoami()))
 
     def setup(self):
         params = self.params
@@ -356,7 +349,7 @@ class UvTool(object):
         self.environment = os.path.join(self.tool_dir, self.name)
         receipt = read_receipt(self.environment) if os.path.isdir(self.environment) else None
         if params["state"] != "absent":
-            self.check_bin_dir()
+            check_bin_dir(self.bin_dir)
         self.setup()
         before = self.listed() if receipt is not None else {}
         if params["state"] == "absent":
@@ -435,7 +428,8 @@ class UvTool(object):
         result["changed"] = action != "keep" or any(changes[k] for k in changes)
         result["reason"] = reason
         if after:
-            result["tool"] = self.describe(after, receipt)
+            given = dict(name=self.params["name"], python=self.params["python"], **{"with": self.params["with"]})
+            result["tool"] = tool_summary(self.environment, after, receipt, given)
         would = "would " if check else ""
         version = (after.get(self.name) or before.get(self.name) or {}).get("version", "?")
         if action == "keep":
@@ -449,9 +443,9 @@ class UvTool(object):
             parts = ["%s%s %s %s" % (would, verb if check else done, self.name, version)]
             if reason and action != "install":
                 parts.append(reason)
-            for key in ("installed", "upgraded", "removed"):
+            for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("removed", "remove")):
                 if changes[key] and action == "update":
-                    parts.append("%s%s %s" % (would, key[:-1] if check else key, _names(changes[key])))
+                    parts.append("%s%s %s" % (would, verb if check else key, changed_names(changes[key])))
             result["msg"] = "; ".join(parts)
         result["cmd"] = [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
         if self.module._diff:
@@ -459,36 +453,6 @@ class UvTool(object):
                 before_header="%s (packages)" % self.environment, after_header="%s (packages)" % self.environment,
                 before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
                 after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
-
-    def describe(self, after, receipt):
-        cfg = read_pyvenv(self.environment) or {}
-        entries = (receipt or {}).get("requirements") or []
-        points = (receipt or {}).get("entrypoints") or []
-        base = os.path.join(self.environment, "bin", "python")
-        extras = [entry_text(e) for e in entries[1:]] if receipt else list(self.params["with"])
-        return {
-            "name": self.name,
-            "version": (after.get(normalize_name(self.name)) or {}).get("version"),
-            "requested": redact_text(entry_text(entries[0]) if entries else self.params["name"]),
-            "with": [redact_text(e) for e in extras],
-            "python": dict(version=cfg.get("version_info"), request=(receipt or {}).get("python") or self.params["python"],
-                        base=os.path.realpath(base) if os.path.exists(base) else None),
-            "environment": self.environment,
-            "executables": [dict(name=p.get("name"), path=p.get("install-path")) for p in points if isinstance(p, dict)],
-        }
-
-
-def _names(items):
-    return ", ".join("%s %s -> %s" % (i["name"], i["from"], i["to"]) if "to" in i else "%s %s" % (i["name"], i["version"])
-                     for i in items)
-
-
-def _whoami():
-    try:
-        import pwd  # pylint: disable=import-outside-toplevel
-        return pwd.getpwuid(os.geteuid()).pw_name
-    except (ImportError, KeyError):
-        return "uid %d" % os.geteuid()
 
 
 def main():
