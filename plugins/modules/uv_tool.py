@@ -135,11 +135,10 @@ options:
 notes:
   - uv's cache for a task is a private temporary directory, removed at the end, unless the system uv.toml sets
     C(cache-dir).
-  - M(community.general.pipx) options map as follows - C(name) and C(state) keep their meaning
+  - The options of C(community.general.pipx) map as follows - C(name) and C(state) keep their meaning
     (V(reinstall) is V(reinstalled)), C(inject_packages) is O(with), C(python) is O(python), C(index_url) is
     O(index_url), C(global=true) is the default here.
 seealso:
-  - module: community.general.pipx
   - module: pyfleet.uv.uv_python
   - module: pyfleet.uv.uv_venv
 """
