@@ -34,7 +34,8 @@ index-url = "http://127.0.0.1:8765/simple/"
 """
 RECEIPT_MORE = r"""# a comment
 [tool]
-requirements = [{ name = "black", extras = ["d", "colorama"], specifier = ">=24, <25", marker = "python_full_version >= '3.9'" }, { name = "pkg", url = "https://example.com/pkg-1.0-py3-none-any.whl" }]
+requirements = [{ name = "black", extras = ["d", "colorama"], specifier = ">=24, <25", marker = "python_full_version >= '3.9'" },
+  { name = "pkg", url = "https://example.com/pkg-1.0-py3-none-any.whl" }]
 python = 'C:\literal'
 entrypoints = []
 note = "tab\there \u00e9 \"quoted\""
