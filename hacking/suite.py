@@ -1252,7 +1252,8 @@ def stage_ansible_test_integration(track: str, ctx: dict) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     with private_tree(ctx) as top:
         try:
-            targets = ["uv_facts", "uv_install", "uv_config", "uv_mirror_check", "tool_install", "uv_python", "uv_venv"]
+            targets = ["uv_facts", "uv_install", "uv_config", "uv_mirror_check", "tool_install", "uv_python", "uv_venv",
+                       "uv_tool"]
             run([os.path.join(path, "bin", "ansible-test"), "integration"] + targets
                 + ["--python", TRACKS[track]["python"], "--color", "no"], cwd=collection_dir(top), env=env)
         finally:

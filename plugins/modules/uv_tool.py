@@ -1,0 +1,490 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: uv_tool
+short_description: Command-line tools for every user, installed with C(uv tool install)
+version_added: 0.1.0
+description:
+  - Installs, upgrades, reinstalls or removes a Python command-line tool (ansible-lint, pre-commit, httpie,
+    an internal CLI) with C(uv tool install), using the uv that M(pyfleet.uv.uv_install) put on the host.
+  - System-wide by default. The tool's environment goes under O(tool_dir) (C(/opt/uv/tools)), its executables
+    are linked in O(bin_dir) (C(/usr/local/bin)), and uv runs with umask 0022, so every user can run the tool
+    whatever the connection's umask. C(UV_TOOL_DIR), C(UV_TOOL_BIN_DIR) and C(UV_PYTHON_INSTALL_DIR) (which uv
+    does not take from C(uv.toml)) are set on each call; C(HOME) and the XDG user directories point at an empty
+    private directory, so nothing is written to the connection user's home and its uv configuration, C(.netrc)
+    and C(UV_*) variables are never used. The system configuration (C(/etc/uv/uv.toml), written by
+    M(pyfleet.uv.uv_config)) still applies.
+  - The tool's Python must be usable by every user, a uv-managed Python under O(python_install_dir) (installed
+    by M(pyfleet.uv.uv_python)) or a system interpreter. A Python that other users cannot run (one in root's
+    home, uv issue 13309) is refused before anything is installed. uv never downloads a Python here.
+  - Decides from state, never from uv's human-readable text. What is installed comes from uv's receipt
+    (C(uv-receipt.toml) in the tool's environment) and the environment's C(uv pip list --format json); whether
+    the request is satisfied, and what check mode reports, from uv's own C(uv pip install --dry-run) against
+    the tool's environment. A pinned request that is already satisfied makes no request to any index.
+  - Never overwrites an executable in O(bin_dir) that uv did not link for this tool (a C(ruff) placed by
+    M(pyfleet.uv.ruff_install), a link of another uv tool, a file from a package); the task fails naming the
+    file and who put it there, unless O(force=true).
+  - Needs uv 0.8.0 or newer on the host.
+author:
+  - pyfleet maintainers (@pyfleet)
+extends_documentation_fragment:
+  - pyfleet.uv.attributes
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Reports what uv's own dry run says would be installed, upgraded or removed, and whether the tool would be
+        installed, reinstalled or removed. Nothing is written. An executable of a tool that is not installed yet
+        is only known once uv installs it, so a collision in O(bin_dir) is found by the real run.
+  diff_mode:
+    support: full
+    description: Shows the packages of the tool's environment before and after, one C(name==version) a line.
+  idempotent:
+    support: full
+    description:
+      - A second run with the same options reports no change; with a pinned request it makes no network request.
+        V(reinstalled) changes on every run, as asked.
+options:
+  name:
+    description:
+      - The tool, a PEP 508 requirement - V(ansible-lint), V(ansible-lint==25.*), V(httpie>=3.2). Its
+        environment is named after the package.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) installs the tool when missing, or when its request, O(with) or O(python) changed; an installed
+        version that satisfies the request stays.
+      - V(latest) also upgrades the tool and its dependencies to the newest versions the request allows.
+      - V(reinstalled) reinstalls the tool and its dependencies on every run.
+      - V(absent) removes the tool's environment and its executables.
+    type: str
+    default: present
+    choices: [present, latest, absent, reinstalled]
+  with:
+    description:
+      - More packages in the tool's environment (C(--with)), PEP 508 requirements; the environment holds exactly
+        the tool, these and their dependencies.
+    type: list
+    elements: str
+    default: []
+  python:
+    description:
+      - The tool's Python, as uv takes requests - V(3.12), V(cpython@3.13), or the path of an interpreter.
+        Default, what uv finds first (uv-managed Pythons in O(python_install_dir) included).
+      - A change of O(python) reinstalls the tool. Quote versions in YAML (V("3.10")).
+    type: str
+  tool_dir:
+    description: Where the tools' environments are (C(UV_TOOL_DIR)); created when missing.
+    type: path
+    default: /opt/uv/tools
+  bin_dir:
+    description:
+      - Where the tools' executables are linked (C(UV_TOOL_BIN_DIR)). It must exist and be writable.
+    type: path
+    default: /usr/local/bin
+  python_install_dir:
+    description: Where uv's managed Pythons are (C(UV_PYTHON_INSTALL_DIR)), where M(pyfleet.uv.uv_python) puts them.
+    type: path
+    default: /opt/uv/python
+  force:
+    description:
+      - Overwrite executables in O(bin_dir) that uv did not link for this tool (C(--force)).
+    type: bool
+    default: false
+  index_url:
+    description:
+      - The package index (C(--index-url)); default, the system uv.toml's index, else uv's default.
+      - Credentials in the URL are masked in every result and message.
+    type: str
+  extra_index_urls:
+    description: More indexes (C(--extra-index-url)).
+    type: list
+    elements: str
+    default: []
+  find_links:
+    description: Directories or URLs of distribution files (C(--find-links)).
+    type: list
+    elements: str
+    default: []
+  no_index:
+    description: Use no index, only O(find_links) (C(--no-index)).
+    type: bool
+    default: false
+  offline:
+    description: Use no network at all, only uv's cache (C(--offline)).
+    type: bool
+    default: false
+  no_build:
+    description: Install wheels only, never build from a source distribution (C(--no-build)).
+    type: bool
+    default: false
+  uv_path:
+    description:
+      - The uv to run. Default, the uv that M(pyfleet.uv.uv_install) recorded in C(/usr/local/bin), else the
+        first C(uv) on C(PATH).
+    type: path
+notes:
+  - uv's cache for a task is a private temporary directory, removed at the end, unless the system uv.toml sets
+    C(cache-dir).
+  - The options of C(community.general.pipx) map as follows - C(name) and C(state) keep their meaning
+    (V(reinstall) is V(reinstalled)), C(inject_packages) is O(with), C(python) is O(python), C(index_url) is
+    O(index_url), C(global=true) is the default here.
+seealso:
+  - module: pyfleet.uv.uv_python
+  - module: pyfleet.uv.uv_venv
+"""
+
+EXAMPLES = r"""
+- name: ansible-lint for every user, on the uv-managed Python 3.12
+  pyfleet.uv.uv_tool:
+    name: ansible-lint==25.*
+    python: "3.12"
+
+- name: pre-commit with an extra package, from the internal index, kept at its newest release
+  pyfleet.uv.uv_tool:
+    name: pre-commit
+    with: [pre-commit-uv]
+    state: latest
+    index_url: https://pypi.internal.example.com/simple/
+
+- name: httpie on the system interpreter, replacing an httpie that a distribution package put there
+  pyfleet.uv.uv_tool:
+    name: httpie
+    python: /usr/bin/python3
+    force: true
+
+- name: Remove a tool
+  pyfleet.uv.uv_tool:
+    name: httpie
+    state: absent
+"""
+
+RETURN = r"""
+msg:
+  description: What was done, or would be done in check mode.
+  returned: always
+  type: str
+  sample: installed ruff 0.16.10 (1 executable in /usr/local/bin)
+tool:
+  description: The tool after the task (in check mode, as it would be); null when it is absent.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The tool's package name, also the name of its environment.
+      type: str
+      sample: ruff
+    version:
+      description: The installed version of the tool's package.
+      type: str
+      sample: 0.16.10
+    requested:
+      description: The request as uv's receipt records it.
+      type: str
+      sample: ruff==0.16.10
+    with:
+      description: The extra packages as the receipt records them.
+      type: list
+      elements: str
+    python:
+      description: The environment's Python, C({version, base, request}).
+      type: dict
+    environment:
+      description: The tool's environment.
+      type: str
+      sample: /opt/uv/tools/ruff
+    executables:
+      description: The executables uv linked for the tool, each C({name, path}).
+      type: list
+      elements: dict
+before:
+  description: The packages of the tool's environment before, name -> version.
+  returned: always
+  type: dict
+after:
+  description: The packages after (in check mode, as uv's dry run says they would be), name -> version.
+  returned: always
+  type: dict
+packages:
+  description: What changed in the environment, C({installed, removed, upgraded, reinstalled}) as M(pyfleet.uv.uv_venv)
+    returns them.
+  returned: always
+  type: dict
+uv_version:
+  description: The version of the uv that ran.
+  returned: when uv was found
+  type: str
+  sample: 0.13.8
+cmd:
+  description: The uv commands that ran, in order (credentials masked).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, locate_uv
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
+    ToolError, canonical_entry, canonical_request, changed_names, check_bin_dir, entry_text, explain_failure,
+    read_receipt, tool_summary, unusable_by_others)
+from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
+    changes_from_lists, parse_dry_run, parse_pip_list, plan_after, requirement_name)
+
+SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]
+_TOOL_DIR_DEBRIS = (".lock", ".gitignore")  # what uv leaves in a tool_dir it made before failing
+
+
+class UvTool(object):
+    """Validate, read (receipt, package list), decide (from a dry run), act, report."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.tool_dir = os.path.abspath(self.params["tool_dir"])
+        self.bin_dir = os.path.abspath(self.params["bin_dir"])
+        self.result = dict(changed=False, tool=None, before={}, after={}, cmd=[],
+                           packages=dict(installed=[], removed=[], upgraded=[], reinstalled=[]))
+        self.runner = None
+
+    # -- inputs and uv ------------------------------------------------------------------------------
+
+    def requests(self):
+        """The tool's name and the canonical form of every requirement (the tool's first)."""
+        params = self.params
+        wanted = [params["name"].strip()] + [w.strip() for w in params["with"] if w and w.strip()]
+        for item in wanted:
+            if item.startswith("-"):
+                raise ToolError("%r is an option, not a requirement" % item)
+        canonical = [canonical_request(item) for item in wanted]
+        return requirement_name(wanted[0]), wanted, canonical
+
+    def setup(self):
+        params = self.params
+        uv, _how = locate_uv(params["uv_path"])
+        self.home = tempfile.mkdtemp(prefix="uv-home-", dir=self.module.tmpdir)
+        extra = dict(UV_TOOL_DIR=self.tool_dir, UV_TOOL_BIN_DIR=self.bin_dir, UV_PYTHON_DOWNLOADS="never")
+        self.runner = UvRunner(self.module, uv, self.home, params["python_install_dir"], extra_env=extra)
+        self.result["uv"] = uv
+        self.result["uv_version"] = self.runner.version_string()
+
+    def index_args(self):
+        params = self.params
+        args = ["--index-url", params["index_url"]] if params["index_url"] else []
+        for option, flag in (("extra_index_urls", "--extra-index-url"), ("find_links", "--find-links")):
+            for url in params[option]:
+                args += [flag, url]
+        return args + ["--" + f.replace("_", "-") for f in ("no_index", "offline", "no_build") if params[f]]
+
+    def uv(self, args, what):
+        """Run uv; on failure, uv's message with what it means for a tool (``explain_failure``)."""
+        rc, out, err = self.runner.run(args, what, check=False)
+        if rc == 0:
+            return rc, out, err
+        if rc is None:
+            raise ToolError(redact_text("%s: uv (%s) could not be started: %s" % (what, self.runner.uv, err)))
+        where = redact_text(" ".join(self.index_args())) or "the index of the system uv.toml, or uv's default index"
+        msg = explain_failure(failure_message(what, self.runner.commands[-1], rc, out, err), out + "\n" + err,
+                              self.name, self.bin_dir, self.tool_dir, where)
+        raise ToolError(msg, uv_rc=rc, stderr=redact_text(err))
+
+    def listed(self):
+        _rc, out, _err = self.uv(["pip", "list", "--format", "json", "--python", self.environment],
+                                 "listing the packages of %s" % self.environment)
+        return parse_pip_list(out)
+
+    def find_python(self):
+        """The interpreter uv would build the tool on; refused when other users cannot run it."""
+        request = self.params["python"]
+        _rc, out, _err = self.uv(["python", "find"] + ([request] if request else []),
+                                 "finding the Python %s" % (request or "(uv's default)"))
+        found = out.strip().splitlines()[-1].strip() if out.strip() else ""
+        why = unusable_by_others(found) if found else "uv found none"
+        if why:
+            raise ToolError("the tool's Python %s (python: %s) is not usable by every user: %s. Give python a "
+                            "system interpreter (e.g. /usr/bin/python3) or a uv-managed Python that "
+                            "pyfleet.uv.uv_python installed in python_install_dir (%s)"
+                            % (found or "?", request or "not set, uv's default", why, self.params["python_install_dir"]))
+        return found
+
+    def dry_run(self, requests, upgrade=False, target_python=None, exact=False):
+        """uv's plan for ``requests`` in the tool's environment (or, with ``target_python``, a new one).
+
+        ``exact`` plans what ``uv tool install`` does to a changed request (it syncs the environment
+        exactly); it resolves the whole request, so it asks the index even when nothing changes.
+        """
+        args = ["pip", "install", "--dry-run"]
+        if target_python:
+            target = tempfile.mkdtemp(prefix="uv-target-", dir=self.module.tmpdir)
+            args += ["--python", target_python, "--target", target]
+        else:
+            args += ["--python", self.environment] + (["--exact"] if exact else [])
+        if upgrade:
+            args.append("--upgrade")
+        _rc, out, err = self.uv(args + self.index_args() + requests, "the dry run of uv pip install for %s" % self.name)
+        return parse_dry_run(err + "\n" + out)
+
+    # -- decide and act -----------------------------------------------------------------------------
+
+    def run(self):
+        params = self.params
+        check = self.module.check_mode
+        self.name, wanted, canonical = self.requests()
+        self.environment = os.path.join(self.tool_dir, self.name)
+        receipt = read_receipt(self.environment) if os.path.isdir(self.environment) else None
+        if params["state"] != "absent":
+            check_bin_dir(self.bin_dir)
+        self.setup()
+        before = self.listed() if receipt is not None else {}
+        if params["state"] == "absent":
+            if receipt is not None and not check:
+                self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name)
+            self.report("remove" if receipt is not None else "keep", None, before, {}, None)
+            return self.result
+
+        action, reason, plan = self.decide(receipt, canonical, wanted)
+        if action == "keep":
+            self.report(action, None, before, before, receipt)
+            return self.result
+        interpreter = self.find_python() if action in ("install", "reinstall") else None
+        if check:
+            if action == "update":
+                after = plan_after(before, plan)
+            else:
+                after = plan_after({}, self.dry_run(wanted, params["state"] == "latest", interpreter))
+            self.report(action, reason, before, after, None)
+            return self.result
+        self.install(wanted, action)
+        receipt = read_receipt(self.environment)
+        self.report(action, reason, before, self.listed(), receipt)
+        return self.result
+
+    def decide(self, receipt, canonical, wanted):
+        """``(action, reason, plan)``: ``keep``, ``install``, ``reinstall`` or ``update`` (with uv's plan)."""
+        params = self.params
+        if receipt is None:
+            return "install", "%s is not installed in %s" % (self.name, self.tool_dir), None
+        if params["state"] == "reinstalled":
+            return "reinstall", "state=reinstalled", None
+        if params["python"] and receipt.get("python") != params["python"]:
+            return "reinstall", "python %s was asked for; the tool was installed with %s" % (
+                params["python"], receipt.get("python") or "uv's default Python"), None
+        if not os.path.exists(os.path.join(self.environment, "bin", "python")):
+            return "reinstall", "the Python of %s is gone" % self.environment, None
+        recorded = [canonical_entry(e) for e in receipt["requirements"]]
+        plan = self.dry_run(wanted, params["state"] == "latest", exact=recorded != canonical)
+        if plan or recorded != canonical:
+            reason = None if recorded == canonical else "the request changed: %s was installed as %s" % (
+                ", ".join(wanted), ", ".join(entry_text(e) for e in receipt["requirements"]))
+            return "update", reason, plan
+        return "keep", None, plan
+
+    def install(self, wanted, action):
+        params = self.params
+        args = ["tool", "install", wanted[0]]
+        for item in wanted[1:]:
+            args += ["--with", item]
+        if params["python"]:
+            args += ["--python", params["python"]]
+        if params["state"] == "latest":
+            args.append("--upgrade")
+        if action == "reinstall":
+            args.append("--reinstall")
+        if params["force"]:
+            args.append("--force")
+        made_tool_dir = not os.path.lexists(self.tool_dir)
+        try:
+            self.uv(args + self.index_args(), "uv tool install %s" % self.name)
+        except UvError:
+            if made_tool_dir and os.path.isdir(self.tool_dir) and set(os.listdir(self.tool_dir)) <= set(_TOOL_DIR_DEBRIS):
+                shutil.rmtree(self.tool_dir, ignore_errors=True)  # nothing changed: not even the folder uv made
+            raise
+
+    # -- report -------------------------------------------------------------------------------------
+
+    def report(self, action, reason, before, after, receipt):
+        result = self.result
+        check = self.module.check_mode
+        changes = changes_from_lists(before, after, list(after) if action == "reinstall" else ())
+        result["packages"] = changes
+        result["before"] = dict((v["name"], v["version"]) for v in before.values())
+        result["after"] = dict((v["name"], v["version"]) for v in after.values())
+        result["changed"] = action != "keep" or any(changes[k] for k in changes)
+        result["reason"] = reason
+        if after:
+            given = dict(name=self.params["name"], python=self.params["python"], **{"with": self.params["with"]})
+            result["tool"] = tool_summary(self.environment, after, receipt, given)
+        would = "would " if check else ""
+        version = (after.get(self.name) or before.get(self.name) or {}).get("version", "?")
+        if action == "keep":
+            result["msg"] = ("%s %s is installed as requested; nothing to do" % (self.name, version) if after
+                             else "%s is not installed in %s; nothing to remove" % (self.name, self.tool_dir))
+        elif action == "remove":
+            result["msg"] = "%s%s %s %s" % (would, "remove" if check else "removed", self.name, version)
+        else:
+            verb = {"install": "install", "reinstall": "reinstall", "update": "update"}[action]
+            done = {"install": "installed", "reinstall": "reinstalled", "update": "updated"}[verb]
+            parts = ["%s%s %s %s" % (would, verb if check else done, self.name, version)]
+            if reason and action != "install":
+                parts.append(reason)
+            for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("removed", "remove")):
+                if changes[key] and action == "update":
+                    parts.append("%s%s %s" % (would, verb if check else key, changed_names(changes[key])))
+            result["msg"] = "; ".join(parts)
+        result["cmd"] = [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
+        if self.module._diff:
+            result["diff"] = dict(
+                before_header="%s (packages)" % self.environment, after_header="%s (packages)" % self.environment,
+                before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
+                after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
+
+
+def main():
+    spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "latest", "absent", "reinstalled"]),
+        python=dict(type="str"),
+        tool_dir=dict(type="path", default="/opt/uv/tools"),
+        bin_dir=dict(type="path", default="/usr/local/bin"),
+        python_install_dir=dict(type="path", default="/opt/uv/python"),
+        force=dict(type="bool", default=False),
+        index_url=dict(type="str"),
+        extra_index_urls=dict(type="list", elements="str", default=[]),
+        find_links=dict(type="list", elements="str", default=[]),
+        no_index=dict(type="bool", default=False),
+        offline=dict(type="bool", default=False),
+        no_build=dict(type="bool", default=False),
+        uv_path=dict(type="path"),
+    )
+    spec["with"] = dict(type="list", elements="str", default=[])  # "with" is a Python keyword
+    module = masking_module_class(AnsibleModule, SECRET_OPTIONS)(argument_spec=spec, supports_check_mode=True)
+    tool = UvTool(module)
+    try:
+        result = tool.run()
+    except UvError as exc:
+        failed = dict(tool.result)
+        failed["cmd"] = [redact_text(" ".join(c)) for c in tool.runner.commands] if tool.runner else []
+        if exc.details.get("stderr"):
+            failed["stderr"] = exc.details["stderr"]
+        failed["msg"] = exc.msg
+        module.fail_json(**failed)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
