@@ -5,8 +5,8 @@
 """uv's configuration file on the host: read it, stage a new one, let uv judge it, put it in place.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-Touches the file system (only ``path``'s directory and the module's temp dir) and runs
-the uv binary it is handed; nothing else.
+Touches the file system (only ``path``'s directory and the module's temp dir); uv is run
+through the ``run`` callable the module hands in (the collection's one runner, ``_uv_runner``).
 
 How a file is put in place: the new text is staged beside ``path`` in a private file,
 which gets its final mode, owner and group *before* it is renamed over ``path``; so the
@@ -30,11 +30,10 @@ import stat
 import tempfile
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import RECEIPT_NAME, find_uv, missing_dirs, parse_uv_version
+from ansible_collections.pyfleet.uv.plugins.module_utils._probe import missing_dirs
 
 __all__ = [
     "ConfigFileError",
-    "DEFAULT_INSTALL_DIR",
     "DIRECTORY_MODE",
     "config_paths",
     "make_dirs",
@@ -44,14 +43,10 @@ __all__ = [
     "remove_quietly",
     "resolve_group",
     "resolve_owner",
-    "resolve_uv",
     "stage",
-    "uv_version",
     "validate",
 ]
 
-# uv_install's default install_dir: where its receipt says which uv it put there.
-DEFAULT_INSTALL_DIR = "/usr/local/bin"
 STAGE_PREFIX = ".uv.toml.pyfleet-"
 # Directories this module creates: uv reads the system file as whichever user runs it.
 DIRECTORY_MODE = 0o755
@@ -198,56 +193,23 @@ def remove_quietly(path):
         pass
 
 
-def resolve_uv(uv_path, path_env=None, install_dir=None):
-    """``(path, how)`` of the uv that validates the file, or ``(None, why not)``.
+def validate(run, staged, shown_as, cache_dir):
+    """Let uv read ``staged`` as its only configuration file: ``(rc, stdout, stderr, warnings)``.
 
-    An explicit ``uv_path`` must exist. Otherwise the uv that ``uv_install`` recorded
-    (a receipt beside ``uv`` in its default ``install_dir``), else the first ``uv``
-    on ``PATH``.
+    ``run(args) -> (rc, stdout, stderr)`` runs uv with ``args``. ``uv --config-file <staged>
+    --cache-dir <dir> cache dir`` parses the file exactly as uv parses a system uv.toml (unknown
+    keys, wrong types and keys that belong in a pyproject.toml are errors) and needs no network,
+    no Python and no project; the cache directory is only printed, not created. ``warnings``
+    are uv's ``warning:`` lines. In uv's output the staged name is replaced by ``shown_as``.
     """
-    if uv_path:
-        if not os.path.isfile(uv_path) or not os.access(uv_path, os.X_OK):
-            raise ConfigFileError("uv_path %s is not an executable file" % uv_path)
-        return uv_path, "uv_path"
-    install_dir = install_dir or DEFAULT_INSTALL_DIR
-    candidate = os.path.join(install_dir, "uv")
-    if os.path.isfile(os.path.join(install_dir, RECEIPT_NAME)) and os.access(candidate, os.X_OK):
-        return candidate, "recorded by uv_install"
-    found = find_uv(None, path_env)
-    if found:
-        return found, "PATH"
-    return None, "no uv recorded by uv_install in %s and none on PATH" % install_dir
-
-
-def uv_version(uv, run):
-    """The version ``uv --version`` prints, or ``None``."""
-    rc, text = run([uv, "--version"])
-    parsed = parse_uv_version(text) if rc == 0 else None
-    return parsed["version"] if parsed else None
-
-
-def validate(uv, staged, shown_as, cache_dir, run):
-    """Let ``uv`` read ``staged`` as its only configuration file: ``(ok, error, warnings)``.
-
-    ``uv --config-file <staged> --cache-dir <dir> cache dir`` parses the file exactly as
-    uv parses a system uv.toml (unknown keys, wrong types and keys that belong in a
-    pyproject.toml are errors) and needs no network, no Python and no project; the
-    cache directory is only printed, not created. ``warning:`` lines are uv's warnings
-    about the file. In uv's messages the staged name is replaced by ``shown_as``.
-    """
-    rc, text = run([uv, "--config-file", staged, "--cache-dir", cache_dir, "cache", "dir"])
+    rc, out, err = run(["--config-file", staged, "--cache-dir", cache_dir, "cache", "dir"])
     # uv names the file as given or relative to its working directory: any spelling ends
     # with the staged file's unique name.
-    text = re.sub(r"[^\s`'\"]*" + re.escape(os.path.basename(staged)), lambda _m: shown_as, text or "")
-    warnings = []
-    for line in text.splitlines():
-        if line.startswith("warning: "):
-            warnings.append(line[len("warning: "):].strip())
-    if rc == 0:
-        return True, None, warnings
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("warning: ")
-             and line.strip() != cache_dir]
-    return False, "\n".join(lines) or "exit code %s" % rc, warnings
+    out, err = [re.sub(r"[^\s`'\"]*" + re.escape(os.path.basename(staged)), lambda _m: shown_as, text or "")
+                for text in (out, err)]
+    warnings = [line[len("warning: "):].strip() for line in (out + "\n" + err).splitlines()
+                if line.startswith("warning: ")]
+    return rc, out, err, warnings
 
 
 def config_paths(environ=None):

@@ -14,9 +14,17 @@ __metaclass__ = type
 
 import json
 import os
-import re
 import stat
 
+# The version parser, PATH lookup and missing_dirs live in _probe (a leaf that modules running uv
+# import without this file's ELF and target code); imported here under their old names.
+from ansible_collections.pyfleet.uv.plugins.module_utils._probe import (
+    find_binary,
+    find_uv,
+    missing_dirs,
+    parse_uv_version,
+    parse_version,
+)
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import elf_build, normalize_arch
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV, get_tool
 
@@ -47,73 +55,10 @@ RECEIPT_NAME = UV.receipt
 RECEIPT_SCHEMA = 2
 _READABLE_SCHEMAS = (1, 2)
 
-# `uv --version` prints "uv 0.5.11 (c4d0caaee 2024-12-19)"; builds from 0.10.12 on
-# also name their target triple inside the parentheses, e.g.
-# "uv 0.13.9 (0a1b2c3d4 2026-11-02 x86_64-unknown-linux-gnu)", and builds made from
-# the PyPI sdist print only "uv 0.13.8 (x86_64-unknown-linux-gnu)". uvx before 0.6
-# prints "uv-tool-uvx 0.5.11". ruff and ty print "ruff 0.17.6" and "ty 1.0.0": the same
-# line without the parentheses (the names each tool may print are in ``tools.TOOLS``).
-_VERSION_LINE = r"^\s*(%s)\s+(\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.+-]*)?)(?:\s+\(([^)]*)\))?\s*$"
-_VERSION_RES = {}
-_TRIPLE_RE = re.compile(r"^[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+(?:-[a-z0-9_]+)?$")
-
-
-def _version_re(tool):
-    pattern = _VERSION_RES.get(tool.name)
-    if pattern is None:
-        names = "|".join(re.escape(name) for name in tool.version_names)
-        pattern = _VERSION_RES[tool.name] = re.compile(_VERSION_LINE % names)
-    return pattern
-
-
-def parse_uv_version(text):
-    """Parse ``uv --version`` (or ``uvx --version``) output; see ``parse_version``."""
-    return parse_version(text, UV)
-
-
-def parse_version(text, tool=UV):
-    """Parse the ``--version`` output of one of ``tool``'s binaries.
-
-    Returns a dict ``{"name", "version", "target"}`` (``target`` is ``None`` for builds
-    that do not print it), or ``None`` when the text is not such a version line.
-    """
-    pattern = _version_re(get_tool(tool))
-    for line in (text or "").splitlines():
-        match = pattern.match(line)
-        if not match:
-            continue
-        target = None
-        for word in (match.group(3) or "").split():
-            # A commit hash and a date may stand beside it; only a triple names an OS.
-            if _TRIPLE_RE.match(word) and ("-linux" in word or "-darwin" in word or "-windows" in word):
-                target = word
-        return {"name": match.group(1), "version": match.group(2), "target": target}
-    return None
-
 
 def run_version(path, run):
     """Run ``<path> --version`` through ``run``: ``(rc, text)``, rc ``None`` if it could not start."""
     return run([path, "--version"])
-
-
-def find_uv(install_dir=None, path_env=None):
-    """Path of the ``uv`` to report: in ``install_dir`` if given, else the first on PATH."""
-    return find_binary(UV, install_dir, path_env)
-
-
-def find_binary(tool, install_dir=None, path_env=None):
-    """Path of ``tool``'s own binary: in ``install_dir`` if given, else the first on PATH."""
-    name = get_tool(tool).binaries[0]
-    if install_dir:
-        candidate = os.path.join(install_dir, name)
-        return candidate if os.path.isfile(candidate) else None
-    if path_env is None:
-        path_env = os.environ.get("PATH", "")
-    for directory in path_env.split(os.pathsep):
-        candidate = os.path.join(directory or ".", name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def load_receipt(install_dir, tool=UV):
@@ -236,19 +181,6 @@ def _group_name(gid):
         return "%d (%s)" % (gid, grp.getgrgid(gid).gr_name)
     except (ImportError, KeyError):
         return str(gid)
-
-
-def missing_dirs(path):
-    """``path`` and those of its parents that do not exist yet, outermost first (none if it exists)."""
-    missing = []
-    head = os.path.abspath(path)
-    while not os.path.isdir(head):
-        missing.append(head)
-        parent = os.path.dirname(head)
-        if parent == head:
-            break
-        head = parent
-    return missing[::-1]
 
 
 def install_dir_trust(install_dir, tool=UV, euid=None):

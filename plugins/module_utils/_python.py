@@ -2,12 +2,12 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""uv's managed Pythons on a host: run uv with an explicit environment, read what it lists, plan.
+"""uv's managed Pythons: read what uv lists, plan each request, report; pure but for reading links and venvs.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-The pure part (``parse_list``, ``decide``, ``link_problem``, ``venvs_using``'s reader,
-``python_environment``) takes text and data; the edges (``UvPython``) run uv through a
-``run(argv, env) -> (rc, stdout, stderr)`` callable handed in by the module.
+This file takes text and data (``parse_list``, ``decide``, ``report_items``) and reads only
+symbolic links and ``pyvenv.cfg`` files (``link_problem``, ``venvs_using``); uv itself is run by
+``_python_uv`` through the collection's one runner (``_uv_runner``).
 
 Facts checked against the real uv binaries (0.8.0 and 0.13.8; see the unit test fixtures):
 
@@ -41,10 +41,8 @@ Facts checked against the real uv binaries (0.8.0 and 0.13.8; see the unit test 
   installing an older patch (again) leaves an existing link alone, and only recreates a missing
   one (then to the older patch itself). 0.8.0 has no minor link and points ``python3.X`` at the
   patch it installs last.
-- uv reads the system configuration (``$XDG_CONFIG_DIRS/uv/uv.toml``, ``/etc/uv/uv.toml``)
-  and the user's (``$XDG_CONFIG_HOME/uv/uv.toml``, ``~/.config/uv/uv.toml``): the module
-  points ``HOME`` and ``XDG_CONFIG_HOME`` at an empty private directory, so the system file
-  that ``uv_config`` writes applies and the calling user's does not.
+- uv reads the system configuration (``/etc/uv/uv.toml``) and the user's (``~/.config/uv/uv.toml``):
+  the runner's private ``HOME`` keeps the system file that ``uv_config`` writes and drops the user's.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -55,40 +53,30 @@ import json
 import os
 import re
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import DEFAULT_INSTALL_DIR, resolve_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-# The collection's one reader of `uv --version` (uv_install and uv_config use it too).
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import parse_uv_version
 
 __all__ = [
-    "MIN_UV",
-    "VERIFY_CODE",
     "PythonError",
-    "UvPython",
+    "best",
+    "check_options",
     "decide",
     "describe",
     "filter_downloads",
-    "find_uv_binary",
     "link_problem",
     "parse_list",
     "parse_request",
-    "python_environment",
+    "plan_items",
+    "previous_of",
     "read_pyvenv_home",
+    "report_diff",
+    "report_items",
     "request_filter",
     "series_of",
+    "summary",
+    "venvs_of",
     "venvs_using",
     "version_tuple",
 ]
-
-MIN_UV = (0, 8, 0)
-VERIFY_CODE = "import sys, ssl, sqlite3; print(sys.version)"
-
-# Environment variables never passed to uv: uv's own settings (the module's options and
-# the system uv.toml decide), and credentials or indexes the task did not give.
-_DROP_PREFIXES = ("UV_",)
-_PROXY_NAMES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-                "ALL_PROXY", "NO_PROXY")
-_REMOTE_JSON_REFUSED = "Remote Python downloads JSON is not yet supported"
 
 # uv's request forms that the module passes on: a version (3, 3.12, 3.12.7, 3.13t, 3.14.0rc2), an
 # implementation uv knows with or without a version (cpython@3.13, pypy@3.10, cpython3.12, pypy), or a key.
@@ -115,6 +103,23 @@ def parse_request(request):
     raise PythonError("%r is not a Python request uv_python takes: give a version (3.12, 3.12.7), "
                       "an implementation and version (cpython@3.13, pypy@3.10) or a full key "
                       "(cpython-3.12.7-linux-x86_64-gnu)" % (request,))
+
+
+def check_options(params):
+    """The requests of uv_python's options, checked with the options that go together; ``PythonError`` if not."""
+    requests = [parse_request(r) for r in params["version"]]
+    if not requests:
+        raise PythonError("version lists no Python")
+    for name in ("install_dir", "bin_dir"):
+        if params[name] and not os.path.isabs(params[name]):
+            raise PythonError("%s must be an absolute path, got %s" % (name, params[name]))
+    if params["default"] and not params["bin_dir"]:
+        raise PythonError("default=true links python3 and python in bin_dir: set bin_dir")
+    if (params["download_on"] == "controller" and params["state"] != "absent" and not params["plan_only"]
+            and params["local_downloads"] is None and not params["local_mirror"]):
+        raise PythonError("download_on=controller needs the collection's action plugin; call the module as "
+                          "pyfleet.uv.uv_python (not through a module path)")
+    return requests
 
 
 def parse_list(text):
@@ -159,39 +164,6 @@ def describe(entry, request=None):
     return dict(request=request, key=key, target=platform, version=entry["version"],
                 implementation=entry.get("implementation"), variant=entry.get("variant"),
                 path=entry.get("path"), arch=entry.get("arch"), libc=entry.get("libc"))
-
-
-def python_environment(base, home, install_dir, bin_dir=None, mirror=None, downloads_json=None, use_proxy=False):
-    """The whole environment of one uv call (a new dict; ``base`` is not changed).
-
-    ``home`` is an empty private directory: uv reads no user configuration, ``.netrc`` or
-    cache of the calling user there. Every ``UV_*`` variable of ``base`` is dropped, then
-    the module's own are set; proxy variables stay only with ``use_proxy``.
-    """
-    env = dict((k, v) for k, v in base.items() if not k.startswith(_DROP_PREFIXES))
-    if not use_proxy:
-        for name in _PROXY_NAMES:
-            env.pop(name, None)
-    env.update(
-        HOME=home,
-        XDG_CONFIG_HOME=os.path.join(home, ".config"),
-        XDG_CACHE_HOME=os.path.join(home, ".cache"),
-        XDG_DATA_HOME=os.path.join(home, ".local", "share"),
-        UV_CACHE_DIR=os.path.join(home, "cache"),
-        UV_PYTHON_INSTALL_DIR=install_dir,
-        UV_PYTHON_DOWNLOADS="manual",
-        UV_NO_PROGRESS="1",
-        NO_COLOR="1",
-        LC_ALL="C",
-        LANG="C",
-    )
-    if bin_dir:
-        env["UV_PYTHON_BIN_DIR"] = bin_dir
-    if mirror:
-        env["UV_PYTHON_INSTALL_MIRROR"] = mirror
-    if downloads_json:
-        env["UV_PYTHON_DOWNLOADS_JSON_URL"] = downloads_json
-    return env
 
 
 def _quote(text, limit=1500):
@@ -242,87 +214,11 @@ def venvs_using(roots, python_dirs, max_depth=4):
     return dict((k, v) for k, v in found.items() if v)
 
 
-class UvPython(object):
-    """uv's ``python`` commands with one explicit environment.
-
-    ``run(argv, env)`` returns ``(rc, stdout, stderr)`` (``rc`` ``None`` when uv could not
-    start); it runs with ``cwd=/``.
-    """
-
-    def __init__(self, uv, run, env):
-        self.uv = uv
-        self.run = run
-        self.env = env
-        self.calls = []
-
-    def _call(self, args, what):
-        argv = [self.uv] + list(args)
-        self.calls.append(argv)
-        rc, out, err = self.run(argv, self.env)
-        if rc != 0:
-            if rc is None:
-                raise PythonError("%s: uv (%s) could not be started: %s" % (what, self.uv, _quote(err or out)))
-            message = _quote(err) or _quote(out) or "no output"
-            if _REMOTE_JSON_REFUSED in message:
-                message += (" (this uv reads python_downloads_json_url only from a local path: install a newer "
-                            "uv with pyfleet.uv.uv_install, or use download_on=controller)")
-            raise PythonError("%s failed (uv exit %s): %s" % (what, rc, message), uv_rc=rc)
-        return out, err
-
-    def version(self):
-        """The uv version as a tuple, refusing uv older than ``MIN_UV``."""
-        out, _err = self._call(["--version"], "uv --version")
-        line = parse_uv_version(out)
-        parsed = tuple(int(p) for p in re.findall(r"\d+", line["version"])[:3]) if line else None
-        if parsed is None:
-            raise PythonError("%s --version printed no uv version: %s" % (self.uv, _quote(out)))
-        if parsed < MIN_UV:
-            raise PythonError(
-                "uv %s (%s) is too old for uv_python, which needs uv %s or newer (older uv cannot list "
-                "Pythons as JSON and has no stable bin directory); install a newer uv with "
-                "pyfleet.uv.uv_install" % (".".join(map(str, parsed)), self.uv, ".".join(map(str, MIN_UV))))
-        return parsed
-
-    def installed(self, request=None):
-        """The managed Pythons in the install dir (matching ``request``), read offline."""
-        args = ["python", "list", "--only-installed", "--managed-python", "--output-format", "json", "--no-config"]
-        if request:
-            args.append(request)
-        out, _err = self._call(args, "listing the installed Pythons")
-        return parse_list(out)
-
-    def downloads(self, request):
-        """The downloads uv offers for ``request`` on this host, newest first (reads the downloads JSON)."""
-        args = ["python", "list", "--only-downloads", "--show-urls", "--output-format", "json", request]
-        out, _err = self._call(args, "listing the downloads for %s" % request)
-        entries = parse_list(out)
-        entries.sort(key=lambda e: version_tuple(e["version"]), reverse=True)
-        return entries
-
-    def install(self, requests, bin_dir=None, default=False):
-        args = ["python", "install"]
-        if not bin_dir:
-            args.append("--no-bin")
-        if default:
-            args.append("--default")
-        args += list(requests)
-        out, err = self._call(args, "uv python install %s" % " ".join(requests))
-        return _quote(err or out)
-
-    def uninstall(self, keys):
-        out, err = self._call(["python", "uninstall"] + list(keys), "uv python uninstall %s" % " ".join(keys))
-        return _quote(err or out)
-
-    def verify(self, path):
-        """Run the interpreter once: ``(ok, sys.version or the reason it failed)``."""
-        argv = [path, "-c", VERIFY_CODE]
-        self.calls.append(argv)
-        rc, out, err = self.run(argv, self.env)
-        if rc == 0 and out.strip():
-            return True, out.strip().splitlines()[0]
-        if rc is None:
-            return False, "%s cannot be started: %s" % (path, _quote(err or out, 400))
-        return False, "%s -c '%s' failed (exit %s): %s" % (path, VERIFY_CODE, rc, _quote(err or out, 800))
+def venvs_of(roots, install_dir, steps):
+    """``{key: [venv dirs]}``: the venvs under ``roots`` that use an installed Python the steps name."""
+    dirs = dict((os.path.join(install_dir, e["key"]), e["key"]) for step in steps for e in step["installed"])
+    found = venvs_using(roots, list(dirs)) if roots else {}
+    return dict((dirs[d], sorted(v)) for d, v in found.items())
 
 
 def series_of(entry):
@@ -393,19 +289,6 @@ def decide(state, request, installed, newest=None, links=None):
     return "none", "%s is installed" % best["key"], best
 
 
-def find_uv_binary(uv_path=None, path_env=None, default_dir=DEFAULT_INSTALL_DIR):
-    """The uv to run, chosen as uv_config chooses it (``_config_file.resolve_uv``): ``uv_path``,
-    else the uv that ``uv_install`` recorded (its receipt in ``/usr/local/bin``), else the first
-    ``uv`` on ``PATH``; ``PythonError`` if there is none."""
-    try:
-        uv, how = resolve_uv(uv_path, path_env, default_dir)
-    except UvError as exc:
-        raise PythonError(exc.msg)
-    if not uv:
-        raise PythonError("no uv to run (%s); install uv with pyfleet.uv.uv_install first, or set uv_path" % how)
-    return uv
-
-
 def request_filter(request):
     """``(implementation, version parts, freethreaded)`` a downloads JSON entry must match, or ``None`` (keep all).
 
@@ -438,3 +321,71 @@ def filter_downloads(data, requests):
                 kept[key] = entry
                 break
     return kept
+
+
+def best(installed, wanted=None):
+    """The installed entry of ``wanted``'s key or version if given, else the newest; ``None`` if none."""
+    if wanted is not None:
+        same = [e for e in installed if e["key"] == wanted.get("key") or e["version"] == wanted.get("version")]
+        if same:
+            return same[0]
+    ordered = sorted(installed, key=lambda e: version_tuple(e["version"]), reverse=True)
+    return ordered[0] if ordered else None
+
+
+def summary(steps, done=False):
+    """The message of the steps that change something: what (would be) done, for which request, why."""
+    verbs = {"install": "installed" if done else "install", "relink": "relinked" if done else "relink",
+             "uninstall": "removed" if done else "remove"}
+    parts = []
+    for step in steps:
+        what = (step.get("entry") or {}).get("key") or step["request"]
+        if step["action"] == "uninstall":
+            what = ", ".join(e["key"] for e in step["installed"])
+        parts.append("%s %s (%s: %s)" % (verbs[step["action"]], what, step["request"], step["reason"]))
+    return "; ".join(parts)
+
+
+def previous_of(steps):
+    """The ``previous`` items: each installed Python that a request matched before the run, once."""
+    seen, items = set(), []
+    for step in steps:
+        for entry in step["installed"]:
+            if entry["key"] not in seen:
+                seen.add(entry["key"])
+                items.append(describe(entry, step["request"]))
+    return items
+
+
+def plan_items(steps):
+    """The ``plan`` of ``plan_only``: per request the action, why, and the download it needs."""
+    return [dict(request=s["request"], action=s["action"], reason=s["reason"], key=(s["entry"] or {}).get("key"),
+                 url=(s["entry"] or {}).get("url"), version=(s["entry"] or {}).get("version")) for s in steps]
+
+
+def report_items(steps, state, check_mode):
+    """The ``installed`` items: per request the Python that satisfies it (null fields when none yet)."""
+    items = []
+    for step in steps:
+        if state == "absent":
+            items.extend(describe(e, step["request"]) for e in step["installed"])
+            continue
+        entry = step["entry"] if step["action"] != "install" or not check_mode else None
+        if entry is None or entry.get("path") is None:
+            item = dict(request=step["request"], key=(entry or {}).get("key"), target=None,
+                        version=(entry or {}).get("version"), implementation=None, variant=None, path=None,
+                        arch=None, libc=None)
+        else:
+            item = describe(entry, step["request"])
+        if step.get("sys_version"):
+            item["sys_version"] = step["sys_version"]
+        items.append(item)
+    return items
+
+
+def report_diff(previous, items, state):
+    """The diff: the installed keys before and after (a Python still to install by its request)."""
+    before = set(e["key"] for e in previous)
+    named = set(i["key"] or "%s (to install)" % i["request"] for i in items)
+    after = before - named if state == "absent" else before | named
+    return dict(before="".join(k + "\n" for k in sorted(before)), after="".join(k + "\n" for k in sorted(after)))

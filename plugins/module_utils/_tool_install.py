@@ -25,7 +25,6 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import (
     local_artifact,
     nothing_installed,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, InstallError, UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
     DirLock,
@@ -46,6 +45,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
     load_receipt,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
+from ansible_collections.pyfleet.uv.plugins.module_utils._probe import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
 from ansible_collections.pyfleet.uv.plugins.module_utils.release_mirrors import parse_checksum_option

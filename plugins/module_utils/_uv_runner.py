@@ -8,23 +8,24 @@ PRIVATE API: only for this collection's modules; names may change without notice
 
 - **Which uv**: ``uv_path``, else the uv that ``uv_install`` recorded (its receipt beside
   ``uv`` in its default ``install_dir``, ``/usr/local/bin``), else the first ``uv`` on PATH.
-- **Which version**: ``uv --version`` is read once and parsed by ``_installed.parse_uv_version``
+- **Which version**: ``uv --version`` is read once and parsed by ``_probe.parse_uv_version``
   (the collection's one parser); uv older than ``MIN_UV`` is refused by name, and flags that
   only newer releases know are switched on from ``FEATURES``.
 - **Which environment**: every call gets an explicit one (``uv_environment``). ``HOME`` and the
   XDG user directories point at a private empty directory, so the calling user's
   ``~/.config/uv/uv.toml``, ``~/.netrc`` and cache are never read; every ``UV_*`` variable and
-  ``NETRC`` of the connection are dropped. The system configuration (``$XDG_CONFIG_DIRS/uv/uv.toml``
-  or ``/etc/uv/uv.toml``, written by ``uv_config``) still applies: uv's ``--no-config`` (and
-  ``UV_NO_CONFIG``) would ignore it too, so neither is used (checked with uv 0.13.8).
+  ``NETRC`` of the connection are dropped, and its proxy variables unless the caller keeps them.
+  The system configuration (``$XDG_CONFIG_DIRS/uv/uv.toml`` or ``/etc/uv/uv.toml``, written by
+  ``uv_config``) still applies: uv's ``--no-config`` (and ``UV_NO_CONFIG``) would ignore it too,
+  so neither is used (checked with uv 0.13.8).
   ``UV_PYTHON_INSTALL_DIR`` names the Pythons ``uv_python`` installed; no colour, no progress.
 - **Failures** become one message (``failure_message``): uv's own ``error:`` line and the
   ``Caused by:``/``cause:``/``hint:`` lines after it (uv 0.5 prints resolver failures as
   ``x``/``-->`` diagnostics: those lines count too), never the progress lines before them, then
   the command (secrets masked). The whole output stays in ``stderr``.
 
-Nothing here imports code that ``uv_install`` ships: this file only enters the payload of the
-modules that run uv.
+This file only enters the payload of the modules that run uv, and imports only leaves
+(``_errors``, ``_probe``, ``_secrets``, ``tools``): none of ``uv_install``'s ELF, target or staging code.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,8 +35,9 @@ __metaclass__ = type
 import os
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import RECEIPT_NAME, find_uv, parse_uv_version
+from ansible_collections.pyfleet.uv.plugins.module_utils._probe import find_uv, parse_uv_version
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV
 
 __all__ = [
     "DEFAULT_INSTALL_DIR",
@@ -66,6 +68,8 @@ FEATURES = {
 # options and the system uv.toml decide) and the file of credentials uv would read.
 _DROP_PREFIXES = ("UV_",)
 _DROP_NAMES = ("NETRC", "VIRTUAL_ENV", "CONDA_PREFIX")  # an active environment would become uv's Python
+# Dropped unless the caller passes the connection's proxy on (``use_proxy``); either case.
+_PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 # The first line of a uv failure: anyhow's "error:" (every uv) or miette's "x" (resolver
 # failures before 0.6: "  × No solution found when resolving dependencies:").
 _ERROR_STARTS = ("error:", "\u00d7 ", "x ")
@@ -85,18 +89,20 @@ def version_tuple(version):
         return None
 
 
-def locate_uv(uv_path=None, path_env=None, install_dir=DEFAULT_INSTALL_DIR):
+def locate_uv(uv_path=None, path_env=None, install_dir=None):
     """``(path, how)`` of the uv to run; ``UvRunError`` if there is none.
 
     ``uv_path`` must be an executable file. Otherwise the uv that ``uv_install`` recorded
-    in ``install_dir`` (a receipt beside it), else the first ``uv`` on ``path_env``.
+    in ``install_dir`` (a receipt beside it; ``DEFAULT_INSTALL_DIR``, read at each call, when
+    not given), else the first ``uv`` on ``path_env``.
     """
+    install_dir = install_dir or DEFAULT_INSTALL_DIR
     if uv_path:
         if not os.path.isfile(uv_path) or not os.access(uv_path, os.X_OK):
             raise UvRunError("uv_path %s is not an executable file" % uv_path)
         return uv_path, "uv_path"
     candidate = os.path.join(install_dir, "uv")
-    if os.path.isfile(os.path.join(install_dir, RECEIPT_NAME)) and os.access(candidate, os.X_OK):
+    if os.path.isfile(os.path.join(install_dir, UV.receipt)) and os.access(candidate, os.X_OK):
         return candidate, "recorded by uv_install"
     found = find_uv(None, path_env)
     if found:
@@ -105,13 +111,15 @@ def locate_uv(uv_path=None, path_env=None, install_dir=DEFAULT_INSTALL_DIR):
                      "pyfleet.uv.uv_install first, or set uv_path" % install_dir)
 
 
-def uv_environment(base, home, python_install_dir=None, extra=None):
+def uv_environment(base, home, python_install_dir=None, extra=None, use_proxy=True):
     """The whole environment of one uv call (a new dict; ``base`` is not changed).
 
     ``home`` is an empty private directory that stands for the user's home and XDG user
-    directories; ``extra`` (e.g. ``UV_PYTHON_DOWNLOADS``) is set last.
+    directories; ``extra`` (e.g. ``UV_PYTHON_DOWNLOADS``) is set last; ``use_proxy=False``
+    drops the proxy variables (``https_proxy``, ``NO_PROXY``, ... in either case).
     """
-    env = dict((k, v) for k, v in base.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP_NAMES)
+    env = dict((k, v) for k, v in base.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP_NAMES
+               and (use_proxy or k.lower() not in _PROXIES))
     env.update(
         HOME=home,
         XDG_CONFIG_HOME=os.path.join(home, ".config"),
@@ -132,7 +140,7 @@ def uv_environment(base, home, python_install_dir=None, extra=None):
 def error_lines(text):
     """uv's error block in ``text``: from its first ``error:`` (or miette ``x``) line to the end.
 
-    Progress and status lines before it ("Using Python ...", "Resolved ...") are left out;
+    Progress and status lines before it ("Downloading ...", "Using Python ...") are left out;
     ``warning:`` lines anywhere are left out too. Empty when uv printed no error line.
     """
     lines = (text or "").splitlines()
@@ -159,15 +167,18 @@ class UvRunner(object):
     ``module`` is the ``AnsibleModule`` (its ``run_command``); ``home`` an empty private
     directory; ``umask`` the umask of each call (``0o022`` by default, so what uv creates
     is readable by every user whatever the connection's umask); ``cwd`` the working
-    directory (uv reads a project's uv.toml/pyproject.toml found from there: ``/`` has none).
+    directory (uv reads a project's uv.toml/pyproject.toml found from there: ``/`` has none);
+    ``use_proxy`` keeps the connection's proxy variables; ``name`` is who needs ``MIN_UV``, in messages.
     """
 
-    def __init__(self, module, uv, home, python_install_dir=None, extra_env=None, umask=0o022, cwd="/"):
+    def __init__(self, module, uv, home, python_install_dir=None, extra_env=None, umask=0o022, cwd="/",
+                 use_proxy=True, name="this module"):
         self.module = module
         self.uv = uv
-        self.env = uv_environment(os.environ, home, python_install_dir, extra_env)
+        self.env = uv_environment(os.environ, home, python_install_dir, extra_env, use_proxy)
         self.umask = umask
         self.cwd = cwd
+        self.name = name
         self.commands = []
         self._version = None
 
@@ -198,9 +209,9 @@ class UvRunner(object):
                 raise UvRunError("%s is not a working uv: `%s --version` gave exit %s: %s"
                                  % (self.uv, self.uv, rc, (err or out or "no output").strip()[:500]))
             if numbers < MIN_UV:
-                raise UvRunError("uv %s (%s) is too old: this module needs uv %s or newer; install a newer uv "
+                raise UvRunError("uv %s (%s) is too old for %s, which needs uv %s or newer; install a newer uv "
                                  "with pyfleet.uv.uv_install, or point uv_path at one"
-                                 % (parsed["version"], self.uv, ".".join(str(p) for p in MIN_UV)))
+                                 % (parsed["version"], self.uv, self.name, ".".join(str(p) for p in MIN_UV)))
             self._version = numbers
         return self._version
 

@@ -296,7 +296,7 @@ def detect_libc(run, shell="/bin/sh", confstr=probe_confstr, read_interp=read_el
        musl the loader itself is run to learn its version.
     3. ``ldd --version``, then ``getconf GNU_LIBC_VERSION``.
 
-    ``run(argv) -> (rc, text)`` runs the commands (see ``_command.module_runner``).
+    ``run(argv) -> (rc, text)`` runs the commands (see ``_probe.module_runner``).
 
     A host where ``ldd`` is missing is never taken for musl just for that: the family
     stays unknown unless a probe positively says what it is. Never raises.

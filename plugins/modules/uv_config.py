@@ -26,8 +26,13 @@ description:
   - The new file is first read by the installed uv from the module's temporary directory
     (C(uv --config-file <staged> cache dir), which parses the file as uv parses its system
     configuration and needs no network). A file that uv rejects is never put in place (nor
-    is its directory created), and the error quotes uv. Warnings that uv prints about the file (such as V(native-tls)
-    being deprecated in favour of V(system-certs)) become the task's warnings.
+    is its directory created); RV(msg) then starts with uv's own C(error:) and cause lines, then the
+    command, and RV(stderr) holds uv's whole output. Warnings that uv prints about the file (such as
+    V(native-tls) being deprecated in favour of V(system-certs)) become the task's warnings.
+  - uv runs as every uv call of this collection does (the runner that M(pyfleet.uv.uv_python) uses
+    too), from C(/) with an empty private C(HOME) and without the C(UV_*) variables of the task's
+    environment, so neither the calling user's configuration nor a C(pyproject.toml) in the
+    working directory takes part in the check.
   - A URL that carries credentials is refused in a file that other users can read, and
     allowed, with a warning, when O(mode) is V(0600) or V(0640). Credentials are the URL's
     user info of any shape, up to the last C(@) as uv reads it (C(https://user:secret@host/simple),
@@ -125,6 +130,7 @@ options:
       - By default the uv that M(pyfleet.uv.uv_install) recorded in its default
         O(pyfleet.uv.uv_install#module:install_dir) (C(/usr/local/bin)), else the first C(uv)
         on C(PATH). When there is none, the file is written unchecked by uv, with a warning.
+      - It must be uv 0.8.0 or newer; an older uv is refused by name (nothing is written).
     type: path
 requirements:
   - Python 3.6 or newer on the managed host.
@@ -206,6 +212,10 @@ validated_by:
     path: /usr/local/bin/uv
     version: 0.13.8
     how: recorded by uv_install
+stderr:
+  description: When uv rejected the file, uv's whole output (credentials masked); RV(msg) starts with its C(error:) lines.
+  returned: when uv rejected the file
+  type: str
 backup_file:
   description: The copy of the previous file made by O(backup).
   returned: when a backup was made
@@ -215,10 +225,10 @@ backup_file:
 
 import os
 import stat
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
     ConfigFileError,
     make_dirs,
@@ -228,9 +238,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
     remove_quietly,
     resolve_group,
     resolve_owner,
-    resolve_uv,
     stage,
-    uv_version,
     validate,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
@@ -241,6 +249,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import (
     redact,
     render,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunError, UvRunner, failure_message, locate_uv
 
 # The options whose URL secrets are masked before anything else happens (even the argument
 # spec's own checks), so that no failure can return them in the invocation.
@@ -258,7 +267,6 @@ class UvConfig(object):
         self.module = module
         self.params = module.params
         self.path = self.params["path"]
-        self.run = module_runner(module)
         self.check = module.check_mode
 
     def wanted_mode(self, info):
@@ -283,23 +291,31 @@ class UvConfig(object):
 
         Nothing next to O(path) exists yet: a file uv rejects leaves the host as it was.
         """
-        uv, how = resolve_uv(self.params["uv_path"])
-        if not uv:
-            self.module.warn("the file was not read by uv before being written: %s (give uv_path)" % how)
+        try:
+            uv, how = locate_uv(self.params["uv_path"])
+        except UvRunError as exc:
+            if self.params["uv_path"]:
+                raise
+            self.module.warn("the file was not read by uv before being written: %s" % exc.msg)
             return None
-        version = uv_version(uv, self.run)
+        # uv runs as every uv call of this collection does: without the connection's UV_* variables
+        # or user configuration, from / (a pyproject.toml in the task's directory is not read).
+        runner = UvRunner(self.module, uv, tempfile.mkdtemp(prefix="uv-home-", dir=self.module.tmpdir), name="uv_config")
+        version = runner.version_string()
         cache_dir = os.path.join(self.module.tmpdir, "uv-cache")
         staged = stage(self.module.tmpdir, text)
         try:
-            ok, error, warnings = validate(uv, staged, self.path, cache_dir, self.run)
+            rc, out, err, warnings = validate(lambda args: runner.run(args, check=False), staged, self.path, cache_dir)
         finally:
             remove_quietly(staged)
-        label = "uv %s at %s" % (version or "(unknown version)", uv)
+        label = "uv %s at %s" % (version, uv)
         for warning in warnings:
             self.module.warn("%s: %s" % (label, redact_text(warning)))
-        if not ok:
-            raise ConfigFileError("%s rejects the configuration for %s, so nothing was changed. uv says:\n%s"
-                                  % (label, self.path, redact_text(error)))
+        if rc != 0:
+            # uv's error lines first (the staged name shown as path), then the command, then the verdict.
+            raise ConfigFileError("%s\n%s rejects the configuration for %s, so nothing was changed" % (
+                failure_message("reading the new configuration", runner.commands[-1], rc, out, err), label, self.path),
+                uv_rc=rc, stderr=redact_text(err))
         return {"path": uv, "version": version, "how": how}
 
     def put_in_place(self, text, mode, uid, gid, current, backup):
@@ -411,7 +427,8 @@ def main():
     try:
         result = config.present() if module.params["state"] == "present" else config.absent()
     except UvError as exc:
-        module.fail_json(msg=exc.msg, path=config.path)
+        extra = {"stderr": exc.details["stderr"]} if exc.details.get("stderr") else {}
+        module.fail_json(msg=exc.msg, path=config.path, **extra)
     module.exit_json(**result)
 
 

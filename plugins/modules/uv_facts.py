@@ -266,7 +266,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._command import module_runner
+from ansible_collections.pyfleet.uv.plugins.module_utils._probe import module_runner
 from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import config_paths
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets, detect_machine

@@ -27,8 +27,9 @@ description:
     C(python-downloads-json-url) are used when the options are not given.
   - Each Python that the task installs (or whose links it repairs) is run once before the task reports
     success, with C(import sys, ssl, sqlite3). If it does not run, what this task installed is removed
-    again and the task fails with the interpreter's output. When uv fails, its message is quoted and
-    any installation that uv left half-done is removed.
+    again and the task fails with the interpreter's output. When uv fails, RV(msg) starts with uv's own
+    C(error:) and cause lines (not its progress lines), then the command; RV(stderr) holds uv's whole
+    output. Any installation that uv left half-done is removed.
   - Concurrent runs on one host are serialised by a lock on O(install_dir); the decision is taken again
     under the lock.
   - Needs uv 0.8.0 or newer on the host.
@@ -271,6 +272,10 @@ uv:
   description: The uv that was run, and its version.
   returned: always
   type: dict
+stderr:
+  description: When uv failed, its whole output (credentials masked); RV(msg) starts with its C(error:) lines.
+  returned: when uv failed
+  type: str
 warnings_venvs:
   description: With O(state=absent) and O(venv_roots), the venvs found that use a removed Python, by key.
   returned: when some were found
@@ -289,20 +294,23 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._install import DirLock, ensure_install_dir
+from ansible_collections.pyfleet.uv.plugins.module_utils._install_dir import DirLock, ensure_install_dir
 from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     PythonError,
-    UvPython,
+    best,
+    check_options,
     decide,
-    describe,
-    find_uv_binary,
     link_problem,
-    parse_request,
-    python_environment,
-    venvs_using,
-    version_tuple,
+    plan_items,
+    previous_of,
+    report_diff,
+    report_items,
+    summary,
+    venvs_of,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils._python_uv import UvPython, python_settings
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
 
 
 # Options whose URLs may carry credentials (user info, query tokens): masked in the invocation and
@@ -312,25 +320,6 @@ SECRET_OPTIONS = ["python_install_mirror", "python_downloads_json_url", "local_d
 # What uv_python creates (install_dir and the folders above it; uv the bin_dir and the Pythons) is
 # made under this umask, whatever the connection's (hardened hosts set 027): every user runs them.
 UMASK = 0o022
-
-
-def environment_runner(module):
-    """``run(argv, env) -> (rc, stdout, stderr)`` with exactly ``env``, in ``/``."""
-    def run(argv, env):
-        saved = dict(os.environ)
-        # What uv unpacks must be readable by every user, whatever umask the connection has.
-        umask = os.umask(UMASK)
-        try:
-            os.environ.clear()
-            os.environ.update(env)
-            return module.run_command(list(argv), cwd="/", errors="surrogate_then_replace", handle_exceptions=False)
-        except (IOError, OSError) as exc:
-            return None, "", "%s: %s" % (argv[0], exc.strerror or exc)
-        finally:
-            os.umask(umask)
-            os.environ.clear()
-            os.environ.update(saved)
-    return run
 
 
 class UvPythonModule(object):
@@ -345,19 +334,7 @@ class UvPythonModule(object):
 
     def setup(self):
         params = self.params
-        self.requests = [parse_request(r) for r in params["version"]]
-        if not self.requests:
-            raise PythonError("version lists no Python")
-        for name in ("install_dir", "bin_dir"):
-            if params[name] and not os.path.isabs(params[name]):
-                raise PythonError("%s must be an absolute path, got %s" % (name, params[name]))
-        if params["default"] and not self.bin_dir:
-            raise PythonError("default=true links python3 and python in bin_dir: set bin_dir")
-        if (params["download_on"] == "controller" and params["state"] != "absent" and not params["plan_only"]
-                and params["local_downloads"] is None and not params["local_mirror"]):
-            raise PythonError("download_on=controller needs the collection's action plugin; call the module as "
-                              "pyfleet.uv.uv_python (not through a module path)")
-        home = tempfile.mkdtemp(prefix="uv-home-", dir=self.module.tmpdir)
+        self.requests = check_options(params)
         downloads_json = params["python_downloads_json_url"]
         mirror = params["python_install_mirror"]
         if params["local_downloads"] is not None:
@@ -366,16 +343,14 @@ class UvPythonModule(object):
                 json.dump(params["local_downloads"], handle)
         if params["local_mirror"]:
             mirror = "file://" + params["local_mirror"].rstrip("/")
-        uv = find_uv_binary(params["uv_path"])
-        env = python_environment(os.environ, home, self.install_dir, self.bin_dir, mirror, downloads_json,
-                                 params["use_proxy"])
-        if params["local_mirror"]:
-            # The controller's pushed archives: uv takes a downloads JSON entry only from below the
-            # mirror that applies (a system uv.toml may set one), so both of uv's mirrors point there.
-            env["UV_PYPY_INSTALL_MIRROR"] = mirror
-        self.uv = UvPython(uv, environment_runner(self.module), env)
-        version = self.uv.version()
-        self.result["uv"] = dict(path=uv, version=".".join(str(p) for p in version))
+        uv, _how = locate_uv(params["uv_path"])
+        # The controller's pushed archives (local_mirror): uv takes a downloads JSON entry only from
+        # below the mirror that applies (a system uv.toml may set one), so both of uv's mirrors point there.
+        settings = python_settings(self.bin_dir, mirror, downloads_json, pypy_mirror=bool(params["local_mirror"]))
+        runner = UvRunner(self.module, uv, tempfile.mkdtemp(prefix="uv-home-", dir=self.module.tmpdir),
+                          self.install_dir, settings, umask=UMASK, use_proxy=params["use_proxy"], name="uv_python")
+        self.uv = UvPython(runner)
+        self.result["uv"] = dict(path=uv, version=runner.version_string())
 
     # -- decide ------------------------------------------------------------
 
@@ -399,8 +374,7 @@ class UvPythonModule(object):
             default = self.params["default"] and index == 0
             links = None
             if state != "absent" and installed:
-                chosen = _best(installed, newest)
-                links = link_problem(chosen, self.bin_dir, default, every)
+                links = link_problem(best(installed, newest), self.bin_dir, default, every)
             action, reason, entry = decide(state, request, installed, newest, links)
             steps.append(dict(request=request, action=action, reason=reason, entry=entry, installed=installed,
                               default=default))
@@ -419,101 +393,41 @@ class UvPythonModule(object):
 
     def act(self, steps):
         if self.params["state"] == "absent":
-            return self.remove(steps)
+            keys = [item["key"] for item in previous_of(steps)]  # each matched Python, once
+            self.uv.uninstall(keys)
+            return keys
         if self.params["local_downloads"] is not None:
             # The controller pushed the archives it planned: install exactly those keys (offline).
             self.downloads_for(steps)
-        before = set(e["key"] for e in self.uv.installed())
         work = [s for s in steps if s["action"] in ("install", "relink")]
-        try:
-            for step in work:
-                # A download key installs exactly what was planned; a plain request lets uv choose.
-                what = step["entry"]["key"] if step["action"] == "install" and step["entry"] else step["request"]
-                if step["action"] == "relink":
-                    what = step["entry"]["key"]
-                step["output"] = self.uv.install([what], self.bin_dir, step["default"])
-        except PythonError as exc:
-            left = self.undo(before)
-            hint = ""
-            if "Hash mismatch" in exc.msg and self.uv.env.get("UV_PYTHON_INSTALL_MIRROR") \
-                    and not self.uv.env.get("UV_PYTHON_DOWNLOADS_JSON_URL"):
-                hint = ("; without a downloads JSON uv checks each archive against the sha256 built into uv, so "
-                        "the mirror must hold the unmodified python-build-standalone release assets")
-            raise PythonError("%s%s%s" % (exc.msg, "; removed what uv left half-installed: %s" % ", ".join(left)
-                                          if left else "; nothing was installed", hint))
-        failures = []
-        for step in work:
-            installed = self.uv.installed(step["request"])
-            entry = _best(installed, step["entry"] if step["action"] == "install" else None)
-            if entry is None:
-                failures.append("uv reported success, but lists no Python for %s" % step["request"])
-                continue
-            ok, detail = self.uv.verify(entry["path"])
-            if not ok:
-                failures.append(detail)
-            step["entry"], step["sys_version"] = entry, detail
-        if failures:
-            left = self.undo(before)
-            raise PythonError("the installed Python does not run here: %s; %s" % (
-                "; ".join(failures), "removed again: %s" % ", ".join(left) if left else "nothing was installed"))
-        return work
-
-    def undo(self, before):
-        """Uninstall what appeared since ``before`` (keys); returns their keys."""
-        try:
-            new = [e["key"] for e in self.uv.installed() if e["key"] not in before]
-        except PythonError:
-            return []
-        if new:
-            try:
-                self.uv.uninstall(new)
-            except PythonError as exc:
-                self.module.warn("could not remove %s again: %s" % (", ".join(new), exc.msg))
-        return new
-
-    def remove(self, steps):
-        keys = []
-        for step in steps:
-            for entry in step["installed"]:
-                if entry["key"] not in keys:
-                    keys.append(entry["key"])
-        self.uv.uninstall(keys)
-        return keys
+        return self.uv.install_steps(work, self.bin_dir, self.module.warn)
 
     def warn_venvs(self, steps):
-        if not self.params["venv_roots"]:
-            return
-        dirs = {}
-        for step in steps:
-            for entry in step["installed"]:
-                dirs[os.path.join(self.install_dir, entry["key"])] = entry["key"]
-        found = venvs_using(self.params["venv_roots"], list(dirs))
+        found = venvs_of(self.params["venv_roots"], self.install_dir, steps)
         if found:
-            self.result["warnings_venvs"] = dict((dirs[d], sorted(v)) for d, v in found.items())
-            for python_dir, venvs in sorted(found.items()):
-                self.module.warn("%s is still used by the venv%s %s" % (
-                    dirs[python_dir], "s" if len(venvs) > 1 else "", ", ".join(sorted(venvs))))
+            self.result["warnings_venvs"] = found
+            for key, venvs in sorted(found.items()):
+                plural = "s" if len(venvs) > 1 else ""
+                self.module.warn("%s is still used by the venv%s %s" % (key, plural, ", ".join(venvs)))
 
     # -- flow --------------------------------------------------------------
 
     def run(self):
         self.setup()
         steps = self.plan()
-        self.report_previous(steps)
+        self.result["previous"] = previous_of(steps)
         changing = [s for s in steps if s["action"] != "none"]
         if self.params["state"] == "absent" and changing:
             self.warn_venvs(steps)
         if not changing:
-            return self.finish(steps, [], "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
+            return self.finish(steps, "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
         if self.module.check_mode or self.params["plan_only"]:
             if self.params["plan_only"]:
                 if self.params["plan_downloads"]:
                     self.downloads_for(steps)
-                self.result["plan"] = [dict(request=s["request"], action=s["action"], reason=s["reason"],
-                                            key=(s["entry"] or {}).get("key"), url=(s["entry"] or {}).get("url"),
-                                            version=(s["entry"] or {}).get("version")) for s in steps]
+                self.result["plan"] = plan_items(steps)
             self.result["changed"] = True
-            return self.finish(steps, changing, "would %s" % _summary(changing))
+            return self.finish(steps, "would %s" % summary(changing))
         umask = os.umask(UMASK)
         try:
             ensure_install_dir(self.install_dir)
@@ -521,70 +435,21 @@ class UvPythonModule(object):
                 steps = self.plan()  # again, under the lock: another run may have done it meanwhile
                 changing = [s for s in steps if s["action"] != "none"]
                 if not changing:
-                    return self.finish(steps, [], "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
+                    return self.finish(steps, "nothing to do: %s" % "; ".join(s["reason"] for s in steps))
                 done = self.act(steps)
         finally:
             os.umask(umask)
         self.result["changed"] = True
         if self.params["state"] == "absent":
-            return self.finish(steps, changing, "removed %s" % ", ".join(done))
-        return self.finish(steps, done, _summary(changing, done=True))
+            return self.finish(steps, "removed %s" % ", ".join(done))
+        return self.finish(steps, summary(changing, done=True))
 
-    def report_previous(self, steps):
-        seen = set()
-        for step in steps:
-            for entry in step["installed"]:
-                if entry["key"] not in seen:
-                    seen.add(entry["key"])
-                    self.result["previous"].append(describe(entry, step["request"]))
-
-    def finish(self, steps, changed_steps, msg):
-        items = []
-        for step in steps:
-            if self.params["state"] == "absent":
-                items.extend(describe(e, step["request"]) for e in step["installed"])
-                continue
-            entry = step["entry"] if step["action"] != "install" or not self.module.check_mode else None
-            if entry is None or entry.get("path") is None:
-                item = dict(request=step["request"], key=(entry or {}).get("key"), target=None,
-                            version=(entry or {}).get("version"), implementation=None, variant=None, path=None,
-                            arch=None, libc=None)
-            else:
-                item = describe(entry, step["request"])
-            if step.get("sys_version"):
-                item["sys_version"] = step["sys_version"]
-            items.append(item)
-        self.result["installed"] = items
+    def finish(self, steps, msg):
+        self.result["installed"] = report_items(steps, self.params["state"], self.module.check_mode)
         self.result["msg"] = msg
         if self.module._diff:
-            before = set(e["key"] for e in self.result["previous"])
-            named = set(i["key"] or "%s (to install)" % i["request"] for i in items)
-            after = before - named if self.params["state"] == "absent" else before | named
-            self.result["diff"] = dict(before="".join(k + "\n" for k in sorted(before)),
-                                       after="".join(k + "\n" for k in sorted(after)))
+            self.result["diff"] = report_diff(self.result["previous"], self.result["installed"], self.params["state"])
         return self.result
-
-
-def _best(installed, wanted=None):
-    """The installed entry of ``wanted``'s version if given, else the newest; ``None`` if none."""
-    if wanted is not None:
-        same = [e for e in installed if e["key"] == wanted.get("key") or e["version"] == wanted.get("version")]
-        if same:
-            return same[0]
-    ordered = sorted(installed, key=lambda e: version_tuple(e["version"]), reverse=True)
-    return ordered[0] if ordered else None
-
-
-def _summary(steps, done=False):
-    verbs = {"install": "installed" if done else "install", "relink": "relinked" if done else "relink",
-             "uninstall": "removed" if done else "remove"}
-    parts = []
-    for step in steps:
-        what = (step.get("entry") or {}).get("key") or step["request"]
-        if step["action"] == "uninstall":
-            what = ", ".join(e["key"] for e in step["installed"])
-        parts.append("%s %s (%s: %s)" % (verbs[step["action"]], what, step["request"], step["reason"]))
-    return "; ".join(parts)
 
 
 def main():
@@ -616,6 +481,8 @@ def main():
         failed = dict(runner.result)
         failed.pop("diff", None)
         failed["msg"] = exc.msg
+        if exc.details.get("stderr"):
+            failed["stderr"] = exc.details["stderr"]  # uv's whole output; msg starts with its error lines
         module.fail_json(**failed)
     module.exit_json(**result)
 

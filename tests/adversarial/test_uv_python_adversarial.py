@@ -234,6 +234,10 @@ def test_tampered_archive(material, site, uv, env, installed):
     bad = material["hostile"]["tampered"]
     result, _out = uv_python(env, hostile_args(site, material, "tampered", install_dir, uv))
     fails(result, "(?i)hash mismatch", bad["sha256"], bad["actual_sha256"], re.escape(bad["key"]))
+    # uv's error and cause lines first (both values), then the command; uv's whole output in stderr
+    cause = result["msg"].split("uv python install")[0]
+    assert result["msg"].startswith("error: ") and bad["sha256"] in cause and bad["actual_sha256"] in cause
+    assert "Hash mismatch" in result["stderr"]
 
 
 def test_truncated_archive(material, site, uv, env, installed):
@@ -248,6 +252,7 @@ def test_json_names_a_missing_file(material, site, uv, env, installed):
     result, _out = uv_python(env, hostile_args(site, material, "missing", install_dir, uv))
     wanted = "/" + pbs.quote_path(material["hostile"]["missing"]["path"])
     fails(result, "404", re.escape(site.url + wanted))
+    assert result["msg"].startswith("error: ") and site.url + wanted in result["msg"].split("uv python install")[0]
     assert wanted in site.stats.paths, site.stats.paths
 
 

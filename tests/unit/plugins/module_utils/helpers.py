@@ -10,7 +10,7 @@ import subprocess
 
 
 def host_run(argv):
-    """What ``_command.module_runner`` gives the helpers, made from subprocess for tests."""
+    """What ``_probe.module_runner`` gives the helpers, made from subprocess for tests."""
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     except OSError as exc:

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -20,12 +20,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
     remove_dirs,
     resolve_group,
     resolve_owner,
-    resolve_uv,
     stage,
-    uv_version,
     validate,
 )
-from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import host_run
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner
 from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.real_uv import needs_mirror, real_uv
 
 
@@ -109,21 +107,6 @@ def test_prepare_sets_mode_owner_and_group(tmp_path):
         assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 65534, 65534)
 
 
-def test_resolve_uv_prefers_the_recorded_one(tmp_path):
-    bindir, other = tmp_path / "bin", tmp_path / "other"
-    for directory in (bindir, other):
-        directory.mkdir()
-        (directory / "uv").write_text("#!/bin/sh\n")
-        (directory / "uv").chmod(0o755)
-    assert resolve_uv(None, str(other), install_dir=str(bindir)) == (str(other / "uv"), "PATH")
-    (bindir / ".pyfleet-uv.json").write_text(json.dumps({"schema": 2}))
-    assert resolve_uv(None, str(other), install_dir=str(bindir)) == (str(bindir / "uv"), "recorded by uv_install")
-    assert resolve_uv(str(other / "uv"), "", install_dir=str(bindir)) == (str(other / "uv"), "uv_path")
-    assert resolve_uv(None, str(tmp_path / "none"), install_dir=str(tmp_path / "none"))[0] is None
-    with pytest.raises(ConfigFileError, match="not an executable file"):
-        resolve_uv(str(tmp_path / "nope"))
-
-
 @pytest.mark.parametrize("environ, expected", [
     ({"HOME": "/home/u"}, [("/etc/xdg/uv/uv.toml", "system"), ("/etc/uv/uv.toml", "system"),
                            ("/home/u/.config/uv/uv.toml", "user")]),
@@ -155,15 +138,31 @@ def uv(tmp_path_factory):
     return path
 
 
+class Module(object):
+    """What UvRunner needs of an AnsibleModule: ``run_command`` (a real process, in the runner's environment)."""
+
+    def run_command(self, argv, cwd=None, errors=None, handle_exceptions=True):
+        proc = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              env=dict(os.environ), check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+def uv_run(uv, home):
+    """``run(args)`` as uv_config hands it in: the collection's runner, failures returned, not raised."""
+    os.makedirs(str(home), exist_ok=True)
+    runner = UvRunner(Module(), uv, str(home), name="uv_config")
+    return lambda args: runner.run(args, check=False)
+
+
 @needs_mirror
 def test_validate_accepts_and_passes_warnings_on(uv, tmp_path):
     staged = stage(str(tmp_path), 'native-tls = true\npython-downloads = "manual"\n')
-    ok, error, warnings = validate(uv, staged, "/etc/uv/uv.toml", str(tmp_path / "cache"), host_run)
-    assert (ok, error) == (True, None)
+    rc, _out, _err, warnings = validate(uv_run(uv, tmp_path / "home"), staged, "/etc/uv/uv.toml",
+                                        str(tmp_path / "cache"))
+    assert rc == 0
     assert warnings == ["The `native-tls` setting is deprecated and will be removed in a future release. "
                         "Use `system-certs` instead."]
     assert not (tmp_path / "cache").exists()
-    assert uv_version(uv, host_run) == "0.13.8"
 
 
 @needs_mirror
@@ -172,10 +171,12 @@ def test_validate_accepts_and_passes_warnings_on(uv, tmp_path):
     ("managed = true\n", "The `managed` field is not allowed in a `uv.toml` file"),
     ("offline = \n", "TOML parse error"),
 ])
-def test_validate_quotes_uv_and_names_the_real_path(uv, tmp_path, monkeypatch, text, fragment):
+def test_validate_quotes_uv_and_names_the_real_path(uv, tmp_path, text, fragment):
     staged = stage(str(tmp_path), text)
-    monkeypatch.chdir(tmp_path.parent)  # uv shows the file relative to its working directory
-    ok, error, _warnings = validate(uv, staged, "/etc/uv/uv.toml", str(tmp_path / "cache"), host_run)
+    # The runner runs uv in /: uv shows the file relative to it (tmp/...), and any spelling is replaced.
+    rc, out, err, _warnings = validate(uv_run(uv, tmp_path / "home"), staged, "/etc/uv/uv.toml",
+                                       str(tmp_path / "cache"))
+    error = out + err
     # uv wraps long messages at 80 columns when it does not write to a terminal
-    assert ok is False and fragment in " ".join(error.split())
+    assert rc != 0 and fragment in " ".join(error.split())
     assert "/etc/uv/uv.toml" in error and os.path.basename(staged) not in error

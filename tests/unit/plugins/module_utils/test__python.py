@@ -1,28 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils._python: parsing what real uv printed (fixtures/uv_python), planning, the environment."""
+"""module_utils._python: parsing what real uv printed (fixtures/uv_python), planning, reporting."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 
 import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils import _python
 from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     PythonError,
-    UvPython,
+    best,
+    check_options,
     decide,
     describe,
     filter_downloads,
-    find_uv_binary,
     link_problem,
     parse_list,
     parse_request,
-    python_environment,
+    previous_of,
+    report_diff,
+    report_items,
+    summary,
+    venvs_of,
     venvs_using,
 )
 
@@ -32,47 +35,6 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "uv_python")
 def recorded(name):
     with open(os.path.join(FIXTURES, name + ".json")) as handle:
         return json.load(handle)
-
-
-class Replay(object):
-    """A ``run(argv, env)`` answering each uv subcommand with a recorded output."""
-
-    def __init__(self, answers):
-        self.answers = answers  # [(argv prefix after uv, fixture name or (rc, out, err))]
-        self.calls = []
-
-    def __call__(self, argv, env):
-        self.calls.append((list(argv), env))
-        for prefix, answer in self.answers:
-            if list(argv[1:1 + len(prefix)]) == list(prefix):
-                if isinstance(answer, str):
-                    data = recorded(answer)
-                    return data["rc"], data["stdout"], data["stderr"]
-                return answer
-        raise AssertionError("unexpected call %r" % (argv,))
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("uv 0.13.8 (x86_64-unknown-linux-gnu)", (0, 13, 8)),
-    ("uv 0.13.9 (0a1b2c3d4 2026-11-02 x86_64-unknown-linux-gnu)", (0, 13, 9)),
-    ("uv 0.8.0\n", (0, 8, 0)),
-    ("uv 0.10.0-dev (x86_64-unknown-linux-gnu)", (0, 10, 0)),
-], ids=["new", "hash-date-triple", "newline", "pre"])
-def test_version_uses_the_collections_one_parser(text, expected):
-    # One parser of uv's version for the collection: _installed.parse_uv_version (uv_install,
-    # uv_config and uv_python read `uv --version` the same way).
-    from ansible_collections.pyfleet.uv.plugins.module_utils import _installed
-    assert not hasattr(_python, "parse_version")
-    assert _python.parse_uv_version is _installed.parse_uv_version
-    uv, _replay = uv_with((["--version"], (0, text, "")))
-    assert uv.version() == expected
-
-
-@pytest.mark.parametrize("text", ["uv-tool-uvx", "", "0.10.12", "ruff 0.13.8"], ids=["junk", "empty", "bare", "other"])
-def test_version_refuses_what_is_not_uvs_version_line(text):
-    uv, _replay = uv_with((["--version"], (0, text, "")))
-    with pytest.raises(PythonError, match="printed no uv version"):
-        uv.version()
 
 
 @pytest.mark.parametrize("request_", ["3", "3.12", "3.12.7", "cpython@3.13", "pypy@3.10", "cpython3.12", "3.13t",
@@ -119,83 +81,6 @@ def test_parse_list_of_downloads_and_empty():
 def test_parse_list_refuses_what_is_not_a_list(text):
     with pytest.raises(PythonError, match="uv python list printed"):
         parse_list(text)
-
-
-def test_environment_is_explicit():
-    base = {"PATH": "/usr/bin", "UV_PYTHON_INSTALL_DIR": "/home/u/.local/share/uv", "UV_INDEX_X_PASSWORD": "s",
-            "https_proxy": "http://proxy:3128", "NO_PROXY": "x", "XDG_CONFIG_DIRS": "/etc/xdg", "HOME": "/home/u"}
-    env = python_environment(base, "/tmp/h", "/opt/uv/python", "/usr/local/bin", "https://m/", "/tmp/d.json")
-    assert env["HOME"] == "/tmp/h" and env["XDG_CONFIG_HOME"] == "/tmp/h/.config"
-    assert env["UV_PYTHON_INSTALL_DIR"] == "/opt/uv/python" and env["UV_PYTHON_BIN_DIR"] == "/usr/local/bin"
-    assert env["UV_PYTHON_INSTALL_MIRROR"] == "https://m/" and env["UV_PYTHON_DOWNLOADS_JSON_URL"] == "/tmp/d.json"
-    assert env["UV_PYTHON_DOWNLOADS"] == "manual"
-    assert "UV_INDEX_X_PASSWORD" not in env and "https_proxy" not in env and "NO_PROXY" not in env
-    # The system configuration stays where uv finds it.
-    assert env["XDG_CONFIG_DIRS"] == "/etc/xdg" and env["PATH"] == "/usr/bin"
-    assert base["HOME"] == "/home/u"  # not changed
-    minimal = python_environment(base, "/tmp/h", "/opt/uv/python", use_proxy=True)
-    assert minimal["https_proxy"] == "http://proxy:3128"
-    assert not any(k in minimal for k in ("UV_PYTHON_BIN_DIR", "UV_PYTHON_INSTALL_MIRROR", "UV_PYTHON_DOWNLOADS_JSON_URL"))
-
-
-def uv_with(*answers):
-    replay = Replay(list(answers))
-    return UvPython("/usr/local/bin/uv", replay, {"HOME": "/tmp/h"}), replay
-
-
-def test_version_refuses_uv_older_than_0_8():
-    uv, _replay = uv_with((["--version"], "old-version"))
-    with pytest.raises(PythonError, match=r"uv 0\.5\.11 .* too old for uv_python, which needs uv 0\.8\.0"):
-        uv.version()
-    assert uv_with((["--version"], "v080-version"))[0].version() == (0, 8, 0)
-    assert uv_with((["--version"], "new-version"))[0].version() == (0, 13, 8)
-
-
-def test_listing_runs_offline_and_without_configuration():
-    uv, replay = uv_with((["python", "list"], "new-list-installed"))
-    assert [e["key"] for e in uv.installed("3.12")] == ["cpython-3.12.1-linux-x86_64-gnu"]
-    argv = replay.calls[0][0]
-    assert argv[-1] == "3.12" and "--only-installed" in argv and "--managed-python" in argv and "--no-config" in argv
-
-
-def test_old_uv_listing_fails_with_uvs_message():
-    uv, _replay = uv_with((["python", "list"], "old-list-json"))
-    with pytest.raises(PythonError, match="unexpected argument '--managed-python'"):
-        uv.installed()
-
-
-@pytest.mark.parametrize("fixture, quoted", [
-    ("new-install-tampered", "Hash mismatch for `cpython-3.12.1-linux-x86_64-gnu`"),
-    ("new-install-missing", "failed to open file"),
-    ("v080-install-remote-json", "this uv reads python_downloads_json_url only from a local path"),
-])
-def test_install_failure_quotes_uv(fixture, quoted):
-    uv, _replay = uv_with((["python", "install"], fixture))
-    with pytest.raises(PythonError) as exc:
-        uv.install(["3.12"])
-    assert quoted in exc.value.msg and "uv exit" in exc.value.msg
-
-
-def test_install_arguments():
-    uv, replay = uv_with((["python", "install"], "new-install"))
-    uv.install(["cpython-3.12.1-linux-x86_64-gnu"], bin_dir="/usr/local/bin", default=True)
-    assert replay.calls[0][0][1:] == ["python", "install", "--default", "cpython-3.12.1-linux-x86_64-gnu"]
-    with pytest.raises(TypeError):
-        uv.install(["3.12"], mirror="file:///m")  # pylint: disable=unexpected-keyword-arg
-    uv.install(["3.12"])
-    assert replay.calls[1][0][1:] == ["python", "install", "--no-bin", "3.12"]
-
-
-def test_verify_runs_the_interpreter():
-    def run(argv, env):
-        import subprocess
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
-    uv = UvPython("uv", run, {})
-    ok, detail = uv.verify(sys.executable)
-    assert ok and detail.startswith("%d.%d" % sys.version_info[:2])
-    ok, detail = uv.verify("/bin/false")
-    assert not ok and "failed (exit 1)" in detail
 
 
 INSTALLED = parse_list(recorded("new-list-installed")["stdout"])
@@ -329,22 +214,45 @@ def test_filter_downloads_takes_uvs_short_names():
     assert len(filter_downloads(data, ["cp312"])) == len(data)
 
 
-def test_find_uv_binary(tmp_path):
-    receipt_dir = tmp_path / "usr-local-bin"
-    receipt_dir.mkdir()
-    on_path = tmp_path / "path"
-    on_path.mkdir()
-    for directory in (receipt_dir, on_path):
-        (directory / "uv").write_text("#!/bin/sh\n")
-        (directory / "uv").chmod(0o755)
-    assert find_uv_binary(None, str(on_path), default_dir=str(tmp_path / "nowhere")) == str(on_path / "uv")
-    (receipt_dir / ".pyfleet-uv.json").write_text("{}")
-    assert find_uv_binary(None, str(on_path), default_dir=str(receipt_dir)) == str(receipt_dir / "uv")
-    assert find_uv_binary(str(on_path / "uv")) == str(on_path / "uv")
-    with pytest.raises(PythonError, match="not an executable file"):
-        find_uv_binary(str(tmp_path / "missing"))
-    with pytest.raises(PythonError, match="no uv to run"):
-        find_uv_binary(None, "", default_dir=str(tmp_path / "nowhere"))
+OPTIONS = dict(version=["3.12"], install_dir="/opt/uv/python", bin_dir=None, default=False, download_on="host",
+               state="present", plan_only=False, local_downloads=None, local_mirror=None)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"version": []}, "version lists no Python"),
+    ({"version": ["latest"]}, "not a Python request"),
+    ({"bin_dir": "bin"}, "bin_dir must be an absolute path, got bin"),
+    ({"default": True}, "set bin_dir"),
+    ({"download_on": "controller"}, "needs the collection's action plugin"),
+], ids=["none", "request", "relative-bin", "default", "controller"])
+def test_check_options_refuses(extra, message):
+    with pytest.raises(PythonError, match=message):
+        check_options(dict(OPTIONS, **extra))
+    assert check_options(dict(OPTIONS, version=[" 3.12 ", "pypy@3.10"])) == ["3.12", "pypy@3.10"]
+    assert check_options(dict(OPTIONS, download_on="controller", local_mirror="/tmp/m")) == ["3.12"]
+
+
+def test_reporting_from_the_steps(tmp_path):
+    entry = INSTALLED[0]
+    older = dict(entry, key="cpython-3.12.0-linux-x86_64-gnu", version="3.12.0")
+    keep = dict(request="3.12", action="none", reason="installed", entry=entry, installed=[entry, older])
+    new = dict(request="3.13", action="install", reason="no installed Python matches 3.13", entry=None, installed=[])
+    assert best([older, entry]) == entry and best([older, entry], dict(version="3.12.0")) == older
+    assert best([]) is None
+    assert [p["key"] for p in previous_of([keep, keep])] == [entry["key"], older["key"]]
+    items = report_items([keep, new], "present", check_mode=True)
+    assert items[0]["key"] == entry["key"] and items[1] == dict(request="3.13", key=None, target=None, version=None,
+                                                                implementation=None, variant=None, path=None,
+                                                                arch=None, libc=None)
+    assert summary([new]) == "install 3.13 (3.13: no installed Python matches 3.13)"
+    assert report_diff(previous_of([keep]), items, "present")["after"].splitlines() == [
+        "3.13 (to install)", older["key"], entry["key"]]
+    assert report_diff(previous_of([keep]), report_items([keep], "absent", False), "absent")["after"] == ""
+    venv = tmp_path / "srv" / "app"
+    venv.mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = %s/%s/bin\n" % (tmp_path, entry["key"]))
+    assert venvs_of([str(tmp_path / "srv")], str(tmp_path), [keep]) == {entry["key"]: [str(venv)]}
+    assert venvs_of([], str(tmp_path), [keep]) == {}
 
 
 def test_module_utils_file_stays_python_3_6():

@@ -98,6 +98,28 @@ def test_environment_drops_user_settings_and_keeps_the_system_ones(tmp_path):
     assert base["HOME"] == "/home/alice"
 
 
+def test_environment_drops_the_proxy_only_when_asked(tmp_path):
+    base = {"PATH": "/usr/bin", "https_proxy": "http://proxy:3128", "HTTP_PROXY": "http://proxy:3128", "NO_PROXY": "x",
+            "all_proxy": "socks5://proxy:1080", "UV_HTTP_TIMEOUT": "5"}
+    kept = uv_environment(base, str(tmp_path))
+    assert kept["https_proxy"] == kept["HTTP_PROXY"] == "http://proxy:3128" and kept["NO_PROXY"] == "x"
+    dropped = uv_environment(base, str(tmp_path), use_proxy=False, extra={"UV_PYTHON_BIN_DIR": "/usr/local/bin"})
+    assert not any(k.lower().endswith("_proxy") for k in dropped), dropped
+    assert dropped["PATH"] == "/usr/bin" and dropped["UV_PYTHON_BIN_DIR"] == "/usr/local/bin"
+    assert "UV_HTTP_TIMEOUT" not in dropped
+
+
+def test_locate_uv_default_is_read_when_called(tmp_path, monkeypatch):
+    # A test (or a caller) that moves DEFAULT_INSTALL_DIR moves where the receipt is looked for.
+    recorded = tmp_path / "rec"
+    recorded.mkdir()
+    (recorded / "uv").write_text("#!/bin/sh\n")
+    (recorded / "uv").chmod(0o755)
+    (recorded / ".pyfleet-uv.json").write_text("{}")
+    monkeypatch.setattr(_uv_runner, "DEFAULT_INSTALL_DIR", str(recorded))
+    assert locate_uv(None, str(tmp_path / "empty")) == (str(recorded / "uv"), "recorded by uv_install")
+
+
 def test_locate_uv_order(tmp_path):
     def make(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -127,8 +149,12 @@ def test_old_uv_is_refused_by_name(tmp_path):
     runner = UvRunner(Module(), uv, str(tmp_path / "home"))
     with pytest.raises(UvRunError) as exc:
         runner.version()
-    assert "uv 0.5.11 (%s) is too old" % uv in exc.value.msg
+    assert "uv 0.5.11 (%s) is too old for this module" % uv in exc.value.msg
     assert "needs uv 0.8.0 or newer" in exc.value.msg
+    named = UvRunner(Module(), uv, str(tmp_path / "home"), name="uv_python")
+    with pytest.raises(UvRunError, match=r"uv 0\.5\.11 \(.*\) is too old for uv_python, which needs uv 0\.8\.0 or newer"):
+        named.run(["python", "list"])
+    assert named.commands == [[uv, "--version"]]  # refused before anything else runs
 
 
 @needs_mirror

@@ -133,6 +133,28 @@ def test_uv_rejection_quotes_uv_with_the_real_path(conf):
     assert not conf.path.exists()
 
 
+def test_uv_rejection_reads_uvs_error_first_then_the_command(conf, uv):
+    """Issue 32 item 3: uv's error and cause lines (naming the real path), then the command, then the verdict;
+    uv's whole output in stderr."""
+    code, result = conf(settings={"python-downloads": "sometimes"})
+    assert code == 1
+    lines = result["msg"].splitlines()
+    assert lines[0] == "error: Failed to parse: %s" % conf.path, lines
+    assert lines[1].strip().startswith("cause: TOML parse error")
+    command = [i for i, line in enumerate(lines) if line.startswith("reading the new configuration failed (uv exit 2): ")]
+    assert command and "%s --color never --config-file " % uv in lines[command[0]], lines
+    assert "unknown variant `sometimes`" in " ".join(lines[:command[0]])
+    assert lines[-1] == "uv 0.13.8 at %s rejects the configuration for %s, so nothing was changed" % (uv, conf.path)
+    assert "unknown variant `sometimes`" in result["stderr"]
+
+
+def test_uv_older_than_the_floor_is_refused_by_name(tmp_path, run_module):
+    old = real_uv("0.5.11", str(tmp_path / "uvs"))
+    code, result = run_module(uv_config.main, {"path": str(tmp_path / "uv.toml"), "uv_path": old, "settings": SETTINGS})
+    assert code == 1 and "uv 0.5.11 (%s) is too old for uv_config, which needs uv 0.8.0 or newer" % old in result["msg"]
+    assert not (tmp_path / "uv.toml").exists()
+
+
 def test_uv_warnings_become_task_warnings(conf):
     _code, result = conf(settings={"native-tls": True})
     assert any("`native-tls` setting is deprecated" in w and "system-certs" in w for w in warnings(result))
@@ -191,7 +213,7 @@ def test_absent(conf):
 
 def test_without_uv_the_file_is_written_with_a_warning(tmp_path, run_module, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr("ansible_collections.pyfleet.uv.plugins.module_utils._config_file.DEFAULT_INSTALL_DIR",
+    monkeypatch.setattr("ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner.DEFAULT_INSTALL_DIR",
                         str(tmp_path / "empty"))
     path = tmp_path / "uv.toml"
     code, result = run_module(uv_config.main, {"path": str(path), "settings": SETTINGS})

@@ -8,12 +8,20 @@ Real installs (the real uv, real CPython archives) are in tests/integration/targ
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import http.server
+import io
 import json
 import os
+import re
+import tarfile
+import threading
 
 import pytest
 
 from ansible_collections.pyfleet.uv.plugins.modules import uv_python
+from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.real_uv import needs_mirror, real_uv
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "uv_python")
 
@@ -25,7 +33,11 @@ def recorded(name):
 
 
 class FakeUv(object):
-    """Answers like the recorded uv 0.13.8; ``installed`` is what ``python list --only-installed`` shows."""
+    """Answers like the recorded uv 0.13.8; ``installed`` is what ``python list --only-installed`` shows.
+
+    It stands in for ``AnsibleModule.run_command`` under the real ``UvRunner``: each call is kept
+    without the runner's ``--color never``, with the environment it ran in.
+    """
 
     def __init__(self, installed, install=None, verify=(0, "3.12.1 (main)\n", ""), uninstall=None):
         self.installed = installed
@@ -35,39 +47,45 @@ class FakeUv(object):
         self.calls = []
         self.envs = []
 
-    def runner(self, module):
-        def run(argv, env):
-            self.calls.append(list(argv))
-            self.envs.append(dict(env))
-            args = argv[1:]
-            if args == ["--version"]:
-                return recorded("new-version")
-            if args[:3] == ["python", "list", "--only-installed"]:
-                request = args[-1] if args[-1][:1].isdigit() else None
-                return 0, json.dumps([e for e in self.installed
-                                      if request is None or (e["version"] + ".").startswith(request + ".")]), ""
-            if args[:3] == ["python", "list", "--only-downloads"]:
-                return recorded("new-downloads")
-            if args[:2] == ["python", "install"]:
-                answer = self.install_answer or recorded("new-install")
-                if answer[0] == 0:
-                    self.installed = json.loads(recorded("new-list-installed")[1])
-                return answer
-            if args[:2] == ["python", "uninstall"]:
-                self.installed = []
-                return self.uninstall_answer or recorded("new-uninstall")
-            if args[:1] == ["-c"]:
-                return self.verify_answer
-            raise AssertionError("unexpected call %r" % (argv,))
-        return run
+    @property
+    def run_command_of(self):
+        """``AnsibleModule.run_command`` as this fake answers it (the module instance comes first)."""
+        return lambda _module, argv, **_kwargs: self.run_command(argv)
+
+    def run_command(self, argv):
+        argv = list(argv)
+        if argv[1:3] == ["--color", "never"]:
+            del argv[1:3]
+        self.calls.append(argv)
+        self.envs.append(dict(os.environ))
+        args = argv[1:]
+        if args == ["--version"]:
+            return recorded("new-version")
+        if args[:3] == ["python", "list", "--only-installed"]:
+            request = args[-1] if args[-1][:1].isdigit() else None
+            return 0, json.dumps([e for e in self.installed
+                                  if request is None or (e["version"] + ".").startswith(request + ".")]), ""
+        if args[:3] == ["python", "list", "--only-downloads"]:
+            return recorded("new-downloads")
+        if args[:2] == ["python", "install"]:
+            answer = self.install_answer or recorded("new-install")
+            if answer[0] == 0:
+                self.installed = json.loads(recorded("new-list-installed")[1])
+            return answer
+        if args[:2] == ["python", "uninstall"]:
+            self.installed = []
+            return self.uninstall_answer or recorded("new-uninstall")
+        if args[:1] == ["-c"]:
+            return self.verify_answer
+        raise AssertionError("unexpected call %r" % (argv,))
 
 
 @pytest.fixture
 def fake(monkeypatch, tmp_path):
     def make(**kwargs):
         uv = FakeUv(**kwargs)
-        monkeypatch.setattr(uv_python, "environment_runner", uv.runner)
-        monkeypatch.setattr(uv_python, "find_uv_binary", lambda path: "/opt/fake/uv")
+        monkeypatch.setattr(uv_python.AnsibleModule, "run_command", uv.run_command_of)
+        monkeypatch.setattr(uv_python, "locate_uv", lambda path: ("/opt/fake/uv", "uv_path"))
         return uv
     return make
 
@@ -127,7 +145,11 @@ def test_uv_failure_is_quoted_and_nothing_stays(run_module, fake, tmp_path):
     uv = fake(installed=[], install=recorded("new-install-tampered"))
     code, result = run_module(uv_python.main, args(tmp_path))
     assert code == 1
-    assert "Hash mismatch" in result["msg"] and result["msg"].endswith("nothing was installed")
+    # uv's error and cause lines first (not "Downloading ..."), then the command; the whole output in stderr.
+    assert result["msg"].startswith("error: Failed to install cpython-3.12.1-linux-x86_64-gnu\n  cause: Hash mismatch")
+    assert "uv python install 3.12 failed (uv exit 1): /opt/fake/uv --color never python install" in result["msg"]
+    assert result["msg"].endswith("nothing was installed")
+    assert result["stderr"] == recorded("new-install-tampered")[2]
     assert not any(c[1:3] == ["python", "uninstall"] for c in uv.calls)
 
 
@@ -238,3 +260,80 @@ def test_exact_older_patch_with_bin_dir_settles(run_module, fake, tmp_path):
     assert result["changed"] is False, result["msg"]
     assert result["installed"][0]["version"] == "3.11.2"
     assert not any(c[1:3] == ["python", "install"] for c in uv.calls)
+
+
+# -- the real uv against a loopback mirror (issue 32 item 3) -----------------------------------------
+
+def foreign_archive():
+    """A valid .tar.gz in python-build-standalone's layout that is not the release asset uv knows."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        body = b"#!/bin/sh\necho foreign\n"
+        info = tarfile.TarInfo("python/bin/python3.12")
+        info.size, info.mode = len(body), 0o755
+        tar.addfile(info, io.BytesIO(body))
+    return data.getvalue()
+
+
+@contextlib.contextmanager
+def mirror(body):
+    """A mirror on 127.0.0.1 that answers every GET with ``body`` (404 when ``None``): (base URL, paths asked)."""
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802  pylint: disable=invalid-name
+            asked.append(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield "http://127.0.0.1:%d/pbs" % server.server_address[1], asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@needs_mirror
+@pytest.mark.parametrize("case", ["foreign", "missing"])
+def test_real_uv_failure_reads_cause_first(run_module, tmp_path, case):
+    """uv 0.13.8 installs 3.12 from a loopback mirror that holds a foreign archive (hash mismatch) or
+    nothing (404): the message starts with uv's error and cause lines, with both hashes or the URL,
+    then the command; never with uv's "Downloading cpython-..." lines; stderr keeps uv's whole output."""
+    uv = real_uv("0.13.8", str(tmp_path / "uvs"))
+    body = foreign_archive() if case == "foreign" else None
+    install_dir = tmp_path / "pythons"
+    with mirror(body) as (url, asked):
+        code, result = run_module(uv_python.main, {"version": ["3.12"], "install_dir": str(install_dir),
+                                                   "uv_path": uv, "python_install_mirror": url})
+    msg = result["msg"]
+    print(msg)
+    assert code == 1 and asked, result
+    assert msg.startswith("error: Failed to install cpython-3.12"), msg
+    lines = msg.splitlines()
+    command = [i for i, line in enumerate(lines) if " failed (uv exit " in line and "--color never python install" in line]
+    assert command, msg
+    cause = lines[:command[0]]
+    assert not any(line.lstrip().startswith(("Downloading", "Downloaded")) for line in cause), msg
+    if case == "foreign":
+        computed = hashlib.sha256(body).hexdigest()
+        values = [line.strip() for line in cause if re.match(r"^[0-9a-f]{64}$", line.strip())]
+        assert "Hash mismatch for `cpython-3.12" in msg and computed in values and len(set(values)) == 2, msg
+        assert "the mirror must hold the unmodified python-build-standalone release assets" in lines[-1]
+    else:
+        assert any("404" in line for line in cause), msg
+        asked_url = url[:-len("/pbs")] + asked[0]  # the mirror's URL of the file uv names
+        assert any(asked_url in line for line in cause), (asked_url, msg)
+    assert "error: Failed to install" in result["stderr"]
+    assert msg.endswith(("nothing was installed", "release assets")), msg
+    assert [n for n in os.listdir(str(install_dir)) if n.startswith("cpython")] == []
