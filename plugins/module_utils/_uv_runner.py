@@ -8,9 +8,10 @@ PRIVATE API: only for this collection's modules; names may change without notice
 
 - **Which uv**: ``uv_path``, else the uv that ``uv_install`` recorded (its receipt beside
   ``uv`` in its default ``install_dir``, ``/usr/local/bin``), else the first ``uv`` on PATH.
-- **Which version**: ``uv --version`` is read once and parsed by ``_installed.parse_uv_version``
-  (the collection's one parser); uv older than ``MIN_UV`` is refused by name, and flags that
-  only newer releases know are switched on from ``FEATURES``.
+- **Which version**: ``uv --version`` is read once and parsed here (the line that
+  ``_installed.parse_uv_version`` reads for uv_install; see ``_UV_VERSION``); uv older than
+  ``MIN_UV`` is refused by name, and flags that only newer releases know are switched on from
+  ``FEATURES``.
 - **Which environment**: every call gets an explicit one (``uv_environment``). ``HOME`` and the
   XDG user directories point at a private empty directory, so the calling user's
   ``~/.config/uv/uv.toml``, ``~/.netrc`` and cache are never read; every ``UV_*`` variable and
@@ -32,10 +33,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import RECEIPT_NAME, find_uv, parse_uv_version
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
+from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV
 
 __all__ = [
     "DEFAULT_INSTALL_DIR",
@@ -52,15 +54,14 @@ __all__ = [
 
 # uv_install's default install_dir: where its receipt says which uv it put there.
 DEFAULT_INSTALL_DIR = "/usr/local/bin"
+RECEIPT_NAME = UV.receipt
 # The oldest uv the modules run: the first with ``--managed-python``, ``uv python list
 # --output-format json`` and the warning before ``uv venv`` replaces a directory.
 MIN_UV = (0, 8, 0)
-# Flags that only newer uv releases take: name -> first version that has it.
-# ``venv_clear_required``: from 0.10.0 ``uv venv`` refuses an existing environment without
-# ``--clear`` (uv PR 17757); before, it replaced it (0.8 and 0.9 with a warning).
-FEATURES = {
-    "venv_clear_required": (0, 10, 0),
-}
+# Flags that only newer uv releases take: name -> first version that has it (none today:
+# uv_venv builds each environment under a new name, so it never needs ``--clear``, whose
+# refusal without it came in 0.10.0).
+FEATURES = {}
 
 # Variables never passed on from the connection's environment: uv's own settings (the task's
 # options and the system uv.toml decide) and the file of credentials uv would read.
@@ -70,6 +71,11 @@ _DROP_NAMES = ("NETRC", "VIRTUAL_ENV", "CONDA_PREFIX")  # an active environment 
 # failures before 0.6: "  × No solution found when resolving dependencies:").
 _ERROR_STARTS = ("error:", "\u00d7 ", "x ")
 _LIMIT = 3000
+# The version in ``uv --version`` ("uv 0.13.8 (x86_64-unknown-linux-gnu)"), the first words of
+# the line ``_installed.parse_uv_version`` reads. Not imported from there: ``_installed`` brings
+# the ELF and target code (``targets``, ``libc``) into the payload of every module that runs uv,
+# past their budget (issue 32).
+_UV_VERSION = re.compile(r"^uv (\d+\.\d+\.\d+)(?:\s|$)", re.M)
 
 
 class UvRunError(UvError):
@@ -98,9 +104,11 @@ def locate_uv(uv_path=None, path_env=None, install_dir=DEFAULT_INSTALL_DIR):
     candidate = os.path.join(install_dir, "uv")
     if os.path.isfile(os.path.join(install_dir, RECEIPT_NAME)) and os.access(candidate, os.X_OK):
         return candidate, "recorded by uv_install"
-    found = find_uv(None, path_env)
-    if found:
-        return found, "PATH"
+    # The PATH walk of ``_installed.find_binary``, here for the reason given at ``_UV_VERSION``.
+    for directory in (os.environ.get("PATH", "") if path_env is None else path_env).split(os.pathsep):
+        found = os.path.join(directory or ".", "uv")
+        if os.path.isfile(found) and os.access(found, os.X_OK):
+            return found, "PATH"
     raise UvRunError("no uv to run: none recorded by uv_install in %s and none on PATH; install uv with "
                      "pyfleet.uv.uv_install first, or set uv_path" % install_dir)
 
@@ -192,15 +200,15 @@ class UvRunner(object):
         """The uv version as ``(major, minor, patch)``, read once; refuses uv older than ``MIN_UV``."""
         if self._version is None:
             rc, out, err = self.raw([self.uv, "--version"])
-            parsed = parse_uv_version(out) if rc == 0 else None
-            numbers = version_tuple(parsed["version"]) if parsed else None
+            parsed = _UV_VERSION.search(out or "") if rc == 0 else None
+            numbers = version_tuple(parsed.group(1)) if parsed else None
             if numbers is None:
                 raise UvRunError("%s is not a working uv: `%s --version` gave exit %s: %s"
                                  % (self.uv, self.uv, rc, (err or out or "no output").strip()[:500]))
             if numbers < MIN_UV:
                 raise UvRunError("uv %s (%s) is too old: this module needs uv %s or newer; install a newer uv "
                                  "with pyfleet.uv.uv_install, or point uv_path at one"
-                                 % (parsed["version"], self.uv, ".".join(str(p) for p in MIN_UV)))
+                                 % (parsed.group(1), self.uv, ".".join(str(p) for p in MIN_UV)))
             self._version = numbers
         return self._version
 

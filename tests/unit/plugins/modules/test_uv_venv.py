@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import parse_dry_run, python_matches, requirement_name
+from ansible_collections.pyfleet.uv.plugins.module_utils._venv import VenvError, parse_dry_run, python_matches, requirement_name, with_version
 from ansible_collections.pyfleet.uv.plugins.modules import uv_venv
 
 HERE = os.path.dirname(__file__)
@@ -59,7 +59,7 @@ def test_requirement_name(given, name):
 
 @pytest.mark.parametrize("bad", ["six=>1", "-e .", "", "six 1.0"])
 def test_requirement_name_refuses(bad):
-    with pytest.raises(uv_venv.VenvError, match="is not a valid requirement"):
+    with pytest.raises(VenvError, match="is not a valid requirement"):
         requirement_name(bad)
 
 
