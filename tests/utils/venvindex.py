@@ -4,7 +4,7 @@
 """Real wheels of a few small packages, and loopback indexes that serve them, for uv_venv's tests.
 
 - ``fetch()``: the wheels of ``PACKAGES`` (pure Python; two versions of six and packaging, and
-  python-dateutil, which needs six), downloaded once with pip into ``~/.cache/pyfleet-uv/wheels``.
+  python-dateutil, which needs six, and flit_core, the build backend of the editable test), downloaded once with pip into ``~/.cache/pyfleet-uv/wheels``.
 - ``static_index(wheels)``: a PEP 503 tree served by ``http.server`` on 127.0.0.1 that counts
   every request (the unit tests' index).
 - ``serve``: pypiserver (uvindex.pypiserver_index, behind uvindex's counting front, ``GET /_stats``,
@@ -31,7 +31,7 @@ import threading
 import time
 
 PACKAGES = ("six==1.16.0", "six==1.17.0", "python-dateutil==2.9.0.post0", "packaging==24.1", "packaging==24.2",
-            "iniconfig==2.0.0")
+            "iniconfig==2.0.0", "flit_core==4.1.0")
 
 
 def cache_dir() -> str:
