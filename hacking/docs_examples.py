@@ -27,7 +27,10 @@ Markdown files given with ``--markdown``, such as README.md, the marker is an HT
   name), ``become`` is off (``ansible_become=false``) and the controller cache is a scratch
   ``XDG_CACHE_HOME``. uv_python's ``install_dir`` (``/opt/uv/python``) is a scratch
   directory and its ``uv_path`` the scratch ``bin`` (``module_defaults``); a uv_python
-  example that does not install uv itself finds there a copy of the config's ``uv``.
+  or uv_venv example that does not install uv itself finds there a copy of the config's ``uv``.
+  uv_venv gets the same ``uv_path`` and ``python_install_dir``, and ``index_url`` the loopback
+  package index of tests/utils/venvindex.py (``venv_index``), which the guide's
+  ``https://pypi.internal.example.com/simple/`` also becomes; ``/opt/app`` is a scratch directory.
   A ``run`` block that still names a URL outside loopback fails before anything runs. It
   must succeed, and a second run must report no change
   (``run-once``: one run, for examples such as a task in check mode that reports the
@@ -43,7 +46,8 @@ something tried to leave the machine, and fails the check.
 (a collections path holding pyfleet.uv), ``python`` (the managed hosts' interpreter),
 ``mirror`` (the base URL of ``tests/utils/uvmirror.py serve``), ``index`` and
 ``index_auth`` (a simple index, plain and behind Basic auth), ``index_username``,
-``index_password``; for the Python guide, ``pbs`` (the base URL of tests/utils/pbs.py's
+``index_password``; ``venv_index`` (a simple index holding tests/utils/venvindex.py's packages,
+for the environments guide); for the Python guide, ``pbs`` (the base URL of tests/utils/pbs.py's
 CPython archives, served with its ``docs.json``) and ``uv`` (a uv binary). Run it with a
 Python that has PyYAML (any ansible-core venv).
 """
@@ -71,12 +75,12 @@ MD_FENCE = re.compile(r"^```\s*(\S*)\s*$")
 YAML_LANGUAGES = ("yaml", "yaml+jinja")
 # The collection's modules, whose options are checked against ansible-doc.
 MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.ruff_install", "pyfleet.uv.ty_install", "pyfleet.uv.uv_facts",
-           "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config", "pyfleet.uv.uv_python")
+           "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config", "pyfleet.uv.uv_python", "pyfleet.uv.uv_venv")
 # The modules that take install_dir, which a run example gets pointed at its scratch directory.
 INSTALL_DIR_MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.ruff_install", "pyfleet.uv.ty_install",
                        "pyfleet.uv.uv_facts")
 # Inventory groups the examples may name; localhost is in all of them.
-GROUPS = ("fleet", "rhel8", "dmz", "arm64")
+GROUPS = ("fleet", "rhel8", "dmz", "arm64", "app_servers")
 
 
 def substitutions(config: dict, scratch: str) -> list:
@@ -97,6 +101,8 @@ def substitutions(config: dict, scratch: str) -> list:
         ("https://artifacts.example.com/github/", mirror + "/github/"),
         ("https://github.com/astral-sh/uv/releases/", mirror + "/github/astral-sh/uv/releases/"),
         ("https://pypi-proxy.example.com/simple/", config["index"]),
+        # guide_venv.rst's package index: tests/utils/venvindex.py's (six, python-dateutil, ...).
+        ("https://pypi.internal.example.com/simple/", config.get("venv_index") or config["index"]),
         ("https://artifactory.example.com/artifactory/api/pypi/pypi-remote/simple/", config["index_auth"]),
         ("https://artifactory.example.com/api/pypi/pypi-remote/simple/", config["index_auth"]),
         # uv_config's settings only name this mirror (nothing is fetched from it in the runs).
@@ -106,6 +112,7 @@ def substitutions(config: dict, scratch: str) -> list:
         ("/opt/tools/bin", os.path.join(scratch, "opt-tools-bin")),
         ("/srv/ansible/uv-cache", os.path.join(scratch, "srv-uv-cache")),
         ("/opt/uv/python", os.path.join(scratch, "opt-uv-python")),
+        ("/opt/app", os.path.join(scratch, "opt-app")),  # guide_venv.rst's environments and files
     ]
 
 
@@ -297,7 +304,7 @@ def check_options(example: Example, plays: list, options: dict) -> list:
     return problems
 
 
-def runnable(example: Example, plays: list, subs: list, bindir: str) -> list:
+def runnable(example: Example, plays: list, subs: list, bindir: str, venv_index: str | None = None) -> list:
     """The plays of a ``run`` example, rewritten for the loopback servers (see the module docstring)."""
     import yaml  # pylint: disable=import-outside-toplevel
 
@@ -322,6 +329,13 @@ def runnable(example: Example, plays: list, subs: list, bindir: str) -> list:
         python = defaults.setdefault("pyfleet.uv.uv_python", {})
         python.setdefault("install_dir", os.path.join(os.path.dirname(bindir), "opt-uv-python"))
         python.setdefault("uv_path", os.path.join(bindir, "uv"))
+        # uv_venv: the same uv and Pythons; without index_url, the loopback package index (never this
+        # machine's /etc/uv/uv.toml index or the public one).
+        venv = defaults.setdefault("pyfleet.uv.uv_venv", {})
+        venv.setdefault("uv_path", os.path.join(bindir, "uv"))
+        venv.setdefault("python_install_dir", os.path.join(os.path.dirname(bindir), "opt-uv-python"))
+        if venv_index:
+            venv.setdefault("index_url", venv_index)
     return plays
 
 
@@ -381,8 +395,10 @@ def check(rst_dir: str, config: dict, markdown=()) -> int:
                            XDG_CONFIG_HOME=os.path.join(scratch, "config"), HOME=os.path.join(scratch, "home"))
                 os.makedirs(env["HOME"])
                 if example.mode.startswith("run"):
-                    plays = runnable(example, plays, substitutions(config, scratch), os.path.join(scratch, "bin"))
-                    if config.get("uv") and uses(plays, "uv_python") and not uses(plays, "uv_install"):
+                    plays = runnable(example, plays, substitutions(config, scratch), os.path.join(scratch, "bin"),
+                                     config.get("venv_index"))
+                    if config.get("uv") and (uses(plays, "uv_python") or uses(plays, "uv_venv")) \
+                            and not uses(plays, "uv_install"):
                         os.makedirs(os.path.join(scratch, "bin"), exist_ok=True)
                         shutil.copy(config["uv"], os.path.join(scratch, "bin", "uv"))
                 path = os.path.join(scratch, "example.yml")

@@ -595,6 +595,7 @@ def python_fleet_hosts(manifest: dict, pbs_url: str) -> dict:
     architecture, ``{arch: vars}``.
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
     def path(entry):
         return "/" + pbs.quote_path(entry["path"])
@@ -654,6 +655,7 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
     stage ends SKIPPED, naming it.
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
     import tripwire  # pylint: disable=import-outside-toplevel  # tests/utils/tripwire.py
 
     if os.geteuid() != 0:
@@ -733,6 +735,7 @@ def debian_distutils(root: str):
     shared roots stay as they were built.
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
     source = pbs.debian_source(root, os.path.basename(root))
     debs = pbs.debian_addons(source, CACHE) if source else []
@@ -1411,13 +1414,15 @@ def stage_docs(track: str, ctx: dict) -> None:
     errors) with intersphinx removed and every proxy variable pointing at a tripwire on
     127.0.0.1 (a connection to it fails the stage); then hacking/docs_examples.py checks every
     YAML block of docs/docsite/rst and README.md with this track's ansible-core against the
-    loopback mirror and a pypiserver index, and the Python guide's against real CPython
+    loopback mirror and a pypiserver index (the environments guide's against tests/utils/venvindex.py's
+    index of small real packages), and the Python guide's against real CPython
     archives (tests/utils/pbs.py's ``docs`` set: this machine's pyenv 3.12 and 3.13 builds,
     with its docs.json) served on 127.0.0.1 too, with uv 0.13.8 from the mirror.
     """
     import tarfile  # pylint: disable=import-outside-toplevel
     import docs_examples  # pylint: disable=import-outside-toplevel  # hacking/docs_examples.py
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
     docs = tool_venv("docs")
     bindir = os.path.join(docs, "bin")
@@ -1474,14 +1479,14 @@ def stage_docs(track: str, ctx: dict) -> None:
             handle.write(tar.extractfile("uv-x86_64-unknown-linux-gnu/uv").read())
         os.chmod(uv, 0o755)
         with mirror_server(ctx["mirror"]) as url, uvindex.indexes(("pypiserver",)) as indexes, \
-                mirror_server(www) as pbs_url:
+                mirror_server(www) as pbs_url, venvindex.static_index(venvindex.fetch()) as (venv_index, _count):
             pbs.write_jsons(manifest, www, pbs_url)  # docs.json only
             index = indexes["pypiserver"]
             config = {"ansible_bin": os.path.join(venv(track), "bin"), "collections": installed,
                       "python": find_python(TRACKS[track]["managed"][-1]), "mirror": url,
                       "index": index.url, "index_auth": index.auth_url,
                       "index_username": index.username, "index_password": index.password,
-                      "pbs": pbs_url, "uv": uv}
+                      "pbs": pbs_url, "uv": uv, "venv_index": venv_index}
             config_file = os.path.join(scratch, "examples.json")
             with open(config_file, "w") as handle:
                 json.dump(config, handle)

@@ -57,12 +57,10 @@ DEFAULT_INSTALL_DIR = "/usr/local/bin"
 # The oldest uv the modules run: the first with ``--managed-python``, ``uv python list
 # --output-format json`` and the warning before ``uv venv`` replaces a directory.
 MIN_UV = (0, 8, 0)
-# Flags that only newer uv releases take: name -> first version that has it.
-# ``venv_clear_required``: from 0.10.0 ``uv venv`` refuses an existing environment without
-# ``--clear`` (uv PR 17757); before, it replaced it (0.8 and 0.9 with a warning).
-FEATURES = {
-    "venv_clear_required": (0, 10, 0),
-}
+# Flags that only newer uv releases take: name -> first version that has it (none today:
+# uv_venv builds each environment under a new name, so it never needs ``--clear``, whose
+# refusal without it came in 0.10.0).
+FEATURES = {}
 
 # Variables never passed on from the connection's environment: uv's own settings (the task's
 # options and the system uv.toml decide) and the file of credentials uv would read.

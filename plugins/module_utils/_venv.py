@@ -44,6 +44,8 @@ __all__ = [
     "python_matches",
     "read_pyvenv",
     "requirement_name",
+    "site_packages_flag",
+    "with_version",
 ]
 
 # `` + six==1.17.0``, `` - six==1.16.0``, `` ~ pkg==1.0``, and direct references
@@ -75,8 +77,28 @@ def requirement_name(requirement):
     return normalize_name(match.group(1))
 
 
+def with_version(requirement, version):
+    """``requirement`` pinned to ``version`` (pip's ``version`` option), its extras and markers kept.
+
+    ``requests[socks]; python_version > "3"`` with ``2.31.0`` gives
+    ``requests[socks]==2.31.0; python_version > "3"``. A requirement that already carries a
+    version specifier or a URL is refused: the two would contradict each other.
+    """
+    requirement_name(requirement)
+    head, sep, marker = requirement.partition(";")
+    match = _NAME.match(head)
+    name = head[:match.start(2)].rstrip()
+    if match.group(2).strip():
+        raise VenvError("version %s cannot be added to %r, which has its own version or URL: give one or the other"
+                        % (version, requirement))
+    return "%s==%s%s" % (name, version.strip(), ("; " + marker.strip()) if sep else "")
+
+
 def parse_pip_list(text):
-    """``{normalized name: {"name", "version"}}`` from ``uv pip list --format json``."""
+    """``{normalized name: {"name", "version"[, "editable"]}}`` from ``uv pip list --format json``.
+
+    ``editable`` is the project directory of an editable install (``editable_project_location``).
+    """
     try:
         data = json.loads(text or "[]")
     except ValueError as exc:
@@ -86,7 +108,10 @@ def parse_pip_list(text):
     out = {}
     for item in data:
         if isinstance(item, dict) and item.get("name") and item.get("version") is not None:
-            out[normalize_name(item["name"])] = dict(name=item["name"], version=str(item["version"]))
+            entry = dict(name=item["name"], version=str(item["version"]))
+            if item.get("editable_project_location"):
+                entry["editable"] = item["editable_project_location"]
+            out[normalize_name(item["name"])] = entry
     return out
 
 
@@ -147,6 +172,11 @@ def read_pyvenv(path):
         if sep:
             out[key.strip().lower()] = value.strip()
     return out
+
+
+def site_packages_flag(cfg):
+    """Whether the venv of ``cfg`` (its pyvenv.cfg) sees the base Python's site-packages."""
+    return (cfg or {}).get("include-system-site-packages", "false").strip().lower() == "true"
 
 
 def inspect_path(path):

@@ -33,6 +33,13 @@ description:
     installs them.
   - A O(path) that exists but is not a virtual environment (no C(pyvenv.cfg)) and is not an empty
     directory is refused, never replaced.
+  - A new environment, and one that replaces an existing one, is built beside O(path) (same parent
+    directory, a hidden temporary name), its packages are installed there, and only then is it renamed
+    into place; if anything fails, the temporary directory is removed and the old environment is left as
+    it was. So that it works under its final name, it is made with C(uv venv --relocatable) (its
+    activation scripts and console scripts find their directory at run time; C(pyvenv.cfg) says
+    C(relocatable = true)). An empty directory at O(path) (perhaps a mount point) is built in place and
+    emptied again on failure.
   - Needs uv 0.8.0 or newer on the host.
 author:
   - pyfleet maintainers (@pyfleet)
@@ -85,8 +92,19 @@ options:
     default: []
   version:
     description:
-      - The version of the single package in O(name) (pip's option); the same as V(name==version).
+      - The version of the single package in O(name) (pip's option); the same as V(name==version). Extras
+        and markers of the name are kept (V(requests[socks]) with V(2.31.0) is V(requests[socks]==2.31.0)).
     type: str
+  editable:
+    description:
+      - Install each item of O(name) in editable mode (C(uv pip install -e)), as M(ansible.builtin.pip)'s
+        option does - usually the directory of a project on the host (relative paths start from O(chdir)).
+      - A project directory that the environment already holds as an editable install from that same
+        directory is left alone (its code is used where it lies); after changing its dependencies, run
+        with O(state=forcereinstall). Other editable requests (VCS URLs) are reinstalled on every run.
+      - Building a project needs its build backend (C(build-system.requires)) from the index or O(find_links).
+    type: bool
+    default: false
   requirements:
     description:
       - Requirement files on the host (C(-r)); relative paths are relative to O(chdir).
@@ -116,9 +134,12 @@ options:
     description:
       - When an existing environment is replaced by a new one.
       - V(on_python_change) replaces it when O(python) is given and the environment's interpreter does not
-        match it (another version or implementation, another interpreter path, or its interpreter is
-        gone), then installs what was asked for into the new one.
-      - V(never) keeps it whatever its Python. V(always) replaces it on every run.
+        match it (another version or implementation, another interpreter, or its interpreter is gone), or
+        when O(system_site_packages) differs from its C(pyvenv.cfg), then installs what was asked for into
+        the new one. A path in O(python) is compared by the interpreter it runs, so a pyenv shim or a
+        wrapper script matches the environment made from it.
+      - V(never) keeps it whatever its Python and O(system_site_packages), with a warning naming the
+        difference. V(always) replaces it on every run.
     type: str
     default: on_python_change
     choices: [never, on_python_change, always]
@@ -142,7 +163,11 @@ options:
     type: bool
     default: false
   offline:
-    description: Use no network at all, only uv's cache (C(--offline)).
+    description:
+      - Use no network at all (C(--offline)). uv then installs only from local O(find_links) directories
+        and from a cache directory that the system uv.toml names (C(cache-dir)); this task's own cache is
+        private and starts empty. A request the environment already satisfies needs nothing anyway.
+      - When a package cannot be found offline, the message says so and what was asked.
     type: bool
     default: false
   require_hashes:
@@ -154,7 +179,9 @@ options:
     type: bool
     default: false
   system_site_packages:
-    description: The environment sees the base Python's site-packages (C(--system-site-packages)).
+    description:
+      - The environment sees the base Python's site-packages (C(--system-site-packages)).
+      - An existing environment whose C(pyvenv.cfg) says otherwise is recreated (see O(recreate)).
     type: bool
     default: false
     aliases: [virtualenv_site_packages]
@@ -183,6 +210,8 @@ options:
 notes:
   - uv's cache for a task is a private temporary directory, removed at the end, unless the system uv.toml
     sets C(cache-dir).
+  - uv's own warnings (C(warning:) lines, for example an option a requirements file may not hold) become
+    task warnings, credentials masked.
 seealso:
   - module: ansible.builtin.pip
   - module: pyfleet.uv.uv_python
@@ -218,6 +247,18 @@ EXAMPLES = r"""
     state: exact
     require_hashes: true
     no_build: true
+
+- name: A project on the host in editable mode
+  pyfleet.uv.uv_venv:
+    path: /opt/dev/venv
+    name: [/srv/src/myproject]
+    editable: true
+
+- name: A package with its extras at a pinned version
+  pyfleet.uv.uv_venv:
+    path: /opt/app/venv
+    name: ["requests[socks]"]
+    version: 2.32.3
 
 - name: Remove a package
   pyfleet.uv.uv_venv:
@@ -312,356 +353,13 @@ cmd:
   elements: str
 """
 
-import os
-import shlex
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text, redact_url
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
-    VenvError,
-    changes_from_lists,
-    inspect_path,
-    normalize_name,
-    parse_dry_run,
-    parse_pip_list,
-    plan_after,
-    python_matches,
-    read_pyvenv,
-    requirement_name,
-)
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
+from ansible_collections.pyfleet.uv.plugins.module_utils._venv_task import UvVenv
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "extra_args", "name"]
-# uv's words for "the index has no such package or version" (uv 0.5 to 0.13): the message then
-# names the indexes that were asked.
-_NOT_FOUND_HINTS = ("was not found in", "there is no version of", "no versions of", "unsatisfiable")
-
-
-class UvVenv(object):
-    """Validate, decide (environment, then packages, from a dry run), act, report."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.path = os.path.abspath(self.params["path"].rstrip(os.sep) or os.sep)
-        self.venv_python = os.path.join(self.path, "bin", "python")
-        self.result = dict(changed=False, path=self.path, created=False, recreated=False, reason=None,
-                           python=dict(version=None, executable=self.venv_python, base=None),
-                           packages=dict(installed=[], removed=[], upgraded=[], reinstalled=[]),
-                           before={}, after={}, cmd=[])
-        self.runner = None
-
-    # -- inputs ------------------------------------------------------------
-
-    def requests(self):
-        """The names (with ``version`` applied) and the requirement/constraint files, checked."""
-        params = self.params
-        names = [n.strip() for n in params["name"] if n and n.strip()]
-        if params["version"]:
-            if len(names) != 1:
-                raise VenvError("version applies to exactly one package in name, got %d" % len(names))
-            names = ["%s==%s" % (requirement_name(names[0]), params["version"])]
-        for name in names:
-            if name.startswith("-"):
-                raise VenvError("%r in name is an option, not a requirement: put options in extra_args" % name)
-        base = params["chdir"] or "/"
-        files = {}
-        for option in ("requirements", "constraints"):
-            files[option] = []
-            for given in params[option]:
-                full = os.path.join(base, given)
-                if not os.path.isfile(full):
-                    raise VenvError("the %s file %s does not exist on the host%s" % (
-                        option[:-1].replace("requirement", "requirements"), full,
-                        "" if os.path.isabs(given) else " (relative paths start from chdir, %s)" % base))
-                files[option].append(full)
-        if params["state"] != "present" and not names and not files["requirements"]:
-            raise VenvError("state=%s needs packages: give name or requirements" % params["state"])
-        return names, files
-
-    def index_args(self):
-        params = self.params
-        args = []
-        if params["index_url"]:
-            args += ["--index-url", params["index_url"]]
-        for url in params["extra_index_urls"]:
-            args += ["--extra-index-url", url]
-        for url in params["find_links"]:
-            args += ["--find-links", url]
-        for flag in ("no_index", "offline", "require_hashes", "no_build"):
-            if params[flag]:
-                args.append("--" + flag.replace("_", "-"))
-        return args
-
-    def extra_args(self):
-        out = []
-        for item in self.params["extra_args"]:
-            try:
-                out += shlex.split(item)
-            except ValueError as exc:
-                raise VenvError("extra_args item %r cannot be split into arguments (%s): balance its quotes, or "
-                                "give each argument as its own list item" % (redact_text(item), exc))
-        return out
-
-    def asked_where(self):
-        """The indexes a request went to, for a "not found" message (credentials masked)."""
-        params = self.params
-        if params["no_index"]:
-            where = "no index, find_links %s" % ", ".join(redact_url(u) for u in params["find_links"])
-        elif params["index_url"]:
-            where = "index_url %s" % redact_url(params["index_url"])
-        else:
-            where = "the index of the system uv.toml, or uv's default index (no index_url given)"
-        if params["extra_index_urls"] and not params["no_index"]:
-            where += ", extra_index_urls %s" % ", ".join(redact_url(u) for u in params["extra_index_urls"])
-        if params["find_links"] and not params["no_index"]:
-            where += ", find_links %s" % ", ".join(redact_url(u) for u in params["find_links"])
-        return where
-
-    # -- uv ----------------------------------------------------------------
-
-    def setup(self):
-        params = self.params
-        umask = params["umask"]
-        if umask is None:
-            umask = 0o022
-        elif not isinstance(umask, int):
-            try:
-                umask = int(str(umask), 8)
-            except ValueError:
-                raise VenvError("umask must be an octal string such as 0022, got %r" % (umask,))
-        if params["chdir"] and not os.path.isdir(params["chdir"]):
-            raise VenvError("chdir %s is not a directory" % params["chdir"])
-        uv, _how = locate_uv(params["uv_path"])
-        self.home = tempfile.mkdtemp(prefix="uv-home-", dir=self.module.tmpdir)
-        self.runner = UvRunner(self.module, uv, self.home, params["python_install_dir"],
-                               extra_env=dict(UV_PYTHON_DOWNLOADS="never"), umask=umask,
-                               cwd=params["chdir"] or "/")
-        self.result["uv"] = uv
-        self.result["uv_version"] = self.runner.version_string()
-
-    def uv(self, args, what):
-        try:
-            return self.runner.run(args, what)
-        except UvError as exc:
-            msg = exc.msg
-            if any(hint in msg for hint in _NOT_FOUND_HINTS):
-                msg += "\nindexes asked: %s" % self.asked_where()
-            raise VenvError(msg, **exc.details)
-
-    def listed(self):
-        _rc, out, _err = self.uv(["pip", "list", "--format", "json", "--python", self.path],
-                                 "listing the packages of %s" % self.path)
-        return parse_pip_list(out)
-
-    def listed_or_empty(self):
-        """The packages of a venv that is to be recreated, or none when uv cannot list it any more."""
-        try:
-            return self.listed()
-        except UvError:
-            return {}
-
-    def find_python(self):
-        """The interpreter uv would make the environment from (no download; ``VenvError`` if none)."""
-        args = ["python", "find"]
-        if self.params["python"]:
-            args.append(self.params["python"])
-        _rc, out, _err = self.uv(args, "finding the Python %s" % (self.params["python"] or "(uv's default)"))
-        found = out.strip().splitlines()[-1].strip() if out.strip() else ""
-        if not found:
-            raise VenvError("uv python find printed no interpreter for %s" % (self.params["python"] or "the default"))
-        return found
-
-    # -- decide ------------------------------------------------------------
-
-    def decide_environment(self, kind, cfg):
-        """``(action, reason)``: ``keep``, ``create`` or ``recreate``."""
-        params = self.params
-        if kind in ("missing", "empty"):
-            return "create", "%s did not exist" % self.path if kind == "missing" else "%s was empty" % self.path
-        if params["recreate"] == "always":
-            return "recreate", "recreate=always"
-        if params["recreate"] == "never" or not params["python"]:
-            return "keep", None
-        wanted = params["python"]
-        request_path = wanted if os.sep in wanted else None
-        if request_path and not os.path.exists(request_path):
-            raise VenvError("python %s does not exist on the host" % request_path)
-        matches = python_matches(wanted, cfg, self.venv_python, request_path)
-        if matches is None:
-            matches = os.path.realpath(self.find_python()) == os.path.realpath(self.venv_python)
-        if matches:
-            return "keep", None
-        have = "%s %s" % (cfg.get("implementation") or "Python", cfg.get("version_info") or "?")
-        if not os.path.exists(self.venv_python):
-            have += " whose interpreter is gone"
-        return "recreate", "python %s was asked for; the environment has %s" % (wanted, have)
-
-    def install_args(self, names, files, target=None, interpreter=None):
-        state = self.params["state"]
-        args = ["pip", "install"]
-        if target:
-            args += ["--python", interpreter, "--target", target]
-        else:
-            args += ["--python", self.path]
-        args += self.index_args()
-        if state == "latest":
-            args.append("--upgrade")
-        elif state == "forcereinstall":
-            args.append("--reinstall")
-        elif state == "exact" and not target:
-            args.append("--exact")
-        for path in files["requirements"]:
-            args += ["-r", path]
-        for path in files["constraints"]:
-            args += ["-c", path]
-        return args + self.extra_args() + names
-
-    def uninstall_args(self, names, files):
-        args = ["pip", "uninstall", "--python", self.path]
-        for path in files["requirements"]:
-            args += ["-r", path]
-        return args + self.extra_args() + names
-
-    # -- run ---------------------------------------------------------------
-
-    def run(self):
-        params = self.params
-        check = self.module.check_mode
-        names, files = self.requests()
-        if params["state"] == "absent":
-            for name in names:
-                requirement_name(name)
-        kind, info = inspect_path(self.path)
-        if kind == "other":
-            raise VenvError("%s; refusing to replace it: choose another path, or remove it first" % info)
-        self.setup()
-        if params["state"] == "absent":
-            return self.absent(kind, info, names, files, check)
-
-        action, reason = self.decide_environment(kind, info)
-        # A venv about to be recreated may have lost its interpreter: uv cannot list it then, and
-        # what it held is reinstalled from the request anyway.
-        before = self.listed() if kind == "venv" and action == "keep" else (
-            self.listed_or_empty() if kind == "venv" else {})
-        interpreter = None
-        if action != "keep":
-            interpreter = self.find_python()  # fails here, before anything is touched
-            self.result["python"]["base"] = interpreter
-        wanted = bool(names or files["requirements"])
-        plan = []
-        if wanted:
-            if action == "keep":
-                _rc, out, err = self.uv(self.install_args(names, files) + ["--dry-run"], "the dry run of uv pip install")
-            else:
-                target = tempfile.mkdtemp(prefix="uv-target-", dir=self.module.tmpdir)
-                _rc, out, err = self.uv(self.install_args(names, files, target, interpreter) + ["--dry-run"],
-                                        "the dry run of uv pip install into a new environment")
-            plan = parse_dry_run(err + "\n" + out)
-        start = before if action == "keep" else {}
-        reinstalled = _reinstalled(plan)
-
-        if check:
-            after = plan_after(start, plan)
-        else:
-            if action != "keep":
-                self.make_environment(action)
-            if plan or (action != "keep" and wanted):
-                self.uv(self.install_args(names, files), "uv pip install")
-            after = self.listed() if (plan or action != "keep") else before
-        self.report(action, reason, before, after, reinstalled)
-        return self.result
-
-    def make_environment(self, action):
-        params = self.params
-        args = ["venv", self.path]
-        if params["python"]:
-            args += ["--python", params["python"]]
-        if params["system_site_packages"]:
-            args.append("--system-site-packages")
-        if action == "recreate":
-            args.append("--clear")
-        self.uv(args, "creating the environment %s" % self.path)
-
-    def absent(self, kind, cfg, names, files, check):
-        if kind != "venv":
-            self.result["msg"] = "%s is not an environment; nothing to remove" % self.path
-            return self.result
-        before = self.listed()
-        _rc, out, err = self.uv(self.uninstall_args(names, files) + ["--dry-run"], "the dry run of uv pip uninstall")
-        plan = parse_dry_run(err + "\n" + out)
-        if check or not plan:
-            after = plan_after(before, plan)
-        else:
-            self.uv(self.uninstall_args(names, files), "uv pip uninstall")
-            after = self.listed()
-        self.report("keep", None, before, after, ())
-        return self.result
-
-    # -- report ------------------------------------------------------------
-
-    def report(self, action, reason, before, after, reinstalled):
-        result = self.result
-        check = self.module.check_mode
-        changes = changes_from_lists(before, after, list(after) if action == "recreate" else reinstalled)
-        result["packages"] = changes
-        result["before"] = dict((v["name"], v["version"]) for v in before.values())
-        result["after"] = dict((v["name"], v["version"]) for v in after.values())
-        result["created"] = action == "create"
-        result["recreated"] = action == "recreate"
-        result["reason"] = reason
-        package_change = any(changes[k] for k in changes)
-        result["changed"] = action != "keep" or package_change
-        cfg = None if check and action != "keep" else read_pyvenv(self.path)
-        if cfg:
-            result["python"]["version"] = cfg.get("version_info") or cfg.get("version")
-            result["python"]["base"] = result["python"]["base"] or _base(cfg, self.venv_python)
-        would = "would " if check else ""
-        parts = []
-        if action == "create":
-            parts.append("%s %s" % ("would create" if check else "created", self.path))
-        elif action == "recreate":
-            parts.append("%s %s (%s)" % ("would recreate" if check else "recreated", self.path, reason))
-        for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("reinstalled", "reinstall"),
-                          ("removed", "remove")):
-            if changes[key]:
-                parts.append("%s%s %s" % (would, verb if check else _past(verb), _names(changes[key])))
-        result["msg"] = "; ".join(parts) if parts else "%s is as requested; nothing to do" % self.path
-        result["cmd"] = [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
-        if self.module._diff:
-            result["diff"] = dict(
-                before_header="%s (packages)" % self.path, after_header="%s (packages)" % self.path,
-                before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
-                after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
-
-
-def _reinstalled(plan):
-    removed = dict((normalize_name(n), v) for s, n, v in plan if s == "-")
-    return [n for s, n, v in plan if (s == "~") or (s == "+" and removed.get(normalize_name(n)) == v)]
-
-
-def _base(cfg, venv_python):
-    home = cfg.get("home")
-    if home and os.path.exists(venv_python):
-        return os.path.realpath(venv_python)
-    return home
-
-
-def _past(verb):
-    return {"install": "installed", "upgrade": "upgraded", "reinstall": "reinstalled", "remove": "removed"}[verb]
-
-
-def _names(items):
-    out = []
-    for item in items:
-        if "to" in item:
-            out.append("%s %s -> %s" % (item["name"], item["from"], item["to"]))
-        else:
-            out.append("%s %s" % (item["name"], item["version"]))
-    return ", ".join(out)
 
 
 def main():
@@ -673,6 +371,7 @@ def main():
             python_install_dir=dict(type="path", default="/opt/uv/python"),
             name=dict(type="list", elements="str", default=[]),
             version=dict(type="str"),
+            editable=dict(type="bool", default=False),
             requirements=dict(type="list", elements="path", default=[]),
             constraints=dict(type="list", elements="path", default=[]),
             state=dict(type="str", default="present", choices=["present", "latest", "absent", "forcereinstall", "exact"]),
@@ -697,7 +396,7 @@ def main():
         result = venv.run()
     except UvError as exc:
         failed = dict(venv.result)
-        failed["cmd"] = [redact_text(" ".join(c)) for c in venv.runner.commands] if venv.runner else []
+        failed["cmd"] = venv.commands()
         if exc.details.get("stderr"):
             failed["stderr"] = exc.details["stderr"]
         failed["msg"] = exc.msg

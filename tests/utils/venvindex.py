@@ -4,7 +4,8 @@
 """Real wheels of a few small packages, and loopback indexes that serve them, for uv_venv's tests.
 
 - ``fetch()``: the wheels of ``PACKAGES`` (pure Python; two versions of six and packaging, and
-  python-dateutil, which needs six), downloaded once with pip into ``~/.cache/pyfleet-uv/wheels``.
+  python-dateutil, which needs six, and flit_core, the build backend of the editable test), downloaded
+  once with pip into ``~/.cache/pyfleet-uv/wheels``.
 - ``fetch_fleet(targets)``: the python-fleet stage's package set (``FLEET_*``: 25 real projects, 8 with
   extension modules), the compiled ones for each ``(series, arch)`` as manylinux wheels, downloaded
   once with pip into the same cache.
@@ -34,7 +35,7 @@ import threading
 import time
 
 PACKAGES = ("six==1.16.0", "six==1.17.0", "python-dateutil==2.9.0.post0", "packaging==24.1", "packaging==24.2",
-            "iniconfig==2.0.0")
+            "iniconfig==2.0.0", "flit_core==4.1.0")
 
 
 def cache_dir() -> str:

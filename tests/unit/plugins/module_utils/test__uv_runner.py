@@ -158,15 +158,17 @@ def test_old_uv_is_refused_by_name(tmp_path):
 
 
 @needs_mirror
-def test_version_read_once_and_features(tmp_path):
+def test_version_read_once_and_features(tmp_path, monkeypatch):
     uv = real_uv("0.13.8", str(tmp_path / "uvs"))
     runner = UvRunner(Module(), uv, str(tmp_path / "home"))
     assert runner.version() == (0, 13, 8)
     runner.run(["--version"])
     assert runner.version_string() == "0.13.8"
     assert [c for c in runner.commands if c == [uv, "--version"]] == [[uv, "--version"]]
-    assert runner.supports("venv_clear_required")
-    assert _uv_runner.FEATURES["venv_clear_required"] == (0, 10, 0)
+    monkeypatch.setitem(_uv_runner.FEATURES, "newer_flag", (0, 13, 9))
+    assert not runner.supports("newer_flag")
+    monkeypatch.setitem(_uv_runner.FEATURES, "newer_flag", (0, 13, 8))
+    assert runner.supports("newer_flag")
 
 
 @needs_mirror

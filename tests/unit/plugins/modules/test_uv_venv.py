@@ -6,14 +6,17 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
+import shutil
 import stat
+import subprocess
 import sys
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import parse_dry_run, python_matches, requirement_name
+from ansible_collections.pyfleet.uv.plugins.module_utils._venv import VenvError, parse_dry_run, python_matches, requirement_name, with_version
 from ansible_collections.pyfleet.uv.plugins.modules import uv_venv
 
 HERE = os.path.dirname(__file__)
@@ -59,7 +62,7 @@ def test_requirement_name(given, name):
 
 @pytest.mark.parametrize("bad", ["six=>1", "-e .", "", "six 1.0"])
 def test_requirement_name_refuses(bad):
-    with pytest.raises(uv_venv.VenvError, match="is not a valid requirement"):
+    with pytest.raises(VenvError, match="is not a valid requirement"):
         requirement_name(bad)
 
 
@@ -274,3 +277,179 @@ def test_old_uv_is_refused(venv, tmp_path):
     rc, refused = venv(uv_path=old, name=["six"])
     assert rc == 1 and "uv 0.5.11" in refused["msg"] and "too old" in refused["msg"]
     assert not os.path.exists(venv.path)
+
+
+# -- review of issue 29 (second round): each of these failed before its fix -----------
+
+@pytest.fixture
+def warned(monkeypatch):
+    """Every AnsibleModule.warn() of the test (ansible-core 2.19+ may send them past the result)."""
+    from ansible.module_utils.basic import AnsibleModule  # pylint: disable=import-outside-toplevel
+    texts = []
+    real = AnsibleModule.warn
+
+    def warn(self, warning, *args, **kwargs):
+        texts.append(warning)
+        return real(self, warning, *args, **kwargs)
+    monkeypatch.setattr(AnsibleModule, "warn", warn)
+    return texts
+
+
+def broken_wheel(directory):
+    """A wheel that uv's dry run accepts (its METADATA reads fine) and whose install fails (bad CRC)."""
+    import zipfile  # pylint: disable=import-outside-toplevel
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "brokenpkg-1.0-py3-none-any.whl")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("brokenpkg/__init__.py", 'VALUE = "intact-content-here"\n')
+        archive.writestr("brokenpkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: brokenpkg\nVersion: 1.0\n")
+        archive.writestr("brokenpkg-1.0.dist-info/WHEEL",
+                         "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr("brokenpkg-1.0.dist-info/RECORD", "")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    at = data.index(b"intact-content-here")
+    with open(path, "wb") as handle:
+        handle.write(data[:at] + b"X" + data[at + 1:])
+    return directory
+
+
+@needs_mirror
+@pytest.mark.parametrize("recreate", ["always", "on_python_change"])
+def test_a_failed_recreate_leaves_the_old_environment(venv, tmp_path, recreate):
+    venv(name=["six==1.16.0"])
+    marker = os.path.join(venv.path, "kept.txt")
+    with open(marker, "w") as handle:
+        handle.write("old")
+    links = broken_wheel(str(tmp_path / "links"))
+    args = dict(name=["six==1.16.0", "brokenpkg==1.0"], find_links=[links])
+    if recreate == "always":
+        args["recreate"] = "always"
+    else:
+        args["system_site_packages"] = True  # pyvenv.cfg says false: recreated
+    rc, failed = venv(**args)
+    assert rc == 1 and "Bad CRC" in failed["msg"]
+    assert os.path.isfile(marker) and listing(venv.path) == {"six": "1.16.0"}
+    assert os.path.isfile(os.path.join(venv.path, "pyvenv.cfg"))
+    parent = os.path.dirname(venv.path)
+    assert sorted(os.listdir(parent)) == ["app"], "a temporary build was left behind"
+
+
+@needs_mirror
+def test_a_failed_create_leaves_nothing(venv, tmp_path):
+    links = broken_wheel(str(tmp_path / "links"))
+    rc, failed = venv(name=["brokenpkg==1.0"], find_links=[links])
+    assert rc == 1 and "Bad CRC" in failed["msg"]
+    assert not os.path.exists(venv.path)
+    assert os.listdir(os.path.dirname(venv.path)) == []
+
+
+@needs_mirror
+def test_a_recreated_environment_works_under_its_final_name(venv):
+    venv(name=["six==1.16.0"])
+    rc, done = venv(name=["six==1.16.0"], recreate="always")
+    assert rc == 0 and done["recreated"] and done["changed"]
+    assert sorted(os.listdir(os.path.dirname(venv.path))) == ["app"]
+    out = subprocess.run([os.path.join(venv.path, "bin", "python"), "-c", "import six, sys; print(sys.prefix, six.__file__)"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == venv.path and out[1].startswith(venv.path + os.sep)
+    activate = subprocess.run(["bash", "-c", ". %s/bin/activate && echo $VIRTUAL_ENV" % venv.path],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    assert activate == venv.path
+    assert "relocatable = true" in open(os.path.join(venv.path, "pyvenv.cfg")).read()
+
+
+@needs_mirror
+def test_a_wrapper_python_is_compared_by_the_interpreter_it_runs(venv, tmp_path):
+    wrapper = tmp_path / "shims" / "python3"
+    wrapper.parent.mkdir()
+    wrapper.write_text('#!/bin/sh\nexec "%s" "$@"\n' % PYTHON)  # what a pyenv shim does
+    wrapper.chmod(0o755)
+    rc, made = venv(python=str(wrapper), name=["six==1.16.0"])
+    assert rc == 0 and made["created"]
+    rc, again = venv(python=str(wrapper), name=["six==1.16.0"])
+    assert rc == 0 and not again["changed"] and not again["recreated"], again["msg"]
+
+
+@needs_mirror
+def test_system_site_packages_change_recreates_or_warns(venv, warned):
+    venv(name=["six==1.16.0"])
+    rc, kept = venv(name=["six==1.16.0"], system_site_packages=True, recreate="never")
+    assert rc == 0 and not kept["changed"]
+    assert any("include-system-site-packages = false" in w and "recreate=never" in w for w in warned)
+    rc, check = venv(check_mode=True, name=["six==1.16.0"], system_site_packages=True)
+    assert rc == 0 and check["changed"] and check["recreated"]
+    assert "include-system-site-packages = false" in check["reason"]
+    rc, done = venv(name=["six==1.16.0"], system_site_packages=True)
+    assert rc == 0 and done["recreated"] and listing(venv.path) == {"six": "1.16.0"}
+    assert "include-system-site-packages = true" in open(os.path.join(venv.path, "pyvenv.cfg")).read()
+    rc, again = venv(name=["six==1.16.0"], system_site_packages=True)
+    assert rc == 0 and not again["changed"]
+
+
+@needs_mirror
+def test_editable_project(venv, tmp_path):
+    project = tmp_path / "src" / "proj"
+    (project / "proj").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "0.1.0"\ndescription = "x"\n'
+        '[build-system]\nrequires = ["flit_core>=3.2,<5"]\nbuild-backend = "flit_core.buildapi"\n')
+    (project / "proj" / "__init__.py").write_text('"""proj"""\nVALUE = 1\n')
+    rc, check = venv(check_mode=True, name=["proj"], editable=True, chdir=str(tmp_path / "src"))
+    assert rc == 0 and check["changed"], check["msg"]
+    rc, made = venv(name=["proj"], editable=True, chdir=str(tmp_path / "src"))
+    assert rc == 0 and made["changed"] and made["after"] == {"proj": "0.1.0"}, made["msg"]
+    (project / "proj" / "__init__.py").write_text('"""proj"""\nVALUE = 2\n')  # editable: the source is used
+    out = subprocess.run([os.path.join(venv.path, "bin", "python"), "-c", "import proj; print(proj.VALUE)"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "2"
+    rc, again = venv(name=[str(project)], editable=True)
+    assert rc == 0 and not again["changed"], again["msg"]
+    rc, refused = venv(name=["proj"], editable=True, state="absent")
+    assert rc == 1 and "editable applies to installing" in refused["msg"]
+
+
+@needs_mirror
+def test_offline_says_what_it_can_use(venv, tmp_path, wheels):
+    rc, failed = venv(name=["six==1.17.0"], offline=True)
+    assert rc == 1 and "offline=true" in failed["msg"] and "find_links" in failed["msg"]
+    assert not os.path.exists(venv.path)
+    links = tmp_path / "links"
+    links.mkdir()
+    for wheel in wheels:
+        if os.path.basename(wheel).startswith("six-1.17.0"):
+            shutil.copy(wheel, str(links))
+    rc, done = venv(name=["six==1.17.0"], offline=True, find_links=[str(links)])
+    assert rc == 0 and done["changed"] and listing(venv.path) == {"six": "1.17.0"}
+    rc, again = venv(name=["six==1.17.0"], offline=True)  # satisfied: needs nothing
+    assert rc == 0 and not again["changed"]
+
+
+@pytest.mark.parametrize("name, version, expected", [
+    ("requests[socks]", "2.31.0", "requests[socks]==2.31.0"),
+    ("six", "1.17.0", "six==1.17.0"),
+    ('requests[socks] ; python_version > "3"', "2.31.0", 'requests[socks]==2.31.0; python_version > "3"'),
+    ("Python_Dateutil", " 2.9.0.post0 ", "Python_Dateutil==2.9.0.post0"),
+], ids=["extras", "plain", "extras-and-marker", "spelling-kept"])
+def test_with_version_keeps_extras_and_markers(name, version, expected):
+    assert with_version(name, version) == expected
+
+
+def test_with_version_refuses_a_second_version():
+    with pytest.raises(VenvError, match="has its own version or URL"):
+        with_version("six>=1", "1.17.0")
+
+
+@needs_mirror
+def test_version_keeps_the_extras_and_uv_warnings_are_task_warnings(venv, tmp_path, index, warned):
+    url, _counter = index
+    rc, done = venv(name=["six[nosuchextra]"], version="1.16.0")
+    assert rc == 0 and listing(venv.path) == {"six": "1.16.0"}
+    assert any("six[nosuchextra]==1.16.0" in c for c in done["cmd"])
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("--trusted-host example.com\npython-dateutil==2.9.0.post0\n")
+    secret = url.replace("http://", "http://deploy:s3cretpw@")
+    rc, result = venv(requirements=[str(reqs)], index_url=secret)
+    assert rc == 0 and result["changed"]
+    assert any("Ignoring unsupported option" in w and "--trusted-host" in w for w in warned), warned
+    assert "s3cretpw" not in json.dumps(result) + json.dumps(warned)

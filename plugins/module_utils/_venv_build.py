@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Where a new virtual environment is built, and how it takes the place of the old one.
+
+PRIVATE API: only for this collection's modules; names may change without notice.
+
+uv_venv never builds an environment at its final path while something else is there. A new
+or replacing environment is made beside it, in the same parent directory under a hidden
+temporary name (``.<name>.uv-venv-<random>``), its packages are installed there, and only
+then is it renamed into place (``swap_in``): the old environment is renamed aside, the new
+one renamed to the path, and the old one removed. A failed build removes the temporary
+directory and leaves the old environment as it was. Both renames stay in one directory, so
+in one filesystem; between them the path is missing for an instant (Python's standard library
+has no atomic exchange of two directories).
+
+What an environment writes with its own path inside (the activation scripts, the ``#!`` line
+of console scripts) would name the temporary path. So the environment is made with
+``uv venv --relocatable`` (uv 0.4.4 and newer; the modules need 0.8.0): its activation scripts
+find their directory at run time, and uv writes console scripts that start the environment's
+Python relative to themselves, in this build and in every later ``uv pip install`` (uv reads
+``relocatable = true`` from ``pyvenv.cfg``). ``pyvenv.cfg`` itself names only the base Python.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import binascii
+import os
+import shutil
+
+__all__ = ["discard", "empty_again", "make_parents", "staging_path", "swap_in"]
+
+
+def staging_path(path):
+    """A path beside ``path`` (same parent, hidden, random) that does not exist yet."""
+    parent, name = os.path.split(path)
+    while True:
+        candidate = os.path.join(parent, ".%s.uv-venv-%s" % (name, binascii.hexlify(os.urandom(4)).decode()))
+        if not os.path.lexists(candidate):
+            return candidate
+
+
+def make_parents(path, umask):
+    """Create the missing parent directories of ``path`` with mode ``0777 & ~umask``."""
+    parent = os.path.dirname(path)
+    if os.path.isdir(parent):
+        return
+    saved = os.umask(umask)
+    try:
+        os.makedirs(parent, 0o777)
+    finally:
+        os.umask(saved)
+
+
+def discard(path):
+    """Remove a temporary build (or an old environment that was swapped out); never fails."""
+    if path and os.path.lexists(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def empty_again(path):
+    """Remove what a failed build left in a directory that was empty before (it may be a mount point)."""
+    for entry in os.listdir(path):
+        full = os.path.join(path, entry)
+        if os.path.isdir(full) and not os.path.islink(full):
+            shutil.rmtree(full, ignore_errors=True)
+        else:
+            os.unlink(full)
+
+
+def swap_in(stage, path):
+    """Put the environment built at ``stage`` at ``path``, replacing what is there (by rename).
+
+    If the second rename fails, the old environment is put back and the error raised.
+    """
+    old = None
+    if os.path.lexists(path):
+        old = staging_path(path)
+        os.rename(path, old)
+    try:
+        os.rename(stage, path)
+    except OSError:
+        if old:
+            os.rename(old, path)
+        raise
+    discard(old)
