@@ -419,6 +419,9 @@ class UvTool(object):
 
     def report(self, action, reason, before, after, receipt):
         result = self.result
+        # The reason may quote the receipt's requirements: a URL there can carry credentials that
+        # are no option of this run (a rotated password), so no_log never learnt them.
+        reason = redact_text(reason) if reason else reason
         check = self.module.check_mode
         changes = changes_from_lists(before, after, list(after) if action == "reinstall" else ())
         result["packages"] = changes

@@ -246,3 +246,19 @@ def test_the_oldest_uv_it_takes(tool, tmp_path, index):
     counter.reset()
     rc, again = tool(uv_path=old)
     assert rc == 0 and not again["changed"] and counter.paths == []
+
+
+def test_a_changed_request_never_shows_the_credentials_of_the_recorded_one(tool, index):
+    """The reason of an update quotes the receipt's requirement: its URL's user info is masked
+    there too, although that secret is not an option of this run (a rotated password)."""
+    url, _counter = index
+    files = url.replace("/simple/", "/files/")
+    wheel = "pyfleet_hello-%s-py3-none-any.whl"
+    old = "pyfleet-hello @ %s%s" % (files.replace("http://", "http://deploy:s3cretpw@"), wheel % "1.0")
+    rc, first = tool(name=old)
+    assert rc == 0 and first["changed"], first["msg"]
+    new = "pyfleet-hello @ %s%s" % (files.replace("http://", "http://deploy:n3wpassw@"), wheel % "1.1")
+    rc, second = tool(name=new)
+    assert rc == 0 and second["changed"], second["msg"]
+    assert "was installed as" in second["reason"]
+    assert "s3cretpw" not in json.dumps(second) and "n3wpassw" not in json.dumps(second)
