@@ -480,13 +480,34 @@ def test_unrunnable_gnu_falls_back_to_served_musl(tool, root, server, env, tmp_p
 
 # -- kill -9 -----------------------------------------------------------------------------
 
-def kill_module_when(tool, predicate, deadline=60):
-    """kill -9 the tool's module process (AnsiballZ) once ``predicate()`` holds."""
+def module_pids(tool, env):
+    """The pids of this test's own module processes: AnsiballZ_<tool>_install under its ANSIBLE_REMOTE_TMP.
+
+    Never every such process on the machine: other stages (a fleet's hosts are chroots on this
+    machine, so their modules are in the same process table) and the other pytest worker run
+    the same module at the same time.
+    """
+    own = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                argv = handle.read().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        if any(a.startswith(env["ANSIBLE_REMOTE_TMP"] + os.sep) and a.endswith("AnsiballZ_%s_install.py" % tool.name)
+               for a in argv):
+            own.append(pid)
+    return own
+
+
+def kill_module_when(tool, env, predicate, deadline=60):
+    """kill -9 this test's module process (AnsiballZ, see ``module_pids``) once ``predicate()`` holds."""
     end = time.time() + deadline
     while time.time() < end:
         if predicate():
-            pids = subprocess.run(["pgrep", "-f", "AnsiballZ_%s_install" % tool.name], capture_output=True, text=True,
-                                  check=False).stdout.split()
+            pids = module_pids(tool, env)
             for pid in pids:
                 try:
                     os.kill(int(pid), signal.SIGKILL)
@@ -518,7 +539,7 @@ def test_kill_mid_download_then_converge(tool, root, server, env, installed):
         return any(os.path.exists(os.path.join(d, tool.name)) and os.path.getsize(os.path.join(d, tool.name)) > 0
                    for d in staging())
 
-    assert kill_module_when(tool, downloading)
+    assert kill_module_when(tool, env, downloading)
     thread.join(120)
     assert holder["result"].get("failed") or holder["result"].get("unreachable") or holder["result"].get("rc")
     assert staging(), "the killed run should have left its staging folder for the next run to clean"
@@ -543,7 +564,7 @@ def test_kill_mid_install_then_converge(tool, root, server, env, installed, tmp_
     def staged():
         return any(n.startswith(tool.row.staging_prefix) for n in os.listdir(str(installed)))
 
-    assert kill_module_when(tool, staged)
+    assert kill_module_when(tool, env, staged)
     thread.join(120)
     assert staged(), "the killed run should have left its staging folder for the next run to clean"
     result, _out = install(tool, env, dict(args(tool, server, tool.versioned()), install_dir=str(installed), version=tool.old))
