@@ -36,6 +36,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 __all__ = [
     "VenvError",
     "changes_from_lists",
+    "index_args",
     "inspect_path",
     "normalize_name",
     "parse_dry_run",
@@ -47,6 +48,17 @@ __all__ = [
     "site_packages_flag",
     "with_version",
 ]
+
+
+def index_args(params, flags):
+    """uv's index options from a module's ``index_url``, ``extra_index_urls`` and ``find_links``,
+    then ``--<flag>`` for each of the boolean options ``flags`` (in that order) that is set."""
+    args = ["--index-url", params["index_url"]] if params["index_url"] else []
+    for option, flag in (("extra_index_urls", "--extra-index-url"), ("find_links", "--find-links")):
+        for url in params[option]:
+            args += [flag, url]
+    return args + ["--" + f.replace("_", "-") for f in flags if params[f]]
+
 
 # `` + six==1.17.0``, `` - six==1.16.0``, `` ~ pkg==1.0``, and direct references
 # `` + pkg @ file:///...`` (the version is then the URL).

@@ -24,6 +24,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRun
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
     VenvError,
     changes_from_lists,
+    index_args,
     inspect_path,
     normalize_name,
     parse_dry_run,
@@ -100,18 +101,7 @@ class UvVenv(object):
         return names, files
 
     def index_args(self):
-        params = self.params
-        args = []
-        if params["index_url"]:
-            args += ["--index-url", params["index_url"]]
-        for url in params["extra_index_urls"]:
-            args += ["--extra-index-url", url]
-        for url in params["find_links"]:
-            args += ["--find-links", url]
-        for flag in ("no_index", "offline", "require_hashes", "no_build"):
-            if params[flag]:
-                args.append("--" + flag.replace("_", "-"))
-        return args
+        return index_args(self.params, ("no_index", "offline", "require_hashes", "no_build"))
 
     def extra_args(self):
         out = []

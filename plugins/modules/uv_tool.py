@@ -244,7 +244,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
     ToolError, canonical_entry, canonical_request, changed_names, check_bin_dir, entry_text, explain_failure,
     read_receipt, tool_summary, unusable_by_others)
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
-    changes_from_lists, parse_dry_run, parse_pip_list, plan_after, requirement_name)
+    changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after, requirement_name)
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]
 _TOOL_DIR_DEBRIS = (".lock", ".gitignore")  # what uv leaves in a tool_dir it made before failing
@@ -284,12 +284,7 @@ class UvTool(object):
         self.result["uv_version"] = self.runner.version_string()
 
     def index_args(self):
-        params = self.params
-        args = ["--index-url", params["index_url"]] if params["index_url"] else []
-        for option, flag in (("extra_index_urls", "--extra-index-url"), ("find_links", "--find-links")):
-            for url in params[option]:
-                args += [flag, url]
-        return args + ["--" + f.replace("_", "-") for f in ("no_index", "offline", "no_build") if params[f]]
+        return index_args(self.params, ("no_index", "offline", "no_build"))
 
     def uv(self, args, what):
         """Run uv; on failure, uv's message with what it means for a tool (``explain_failure``)."""
