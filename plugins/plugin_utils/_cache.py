@@ -402,7 +402,8 @@ class ArtifactCache(object):
                 if expected and actual != expected:
                     raise ChecksumError(
                         "checksum mismatch for %s downloaded on the controller: expected sha256 %s, got %s; "
-                        "nothing was changed on any host" % (artifact.as_dict()["url"], expected, actual))
+                        "nothing was changed on any host" % (artifact.as_dict()["url"], expected, actual),
+                        expected=expected, actual=actual)
                 path = self.path(actual, artifact.name)
                 os.rename(temp, path)
                 return path, actual, True

@@ -293,3 +293,27 @@ def lock(uv: str, root: str, index_url: str, home: str) -> str:
         raise RuntimeError("uv lock failed (%d): %s%s" % (out.returncode, out.stdout, out.stderr))
     with open(os.path.join(root, "uv.lock")) as handle:
         return handle.read()
+
+
+class App:
+    """``index`` (a running ``LockIndex``), ``root`` (the application), ``lock_text`` (its uv.lock)."""
+
+    def __init__(self, index: LockIndex, root: str, lock_text: str) -> None:
+        self.index, self.root, self.lock_text = index, root, lock_text
+
+
+def app(tmp: str, uv: str):
+    """Build the wheels, start the index, write and lock the application under ``tmp``: an ``App``.
+
+    Stop ``app.index`` when done.
+    """
+    made = build_made(os.path.join(tmp, "made"))
+    index = LockIndex(real_wheels() + made)
+    try:
+        root = write_app(os.path.join(tmp, "app"))
+        text = lock(uv, root, index.url, os.path.join(tmp, "home"))
+    except BaseException:
+        index.stop()
+        raise
+    index.reset()
+    return App(index, root, text)
