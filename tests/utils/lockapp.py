@@ -317,3 +317,11 @@ def app(tmp: str, uv: str):
         raise
     index.reset()
     return App(index, root, text)
+
+
+def tampered_copy(index: LockIndex, name: str, dest: str) -> str:
+    """A file holding the bytes ``index`` serves for the tampered ``name``; returns its path."""
+    path = os.path.join(dest, "tampered-" + name)
+    with open(path, "wb") as handle:
+        handle.write(index._bytes(name))  # pylint: disable=protected-access
+    return path
