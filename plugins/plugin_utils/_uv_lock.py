@@ -15,20 +15,19 @@ for the fleet is ``_wheelhouse.fetch``.
   lock, and a second TOML reader here would be a parser to maintain for one file: without
   ``tomllib`` or ``tomli`` the error names the controller's Python and says to install
   ``tomli`` there (ansible-core 2.16 controllers may run Python 3.10).
-- ``host_target(facts)``: a host's marker environment and its wheel tags, best first
-  (``packaging.tags``' order: ``cpXY-cpXY``, ``abi3``, ``none``, then pure wheels), for
-  CPython on Linux with glibc (``manylinux_2_N`` up to the host's glibc, and the legacy
-  ``manylinux1``/``2010``/``2014`` names) or musl (``musllinux_1_N``). ``linux_<arch>``
-  wheels are never taken: an index may not serve them (PEP 513) and they carry no promise
-  about the host's libraries.
+- ``host_target(facts)`` (from ``_wheel_target``, re-exported): a host's marker environment
+  and its wheel tags, best first.
 - ``needed_packages`` walks the lock from its root project as ``uv sync`` does: the
   dependencies whose markers hold for the host, the requested extras and dependency
   groups (``dev`` unless ``no_dev``), and the extras that dependencies ask of each other.
 - ``select_files`` takes the best wheel of each package; ``plan`` does it for the fleet,
   one entry per distinct file, and lists what some host cannot get (``missing_wheels``).
 
-What is not read: conflict markers (``[tool.uv] conflicts``: a marker naming a group or
-an extra of the project fails with a ``LockError``), PyPy and other implementations.
+What is not understood: conflict markers (``[tool.uv] conflicts``: an ``extra == ...``
+marker is evaluated with no extra active, as ``packaging`` does; a marker on a name
+``packaging`` does not know fails with a ``LockError``), PyPy and other implementations
+(``TargetError``). Build requirements are not in uv.lock: a project the host builds
+(``install_project``) brings its build backend some other way.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -37,7 +36,6 @@ __metaclass__ = type
 
 import collections
 import platform as _platform
-import re
 
 try:
     from urllib.parse import unquote, urlsplit
@@ -46,12 +44,12 @@ except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._wheel_target import Target, TargetError, host_target, unfit_reason
 
-__all__ = ["LOCK_VERSIONS", "Lock", "LockError", "Package", "Target", "host_target", "load_lock",
+__all__ = ["LOCK_VERSIONS", "Lock", "LockError", "Package", "Target", "TargetError", "host_target", "load_lock",
            "needed_packages", "plan", "select_files", "toml_reader"]
 
 # The lock format versions this file reads. uv bumps ``version`` for changes old readers
@@ -64,22 +62,10 @@ Package.__doc__ = """A package to install: ``name`` (normalized), ``version``, `
 
 # Sources that are the project's own code, installed from the project on the host.
 _LOCAL_SOURCES = ("editable", "virtual")
-# The oldest glibc each architecture has manylinux wheels for (packaging's _manylinux.py).
-_GLIBC_FLOOR = {"x86_64": 5, "i686": 5}
-_LEGACY = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
-_LEGACY_ARCHES = {"manylinux2014": ("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x"),
-                  "manylinux2010": ("x86_64", "i686"), "manylinux1": ("x86_64", "i686")}
-_LEGACY_VERSIONS = {"manylinux2014": 17, "manylinux2010": 12, "manylinux1": 5}
-# uname -m spellings, as the wheel tags of the same builds spell them.
-_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64", "i686": "i686",
-             "i586": "i686", "i386": "i686", "armv7l": "armv7l", "armv8l": "armv7l", "ppc64le": "ppc64le",
-             "s390x": "s390x", "riscv64": "riscv64"}
-_PLATFORM_RE = re.compile(r"^(?P<kind>manylinux|musllinux)_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>.+)$")
-_LEGACY_RE = re.compile(r"^(?P<kind>manylinux1|manylinux2010|manylinux2014)_(?P<arch>.+)$")
 
 
 class LockError(UvError):
-    """uv.lock cannot be read, or says something this reader cannot follow; or bad host facts."""
+    """uv.lock cannot be read, or says something this reader cannot follow."""
 
 
 def toml_reader():
@@ -158,99 +144,6 @@ def load_lock(text):
     if not isinstance(data.get("package", []), list):
         raise LockError("uv.lock's [[package]] entries are not an array of tables")
     return Lock(data)
-
-
-class Target(object):
-    """What one host takes: ``markers`` (a PEP 508 environment) and ``tags`` (wheel tags, best first)."""
-
-    def __init__(self, python_version, machine, libc_family, libc_version, implementation="cpython"):
-        self.python_version = python_version
-        self.machine = machine
-        self.libc_family = libc_family
-        self.libc_version = libc_version
-        self.implementation = implementation
-        self.key = (python_version, machine, libc_family, libc_version, implementation)
-        major, minor = [int(part) for part in python_version.split(".")[:2]]
-        self.interpreter = "cp%d%d" % (major, minor)
-        self.markers = {
-            "implementation_name": "cpython", "implementation_version": python_version,
-            "os_name": "posix", "platform_machine": machine, "platform_python_implementation": "CPython",
-            "platform_release": "", "platform_system": "Linux", "platform_version": "",
-            "python_full_version": python_version, "python_version": "%d.%d" % (major, minor),
-            "sys_platform": "linux",
-        }
-        self.platforms = _platforms(machine, libc_family, libc_version)
-        # CPython before 3.8 built with pymalloc has the "m" ABI flag (cp37m), as packaging's _cpython_abis says.
-        abis = ["%sm" % self.interpreter] if (major, minor) < (3, 8) else [self.interpreter]
-        tags = list(cpython_tags((major, minor), abis, self.platforms))
-        tags += list(compatible_tags((major, minor), self.interpreter, self.platforms))
-        self.tags = tags
-        self.rank = {}
-        for index, tag in enumerate(tags):
-            self.rank.setdefault(tag, index)
-
-    def describe(self):
-        return "CPython %s on %s %s %s" % (self.python_version, self.machine, self.libc_family, self.libc_version)
-
-    def __repr__(self):
-        return "Target(%s)" % self.describe()
-
-
-def _platforms(machine, family, version):
-    """The Linux platform tags of ``machine`` with ``family`` libc ``version``, best first."""
-    try:
-        major, minor = [int(part) for part in version.split(".")[:2]]
-    except (AttributeError, ValueError):
-        raise LockError("the host's libc version %r is not MAJOR.MINOR[.PATCH]" % (version,))
-    platforms = []
-    if family == "glibc":
-        if major != 2:
-            raise LockError("glibc %s: only glibc 2.x is known" % version)
-        for glibc in range(minor, _GLIBC_FLOOR.get(machine, 17) - 1, -1):
-            platforms.append("manylinux_2_%d_%s" % (glibc, machine))
-            legacy = _LEGACY.get(glibc)
-            if legacy and machine in _LEGACY_ARCHES[legacy]:
-                platforms.append("%s_%s" % (legacy, machine))
-    elif family == "musl":
-        platforms.extend("musllinux_%d_%d_%s" % (major, m, machine) for m in range(minor, -1, -1))
-    else:
-        raise LockError("the host's libc family %r is not glibc or musl" % (family,))
-    return platforms
-
-
-def host_target(facts):
-    """The ``Target`` of a host from what it reports.
-
-    ``facts``: ``python`` (``{"version": "3.11.9", "implementation": "cpython"}``, the Python of
-    the environment; or ``python_version``/``python_implementation`` keys), ``arch`` (or
-    ``machine``: what ``uname -m`` prints, as ``ansible_facts.uv.arch`` gives it) and ``libc``
-    (``{"family": "glibc"|"musl", "version": "2.28"}``, as ``ansible_facts.uv.libc``).
-    Raises ``LockError`` naming what is missing or unsupported.
-    """
-    python = facts.get("python") or {}
-    if not isinstance(python, dict):
-        python = {"version": python}
-    version = str(python.get("version") or facts.get("python_version") or "")
-    implementation = str(python.get("implementation") or facts.get("python_implementation") or "cpython").lower()
-    if not re.match(r"^3\.\d+(\.\d+)?", version):
-        raise LockError("the host's Python version %r is not 3.X[.Y]; download_on=controller needs the Python "
-                        "of the environment (as uv_facts reports it)" % (version,))
-    version = re.match(r"^3\.\d+(\.\d+)?", version).group(0)
-    if implementation != "cpython":
-        raise LockError("download_on=controller chooses wheels for CPython only; the host runs %s: "
-                        "use download_on=host" % implementation)
-    raw = str(facts.get("arch") or facts.get("machine") or "")
-    machine = _MACHINES.get(raw.lower())
-    if machine is None:
-        raise LockError("the host's architecture %r is not one wheels are chosen for here; known: %s"
-                        % (raw, ", ".join(sorted(_MACHINES))))
-    libc = facts.get("libc") or {}
-    family = libc.get("family") or facts.get("libc_family")
-    libc_version = libc.get("version") or facts.get("libc_version")
-    if not family or not libc_version:
-        raise LockError("the host's C library is unknown (family %r, version %r): gather ansible_facts.uv with "
-                        "uv_facts first, or use download_on=host" % (family, libc_version))
-    return Target(version, machine, family, str(libc_version), implementation)
 
 
 def _source(package):
@@ -333,9 +226,9 @@ def needed_packages(lock, target, groups=(), extras=(), no_dev=True, install_pro
     for root in starts:
         deps = list(root.get("dependencies") or [])
         for extra in extras:
-            deps += (root.get("optional-dependencies") or {}).get(extra, [])
+            deps += _table(root, "optional-dependencies", extra)
         for group in groups:
-            deps += _group(root, group)
+            deps += _table(root, "dev-dependencies", group)
         seen[_key(root)] = set(extras)
         queue.append((root, deps))
 
@@ -350,7 +243,7 @@ def needed_packages(lock, target, groups=(), extras=(), no_dev=True, install_pro
             seen[key].update(new)
             deps = []
         for extra in sorted(new):
-            deps += (package.get("optional-dependencies") or {}).get(extra, [])
+            deps += _table(package, "optional-dependencies", extra)
         if deps:
             queue.append((package, deps))
         packages[key] = package
@@ -374,9 +267,10 @@ def _key(package):
     return canonicalize_name(package.get("name", "")), package.get("version"), repr(sorted((package.get("source") or {}).items()))
 
 
-def _group(root, group):
-    for name, deps in (root.get("dev-dependencies") or {}).items():
-        if canonicalize_name(name) == group:
+def _table(package, table, name):
+    """The dependency entries of extra or group ``name`` (normalized) in ``package``'s ``table``."""
+    for key, deps in (package.get(table) or {}).items():
+        if canonicalize_name(key) == name:
             return list(deps)
     return []
 
@@ -384,46 +278,6 @@ def _group(root, group):
 def _file_name(url):
     """The percent-decoded last path segment of ``url``."""
     return unquote(urlsplit(url or "").path.rstrip("/").rsplit("/", 1)[-1])
-
-
-def _platform_of(tag):
-    """``(kind, arch, glibc or musl minor)`` of a platform tag; ``kind`` ``manylinux``, ``musllinux``,
-    ``linux`` (``linux_<arch>``) or ``other`` (another system)."""
-    match = _PLATFORM_RE.match(tag)
-    if match:
-        return match.group("kind"), match.group("arch"), int(match.group("minor"))
-    match = _LEGACY_RE.match(tag)
-    if match:
-        return "manylinux", match.group("arch"), _LEGACY_VERSIONS[match.group("kind")]
-    if tag.startswith("linux_"):
-        return "linux", tag[len("linux_"):], None
-    return "other", None, None
-
-
-def _why_not(wheels, target):
-    """Why none of ``wheels`` (``[(file name, tags)]``) fits ``target``: one line, the same for the same case."""
-    family = "manylinux" if target.libc_family == "glibc" else "musllinux"
-    host_minor = int(target.libc_version.split(".")[1])
-    pythons = set((tag.interpreter, tag.abi) for tag in target.tags)
-    too_new, other_pythons = [], set()
-    for _name, tags in wheels:
-        for tag in tags:
-            kind, arch, minor = _platform_of(tag.platform)
-            if tag.platform != "any" and not (kind == family and arch == target.machine):
-                continue
-            if (tag.interpreter, tag.abi) not in pythons:
-                other_pythons.add("%s-%s" % (tag.interpreter, tag.abi))
-            elif minor is not None and minor > host_minor:
-                too_new.append(minor)
-    if too_new:
-        return "%s too new: its %s wheels need %s %d.%d or later, the host has %s" % (
-            family, target.machine, target.libc_family, 2 if family == "manylinux" else 1, min(too_new),
-            target.libc_version)
-    if other_pythons:
-        return "no wheel for %s (%s): its %s wheels are for %s" % (
-            target.describe(), target.interpreter, target.machine, ", ".join(sorted(other_pythons)))
-    seen = sorted(set(_platform_of(t.platform)[1] or t.platform for _n, tags in wheels for t in tags))
-    return "no wheel for %s %s: uv.lock has wheels for %s" % (target.machine, target.libc_family, ", ".join(seen))
 
 
 def select_files(lock, target, packages):
@@ -460,7 +314,7 @@ def select_files(lock, target, packages):
                 reason = "sdist only: uv.lock has no wheel (the hosts install with --no-build)" if entry.get("sdist") \
                     else "uv.lock has no wheel and no sdist"
             else:
-                reason = _why_not(wheels, target)
+                reason = unfit_reason(wheels, target)
             missing.append(dict(name=package.name, version=package.version, reason=reason))
             continue
         _rank, name, url, wheel = min(candidates, key=lambda item: (item[0], item[1]))

@@ -296,10 +296,10 @@ def lock(uv: str, root: str, index_url: str, home: str) -> str:
 
 
 class App:
-    """``index`` (a running ``LockIndex``), ``root`` (the application), ``lock_text`` (its uv.lock)."""
+    """``index`` (a running ``LockIndex``), ``root`` (the application), ``lock_text`` (its uv.lock), ``uv``."""
 
-    def __init__(self, index: LockIndex, root: str, lock_text: str) -> None:
-        self.index, self.root, self.lock_text = index, root, lock_text
+    def __init__(self, index: LockIndex, root: str, lock_text: str, uv: str) -> None:
+        self.index, self.root, self.lock_text, self.uv = index, root, lock_text, uv
 
 
 def app(tmp: str, uv: str):
@@ -316,7 +316,7 @@ def app(tmp: str, uv: str):
         index.stop()
         raise
     index.reset()
-    return App(index, root, text)
+    return App(index, root, text, uv)
 
 
 def tampered_copy(index: LockIndex, name: str, dest: str) -> str:
@@ -325,3 +325,23 @@ def tampered_copy(index: LockIndex, name: str, dest: str) -> str:
     with open(path, "wb") as handle:
         handle.write(index._bytes(name))  # pylint: disable=protected-access
     return path
+
+
+def write_workspace(root: str) -> str:
+    """A workspace: the root project ``wsapp`` needs the member ``packages/wslib`` (which needs six) and iniconfig."""
+    files = {
+        "pyproject.toml": ('[project]\nname = "wsapp"\nversion = "0.1"\nrequires-python = ">=3.9"\n'
+                           'dependencies = ["wslib", "iniconfig"]\n\n[tool.uv.sources]\nwslib = { workspace = true }\n\n'
+                           '[tool.uv.workspace]\nmembers = ["packages/*"]\n\n[build-system]\n'
+                           'requires = ["flit_core>=3.2,<5"]\nbuild-backend = "flit_core.buildapi"\n'),
+        "wsapp/__init__.py": '"""wsapp"""\n',
+        "packages/wslib/pyproject.toml": ('[project]\nname = "wslib"\nversion = "0.2"\nrequires-python = ">=3.9"\n'
+                                          'dependencies = ["six"]\n\n[build-system]\nrequires = ["flit_core>=3.2,<5"]\n'
+                                          'build-backend = "flit_core.buildapi"\n'),
+        "packages/wslib/wslib/__init__.py": '"""wslib"""\n',
+    }
+    for path, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+        with open(os.path.join(root, path), "w") as handle:
+            handle.write(text)
+    return root

@@ -16,7 +16,8 @@ import pytest
 from packaging.tags import Tag
 
 from ansible_collections.pyfleet.uv.plugins.plugin_utils import _uv_lock
-from ansible_collections.pyfleet.uv.plugins.plugin_utils._uv_lock import LockError, host_target, load_lock, needed_packages, plan
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._uv_lock import (LockError, TargetError, host_target, load_lock,
+                                                                          needed_packages, plan)
 
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "..", "module_utils"))
@@ -101,7 +102,7 @@ def test_host_target_order_and_markers():
     ({"python": "3.11", "arch": "x86_64", "libc": {"family": "glibc", "version": "two"}}, "libc version 'two'"),
 ])
 def test_host_target_refuses(facts, message):
-    with pytest.raises(LockError, match=message):
+    with pytest.raises(TargetError, match=message):
         host_target(facts)
 
 
@@ -239,6 +240,19 @@ def test_lock_entries_without_hash_or_wheel_source(app, fleet):
     missing = plan(load_lock(git), {"x86": fleet["x86"]})["missing_wheels"]
     assert missing == [{"name": "six", "version": "1.16.0", "hosts": ["x86"],
                         "reason": "a git source: no wheel to download, and the hosts install with --no-build"}]
+
+
+@needs_mirror
+def test_workspace_members_come_from_the_project(app, fleet, tmp_path):
+    root = lockapp.write_workspace(str(tmp_path / "ws"))
+    lock = load_lock(lockapp.lock(app.uv, root, app.index.url, str(tmp_path / "home")))
+    assert lock.members() == ["wsapp", "wslib"]
+    assert [p["name"] for p in lock.roots()] == ["wsapp"]
+    # Both are editable: built from the project on the host, never downloaded.
+    assert needed_packages(lock, fleet["arm"]) == [("iniconfig", "2.0.0", "registry"), ("six", "1.16.0", "registry")]
+    assert needed_packages(lock, fleet["arm"], roots=["wslib"]) == [("six", "1.16.0", "registry")]
+    with pytest.raises(LockError, match="uv.lock has no workspace member 'nope'; its members are: wsapp, wslib"):
+        needed_packages(lock, fleet["arm"], roots=["nope"])
 
 
 @needs_mirror
