@@ -136,6 +136,8 @@ def load_lock(text):
     except ValueError as exc:  # tomllib.TOMLDecodeError and tomli's are ValueErrors
         raise LockError("uv.lock is not valid TOML (read with %s): %s" % (name, exc))
     version = data.get("version")
+    if version is None:
+        raise LockError("uv.lock has no version key: it is not a lock file that uv wrote (uv lock writes one)")
     if version not in LOCK_VERSIONS:
         raise LockError(
             "uv.lock has version = %r; this collection reads lock version %s (written by uv 0.3 and later): "

@@ -113,7 +113,7 @@ def test_load_lock_refuses_a_newer_lock_version():
         load_lock('version = 2\nrevision = 0\nrequires-python = ">=3.9"\n')
     assert "uv.lock has version = 2; this collection reads lock version 1" in caught.value.msg
     assert "uv lock" in caught.value.msg
-    with pytest.raises(LockError, match="version = None"):
+    with pytest.raises(LockError, match="uv.lock has no version key"):
         load_lock('requires-python = ">=3.9"\n')
     with pytest.raises(LockError, match="not valid TOML"):
         load_lock('version = 1\n[[package]\n')
@@ -284,3 +284,21 @@ def test_python_310_controller_reads_the_lock_with_tomli_or_says_what_to_install
         else:
             assert result["reader"] == "tomli"
             assert result["hosts"]["arm"] == sorted(PURE + OLD_PYTHON + [MARKUPSAFE["arm"]])
+
+
+@needs_mirror
+def test_a_lock_forked_by_markers(app, tmp_path):
+    """Two versions of six, one per Python range: uv names the version in each dependency entry."""
+    newer = venvindex.fetch(("six==1.17.0",))[0]
+    app.index.files[os.path.basename(newer)] = newer
+    try:
+        root = lockapp.write_app(str(tmp_path / "fork"))
+        with open(os.path.join(root, "pyproject.toml"), "w") as handle:
+            handle.write('[project]\nname = "fork"\nversion = "1"\nrequires-python = ">=3.9"\ndependencies = [\n'
+                         '    "six==1.16.0; python_version < \'3.10\'",\n    "six==1.17.0; python_version >= \'3.10\'",\n]\n')
+        lock = load_lock(lockapp.lock(app.uv, root, app.index.url, str(tmp_path / "home")))
+    finally:
+        del app.index.files[os.path.basename(newer)]
+    assert sorted(p["version"] for p in lock.named("six")) == ["1.16.0", "1.17.0"]
+    assert needed_packages(lock, host_target(ARM)) == [("six", "1.16.0", "registry")]
+    assert needed_packages(lock, host_target(X86)) == [("six", "1.17.0", "registry")]
