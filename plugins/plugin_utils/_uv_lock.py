@@ -36,15 +36,13 @@ __metaclass__ = type
 
 import collections
 import platform as _platform
+import re
 
 try:
     from urllib.parse import unquote, urlsplit
 except ImportError:  # pragma: no cover
     from urllib import unquote  # type: ignore
     from urlparse import urlsplit  # type: ignore
-
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._wheel_target import Target, TargetError, host_target, unfit_reason
@@ -62,6 +60,12 @@ Package.__doc__ = """A package to install: ``name`` (normalized), ``version``, `
 
 # Sources that are the project's own code, installed from the project on the host.
 _LOCAL_SOURCES = ("editable", "virtual")
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonicalize_name(name):
+    """A project name normalized as PEP 503 says (``packaging.utils.canonicalize_name``)."""
+    return _SEPARATORS.sub("-", name or "").lower()
 
 
 class LockError(UvError):
@@ -164,6 +168,9 @@ def _source_kind(package):
 def _marker_holds(marker, target, where):
     if not marker:
         return True
+    # packaging comes with ansible-core; imported where it is used, as _source.py does, so that
+    # importing this file needs nothing (ansible-test's import check has no packaging).
+    from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName  # pylint: disable=import-outside-toplevel
     try:
         return Marker(marker).evaluate(target.markers)
     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as exc:
@@ -291,6 +298,7 @@ def select_files(lock, target, packages):
     local source: the hosts install with ``--no-build``), none for the host's Python,
     architecture or libc (the reason says which), or a wheel the lock has no sha256 for.
     """
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename  # pylint: disable=import-outside-toplevel
     files, missing = [], []
     for package in packages:
         entry = _locked(lock, package)

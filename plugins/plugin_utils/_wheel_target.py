@@ -27,8 +27,6 @@ __metaclass__ = type
 
 import re
 
-from packaging.tags import compatible_tags, cpython_tags
-
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 
 __all__ = ["Target", "TargetError", "host_target", "platform_of", "unfit_reason"]
@@ -46,7 +44,6 @@ _MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64
              "s390x": "s390x", "riscv64": "riscv64"}
 _PLATFORM_RE = re.compile(r"^(?P<kind>manylinux|musllinux)_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>.+)$")
 _LEGACY_RE = re.compile(r"^(?P<kind>manylinux1|manylinux2010|manylinux2014)_(?P<arch>.+)$")
-
 
 
 class TargetError(UvError):
@@ -75,6 +72,9 @@ class Target(object):
         self.platforms = _platforms(machine, libc_family, libc_version)
         # CPython before 3.8 built with pymalloc has the "m" ABI flag (cp37m), as packaging's _cpython_abis says.
         abis = ["%sm" % self.interpreter] if (major, minor) < (3, 8) else [self.interpreter]
+        # packaging comes with ansible-core; imported here, as _source.py does, so that importing
+        # this file needs nothing (ansible-test's import check has no packaging).
+        from packaging.tags import compatible_tags, cpython_tags  # pylint: disable=import-outside-toplevel
         tags = list(cpython_tags((major, minor), abis, self.platforms))
         tags += list(compatible_tags((major, minor), self.interpreter, self.platforms))
         self.tags = tags
@@ -127,22 +127,22 @@ def host_target(facts):
     implementation = str(python.get("implementation") or facts.get("python_implementation") or "cpython").lower()
     if not re.match(r"^3\.\d+(\.\d+)?", version):
         raise TargetError("the host's Python version %r is not 3.X[.Y]; download_on=controller needs the Python "
-                        "of the environment (as uv_facts reports it)" % (version,))
+                          "of the environment (as uv_facts reports it)" % (version,))
     version = re.match(r"^3\.\d+(\.\d+)?", version).group(0)
     if implementation != "cpython":
         raise TargetError("download_on=controller chooses wheels for CPython only; the host runs %s: "
-                        "use download_on=host" % implementation)
+                          "use download_on=host" % implementation)
     raw = str(facts.get("arch") or facts.get("machine") or "")
     machine = _MACHINES.get(raw.lower())
     if machine is None:
         raise TargetError("the host's architecture %r is not one wheels are chosen for here; known: %s"
-                        % (raw, ", ".join(sorted(_MACHINES))))
+                          % (raw, ", ".join(sorted(_MACHINES))))
     libc = facts.get("libc") or {}
     family = libc.get("family") or facts.get("libc_family")
     libc_version = libc.get("version") or facts.get("libc_version")
     if not family or not libc_version:
         raise TargetError("the host's C library is unknown (family %r, version %r): gather ansible_facts.uv with "
-                        "uv_facts first, or use download_on=host" % (family, libc_version))
+                          "uv_facts first, or use download_on=host" % (family, libc_version))
     return Target(version, machine, family, str(libc_version), implementation)
 
 

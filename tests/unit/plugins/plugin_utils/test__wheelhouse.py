@@ -147,8 +147,8 @@ def test_credentials_go_to_the_locked_index_only(index, fleet_plan, tmp_path):
     assert index.file_requests() == [("index", name), ("cdn", name)]
 
     # Credentials given for another index are not sent to the lock's.
-    options = source_options(dict(url_username="u", index_url="http://u:p@127.0.0.9:1/simple/"), index.url,
-                              files[name]["url"])
+    elsewhere = dict(url_username="u", index_url="http://u:p@127.0.0.9:1/simple/")
+    options = source_options(elsewhere, index.url, files[name]["url"])
     assert options["index_url"] == index.url
 
 
