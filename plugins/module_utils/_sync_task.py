@@ -227,6 +227,7 @@ class UvSync(object):
             raise SyncError("download_on=controller needs the wheels the action plugin pushes; run the task "
                             "through pyfleet.uv.uv_sync's action plugin")
         self.envs.refuse_foreign()
+        self.result["environment"]["current"] = self.envs.current()
         self.find_project()
         self.setup()
         if params.get("_wheelhouse"):
@@ -236,8 +237,7 @@ class UvSync(object):
         interpreter = self.find_python()
         key = environment_key(self.result["lock"]["sha256"], self.settings(interpreter))
         target = self.envs.dir_of(key)
-        current = self.envs.current()
-        self.result["environment"]["current"] = current
+        current = self.result["environment"]["current"]
         before = self.listed(current) if current else {}
         if current == target and self.envs.complete(key):
             return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))

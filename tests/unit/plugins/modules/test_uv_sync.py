@@ -231,6 +231,7 @@ def test_bad_input_leaves_the_running_environment(sync, index, case):
     assert rc == 1 and failed["failed"], failed
     assert expect in failed["msg"].lower() if case == "tampered" else expect in failed["msg"], failed["msg"]
     assert state(sync) == before  # the link and the store exactly as they were
+    assert failed["environment"]["current"] == os.path.realpath(sync.environment)
     assert run_app(sync.environment) == "0.1.0 1.16.0"
 
 
