@@ -246,8 +246,10 @@ class UvSync(object):
             after = self.listed(target) if ready else self.planned(interpreter)
             return self.report(before, after, target, "would switch %s to %s%s" % (
                 self.envs.path, target, " (an earlier environment, kept)" if ready else " (a new environment)"))
-        self.envs.prepare()
+        umask = os.umask(0o022)  # what the services' users need to read, whatever the connection's umask
         try:
+            self.envs.prepare()
+            ready = self.envs.complete(key)  # again under the lock: a parallel run may have built it
             if not ready:
                 self.envs.clear(key)
                 try:
@@ -274,6 +276,7 @@ class UvSync(object):
             self.result["removed_environments"] = self.envs.prune(params["keep"])
         finally:
             self.envs.release()
+            os.umask(umask)
         return self.report(before, after, target, "switched %s to %s%s" % (
             self.envs.path, target, " (an earlier environment, kept)" if ready else " (built from the lock)"))
 

@@ -54,9 +54,6 @@ attributes:
   idempotent:
     support: full
     description: The same lock and options again report no change and make no request to any index.
-  action:
-    support: full
-    description: An action plugin on the controller sends O(project_src) to the host.
 options:
   project_src:
     description:

@@ -190,8 +190,14 @@ def test_new_lock_switches_keeps_earlier_and_rolls_back_without_download(sync, i
 
 @needs_mirror
 def test_dev_group_extras_and_no_project(sync):
-    rc, made = sync(no_dev=False, extras=["pkg"], install_project=False)
+    saved = os.umask(0o077)  # a connection's strict umask: the services' users must still read the environment
+    try:
+        rc, made = sync(no_dev=False, extras=["pkg"], install_project=False)
+    finally:
+        os.umask(saved)
     assert rc == 0 and made["changed"], made
+    for path in (sync.store, made["environment"]["current"], os.path.join(made["environment"]["current"], "uv-sync.json")):
+        assert os.stat(path).st_mode & 0o755 in (0o755, 0o644), path
     assert site_listing(sync.environment) == {"six": "1.16.0", "python-dateutil": "2.9.0.post0", "iniconfig": "2.0.0",
                                               "packaging": "24.1"}
     rc, other = sync(groups=["dev"], no_dev=False)
