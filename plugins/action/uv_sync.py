@@ -7,13 +7,13 @@
 With ``project_src``, the project's files (``_sync.project_files``: no ``.git``, ``.venv``, caches
 or build output) go to the host as one tar archive in the task's remote tmp, as ansible-core's
 ``copy`` sends a file (``_transfer_file``, ``_fixup_perms2``, the tmp removed in a ``finally``);
-the module unpacks it into its own temporary directory (``_project_archive``). With
+the module unpacks it into its own temporary directory (``project_archive``). With
 ``project_dir`` the project is already on the host and nothing is sent.
 
 ``download_on: controller`` is the hook for the air-gapped mode (``_controller``): the
 controller-side library ``plugins/plugin_utils/_uv_lock.py`` chooses and downloads the wheels a
 host needs; this plugin pushes them into ``<remote tmp>/wheelhouse/`` and passes that directory
-to the module as ``_wheelhouse``, where the module installs with no index at all. Until that
+to the module as ``wheelhouse_dir``, where the module installs with no index at all. Until that
 library is part of the collection, the task fails saying so.
 """
 
@@ -62,15 +62,18 @@ class ActionModule(DownloadOnAction):
     def _dispatch(self, result, args, mode, task_vars):
         if args.get("project_src") and args.get("project_dir"):
             raise UvError("project_src and project_dir are mutually exclusive: give one")
+        self._pushed = 0
         scratch = tempfile.mkdtemp(prefix="uv-sync-")
         try:
             if args.get("project_src"):
-                args["_project_archive"] = self._send_project(args, scratch)
+                args["project_archive"] = self._send_project(args, scratch)
             if mode == "controller":
                 self._controller(result, args, task_vars)
                 if result.get("failed"):
                     return
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+            if mode == "controller" and isinstance(result.get("wheelhouse"), dict):
+                result["wheelhouse"]["files_pushed"] = self._pushed
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -130,10 +133,11 @@ class ActionModule(DownloadOnAction):
                           msg=plan.get("msg") or "some locked packages have no wheel for this host")
             return
         if self._task.check_mode:
-            args["_wheelhouse"] = "/nonexistent"  # the module plans only; nothing is pushed in check mode
+            args["wheelhouse_dir"] = "/nonexistent"  # the module plans only; nothing is pushed in check mode
         else:
             for path in plan["files"]:
                 self._push(path, "wheelhouse/" + os.path.basename(path))
+            self._pushed = len(plan["files"])
             if not self._connection._shell.tmpdir:
                 self._make_tmp_path()
-            args["_wheelhouse"] = self._connection._shell.join_path(self._connection._shell.tmpdir, "wheelhouse")
+            args["wheelhouse_dir"] = self._connection._shell.join_path(self._connection._shell.tmpdir, "wheelhouse")

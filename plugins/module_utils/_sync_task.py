@@ -14,8 +14,8 @@ Two ways to build, one per source:
   at the new directory, after ``uv lock --locked`` passed. uv's own installer reads every selection
   (groups, extras, workspace members, markers) from the lock and checks each file against the lock's
   sha256; ``--no-editable`` because the project's sources may be a temporary copy.
-- **wheelhouse** (the internal ``_wheelhouse``, a directory of the locked wheels that the controller
-  pushed): ``uv sync`` would still download the URLs in the lock (uv issues 13094, 9277), so
+- **wheelhouse** (``wheelhouse_dir``, a directory of the locked wheels on the host, which the controller
+  pushes with ``download_on: controller``): ``uv sync`` would still download the URLs in the lock (uv issues 13094, 9277), so
   ``uv venv``, then ``uv export --frozen`` (with hashes) into ``uv pip sync --offline --no-index
   --find-links <dir> --require-hashes --no-build``, then the workspace members themselves with
   ``uv pip install --no-deps`` from the same directory.
@@ -71,8 +71,8 @@ class UvSync(object):
     def find_project(self):
         """The project directory on the host (unpacked from the action plugin's archive for ``project_src``)."""
         params = self.params
-        if params.get("_project_archive"):
-            self.project = self.unpack(params["_project_archive"])
+        if params.get("project_archive"):
+            self.project = self.unpack(params["project_archive"])
         elif params["project_dir"]:
             self.project = os.path.abspath(params["project_dir"])
         else:
@@ -199,7 +199,7 @@ class UvSync(object):
         return dict(project=tree_digest(self.project, (self.envs.path, self.envs.store)), python=interpreter,
                     groups=sorted(params["groups"]), extras=sorted(params["extras"]), no_dev=params["no_dev"],
                     install_project=params["install_project"],
-                    source="wheelhouse" if params.get("_wheelhouse") else "index")
+                    source="wheelhouse" if params.get("wheelhouse_dir") else "index")
 
     def planned(self, interpreter):
         """The packages the new environment would hold, from ``uv sync --frozen --dry-run`` into an empty path."""
@@ -223,16 +223,18 @@ class UvSync(object):
         params = self.params
         if params["keep"] < 0:
             raise SyncError("keep must be 0 or more, got %d" % params["keep"])
-        if params["download_on"] == "controller" and not params.get("_wheelhouse"):
+        if params["download_on"] == "controller" and not params.get("wheelhouse_dir"):
             raise SyncError("download_on=controller needs the wheels the action plugin pushes; run the task "
                             "through pyfleet.uv.uv_sync's action plugin")
         self.envs.refuse_foreign()
         self.result["environment"]["current"] = self.envs.current()
         self.find_project()
         self.setup()
-        if params.get("_wheelhouse"):
-            wheels = params["_wheelhouse"]
-            self.result["wheelhouse"] = dict(path=wheels, files=len(os.listdir(wheels)) if os.path.isdir(wheels) else 0)
+        if params.get("wheelhouse_dir"):
+            wheels = params["wheelhouse_dir"]
+            names = os.listdir(wheels) if os.path.isdir(wheels) else []
+            self.result["wheelhouse"] = dict(path=wheels, files=len(names),
+                                             bytes=sum(os.path.getsize(os.path.join(wheels, n)) for n in names))
         self.check_lock()
         interpreter = self.find_python()
         key = environment_key(self.result["lock"]["sha256"], self.settings(interpreter))
@@ -282,13 +284,13 @@ class UvSync(object):
 
     def build(self, target, interpreter):
         params = self.params
-        if not params.get("_wheelhouse"):
+        if not params.get("wheelhouse_dir"):
             args = ["sync", "--frozen", "--no-editable", "--python", interpreter] + self.selection()
             if not params["install_project"]:
                 args.append("--no-install-project")
             self.uv(args, "uv sync into the new environment %s" % target, environment=target)
             return
-        wheels = params["_wheelhouse"]
+        wheels = params["wheelhouse_dir"]
         offline = ["--offline", "--no-index", "--find-links", wheels]
         self.uv(["venv", target, "--python", interpreter], "creating the new environment %s" % target)
         export = ["export", "--frozen", "--format", "requirements-txt", "--no-editable"] + self.selection()
@@ -371,4 +373,3 @@ def _local_records(target):
                 if url.startswith("file:") and not url.endswith(".whl") and os.path.isfile(os.path.join(site, name, "RECORD")):
                     found.append(os.path.join(site, name, "RECORD"))
     return found
-

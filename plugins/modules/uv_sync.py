@@ -23,7 +23,7 @@ description:
     members; never C(.git), C(.venv), C(__pycache__), C(build), C(dist) or other environments), the
     interpreter, O(groups), O(extras), O(no_dev), O(install_project) and the source of the wheels.
   - When that name differs from the running one, the new environment is built beside the running one (with
-    C(uv sync --frozen --no-editable), C(UV_PROJECT_ENVIRONMENT) at the new directory: uv checks every file
+    C(uv sync --frozen --no-editable), C(UV_PROJECT_ENVIRONMENT) at the new directory, so uv checks every file
     against the lock's sha256), its Python must run and import the top-level packages of the project's own
     distributions, and only then is O(environment) switched to it (a new link renamed over the old one, so
     a service sees the old environment or the new one, never a half-built one). If anything fails, the new
@@ -31,7 +31,7 @@ description:
   - The same lock and options again are a no-op decided on the host, with no request to any index. A lock
     that was deployed before and is still kept (see O(keep)) is switched back to without building or
     downloading anything (a rollback).
-  - An existing directory or file at O(environment) (not a link) is refused, never replaced or removed: move
+  - An existing directory or file at O(environment) (not a link) is refused, never replaced or removed; move
     it away first.
   - Every call to uv runs with an explicit environment, as in M(pyfleet.uv.uv_venv) (a private empty C(HOME),
     no C(UV_*) variable of the connection, the system C(uv.toml) still applies); uv never downloads a Python
@@ -58,7 +58,7 @@ options:
   project_src:
     description:
       - The project's directory on the controller. The action plugin sends it to a temporary directory on the
-        host (one tar archive, removed after the task): C(pyproject.toml), C(uv.lock), C(.python-version), and
+        host (one tar archive, removed after the task) - C(pyproject.toml), C(uv.lock), C(.python-version), and
         the sources of the project and its workspace members, without C(.git), C(.venv), C(__pycache__),
         C(build), C(dist), C(*.egg-info), C(node_modules), caches or any other virtual environment.
       - Exactly one of O(project_src) and O(project_dir).
@@ -70,7 +70,7 @@ options:
     type: path
   environment:
     description:
-      - The path the application and its services run from (for example V(/srv/app/.venv)): a symbolic link that
+      - The path the application and its services run from (for example V(/srv/app/.venv)), a symbolic link that
         uv_sync manages, to C(<environment>.d/<name>). Its parent directories are created when missing.
     type: path
     required: true
@@ -102,7 +102,7 @@ options:
     default: true
   install_project:
     description:
-      - Install the project itself (not editable: its sources may be a temporary copy), besides its dependencies.
+      - Install the project itself (not editable, since its sources may be a temporary copy), besides its dependencies.
         V(false) installs only the dependencies (C(--no-install-project)); workspace members are still installed.
     type: bool
     default: true
@@ -140,6 +140,19 @@ options:
     type: list
     elements: str
     default: []
+  wheelhouse_dir:
+    description:
+      - A directory on the host that holds the locked wheels. The environment is then installed with no index
+        at all - C(uv export --frozen) (with the lock's hashes) into C(uv pip sync --offline --no-index
+        --find-links <dir> --require-hashes --no-build), then the project and its workspace members with
+        C(uv pip install --no-deps) from the same directory (their build backend must be there too).
+      - Set by the action plugin with O(download_on=controller); it may also name wheels put on the host by
+        other means.
+    type: path
+  project_archive:
+    description:
+      - The tar archive of O(project_src) that the action plugin sent to the host; there is no need to set it by hand.
+    type: path
   uv_path:
     description:
       - The uv to run. Default, the uv that M(pyfleet.uv.uv_install) recorded in C(/usr/local/bin), else the
@@ -227,7 +240,9 @@ removed_environments:
   type: list
   elements: str
 wheelhouse:
-  description: With O(download_on=controller), the pushed wheels C({path, files}); null otherwise.
+  description:
+    - With O(wheelhouse_dir) (and O(download_on=controller)), the wheels on the host, C({path, files, bytes}), and
+      C(files_pushed), how many the controller pushed; null otherwise.
   returned: always
   type: dict
 missing_wheels:
@@ -275,8 +290,8 @@ def main():
             find_links=dict(type="list", elements="str", default=[]),
             uv_path=dict(type="path"),
             # Set by the action plugin: the project sent from project_src, and the pushed wheels.
-            _project_archive=dict(type="path"),
-            _wheelhouse=dict(type="path"),
+            project_archive=dict(type="path"),
+            wheelhouse_dir=dict(type="path"),
         ),
         mutually_exclusive=[("project_src", "project_dir")],
         required_one_of=[("project_src", "project_dir")],

@@ -276,13 +276,13 @@ def test_wheelhouse_installs_with_no_index(sync, index, wheels, tmp_path):
     for wheel in wheels:
         shutil.copy(wheel, str(wheelhouse))
     index.reset()
-    rc, made = sync(_wheelhouse=str(wheelhouse), download_on="controller")
+    rc, made = sync(wheelhouse_dir=str(wheelhouse), download_on="controller")
     assert rc == 0 and made["changed"], made
     assert index.paths == []  # no index at all
     assert run_app(sync.environment) == "0.1.0 1.16.0"
     assert any("pip sync" in c and "--require-hashes" in c and "--offline" in c for c in made["cmd"])
     assert made["wheelhouse"]["files"] == len(wheels)
-    rc, again = sync(_wheelhouse=str(wheelhouse), download_on="controller")
+    rc, again = sync(wheelhouse_dir=str(wheelhouse), download_on="controller")
     assert rc == 0 and not again["changed"]
 
 
@@ -301,10 +301,10 @@ def test_project_archive_from_the_action_plugin(sync, tmp_path):
     archive = str(tmp_path / "project.tar.gz")
     count = pack_project(sync.app.top, archive)
     assert count == 3  # pyproject.toml, uv.lock, src/app/__init__.py; never .git
-    rc, made = sync(project_dir=None, project_src=sync.app.top, _project_archive=archive)
+    rc, made = sync(project_dir=None, project_src=sync.app.top, project_archive=archive)
     assert rc == 0 and made["changed"] and made["lock"]["path"] == os.path.join(sync.app.top, "uv.lock"), made
     assert run_app(sync.environment) == "0.1.0 1.16.0"
-    rc, again = sync(project_dir=None, project_src=sync.app.top, _project_archive=archive)
+    rc, again = sync(project_dir=None, project_src=sync.app.top, project_archive=archive)
     assert rc == 0 and not again["changed"]  # the same sources in another temporary directory
     rc, direct = sync()
     assert rc == 0 and not direct["changed"]  # and the same sources on the host: the same environment
