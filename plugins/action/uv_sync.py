@@ -126,6 +126,8 @@ class ActionModule(DownloadOnAction):
                           "download_on=host, with index_url naming an index the hosts can reach")
         if not args.get("project_src"):
             raise UvError("download_on=controller needs project_src: the controller reads the lock")
+        # The library's contract: {"files": [path, or (path, wheel file name)], "missing_wheels": [...], "msg": ...};
+        # each file already checked against the lock's sha256 on the controller.
         plan = _uv_lock.host_wheelhouse(project_dir=args["project_src"], task_vars=task_vars, args=args,
                                         warn=self._display_warning)
         if plan.get("missing_wheels"):
@@ -135,8 +137,9 @@ class ActionModule(DownloadOnAction):
         if self._task.check_mode:
             args["wheelhouse_dir"] = "/nonexistent"  # the module plans only; nothing is pushed in check mode
         else:
-            for path in plan["files"]:
-                self._push(path, "wheelhouse/" + os.path.basename(path))
+            for item in plan["files"]:  # a path named as the wheel, or (cached path, wheel file name)
+                path, name = item if isinstance(item, (list, tuple)) else (item, os.path.basename(item))
+                self._push(path, "wheelhouse/" + name)
             self._pushed = len(plan["files"])
             if not self._connection._shell.tmpdir:
                 self._make_tmp_path()
