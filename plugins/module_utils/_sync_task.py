@@ -65,6 +65,8 @@ class UvSync(object):
                            before={}, after={}, wheelhouse=None, missing_wheels=[], removed_environments=[], cmd=[])
         self.runner = None
         self.project = None
+        self._digest = None
+        self.lock_text = ""
 
     # -- inputs ------------------------------------------------------------
 
@@ -195,8 +197,11 @@ class UvSync(object):
     # -- decide ------------------------------------------------------------
 
     def settings(self, interpreter):
+        """What decides the environment besides the lock (the project's files read once per run)."""
         params = self.params
-        return dict(project=tree_digest(self.project, (self.envs.path, self.envs.store)), python=interpreter,
+        if self._digest is None:
+            self._digest = tree_digest(self.project, (self.envs.path, self.envs.store))
+        return dict(project=self._digest, python=interpreter,
                     groups=sorted(params["groups"]), extras=sorted(params["extras"]), no_dev=params["no_dev"],
                     install_project=params["install_project"],
                     source="wheelhouse" if params.get("wheelhouse_dir") else "index")
