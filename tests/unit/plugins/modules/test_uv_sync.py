@@ -1,0 +1,310 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""uv_sync in-process with the real uv (0.13.8 from the suite's mirror), a real small application locked
+by the test with ``uv lock``, and a real loopback index that serves sha256 links (tests/utils/lockindex.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.pyfleet.uv.plugins.modules import uv_sync
+
+HERE = os.path.dirname(__file__)
+sys.path.insert(0, os.path.join(HERE, "..", "module_utils"))
+from real_uv import needs_mirror, real_uv  # noqa: E402  pylint: disable=wrong-import-position
+
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "utils"))
+import lockindex  # noqa: E402  pylint: disable=wrong-import-position
+import venvindex  # noqa: E402  pylint: disable=wrong-import-position
+
+PYTHON = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+PYPROJECT = """[project]
+name = "app"
+version = "0.1.0"
+description = "a small application for uv_sync's tests"
+requires-python = ">=3.8"
+dependencies = [%(deps)s]
+
+[project.optional-dependencies]
+pkg = ["packaging==24.1"]
+
+[dependency-groups]
+dev = ["iniconfig==2.0.0"]
+
+[build-system]
+requires = ["flit_core>=4,<5"]
+build-backend = "flit_core.buildapi"
+"""
+DEPS = '"six==1.16.0", "python-dateutil==2.9.0.post0"'
+
+
+@pytest.fixture(scope="module")
+def wheels():
+    return venvindex.fetch()
+
+
+@pytest.fixture
+def uv(tmp_path):
+    path = real_uv("0.13.8", str(tmp_path / "uvs"))
+    if path is None:
+        pytest.skip("uv 0.13.8 is not in the mirror")
+    return path
+
+
+@pytest.fixture
+def index(wheels):
+    with lockindex.hashed_index(wheels) as served:
+        yield served
+
+
+class App:
+    """A project directory on disk, locked by the real uv against ``index_url``."""
+
+    def __init__(self, top, uv, index_url):
+        self.top, self.uv, self.index_url = str(top), uv, index_url
+        os.makedirs(os.path.join(self.top, "src", "app"), exist_ok=True)
+        self.code('__version__ = "0.1.0"\n')
+
+    def code(self, text):
+        with open(os.path.join(self.top, "src", "app", "__init__.py"), "w") as handle:
+            handle.write('"""The application."""\n' + text)
+
+    def write(self, deps=DEPS, lock=True):
+        with open(os.path.join(self.top, "pyproject.toml"), "w") as handle:
+            handle.write(PYPROJECT % {"deps": deps})
+        if lock:
+            home = os.path.join(self.top, "..", "lock-home")
+            env = dict(os.environ, HOME=home, UV_DEFAULT_INDEX=self.index_url, UV_PYTHON_DOWNLOADS="never",
+                       UV_NO_PROGRESS="1", XDG_CACHE_HOME=os.path.join(home, "cache"))
+            env = {k: v for k, v in env.items() if k not in ("VIRTUAL_ENV", "UV_INDEX_URL")}
+            subprocess.run([self.uv, "lock", "--python", PYTHON], cwd=self.top, env=env, check=True,
+                           capture_output=True)
+        return self
+
+
+@pytest.fixture
+def sync(run_module, tmp_path, uv, index):
+    environment = str(tmp_path / "srv" / "app" / ".venv")
+    app = App(tmp_path / "project", uv, index.url).write()
+
+    def call(check_mode=False, diff=False, **args):
+        base = {"project_dir": app.top, "environment": environment, "python": PYTHON, "uv_path": uv,
+                "python_install_dir": str(tmp_path / "pythons")}
+        base.update(args)
+        base = {k: v for k, v in base.items() if v is not None}
+        return run_module(uv_sync.main, base, check_mode=check_mode, diff=diff)
+    call.environment, call.app, call.store = environment, app, environment + ".d"
+    return call
+
+
+def site_listing(environment):
+    found = {}
+    for root, dirs, _files in os.walk(os.path.join(environment, "lib")):
+        for name in dirs:
+            if name.endswith(".dist-info"):
+                dist, version = name[:-len(".dist-info")].split("-", 1)
+                found[dist.lower().replace("_", "-")] = version
+    return found
+
+
+def run_app(environment, code="import app, six, dateutil; print(app.__version__, six.__version__)"):
+    out = subprocess.run([os.path.join(environment, "bin", "python"), "-c", code], capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip()
+
+
+def state(sync):
+    """What a failure must leave as it was: the link's target and the store's entries."""
+    target = os.readlink(sync.environment) if os.path.islink(sync.environment) else None
+    return target, sorted(os.listdir(sync.store)) if os.path.isdir(sync.store) else None
+
+
+@needs_mirror
+def test_check_then_deploy_then_noop_without_index_requests(sync, index):
+    rc, check = sync(check_mode=True, diff=True)
+    assert rc == 0 and check["changed"], check
+    assert check["msg"].startswith("would switch %s" % sync.environment)
+    assert check["after"] == {"app": "0.1.0", "six": "1.16.0", "python-dateutil": "2.9.0.post0"}
+    assert "six==1.16.0" in check["diff"]["after"] and check["before"] == {}
+    assert not os.path.lexists(sync.environment) and not os.path.exists(sync.store)
+
+    rc, made = sync()
+    assert rc == 0 and made["changed"], made
+    assert os.path.islink(sync.environment)
+    current = made["environment"]["current"]
+    assert os.path.realpath(sync.environment) == current and os.path.dirname(current) == sync.store
+    assert os.path.basename(current).startswith(made["lock"]["sha256"][:12] + "-")
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+    assert site_listing(sync.environment) == {"app": "0.1.0", "six": "1.16.0", "python-dateutil": "2.9.0.post0"}
+    assert sorted(p["name"] for p in made["packages"]["installed"]) == ["app", "python-dateutil", "six"]
+    assert made["environment"]["python"]["version"] == "%d.%d.%d" % sys.version_info[:3]
+    assert made["uv_version"] == "0.13.8" and made["wheelhouse"] is None and made["missing_wheels"] == []
+    assert any(" lock --locked" in c for c in made["cmd"]) and any(" sync --frozen --no-editable" in c for c in made["cmd"])
+
+    index.reset()
+    rc, again = sync()
+    assert rc == 0 and not again["changed"], again
+    assert again["msg"].endswith("nothing to do") and again["packages"] == dict(installed=[], removed=[], upgraded=[])
+    assert index.paths == []  # decided on the host: no request to the index
+    rc, check_again = sync(check_mode=True)
+    assert rc == 0 and not check_again["changed"] and index.paths == []
+
+
+@needs_mirror
+def test_new_lock_switches_keeps_earlier_and_rolls_back_without_download(sync, index):
+    assert sync()[0] == 0
+    first = os.path.realpath(sync.environment)
+    old_files = {n: open(os.path.join(sync.app.top, n)).read() for n in ("pyproject.toml", "uv.lock")}
+    sync.app.write(deps='"six==1.17.0", "python-dateutil==2.9.0.post0"')
+    rc, check = sync(check_mode=True)
+    assert rc == 0 and check["changed"] and check["packages"]["upgraded"] == [{"name": "six", "from": "1.16.0", "to": "1.17.0"}]
+    assert os.path.realpath(sync.environment) == first
+    rc, second = sync(diff=True)
+    assert rc == 0 and second["changed"] and second["environment"]["previous"] == first
+    assert run_app(sync.environment) == "0.1.0 1.17.0"
+    assert os.path.isdir(first)  # kept for a rollback
+    assert "six==1.16.0" in second["diff"]["before"] and "six==1.17.0" in second["diff"]["after"]
+
+    for name, text in old_files.items():  # roll back: the first lock again
+        with open(os.path.join(sync.app.top, name), "w") as handle:
+            handle.write(text)
+    index.reset()
+    rc, back = sync()
+    assert rc == 0 and back["changed"] and back["environment"]["current"] == first, back
+    assert "an earlier environment" in back["msg"] and index.paths == []
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+
+    sync.app.write(deps='"six==1.17.0"')
+    rc, third = sync(keep=1)
+    assert rc == 0 and third["changed"]
+    kept = sorted(n for n in os.listdir(sync.store) if not n.startswith("."))
+    assert len(kept) == 2 and os.path.basename(first) in kept and len(third["removed_environments"]) == 1
+
+
+@needs_mirror
+def test_dev_group_extras_and_no_project(sync):
+    saved = os.umask(0o077)  # a connection's strict umask: the services' users must still read the environment
+    try:
+        rc, made = sync(no_dev=False, extras=["pkg"], install_project=False)
+    finally:
+        os.umask(saved)
+    assert rc == 0 and made["changed"], made
+    for path in (sync.store, made["environment"]["current"], os.path.join(made["environment"]["current"], "uv-sync.json")):
+        assert os.stat(path).st_mode & 0o755 in (0o755, 0o644), path
+    assert site_listing(sync.environment) == {"six": "1.16.0", "python-dateutil": "2.9.0.post0", "iniconfig": "2.0.0",
+                                              "packaging": "24.1"}
+    rc, other = sync(groups=["dev"], no_dev=False)
+    assert rc == 0 and other["changed"] and "iniconfig" in site_listing(sync.environment)
+    assert "app" in site_listing(sync.environment)
+
+
+@needs_mirror
+@pytest.mark.parametrize("case", ["stale", "missing-lock", "newer-lock", "no-python", "tampered", "import-fails"])
+def test_bad_input_leaves_the_running_environment(sync, index, case):
+    assert sync()[0] == 0
+    before = state(sync)
+    args = {}
+    if case == "stale":
+        sync.app.write(deps='"six==1.17.0"', lock=False)
+        expect = "run `uv lock` in the project"
+    elif case == "missing-lock":
+        os.unlink(os.path.join(sync.app.top, "uv.lock"))
+        expect = "has no uv.lock: run `uv lock`"
+    elif case == "newer-lock":
+        path = os.path.join(sync.app.top, "uv.lock")
+        text = open(path).read().replace("version = 1\n", "version = 2\n", 1)
+        with open(path, "w") as handle:
+            handle.write(text)
+        expect = "written by a newer uv than the host's uv 0.13.8 (lock version 2"
+    elif case == "no-python":
+        args["python"] = "3.99"
+        expect = "no Python on the host satisfies python=3.99"
+    elif case == "tampered":
+        index.tamper("packaging-24.1-py3-none-any.whl")
+        args["extras"] = ["pkg"]
+        expect = "hash"
+    else:
+        sync.app.code("raise RuntimeError('broken release')\n")
+        expect = "failed its check (its Python imports app)"
+    rc, failed = sync(**args)
+    assert rc == 1 and failed["failed"], failed
+    assert expect in failed["msg"].lower() if case == "tampered" else expect in failed["msg"], failed["msg"]
+    assert state(sync) == before  # the link and the store exactly as they were
+    assert failed["environment"]["current"] == os.path.realpath(sync.environment)
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+
+
+@needs_mirror
+def test_real_directory_at_environment_is_refused(sync):
+    os.makedirs(os.path.join(sync.environment, "bin"))
+    rc, failed = sync()
+    assert rc == 1 and "never replaces it" in failed["msg"] and os.path.isdir(os.path.join(sync.environment, "bin"))
+    assert not os.path.islink(sync.environment)
+
+
+@needs_mirror
+def test_credentials_reach_uv_only_through_its_environment(run_module, tmp_path, uv, wheels):
+    with lockindex.hashed_index(wheels, auth=("deploy", "s3cr3t-pass")) as served:
+        authed = served.url.replace("http://", "http://deploy:s3cr3t-pass@")
+        app = App(tmp_path / "project", uv, authed).write()
+        base = {"project_dir": app.top, "environment": str(tmp_path / "env"), "python": PYTHON, "uv_path": uv}
+        rc, made = run_module(uv_sync.main, dict(base, index_url=authed))
+        assert rc == 0 and made["changed"], made
+        assert "s3cr3t-pass" not in json.dumps(made)
+        assert not any("s3cr3t" in c or "--index" in c for c in made["cmd"])
+        shutil.rmtree(str(tmp_path / "project" / "src"))  # another build: the sources changed
+        App(tmp_path / "project", uv, authed)
+        with open(os.path.join(app.top, "src", "app", "extra.py"), "w") as handle:
+            handle.write("")
+        wrong = served.url.replace("http://", "http://deploy:wrong-password@")
+        rc, failed = run_module(uv_sync.main, dict(base, index_url=wrong, environment=str(tmp_path / "env2")))
+        assert rc == 1 and "wrong-password" not in json.dumps(failed), failed
+
+
+@needs_mirror
+def test_wheelhouse_installs_with_no_index(sync, index, wheels, tmp_path):
+    """The controller mode's host half: the locked wheels in a directory, uv export + uv pip sync offline."""
+    wheelhouse = tmp_path / "wheelhouse"
+    wheelhouse.mkdir()
+    for wheel in wheels:
+        shutil.copy(wheel, str(wheelhouse))
+    index.reset()
+    rc, made = sync(wheelhouse_dir=str(wheelhouse), download_on="controller")
+    assert rc == 0 and made["changed"], made
+    assert index.paths == []  # no index at all
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+    assert any("pip sync" in c and "--require-hashes" in c and "--offline" in c for c in made["cmd"])
+    assert made["wheelhouse"]["files"] == len(wheels)
+    rc, again = sync(wheelhouse_dir=str(wheelhouse), download_on="controller")
+    assert rc == 0 and not again["changed"]
+
+
+def test_controller_mode_without_wheelhouse_is_refused(run_module, tmp_path):
+    rc, failed = run_module(uv_sync.main, {"project_dir": str(tmp_path), "environment": str(tmp_path / "e"),
+                                           "download_on": "controller"})
+    assert rc == 1 and "action plugin" in failed["msg"]
+
+
+@needs_mirror
+def test_project_archive_from_the_action_plugin(sync, tmp_path):
+    from ansible_collections.pyfleet.uv.plugins.action.uv_sync import pack_project
+    os.makedirs(os.path.join(sync.app.top, ".git"))
+    with open(os.path.join(sync.app.top, ".git", "HEAD"), "w") as handle:
+        handle.write("ref: x\n")
+    archive = str(tmp_path / "project.tar.gz")
+    count = pack_project(sync.app.top, archive)
+    assert count == 3  # pyproject.toml, uv.lock, src/app/__init__.py; never .git
+    rc, made = sync(project_dir=None, project_src=sync.app.top, project_archive=archive)
+    assert rc == 0 and made["changed"] and made["lock"]["path"] == os.path.join(sync.app.top, "uv.lock"), made
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+    rc, again = sync(project_dir=None, project_src=sync.app.top, project_archive=archive)
+    assert rc == 0 and not again["changed"]  # the same sources in another temporary directory
+    rc, direct = sync()
+    assert rc == 0 and not direct["changed"]  # and the same sources on the host: the same environment
