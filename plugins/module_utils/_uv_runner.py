@@ -227,17 +227,19 @@ class UvRunner(object):
     directory; ``umask`` the umask of each call (``0o022`` by default, so what uv creates
     is readable by every user whatever the connection's umask); ``cwd`` the working
     directory (uv reads a project's uv.toml/pyproject.toml found from there: ``/`` has none);
-    ``use_proxy`` keeps the connection's proxy variables; ``name`` is who needs ``MIN_UV``, in messages.
+    ``use_proxy`` keeps the connection's proxy variables; ``name`` is who needs ``min_version``
+    (``MIN_UV`` unless the module needs less), in messages.
     """
 
     def __init__(self, module, uv, home, python_install_dir=None, extra_env=None, umask=0o022, cwd="/",
-                 use_proxy=True, name="this module"):
+                 use_proxy=True, name="this module", min_version=MIN_UV):
         self.module = module
         self.uv = uv
         self.env = uv_environment(os.environ, home, python_install_dir, extra_env, use_proxy)
         self.umask = umask
         self.cwd = cwd
         self.name = name
+        self.min_version = min_version
         self.commands = []
         self._version = None
 
@@ -262,7 +264,7 @@ class UvRunner(object):
             os.environ.update(saved)
 
     def version(self):
-        """The uv version as ``(major, minor, patch)``, read once; refuses uv older than ``MIN_UV``."""
+        """The uv version as ``(major, minor, patch)``, read once; refuses uv older than ``min_version``."""
         if self._version is None:
             rc, out, err = self.raw([self.uv, "--version"])
             parsed = parse_uv_version(out) if rc == 0 else None
@@ -270,10 +272,10 @@ class UvRunner(object):
             if numbers is None:
                 raise UvRunError("%s is not a working uv: `%s --version` gave exit %s: %s"
                                  % (self.uv, self.uv, rc, (err or out or "no output").strip()[:500]))
-            if numbers < MIN_UV:
+            if numbers < self.min_version:
                 raise UvRunError("uv %s (%s) is too old for %s, which needs uv %s or newer; install a newer uv "
                                  "with pyfleet.uv.uv_install, or point uv_path at one"
-                                 % (parsed["version"], self.uv, self.name, ".".join(str(p) for p in MIN_UV)))
+                                 % (parsed["version"], self.uv, self.name, ".".join(str(p) for p in self.min_version)))
             self._version = numbers
         return self._version
 
