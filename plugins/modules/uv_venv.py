@@ -105,7 +105,8 @@ options:
         option does - usually the directory of a project on the host (relative paths start from O(chdir)).
       - With O(state=present), a project directory that the environment already holds as an editable
         install from that same directory is left alone (its code is used where it lies); after changing its
-        dependencies, run with O(state=forcereinstall). O(state=exact) and O(state=latest) keep it too. Other editable requests (VCS URLs) are reinstalled on every run.
+        dependencies, run with O(state=forcereinstall). O(state=exact) and O(state=latest) keep it too.
+        Other editable requests (VCS URLs) are reinstalled on every run.
       - Building a project needs its build backend (C(build-system.requires)) from the index or O(find_links).
     type: bool
     default: false
