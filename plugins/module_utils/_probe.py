@@ -29,7 +29,7 @@ __all__ = ["find_binary", "find_uv", "missing_dirs", "module_runner", "parse_uv_
 # the PyPI sdist print only "uv 0.13.8 (x86_64-unknown-linux-gnu)". uvx before 0.6
 # prints "uv-tool-uvx 0.5.11". ruff and ty print "ruff 0.17.6" and "ty 1.0.0": the same
 # line without the parentheses (the names each tool may print are in ``tools.TOOLS``).
-_VERSION_LINE = r"^\s*(%s)\s+(\d+\.\d+\.\d+(?:[-+.][0-9A-Za-z.+-]*)?)(?:\s+\(([^)]*)\))?\s*$"
+_VERSION_LINE = r"^\s*(%s)\s+(\d+\.\d+\.\d+(?:[-+.]?[0-9A-Za-z.+-]*)?)(?:\s+\(([^)]*)\))?\s*$"
 _VERSION_RES = {}
 _TRIPLE_RE = re.compile(r"^[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+(?:-[a-z0-9_]+)?$")
 

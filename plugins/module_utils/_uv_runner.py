@@ -19,6 +19,11 @@ PRIVATE API: only for this collection's modules; names may change without notice
   ``uv_config``) still applies: uv's ``--no-config`` (and ``UV_NO_CONFIG``) would ignore it too,
   so neither is used (checked with uv 0.13.8).
   ``UV_PYTHON_INSTALL_DIR`` names the Pythons ``uv_python`` installed; no colour, no progress.
+- **No secret on the command line**: uv's index options (``--index-url``, ``--extra-index-url``,
+  ``--find-links``, ``--default-index``, whoever built them) are taken out of the arguments of each
+  call and given to uv in the variables it reads for them (``index_environment``): a command line is
+  readable by every user of the host (``ps``, ``/proc/<pid>/cmdline``), an environment only by its
+  user and root. ``commands`` shows them as ``VAR=value`` before the command.
 - **Failures** become one message (``failure_message``): uv's own ``error:`` line and the
   ``Caused by:``/``cause:``/``hint:`` lines after it (uv 0.5 prints resolver failures as
   ``x``/``-->`` diagnostics: those lines count too), never the progress lines before them, then
@@ -33,10 +38,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._probe import find_uv, parse_uv_version
-from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text, url_secrets
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV
 
 __all__ = [
@@ -47,6 +53,7 @@ __all__ = [
     "UvRunner",
     "error_lines",
     "failure_message",
+    "index_environment",
     "locate_uv",
     "uv_environment",
     "version_tuple",
@@ -72,6 +79,16 @@ _PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 # failures before 0.6: "  × No solution found when resolving dependencies:").
 _ERROR_STARTS = ("error:", "\u00d7 ", "x ")
 _LIMIT = 3000
+# uv's index options and the variables it reads when the option is not on the command line (clap's
+# ``env``; the same in uv 0.8.0 and 0.13.9), with the character uv splits a list on (checked with both:
+# UV_EXTRA_INDEX_URL on blanks, UV_FIND_LINKS on commas; None: one value).
+_INDEX_ENV = (
+    (("--index-url", "-i"), "UV_INDEX_URL", None),
+    (("--default-index",), "UV_DEFAULT_INDEX", None),
+    (("--extra-index-url",), "UV_EXTRA_INDEX_URL", " "),
+    (("--find-links", "-f"), "UV_FIND_LINKS", ","),
+)
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-.+]?[A-Za-z0-9.+-]*)?$")
 
 
 class UvRunError(UvError):
@@ -79,12 +96,56 @@ class UvRunError(UvError):
 
 
 def version_tuple(version):
-    """``(major, minor, patch)`` of a version string such as ``0.13.8``, or ``None``."""
-    parts = (version or "").split(".")
-    try:
-        return tuple(int(p) for p in parts[:3]) if len(parts) >= 3 else None
-    except ValueError:
-        return None
+    """``(major, minor, patch)`` of a version string such as ``0.13.8`` or ``0.9.0rc1``, or ``None``."""
+    match = _VERSION.match((version or "").strip())
+    return tuple(int(p) for p in match.groups()) if match else None
+
+
+def _index_option(args, at):
+    """``(row of _INDEX_ENV, value, words)`` when ``args[at]`` starts an index option, else ``None``."""
+    arg = args[at]
+    for row, (names, _var, _sep) in enumerate(_INDEX_ENV):
+        if arg in names and at + 1 < len(args):
+            return row, args[at + 1], 2
+        name, equals, value = arg.partition("=")
+        if equals and name in names and name.startswith("--"):
+            return row, value, 1
+    return None
+
+
+def index_environment(args):
+    """``(args, env)``: ``args`` without uv's index options, and the variables that carry them instead.
+
+    An option keeps its order of values (uv tries extra indexes in that order). One that its variable
+    cannot carry (given twice where uv takes one value, or a value holding the character uv splits the
+    variable on) stays on the command line if it holds no secret, and is refused if it does.
+    """
+    found = {}
+    at = 0
+    while at < len(args):
+        if args[at] == "--":
+            break
+        option = _index_option(args, at)
+        if option is None:
+            at += 1
+            continue
+        found.setdefault(option[0], []).append((at, option[1], option[2]))
+        at += option[2]
+    env, moved = {}, set()
+    for row, items in found.items():
+        names, var, sep = _INDEX_ENV[row]
+        values = [value for _at, value, _words in items]
+        if (sep is None and len(values) > 1) or any(not v or (sep and sep in v) for v in values):
+            if any(url_secrets(v) for v in values):
+                raise UvRunError("%s %s: uv reads this option from %s, which cannot carry %s; it is not put on "
+                                 "uv's command line either, where every user of the host could read its credentials"
+                                 % (names[0], ", ".join(redact_text(v) for v in values), var,
+                                    "a second value" if sep is None else "a value holding %r" % sep))
+            continue
+        env[var] = (sep or "").join(values)
+        for at, _value, words in items:
+            moved.update(range(at, at + words))
+    return [a for n, a in enumerate(args) if n not in moved], env
 
 
 def locate_uv(uv_path=None, path_env=None, install_dir=None):
@@ -166,28 +227,33 @@ class UvRunner(object):
     directory; ``umask`` the umask of each call (``0o022`` by default, so what uv creates
     is readable by every user whatever the connection's umask); ``cwd`` the working
     directory (uv reads a project's uv.toml/pyproject.toml found from there: ``/`` has none);
-    ``use_proxy`` keeps the connection's proxy variables; ``name`` is who needs ``MIN_UV``, in messages.
+    ``use_proxy`` keeps the connection's proxy variables; ``name`` is who needs ``min_version``
+    (``MIN_UV`` unless the module needs less), in messages.
     """
 
     def __init__(self, module, uv, home, python_install_dir=None, extra_env=None, umask=0o022, cwd="/",
-                 use_proxy=True, name="this module"):
+                 use_proxy=True, name="this module", min_version=MIN_UV):
         self.module = module
         self.uv = uv
         self.env = uv_environment(os.environ, home, python_install_dir, extra_env, use_proxy)
         self.umask = umask
         self.cwd = cwd
         self.name = name
+        self.min_version = min_version
         self.commands = []
         self._version = None
 
-    def raw(self, argv):
-        """``(rc, stdout, stderr)`` of ``argv`` in this environment; ``rc`` is ``None`` if it could not start."""
-        self.commands.append(list(argv))
+    def raw(self, argv, env=None):
+        """``(rc, stdout, stderr)`` of ``argv`` in this environment (plus ``env``); ``rc`` is ``None`` if it
+        could not start. ``commands`` records it as ``VAR=value ... argv``."""
+        env = env or {}
+        self.commands.append(["%s=%s" % item for item in sorted(env.items())] + list(argv))
         saved = dict(os.environ)
         umask = os.umask(self.umask)
         try:
             os.environ.clear()
             os.environ.update(self.env)
+            os.environ.update(env)
             return self.module.run_command(list(argv), cwd=self.cwd, errors="surrogate_then_replace",
                                            handle_exceptions=False)
         except (IOError, OSError) as exc:
@@ -198,7 +264,7 @@ class UvRunner(object):
             os.environ.update(saved)
 
     def version(self):
-        """The uv version as ``(major, minor, patch)``, read once; refuses uv older than ``MIN_UV``."""
+        """The uv version as ``(major, minor, patch)``, read once; refuses uv older than ``min_version``."""
         if self._version is None:
             rc, out, err = self.raw([self.uv, "--version"])
             parsed = parse_uv_version(out) if rc == 0 else None
@@ -206,10 +272,10 @@ class UvRunner(object):
             if numbers is None:
                 raise UvRunError("%s is not a working uv: `%s --version` gave exit %s: %s"
                                  % (self.uv, self.uv, rc, (err or out or "no output").strip()[:500]))
-            if numbers < MIN_UV:
+            if numbers < self.min_version:
                 raise UvRunError("uv %s (%s) is too old for %s, which needs uv %s or newer; install a newer uv "
                                  "with pyfleet.uv.uv_install, or point uv_path at one"
-                                 % (parsed["version"], self.uv, self.name, ".".join(str(p) for p in MIN_UV)))
+                                 % (parsed["version"], self.uv, self.name, ".".join(str(p) for p in self.min_version)))
             self._version = numbers
         return self._version
 
@@ -223,11 +289,11 @@ class UvRunner(object):
     def run(self, args, what=None, check=True):
         """Run ``uv --color never <args>``: ``(rc, stdout, stderr)``; ``UvRunError`` on failure when ``check``."""
         self.version()
-        argv = [self.uv, "--color", "never"] + list(args)
-        rc, out, err = self.raw(argv)
+        args, env = index_environment(list(args))
+        rc, out, err = self.raw([self.uv, "--color", "never"] + args, env)
         if check and rc != 0:
             what = what or "uv " + " ".join(args[:2])
             if rc is None:
                 raise UvRunError(redact_text("%s: uv (%s) could not be started: %s" % (what, self.uv, err)))
-            raise UvRunError(failure_message(what, argv, rc, out, err), uv_rc=rc, stderr=redact_text(err))
+            raise UvRunError(failure_message(what, self.commands[-1], rc, out, err), uv_rc=rc, stderr=redact_text(err))
         return rc, out, err

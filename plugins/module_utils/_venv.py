@@ -32,6 +32,7 @@ import os
 import re
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
 
 __all__ = [
     "VenvError",
@@ -46,13 +47,17 @@ __all__ = [
     "read_pyvenv",
     "requirement_name",
     "site_packages_flag",
+    "version_key",
     "with_version",
 ]
 
 
 def index_args(params, flags):
     """uv's index options from a module's ``index_url``, ``extra_index_urls`` and ``find_links``,
-    then ``--<flag>`` for each of the boolean options ``flags`` (in that order) that is set."""
+    then ``--<flag>`` for each of the boolean options ``flags`` (in that order) that is set.
+
+    The URLs never reach uv's command line: ``UvRunner`` passes them in uv's variables
+    (``UV_INDEX_URL``, ``UV_EXTRA_INDEX_URL``, ``UV_FIND_LINKS``; ``_uv_runner.index_environment``)."""
     args = ["--index-url", params["index_url"]] if params["index_url"] else []
     for option, flag in (("extra_index_urls", "--extra-index-url"), ("find_links", "--find-links")):
         for url in params[option]:
@@ -67,8 +72,14 @@ _PLAN_LINE = re.compile(r"^ ([+~-]) ([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(
                         r"(?: \(from \S+\))?\s*$")
 # The project name at the start of a PEP 508 requirement.
 _NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(.*)$")
-_REQUEST_VERSION = re.compile(r"^(?:(cpython|pypy|graalpy|cp|pp|gp)@?)?(\d+(?:\.\d+){0,2})(t?)$")
-_IMPLEMENTATIONS = {"cp": "cpython", "pp": "pypy", "gp": "graalpy"}
+# uv's version requests (``3.12``, ``312``, ``cp312``, ``cpython3.12``, ``cpython-3.12``, ``cpython@3.12``,
+# ``python3.12``, ``3.13t``); ``python`` names no implementation (an executable name uv looks for).
+_REQUEST_VERSION = re.compile(r"^(?:(cpython|pypy|graalpy|cp|pp|gp|python)[-@]?)?(\d+(?:\.\d+){1,2}|\d+)(t?)$")
+_IMPLEMENTATIONS = {"cp": "cpython", "pp": "pypy", "gp": "graalpy", "python": None}
+# A PEP 440 version: epoch, release, pre, post, dev, local.
+_PEP440 = re.compile(r"^v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?"
+                     r"(?:-(\d+)|[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9._-]*)?$", re.I)
+_PRE = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
 
 
 class VenvError(UvError):
@@ -137,7 +148,8 @@ def parse_dry_run(text):
     for line in (text or "").splitlines():
         match = _PLAN_LINE.match(line)
         if match:
-            plan.append((match.group(1), match.group(2), match.group(3) or match.group(4)))
+            # uv masks a password in what it prints, not the user: the URL is masked here.
+            plan.append((match.group(1), match.group(2), match.group(3) or redact_url(match.group(4))))
     return plan
 
 
@@ -153,9 +165,37 @@ def plan_after(before, plan):
     return after
 
 
-def changes_from_lists(before, after, reinstalled=()):
-    """``{"installed", "removed", "upgraded", "reinstalled"}`` between two package lists."""
-    installed, removed, upgraded = [], [], []
+def version_key(version):
+    """A key that orders PEP 440 versions (``1.0.dev1 < 1.0a1 < 1.0 < 1.0.post1``); ``None`` if not one."""
+    match = _PEP440.match((version or "").strip())
+    if not match:
+        return None
+    epoch, release, pre, pre_n, post_dash, post_n, dev_n = match.groups()
+    numbers = [int(p) for p in release.split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    post = post_dash if post_dash is not None else post_n
+    dev = dev_n
+    if pre:
+        pre_key = (0, _PRE[pre.lower()], int(pre_n or 0))
+    elif post is None and dev is not None:
+        pre_key = (-1,)  # 1.0.dev1 is before 1.0a1
+    else:
+        pre_key = (1,)
+    post_key = (-1,) if post is None else (int(post or 0),)
+    dev_key = (1,) if dev is None else (0, int(dev or 0))
+    return int(epoch or 0), tuple(numbers), pre_key, post_key, dev_key
+
+
+def _lower(old, new):
+    old_key, new_key = version_key(old), version_key(new)
+    return old_key is not None and new_key is not None and new_key < old_key
+
+
+def changes_from_lists(before, after, reinstalled=(), downgrades=False):
+    """``{"installed", "removed", "upgraded", "reinstalled"}`` between two package lists; with
+    ``downgrades``, a version that went down (PEP 440 order) is in ``downgraded``, not ``upgraded``."""
+    installed, removed, upgraded, downgraded = [], [], [], []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         if old and not new:
@@ -163,11 +203,15 @@ def changes_from_lists(before, after, reinstalled=()):
         elif new and not old:
             installed.append(dict(name=new["name"], version=new["version"]))
         elif old["version"] != new["version"]:
-            upgraded.append({"name": new["name"], "from": old["version"], "to": new["version"]})
+            change = {"name": new["name"], "from": old["version"], "to": new["version"]}
+            (downgraded if downgrades and _lower(old["version"], new["version"]) else upgraded).append(change)
     kept = set(normalize_name(n) for n in reinstalled)
     again = [dict(name=after[k]["name"], version=after[k]["version"]) for k in sorted(kept)
              if k in after and k in before and before[k]["version"] == after[k]["version"]]
-    return dict(installed=installed, removed=removed, upgraded=upgraded, reinstalled=again)
+    out = dict(installed=installed, removed=removed, upgraded=upgraded, reinstalled=again)
+    if downgrades:
+        out["downgraded"] = downgraded
+    return out
 
 
 def read_pyvenv(path):
@@ -242,4 +286,7 @@ def python_matches(request, cfg, venv_python, request_path=None):
     if match.group(3):
         return None  # a free-threaded request: pyvenv.cfg does not say, uv decides
     version = cfg.get("version_info") or cfg.get("version") or ""
-    return _version_prefix(re.sub(r"[^0-9.].*$", "", version), match.group(2))
+    wanted = match.group(2)
+    if "." not in wanted and len(wanted) > 1:
+        wanted = wanted[0] + "." + wanted[1:]  # uv reads 312 as 3.12
+    return _version_prefix(re.sub(r"[^0-9.].*$", "", version), wanted)

@@ -28,10 +28,53 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
+import errno
+import fcntl
 import os
 import shutil
 
-__all__ = ["discard", "empty_again", "make_parents", "staging_path", "swap_in"]
+__all__ = ["discard", "drop_new_lock", "empty_again", "lock_mark", "make_parents", "same_filesystem",
+           "staging_path", "swap_in"]
+
+
+def same_filesystem(one, other):
+    """Whether ``one`` and ``other`` (or, when it does not exist yet, its nearest existing parent) share a filesystem."""
+    while other and not os.path.exists(other) and os.path.dirname(other) != other:
+        other = os.path.dirname(other)
+    try:
+        return os.stat(one).st_dev == os.stat(other).st_dev
+    except OSError:
+        return True
+
+
+def lock_mark(venv):
+    """What ``drop_new_lock`` needs to undo uv's ``<venv>/.lock``: ``None`` when it exists already (or
+    ``venv`` is no directory), else the directory's times."""
+    if os.path.lexists(os.path.join(venv, ".lock")) or not os.path.isdir(venv):
+        return None
+    info = os.stat(venv)
+    return info.st_atime_ns, info.st_mtime_ns
+
+
+def drop_new_lock(venv, mark):
+    """Remove the ``.lock`` that uv (every release since 0.8 at least) makes in an environment even for
+    ``--dry-run``, when ``lock_mark`` saw none, and give the directory its times back; only while no
+    one holds the lock (another uv working there keeps its lock file). Never fails."""
+    if mark is None:
+        return
+    lock = os.path.join(venv, ".lock")
+    try:
+        handle = os.open(lock, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.unlink(lock)
+        os.utime(venv, ns=mark)
+    except (IOError, OSError):
+        pass
+    finally:
+        os.close(handle)
 
 
 def staging_path(path):
@@ -48,6 +91,11 @@ def make_parents(path, umask):
     parent = os.path.dirname(path)
     if os.path.isdir(parent):
         return
+    above = parent
+    while not os.path.lexists(above) and os.path.dirname(above) != above:
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise OSError(errno.ENOTDIR, "Not a directory (a parent of the path is no directory)", above)
     saved = os.umask(umask)
     try:
         os.makedirs(parent, 0o777)

@@ -38,8 +38,11 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv_build import (
     discard,
+    drop_new_lock,
     empty_again,
+    lock_mark,
     make_parents,
+    same_filesystem,
     staging_path,
     swap_in,
 )
@@ -59,11 +62,18 @@ class UvVenv(object):
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.path = os.path.abspath(self.params["path"].rstrip(os.sep) or os.sep)
+        given = self.params["path"].rstrip(os.sep) or os.sep
+        if not os.path.isabs(given) and self.params["chdir"]:
+            given = os.path.join(self.params["chdir"], given)
+        self.relative = not os.path.isabs(given)
+        # ``shown`` is the path as given (a symlink stays one); ``path`` the directory it leads to,
+        # where the work is done, so a recreate replaces the link's target and keeps the link.
+        self.shown = os.path.normpath(given) if not self.relative else given
+        self.path = os.path.realpath(self.shown)
         self.venv_python = os.path.join(self.path, "bin", "python")
-        self.result = dict(changed=False, path=self.path, created=False, recreated=False, reason=None,
-                           python=dict(version=None, executable=self.venv_python, base=None),
-                           packages=dict(installed=[], removed=[], upgraded=[], reinstalled=[]),
+        self.result = dict(changed=False, path=self.shown, created=False, recreated=False, reason=None,
+                           python=dict(version=None, executable=os.path.join(self.shown, "bin", "python"), base=None),
+                           packages=dict(installed=[], removed=[], upgraded=[], downgraded=[], reinstalled=[]),
                            before={}, after={}, cmd=[])
         self.runner = None
         self.umask = 0o022
@@ -149,9 +159,13 @@ class UvVenv(object):
             raise VenvError("chdir %s is not a directory" % params["chdir"])
         uv, _how = locate_uv(params["uv_path"])
         self.home = tempfile.mkdtemp(prefix="uv-home-", dir=self.module.tmpdir)
+        extra = dict(UV_PYTHON_DOWNLOADS="never")
+        if not same_filesystem(self.home, self.path):
+            # uv hard-links from its cache (here in the private home) and warns when it must copy across
+            # filesystems; it copies then anyway, so say so and get no warning.
+            extra["UV_LINK_MODE"] = "copy"
         self.runner = UvRunner(self.module, uv, self.home, params["python_install_dir"],
-                               extra_env=dict(UV_PYTHON_DOWNLOADS="never"), umask=umask,
-                               cwd=params["chdir"] or "/")
+                               extra_env=extra, umask=umask, cwd=params["chdir"] or "/")
         self.result["uv"] = uv
         self.result["uv_version"] = self.runner.version_string()
 
@@ -217,7 +231,7 @@ class UvVenv(object):
         """``(action, reason)``: ``keep``, ``create`` or ``recreate``."""
         params = self.params
         if kind in ("missing", "empty"):
-            return "create", "%s did not exist" % self.path if kind == "missing" else "%s was empty" % self.path
+            return "create", "%s did not exist" % self.shown if kind == "missing" else "%s was empty" % self.shown
         if params["recreate"] == "always":
             return "recreate", "recreate=always"
         reasons = []
@@ -243,7 +257,7 @@ class UvVenv(object):
         if not reasons:
             return "keep", None
         if params["recreate"] == "never":
-            self.module.warn("%s is kept as it is (recreate=never), although %s" % (self.path, "; ".join(reasons)))
+            self.module.warn("%s is kept as it is (recreate=never), although %s" % (self.shown, "; ".join(reasons)))
             return "keep", None
         return "recreate", "; ".join(reasons)
 
@@ -257,7 +271,9 @@ class UvVenv(object):
         out = []
         for name in names:
             local = os.path.realpath(os.path.join(base, name[len("file://"):] if name.startswith("file://") else name))
-            if self.params["state"] != "forcereinstall" and local in installed:
+            # Only ``present`` may leave an installed project out: ``exact`` would remove what is not
+            # asked for, ``latest`` and ``forcereinstall`` act on what is asked for.
+            if self.params["state"] == "present" and local in installed:
                 continue
             out += ["-e", name]
         return out
@@ -291,6 +307,28 @@ class UvVenv(object):
     # -- run ---------------------------------------------------------------
 
     def run(self):
+        """What ``_run`` did; an ``OSError`` (a parent that is a file, a mount point) as a ``VenvError``."""
+        if self.relative:
+            raise VenvError("path %s is relative: give an absolute path, or chdir (a relative path then starts "
+                            "from it, as with ansible.builtin.pip)" % self.params["path"])
+        try:
+            return self._run()
+        except (IOError, OSError) as exc:
+            where = exc.filename or self.path
+            raise VenvError("%s: %s, while making or changing the environment %s, which was left as it was" % (
+                where, exc.strerror or exc, self.shown))
+
+    def dry_run(self, args, what):
+        """``uv pip ... --dry-run`` on the environment; the ``.lock`` uv takes there is removed again
+        when there was none (a dry run, in check mode or before a no-op, leaves the host as it was)."""
+        mark = lock_mark(self.path)
+        try:
+            _rc, out, err = self.uv(args + ["--dry-run"], what)
+        finally:
+            drop_new_lock(self.path, mark)
+        return parse_dry_run(err + "\n" + out)
+
+    def _run(self):
         params = self.params
         check = self.module.check_mode
         names, files = self.requests()
@@ -318,12 +356,12 @@ class UvVenv(object):
         plan = []
         if wanted and (args or files["requirements"]):
             if action == "keep":
-                _rc, out, err = self.uv(self.install_args(args, files) + ["--dry-run"], "the dry run of uv pip install")
+                plan = self.dry_run(self.install_args(args, files), "the dry run of uv pip install")
             else:
                 target = tempfile.mkdtemp(prefix="uv-target-", dir=self.module.tmpdir)
                 _rc, out, err = self.uv(self.install_args(args, files, interpreter, target) + ["--dry-run"],
                                         "the dry run of uv pip install into a new environment")
-            plan = parse_dry_run(err + "\n" + out)
+                plan = parse_dry_run(err + "\n" + out)
         start = before if action == "keep" else {}
         reinstalled = _reinstalled(plan)
 
@@ -353,7 +391,7 @@ class UvVenv(object):
         if self.params["system_site_packages"]:
             venv.append("--system-site-packages")
         try:
-            self.uv(venv, "creating the environment %s" % self.path)
+            self.uv(venv, "creating the environment %s" % self.shown)
             if wanted:
                 self.uv(self.install_args(args, files, stage), "uv pip install into the new environment")
             after = self.listed(stage)
@@ -369,11 +407,10 @@ class UvVenv(object):
 
     def absent(self, kind, names, files, check):
         if kind != "venv":
-            self.result["msg"] = "%s is not an environment; nothing to remove" % self.path
+            self.result["msg"] = "%s is not an environment; nothing to remove" % self.shown
             return self.result
         before = self.listed()
-        _rc, out, err = self.uv(self.uninstall_args(names, files) + ["--dry-run"], "the dry run of uv pip uninstall")
-        plan = parse_dry_run(err + "\n" + out)
+        plan = self.dry_run(self.uninstall_args(names, files), "the dry run of uv pip uninstall")
         if check or not plan:
             after = plan_after(before, plan)
         else:
@@ -390,7 +427,7 @@ class UvVenv(object):
     def report(self, action, reason, before, after, reinstalled):
         result = self.result
         check = self.module.check_mode
-        changes = changes_from_lists(before, after, list(after) if action == "recreate" else reinstalled)
+        changes = changes_from_lists(before, after, list(after) if action == "recreate" else reinstalled, downgrades=True)
         result["packages"] = changes
         result["before"] = dict((v["name"], v["version"]) for v in before.values())
         result["after"] = dict((v["name"], v["version"]) for v in after.values())
@@ -406,18 +443,18 @@ class UvVenv(object):
         would = "would " if check else ""
         parts = []
         if action == "create":
-            parts.append("%s %s" % ("would create" if check else "created", self.path))
+            parts.append("%s %s" % ("would create" if check else "created", self.shown))
         elif action == "recreate":
-            parts.append("%s %s (%s)" % ("would recreate" if check else "recreated", self.path, reason))
-        for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("reinstalled", "reinstall"),
-                          ("removed", "remove")):
+            parts.append("%s %s (%s)" % ("would recreate" if check else "recreated", self.shown, reason))
+        for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("downgraded", "downgrade"),
+                          ("reinstalled", "reinstall"), ("removed", "remove")):
             if changes[key]:
                 parts.append("%s%s %s" % (would, verb if check else _past(verb), _names(changes[key])))
-        result["msg"] = "; ".join(parts) if parts else "%s is as requested; nothing to do" % self.path
+        result["msg"] = "; ".join(parts) if parts else "%s is as requested; nothing to do" % self.shown
         result["cmd"] = self.commands()
         if self.module._diff:
             result["diff"] = dict(
-                before_header="%s (packages)" % self.path, after_header="%s (packages)" % self.path,
+                before_header="%s (packages)" % self.shown, after_header="%s (packages)" % self.shown,
                 before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
                 after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
 
@@ -435,7 +472,7 @@ def _base(cfg, venv_python):
 
 
 def _past(verb):
-    return {"install": "installed", "upgrade": "upgraded", "reinstall": "reinstalled", "remove": "removed"}[verb]
+    return verb + "d" if verb.endswith("e") else verb + "ed"
 
 
 def _names(items):

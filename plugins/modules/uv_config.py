@@ -130,7 +130,8 @@ options:
       - By default the uv that M(pyfleet.uv.uv_install) recorded in its default
         O(pyfleet.uv.uv_install#module:install_dir) (C(/usr/local/bin)), else the first C(uv)
         on C(PATH). When there is none, the file is written unchecked by uv, with a warning.
-      - It must be uv 0.8.0 or newer; an older uv is refused by name (nothing is written).
+      - It must be uv 0.5.11 or newer (the oldest uv CI runs; reading a file needs only C(uv --config-file));
+        an older uv is refused by name (nothing is written).
     type: path
 requirements:
   - Python 3.6 or newer on the managed host.
@@ -251,6 +252,9 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import (
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunError, UvRunner, failure_message, locate_uv
 
+# uv_config only has uv read the file (``uv --config-file <file> cache dir``): the oldest uv CI runs does.
+MIN_UV_CONFIG = (0, 5, 11)
+
 # The options whose URL secrets are masked before anything else happens (even the argument
 # spec's own checks), so that no failure can return them in the invocation.
 SECRET_OPTIONS = ["settings", "indexes"]
@@ -300,7 +304,8 @@ class UvConfig(object):
             return None
         # uv runs as every uv call of this collection does: without the connection's UV_* variables
         # or user configuration, from / (a pyproject.toml in the task's directory is not read).
-        runner = UvRunner(self.module, uv, tempfile.mkdtemp(prefix="uv-home-", dir=self.module.tmpdir), name="uv_config")
+        runner = UvRunner(self.module, uv, tempfile.mkdtemp(prefix="uv-home-", dir=self.module.tmpdir), name="uv_config",
+                          min_version=MIN_UV_CONFIG)
         version = runner.version_string()
         cache_dir = os.path.join(self.module.tmpdir, "uv-cache")
         staged = stage(self.module.tmpdir, text)

@@ -52,7 +52,8 @@ attributes:
       - Reports what uv's own dry run says it would install, upgrade, reinstall or remove, for every
         input (names, requirement and constraint files, V(latest) with upgrades allowed, V(absent),
         V(forcereinstall), V(exact)). An environment that would be created or recreated is planned with
-        a dry run into an empty target. Nothing is written.
+        a dry run into an empty target. Nothing is written (the C(.lock) file uv makes in an environment for
+        a dry run is removed again when there was none).
   diff_mode:
     support: full
     description: Shows the packages and their versions before and after, one C(name==version) a line.
@@ -64,15 +65,18 @@ attributes:
 options:
   path:
     description:
-      - The virtual environment's directory, an absolute path. It is created when missing (its missing
-        parents too, mode 0755 unless O(umask) says otherwise).
+      - The virtual environment's directory. It is created when missing (its missing parents too, mode 0755
+        unless O(umask) says otherwise).
+      - A relative path starts from O(chdir), as with M(ansible.builtin.pip); without O(chdir) it is refused
+        (pip would put it in a temporary directory).
+      - A symbolic link stays one - the environment is made, kept or recreated in the directory it leads to.
     type: path
     required: true
     aliases: [virtualenv]
   python:
     description:
-      - The Python of the environment, as uv takes requests - V(3.12), V(3.12.7), V(cpython@3.13),
-        V(3.13t), or the path of an interpreter.
+      - The Python of the environment, as uv takes requests - V(3.12), V(3.12.7), V(312), V(cp312),
+        V(cpython@3.13), V(cpython-3.12), V(python3.12), V(3.13t), or the path of an interpreter.
       - Default, what uv finds first (uv-managed Pythons in O(python_install_dir) included).
       - Quote versions in YAML (V("3.10")), or YAML reads them as numbers.
     type: str
@@ -99,9 +103,10 @@ options:
     description:
       - Install each item of O(name) in editable mode (C(uv pip install -e)), as M(ansible.builtin.pip)'s
         option does - usually the directory of a project on the host (relative paths start from O(chdir)).
-      - A project directory that the environment already holds as an editable install from that same
-        directory is left alone (its code is used where it lies); after changing its dependencies, run
-        with O(state=forcereinstall). Other editable requests (VCS URLs) are reinstalled on every run.
+      - With O(state=present), a project directory that the environment already holds as an editable
+        install from that same directory is left alone (its code is used where it lies); after changing its
+        dependencies, run with O(state=forcereinstall). O(state=exact) and O(state=latest) keep it too.
+        Other editable requests (VCS URLs) are reinstalled on every run.
       - Building a project needs its build backend (C(build-system.requires)) from the index or O(find_links).
     type: bool
     default: false
@@ -146,7 +151,10 @@ options:
   index_url:
     description:
       - The package index (C(--index-url)); default, the system uv.toml's index, else uv's default.
-      - Credentials in the URL are masked in every result and message.
+      - Credentials in the URL are masked in every result and message. uv gets this option, O(extra_index_urls)
+        and O(find_links) in its environment (C(UV_INDEX_URL), C(UV_EXTRA_INDEX_URL), C(UV_FIND_LINKS)),
+        never on its command line, which every user of the host can read; the same options in O(extra_args)
+        are moved there too.
     type: str
   extra_index_urls:
     description: More indexes (C(--extra-index-url)).
@@ -194,7 +202,7 @@ options:
     default: []
   chdir:
     description:
-      - The directory uv runs in, and that relative O(requirements) and O(constraints) paths start from.
+      - The directory uv runs in, and that a relative O(path), O(requirements) and O(constraints) start from.
         uv reads a project's C(uv.toml) or C(pyproject.toml) found from there. Default, C(/).
     type: path
   umask:
@@ -274,7 +282,7 @@ msg:
   type: str
   sample: created /opt/app/venv (CPython 3.12.7); installed 2 packages
 path:
-  description: The environment's directory.
+  description: The environment's directory, as given (a symbolic link stays one; a relative path joined to O(chdir)).
   returned: always
   type: str
 python:
@@ -320,7 +328,11 @@ packages:
       type: list
       elements: dict
     upgraded:
-      description: Packages whose version changed, each C({name, from, to}).
+      description: Packages whose version went up, each C({name, from, to}).
+      type: list
+      elements: dict
+    downgraded:
+      description: Packages whose version went down (PEP 440 order), each C({name, from, to}).
       type: list
       elements: dict
     reinstalled:
@@ -347,7 +359,9 @@ uv:
   returned: when uv was found
   type: str
 cmd:
-  description: The uv commands that ran, in order (credentials masked).
+  description:
+    - The uv commands that ran, in order (credentials masked).
+    - The index options uv got in its environment come first, as C(VAR=value).
   returned: always
   type: list
   elements: str

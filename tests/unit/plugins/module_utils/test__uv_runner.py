@@ -226,3 +226,64 @@ def test_umask_of_the_call(tmp_path):
     finally:
         os.umask(old)
     assert oct(os.stat(str(tmp_path / "a" / "b")).st_mode & 0o777) == oct(0o755)
+
+
+# -- review of issue 29 (third round) ----------------------------------------------------------
+
+@pytest.mark.parametrize("given, expected", [
+    ("0.13.8", (0, 13, 8)), ("0.9.0rc1", (0, 9, 0)), ("0.10.0-rc.1", (0, 10, 0)), ("3.14.0rc1", (3, 14, 0)),
+    ("0.8.0+dev.5", (0, 8, 0)), ("0.8", None), ("x.y.z", None), ("", None),
+])
+def test_version_tuple_takes_pre_releases(given, expected):
+    assert _uv_runner.version_tuple(given) == expected
+
+
+def test_index_options_leave_the_command_line():
+    secret = "https://deploy:s3cret@idx.example/simple"
+    args, env = _uv_runner.index_environment(
+        ["pip", "install", "--index-url", secret, "--extra-index-url", "https://a.example/s", "--find-links", "/w",
+         "--extra-index-url=https://t0ken@b.example/s", "-f", "https://c.example/l", "--no-index", "six"])
+    assert args == ["pip", "install", "--no-index", "six"]
+    assert env == {"UV_INDEX_URL": secret, "UV_EXTRA_INDEX_URL": "https://a.example/s https://t0ken@b.example/s",
+                   "UV_FIND_LINKS": "/w,https://c.example/l"}
+    # What a variable cannot carry stays on the command line when it holds no secret ...
+    assert _uv_runner.index_environment(["pip", "install", "-f", "/w,x", "-f", "/v"]) == (
+        ["pip", "install", "-f", "/w,x", "-f", "/v"], {})
+    # ... and is refused when it does.
+    with pytest.raises(UvRunError, match="cannot carry a value holding ','") as exc:
+        _uv_runner.index_environment(["pip", "install", "--find-links", "https://u:pw@h.example/a,b"])
+    assert "pw" not in str(exc.value)
+    assert _uv_runner.index_environment(["pip", "install", "--", "--index-url", secret]) == (
+        ["pip", "install", "--", "--index-url", secret], {})
+
+
+@needs_mirror
+@pytest.mark.parametrize("line", ["uv 0.14.0rc1", "uv 0.14.0-rc.1 (abc1234 2026-12-01)"])
+def test_a_pre_release_uv_runs(tmp_path, line):
+    uv = real_uv("0.13.8", str(tmp_path / "uvs"))
+    spy = tmp_path / "uv"
+    spy.write_text('#!/bin/sh\nif [ "$1" = --version ]; then echo "%s"; exit 0; fi\nexec "%s" "$@"\n' % (line, uv))
+    spy.chmod(0o755)
+    runner = UvRunner(Module(), str(spy), str(tmp_path / "home"))
+    assert runner.version() == (0, 14, 0)
+    assert runner.run(["self", "version", "--short"])[0] in (0, 2)
+
+
+@needs_mirror
+def test_the_running_uv_gets_no_secret_on_its_command_line(tmp_path):
+    uv = real_uv("0.13.8", str(tmp_path / "uvs"))
+    log = tmp_path / "argv.log"
+    spy = tmp_path / "uv"
+    spy.write_text('#!/bin/sh\ntr "\\0" " " < /proc/$$/cmdline >> "%s"\necho >> "%s"\nenv | grep ^UV_ >> "%s"\n'
+                   'exec "%s" "$@"\n' % (log, log, log, uv))
+    spy.chmod(0o755)
+    runner = UvRunner(Module(), str(spy), str(tmp_path / "home"))
+    secret = "http://deploy:s3cret@127.0.0.1:9/simple"
+    rc, _out, err = runner.run(["pip", "install", "--dry-run", "--python", sys.executable, "--target", str(tmp_path / "t"),
+                                "--index-url", secret, "six"], check=False)
+    assert rc != 0 and "127.0.0.1:9" in err  # uv used the index from its environment
+    text = log.read_text()
+    cmdlines = [line for line in text.splitlines() if "pip install" in line]
+    assert cmdlines and "s3cret" not in cmdlines[0] and "--index-url" not in cmdlines[0]
+    assert "UV_INDEX_URL=%s" % secret in text
+    assert runner.commands[-1][0] == "UV_INDEX_URL=%s" % secret

@@ -151,8 +151,15 @@ def test_uv_rejection_reads_uvs_error_first_then_the_command(conf, uv):
 def test_uv_older_than_the_floor_is_refused_by_name(tmp_path, run_module):
     old = real_uv("0.5.11", str(tmp_path / "uvs"))
     code, result = run_module(uv_config.main, {"path": str(tmp_path / "uv.toml"), "uv_path": old, "settings": SETTINGS})
-    assert code == 1 and "uv 0.5.11 (%s) is too old for uv_config, which needs uv 0.8.0 or newer" % old in result["msg"]
-    assert not (tmp_path / "uv.toml").exists()
+    assert code == 0 and result["validated_by"]["version"] == "0.5.11", result["msg"]  # uv_config's floor is its own
+    assert (tmp_path / "uv.toml").exists()
+    older = tmp_path / "older" / "uv"
+    older.parent.mkdir()
+    older.write_text('#!/bin/sh\nif [ "$1" = --version ]; then echo "uv 0.5.10"; exit 0; fi\nexec "%s" "$@"\n' % old)
+    older.chmod(0o755)
+    code, result = run_module(uv_config.main, {"path": str(tmp_path / "other.toml"), "uv_path": str(older), "settings": SETTINGS})
+    assert code == 1 and "uv 0.5.10 (%s) is too old for uv_config, which needs uv 0.5.11 or newer" % older in result["msg"]
+    assert not (tmp_path / "other.toml").exists()
 
 
 def test_uv_warnings_become_task_warnings(conf):

@@ -13,6 +13,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -110,6 +111,7 @@ def venv(run_module, tmp_path, uv, index):
         base.update(args)
         return run_module(uv_venv.main, base, check_mode=check_mode, diff=diff)
     call.path = path
+    call.uv = uv
     return call
 
 
@@ -453,3 +455,176 @@ def test_version_keeps_the_extras_and_uv_warnings_are_task_warnings(venv, tmp_pa
     assert rc == 0 and result["changed"]
     assert any("Ignoring unsupported option" in w and "--trusted-host" in w for w in warned), warned
     assert "s3cretpw" not in json.dumps(result) + json.dumps(warned)
+
+
+# -- review of issue 29 (third round): each of these failed before its fix -----------
+
+def spy_uv(uv, directory):
+    """A uv that writes the command line it was started with (its real argv) to a log, then runs the real uv."""
+    os.makedirs(directory, exist_ok=True)
+    log = os.path.join(directory, "argv.log")
+    spy = os.path.join(directory, "uv")
+    with open(spy, "w") as handle:
+        handle.write('#!/bin/sh\ntr "\\0" " " < /proc/$$/cmdline >> "%s"\necho >> "%s"\nexec "%s" "$@"\n' % (log, log, uv))
+    os.chmod(spy, 0o755)
+    return spy, log
+
+
+@needs_mirror
+def test_index_credentials_never_reach_uvs_command_line(venv, tmp_path, index, wheels):
+    url, _counter = index
+    secret = url.replace("http://", "http://deploy:s3cretpw@")
+    links = tmp_path / "links"
+    links.mkdir()
+    shutil.copy([w for w in wheels if os.path.basename(w).startswith("iniconfig-")][0], str(links))
+    spy, log = spy_uv(venv.uv, str(tmp_path / "spy"))
+    args = dict(uv_path=spy, index_url=secret, extra_index_urls=[secret.replace("deploy", "extra")],
+                find_links=[str(links), url.replace("http://", "http://tok3nvalue@").replace("/simple/", "/files/")])
+    rc, check = venv(check_mode=True, name=["six==1.16.0", "iniconfig==2.0.0"], **args)
+    assert rc == 0 and check["changed"], check["msg"]
+    rc, made = venv(name=["six==1.16.0", "iniconfig==2.0.0"], **args)
+    assert rc == 0 and made["changed"] and listing(venv.path) == {"six": "1.16.0", "iniconfig": "2.0.0"}, made["msg"]
+    with open(log) as handle:
+        argvs = handle.read()
+    assert "pip install" in argvs
+    for secret_part in ("s3cretpw", "deploy", "tok3nvalue", "127.0.0.1"):
+        assert secret_part not in argvs, argvs  # in the environment of uv, not on its command line
+    shown = " ".join(made["cmd"])
+    assert "UV_INDEX_URL=http://********@127.0.0.1" in shown and "s3cretpw" not in json.dumps(made)
+    assert "UV_FIND_LINKS=%s,http://********@127.0.0.1:" % links in shown
+
+
+@needs_mirror
+def test_editable_project_kept_by_exact_and_latest(venv, tmp_path):
+    project = tmp_path / "src" / "proj"
+    (project / "proj").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "0.1.0"\ndescription = "x"\n'
+        '[build-system]\nrequires = ["flit_core>=3.2,<5"]\nbuild-backend = "flit_core.buildapi"\n')
+    (project / "proj" / "__init__.py").write_text('"""proj"""\nVALUE = 1\n')
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("six==1.16.0\n")
+    rc, made = venv(name=[str(project)], editable=True, requirements=[str(reqs)])
+    assert rc == 0 and made["after"] == {"proj": "0.1.0", "six": "1.16.0"}, made["msg"]
+    for state in ("exact", "latest", "exact"):
+        rc, again = venv(name=[str(project)], editable=True, requirements=[str(reqs)], state=state)
+        assert rc == 0 and not again["changed"], (state, again["msg"])
+        assert listing(venv.path) == {"proj": "0.1.0", "six": "1.16.0"}
+    venv(name=["packaging==24.2"])
+    rc, exact = venv(name=[str(project)], editable=True, requirements=[str(reqs)], state="exact")
+    assert rc == 0 and exact["changed"] and exact["packages"]["removed"] == [{"name": "packaging", "version": "24.2"}]
+    assert listing(venv.path) == {"proj": "0.1.0", "six": "1.16.0"}
+    (project / "proj" / "__init__.py").write_text('"""proj"""\nVALUE = 3\n')
+    out = subprocess.run([os.path.join(venv.path, "bin", "python"), "-c", "import proj; print(proj.VALUE)"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "3"  # still the editable install
+
+
+@needs_mirror
+def test_a_symlinked_path_is_kept_a_symlink(venv, tmp_path):
+    real = tmp_path / "releases" / "venv"
+    os.makedirs(os.path.dirname(venv.path))
+    os.makedirs(str(real.parent))
+    os.symlink(str(real), venv.path)
+    rc, made = venv(name=["six==1.16.0"])
+    assert rc == 0 and made["created"], made["msg"]
+    rc, again = venv(name=["six==1.16.0"], recreate="always")
+    assert rc == 0 and again["recreated"], again["msg"]
+    assert os.path.islink(venv.path) and os.readlink(venv.path) == str(real)
+    assert listing(str(real)) == {"six": "1.16.0"}
+    assert sorted(os.listdir(str(real.parent))) == ["venv"] and sorted(os.listdir(os.path.dirname(venv.path))) == ["app"]
+    rc, noop = venv(name=["six==1.16.0"])
+    assert rc == 0 and not noop["changed"]
+
+
+@needs_mirror
+def test_os_errors_are_clear_failures(venv, tmp_path):
+    parent = tmp_path / "afile"
+    parent.write_text("not a directory")
+    rc, failed = venv(path=str(parent / "venv"), name=["six==1.16.0"])
+    assert rc == 1 and "exception" not in failed, failed
+    assert str(parent) in failed["msg"] and "Not a directory" in failed["msg"], failed["msg"]
+    assert parent.read_text() == "not a directory"
+
+
+@needs_mirror
+@pytest.mark.parametrize("spelling", ["cp{0}{1}", "{0}{1}", "python{0}.{1}", "cpython{0}.{1}", "cpython-{0}.{1}"])
+def test_python_spellings_are_a_noop_the_second_time(venv, monkeypatch, spelling):
+    monkeypatch.setenv("PATH", os.path.dirname(PYTHON) + os.pathsep + os.environ.get("PATH", ""))
+    request = spelling.format(*sys.version_info[:2])
+    rc, made = venv(python=request, name=["six==1.16.0"])
+    assert rc == 0 and made["created"], made["msg"]
+    rc, again = venv(python=request, name=["six==1.16.0"])
+    assert rc == 0 and not again["changed"] and not again["recreated"], again["msg"]
+
+
+@needs_mirror
+def test_a_relative_path_is_refused_or_starts_from_chdir(venv, tmp_path):
+    rc, refused = venv(path="envs/rel", name=["six==1.16.0"])
+    assert rc == 1 and "relative" in refused["msg"] and "envs/rel" in refused["msg"]
+    rc, made = venv(path="envs/rel", chdir=str(tmp_path), name=["six==1.16.0"])
+    assert rc == 0 and made["created"] and made["path"] == str(tmp_path / "envs" / "rel")
+    assert listing(str(tmp_path / "envs" / "rel")) == {"six": "1.16.0"}
+
+
+@needs_mirror
+def test_a_downgrade_is_reported_as_one(venv):
+    venv(name=["six==1.17.0", "packaging==24.1"])
+    rc, check = venv(check_mode=True, name=["six==1.16.0", "packaging==24.2"])
+    assert rc == 0 and check["changed"]
+    assert check["packages"]["downgraded"] == [{"name": "six", "from": "1.17.0", "to": "1.16.0"}]
+    assert check["packages"]["upgraded"] == [{"name": "packaging", "from": "24.1", "to": "24.2"}]
+    assert "would downgrade six 1.17.0 -> 1.16.0" in check["msg"]
+    rc, done = venv(name=["six==1.16.0", "packaging==24.2"])
+    assert done["packages"]["downgraded"] == [{"name": "six", "from": "1.17.0", "to": "1.16.0"}]
+    assert "downgraded six 1.17.0 -> 1.16.0" in done["msg"] and "upgraded packaging 24.1 -> 24.2" in done["msg"]
+
+
+def tree(path):
+    out = {}
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            out[full] = os.lstat(full).st_mtime_ns
+    out[path] = os.lstat(path).st_mtime_ns
+    return out
+
+
+@needs_mirror
+def test_check_mode_writes_nothing(venv, tmp_path):
+    subprocess.run([PYTHON, "-m", "venv", "--without-pip", venv.path], check=True)  # made by another tool
+    venv(name=["six==1.16.0"])
+    os.unlink(os.path.join(venv.path, ".lock"))
+    before = tree(str(tmp_path / "envs"))
+    for args in (dict(name=["six==1.17.0"]), dict(name=["six"], state="latest"), dict(name=["six"], state="absent"),
+                 dict(name=["six==1.16.0"], state="exact"), dict(name=["six==1.16.0"])):
+        rc, check = venv(check_mode=True, **args)
+        assert rc == 0, check["msg"]
+        assert tree(str(tmp_path / "envs")) == before, args
+    rc, noop = venv(name=["six==1.16.0"])
+    assert rc == 0 and not noop["changed"] and tree(str(tmp_path / "envs")) == before
+
+
+@needs_mirror
+def test_the_user_of_a_direct_url_is_masked(venv, index):
+    url, _counter = index
+    wheel = url.replace("http://", "http://deploy:s3cretpw@").rstrip("/").rsplit("/", 1)[0] + "/files/six-1.17.0-py2.py3-none-any.whl"
+    rc, check = venv(check_mode=True, diff=True, name=["six @ " + wheel])
+    assert rc == 0 and check["changed"], check["msg"]
+    assert "deploy" not in json.dumps(check), check["msg"]  # uv prints the user and masks only the password
+    venv(name=["six==1.16.0"])
+    rc, check = venv(check_mode=True, diff=True, name=["six @ " + wheel])
+    assert rc == 0 and check["changed"] and "deploy" not in json.dumps(check), check["msg"]
+
+
+@needs_mirror
+def test_no_hardlink_warning_across_filesystems(venv, tmp_path, warned):
+    if os.stat("/dev/shm").st_dev == os.stat(str(tmp_path)).st_dev:
+        pytest.skip("/dev/shm is not another filesystem here")
+    base = tempfile.mkdtemp(prefix="uv-venv-test-", dir="/dev/shm")
+    try:
+        rc, made = venv(path=os.path.join(base, "app"), name=["six==1.16.0"])
+        assert rc == 0 and made["changed"], made["msg"]
+        assert not [w for w in warned if "hardlink" in w], warned
+    finally:
+        shutil.rmtree(base)
