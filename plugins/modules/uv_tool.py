@@ -241,13 +241,30 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
-    ToolError, canonical_entry, canonical_request, changed_names, check_bin_dir, entry_text, explain_failure,
-    read_receipt, tool_summary, unusable_by_others)
+    Backup, ToolError, canonical_entry, canonical_python, canonical_request, changed_names, check_bin_dir,
+    collision_message, entry_text, explain_failure, link_problems, packages_on_disk, protect_receipt, read_receipt,
+    recover_backup, refuse_credentials, tool_links, tool_summary, unusable_by_others)
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
     changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after, requirement_name)
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]
 _TOOL_DIR_DEBRIS = (".lock", ".gitignore")  # what uv leaves in a tool_dir it made before failing
+
+
+def _missing_parent(path):
+    """The highest directory of ``path`` (itself included) that does not exist yet, or ``None``."""
+    top = None
+    while not os.path.lexists(path):
+        top, path = path, os.path.dirname(path)
+    return top
+
+
+def _holds_files(directory):
+    """Whether ``directory`` holds anything but empty directories and uv's lock debris."""
+    for _dirpath, _dirs, files in os.walk(directory):
+        if set(files) - set(_TOOL_DIR_DEBRIS):
+            return True
+    return False
 
 
 class UvTool(object):
@@ -271,6 +288,7 @@ class UvTool(object):
         for item in wanted:
             if item.startswith("-"):
                 raise ToolError("%r is an option, not a requirement" % item)
+            refuse_credentials(item)
         canonical = [canonical_request(item) for item in wanted]
         return requirement_name(wanted[0]), wanted, canonical
 
@@ -299,6 +317,8 @@ class UvTool(object):
         raise ToolError(msg, uv_rc=rc, stderr=redact_text(err))
 
     def listed(self):
+        if not os.path.exists(os.path.join(self.environment, "bin", "python")):
+            return packages_on_disk(self.environment)  # its Python is gone: uv cannot list it
         _rc, out, _err = self.uv(["pip", "list", "--format", "json", "--python", self.environment],
                                  "listing the packages of %s" % self.environment)
         return parse_pip_list(out)
@@ -331,7 +351,13 @@ class UvTool(object):
             args += ["--python", self.environment] + (["--exact"] if exact else [])
         if upgrade:
             args.append("--upgrade")
-        _rc, out, err = self.uv(args + self.index_args() + requests, "the dry run of uv pip install for %s" % self.name)
+        lock = os.path.join(self.environment, ".lock")
+        had_lock = os.path.lexists(lock)
+        try:
+            _rc, out, err = self.uv(args + self.index_args() + requests, "the dry run of uv pip install for %s" % self.name)
+        finally:
+            if not had_lock and os.path.isfile(lock):
+                os.unlink(lock)  # uv locks the environment even for a dry run: a plan writes nothing
         return parse_dry_run(err + "\n" + out)
 
     # -- decide and act -----------------------------------------------------------------------------
@@ -341,18 +367,26 @@ class UvTool(object):
         check = self.module.check_mode
         self.name, wanted, canonical = self.requests()
         self.environment = os.path.join(self.tool_dir, self.name)
-        receipt = read_receipt(self.environment) if os.path.isdir(self.environment) else None
+        if not check and recover_backup(self.environment):
+            self.module.warn("a backup of %s left by an interrupted run was recovered" % self.environment)
+        receipt, broken = None, None
+        if os.path.isdir(self.environment):
+            try:
+                receipt = read_receipt(self.environment)
+            except ToolError as exc:
+                broken = exc.msg
+        installed = receipt is not None or broken is not None
         if params["state"] != "absent":
             check_bin_dir(self.bin_dir)
         self.setup()
-        before = self.listed() if receipt is not None else {}
+        before = self.listed() if installed else {}
         if params["state"] == "absent":
-            if receipt is not None and not check:
-                self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name)
-            self.report("remove" if receipt is not None else "keep", None, before, {}, None)
+            if installed and not check:
+                self.remove(broken)
+            self.report("remove" if installed else "keep", None, before, {}, None)
             return self.result
 
-        action, reason, plan = self.decide(receipt, canonical, wanted)
+        action, reason, plan = self.decide(receipt, broken, canonical, wanted)
         if action == "keep":
             self.report(action, None, before, before, receipt)
             return self.result
@@ -364,23 +398,40 @@ class UvTool(object):
                 after = plan_after({}, self.dry_run(wanted, params["state"] == "latest", interpreter))
             self.report(action, reason, before, after, None)
             return self.result
-        self.install(wanted, action)
+        self.install(wanted, action, before)
         receipt = read_receipt(self.environment)
         self.report(action, reason, before, self.listed(), receipt)
         return self.result
 
-    def decide(self, receipt, canonical, wanted):
+    def remove(self, broken):
+        """``uv tool uninstall``; a tool whose receipt uv cannot read is removed here (uv refuses it)."""
+        if broken is None:
+            self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name)
+            return
+        for path in tool_links(self.bin_dir, self.environment):
+            os.unlink(path)
+        shutil.rmtree(self.environment)
+
+    def decide(self, receipt, broken, canonical, wanted):
         """``(action, reason, plan)``: ``keep``, ``install``, ``reinstall`` or ``update`` (with uv's plan)."""
         params = self.params
-        if receipt is None:
+        if receipt is None and broken is None:
             return "install", "%s is not installed in %s" % (self.name, self.tool_dir), None
+        if broken is not None:
+            return "reinstall", broken, None
         if params["state"] == "reinstalled":
             return "reinstall", "state=reinstalled", None
-        if params["python"] and receipt.get("python") != params["python"]:
+        if params["python"] and canonical_python(receipt.get("python")) != canonical_python(params["python"]):
             return "reinstall", "python %s was asked for; the tool was installed with %s" % (
                 params["python"], receipt.get("python") or "uv's default Python"), None
         if not os.path.exists(os.path.join(self.environment, "bin", "python")):
             return "reinstall", "the Python of %s is gone" % self.environment, None
+        missing, taken = link_problems(receipt, self.environment)
+        if taken and not params["force"]:
+            raise ToolError(collision_message(taken, self.name, self.tool_dir))
+        if missing or taken:
+            return "reinstall", "; ".join(["%s is missing" % p for p in missing] + [
+                "%s was taken over and force=true" % p for p in taken]), None
         recorded = [canonical_entry(e) for e in receipt["requirements"]]
         plan = self.dry_run(wanted, params["state"] == "latest", exact=recorded != canonical)
         if plan or recorded != canonical:
@@ -389,7 +440,8 @@ class UvTool(object):
             return "update", reason, plan
         return "keep", None, plan
 
-    def install(self, wanted, action):
+    def install(self, wanted, action, before):
+        """``uv tool install``; an environment uv replaces is backed up first and put back if uv fails."""
         params = self.params
         args = ["tool", "install", wanted[0]]
         for item in wanted[1:]:
@@ -402,13 +454,24 @@ class UvTool(object):
             args.append("--reinstall")
         if params["force"]:
             args.append("--force")
-        made_tool_dir = not os.path.lexists(self.tool_dir)
+        created = _missing_parent(self.tool_dir)
+        backup = Backup(self.environment, self.bin_dir, action == "reinstall") if os.path.isdir(self.environment) else None
         try:
             self.uv(args + self.index_args(), "uv tool install %s" % self.name)
-        except UvError:
-            if made_tool_dir and os.path.isdir(self.tool_dir) and set(os.listdir(self.tool_dir)) <= set(_TOOL_DIR_DEBRIS):
-                shutil.rmtree(self.tool_dir, ignore_errors=True)  # nothing changed: not even the folder uv made
+        except UvError as exc:
+            if backup is not None:
+                backup.restore()
+                exc.msg = "%s\n%s %s was restored as it was (its environment and executables)" % (
+                    exc.msg, self.name, (before.get(self.name) or {}).get("version", ""))
+            elif created and not _holds_files(created):
+                shutil.rmtree(created, ignore_errors=True)  # nothing changed: not even the folders uv made
+            if params["offline"]:
+                exc.msg += ("\noffline=true: uv used only find_links and its cache, which is this task's own empty "
+                            "directory unless the system uv.toml sets cache-dir")
             raise
+        if backup is not None:
+            backup.discard()
+        protect_receipt(self.environment)
 
     # -- report -------------------------------------------------------------------------------------
 
