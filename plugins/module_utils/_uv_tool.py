@@ -40,10 +40,11 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool_receipt import (  # noqa: F401  (re-exported)
     RECEIPT, ToolError, canonical_entry, canonical_python, canonical_request, entry_text, parse_toml, read_receipt,
     refuse_credentials)
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name, read_pyvenv
+from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name, read_pyvenv, requirement_name
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import TOOLS
 
 __all__ = [
+    "OFFLINE_HINT",
     "RECEIPT",
     "Backup",
     "ToolError",
@@ -54,10 +55,13 @@ __all__ = [
     "changed_names",
     "check_bin_dir",
     "collision_names",
+    "describe",
     "describe_owner",
     "entry_text",
     "explain_failure",
+    "install_args",
     "link_problems",
+    "missing_parent",
     "packages_on_disk",
     "protect_receipt",
     "no_executables_line",
@@ -65,7 +69,11 @@ __all__ = [
     "read_receipt",
     "recover_backup",
     "refuse_credentials",
+    "refuse_private_python",
+    "remove_if_empty",
+    "remove_tool",
     "tool_links",
+    "tool_requests",
     "tool_summary",
     "unusable_by_others",
 ]
@@ -73,7 +81,33 @@ __all__ = [
 _COLLISION = re.compile(r"Executables? already exists?: (.+?) \(use `--force`")
 _NO_EXECUTABLES = re.compile(r"^No executables are provided by (?:package )?.*$", re.M)
 # uv's words for "the index has no such package or version" (uv 0.8 to 0.13).
+OFFLINE_HINT = ("\noffline=true: uv used only find_links and its cache, which is this task's own empty directory "
+                "unless the system uv.toml sets cache-dir")
+_TOOL_DIR_DEBRIS = (".lock", ".gitignore")  # what uv leaves in a tool_dir it made before failing
 _NOT_FOUND_HINTS = ("was not found in", "there is no version of", "no versions of", "unsatisfiable")
+
+
+def tool_requests(name, extra):
+    """``(tool name, requirements, canonical requirements)`` of the options ``name`` and ``with``."""
+    wanted = [name.strip()] + [w.strip() for w in extra if w and w.strip()]
+    for item in wanted:
+        if item.startswith("-"):
+            raise ToolError("%r is an option, not a requirement" % item)
+        refuse_credentials(item)
+    canonical = [canonical_request(item) for item in wanted]
+    return requirement_name(wanted[0]), wanted, canonical
+
+
+def install_args(params, wanted, action):
+    """The arguments of ``uv tool install`` for the module's ``params`` (index options apart)."""
+    args = ["tool", "install", wanted[0]]
+    for item in wanted[1:]:
+        args += ["--with", item]
+    if params["python"]:
+        args += ["--python", params["python"]]
+    args += ["--upgrade"] if params["state"] == "latest" else []
+    args += ["--reinstall"] if action == "reinstall" else []
+    return args + (["--force"] if params["force"] else [])
 
 
 def tool_summary(environment, after, receipt, given):
@@ -99,6 +133,25 @@ def tool_summary(environment, after, receipt, given):
         "executables": [dict(name=p.get("name"), path=p.get("install-path"))
                         for p in receipt.get("entrypoints") or [] if isinstance(p, dict)],
     }
+
+
+def describe(action, reason, name, before, after, changes, check, tool_dir):
+    """The ``msg`` of a run: what was (or would be) done to the tool ``name``, and why."""
+    would = "would " if check else ""
+    version = (after.get(name) or before.get(name) or {}).get("version", "?")
+    if action == "keep":
+        return ("%s %s is installed as requested; nothing to do" % (name, version) if after
+                else "%s is not installed in %s; nothing to remove" % (name, tool_dir))
+    if action == "remove":
+        return "%s%s %s %s" % (would, "remove" if check else "removed", name, version)
+    done = {"install": "installed", "reinstall": "reinstalled", "update": "updated"}[action]
+    parts = ["%s%s %s %s" % (would, action if check else done, name, version)]
+    if reason and action != "install":
+        parts.append(reason)
+    for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("removed", "remove")):
+        if changes[key] and action == "update":
+            parts.append("%s%s %s" % (would, verb if check else key, changed_names(changes[key])))
+    return "; ".join(parts)
 
 
 def changed_names(items):
@@ -225,14 +278,27 @@ class Backup(object):
         if os.path.lexists(self.path):
             shutil.rmtree(self.path)
         self.links = tool_links(bin_dir, environment)
-        if move:
-            os.rename(environment, self.path)
-            for path in self.links:
-                os.unlink(path)
-        else:
-            shutil.copytree(environment, self.path, symlinks=True)
+        try:
+            if move:
+                os.rename(environment, self.path)
+                for path in self.links:
+                    os.unlink(path)
+            else:
+                shutil.copytree(environment, self.path, symlinks=True)
+        except (OSError, shutil.Error) as exc:
+            if not move:
+                shutil.rmtree(self.path, ignore_errors=True)
+            raise ToolError("%s could not be backed up in %s before uv replaces it (%s); nothing was changed"
+                            % (environment, self.path, exc))
 
     def restore(self):
+        try:
+            self._restore()
+        except OSError as exc:
+            raise ToolError("%s could not be put back from its backup %s (%s): move it back by hand"
+                            % (self.environment, self.path, exc))
+
+    def _restore(self):
         for path in tool_links(self.bin_dir, self.environment):
             if path not in self.links and not os.path.exists(path):
                 os.unlink(path)  # a new executable of the version that failed
@@ -249,6 +315,32 @@ class Backup(object):
 
     def discard(self):
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def remove_tool(environment, bin_dir):
+    """Remove the tool of ``environment`` and its links in ``bin_dir`` (for a receipt uv cannot read)."""
+    try:
+        for path in tool_links(bin_dir, environment):
+            os.unlink(path)
+        shutil.rmtree(environment)
+    except OSError as exc:
+        raise ToolError("%s could not be removed: %s" % (environment, exc))
+
+
+def missing_parent(path):
+    """The highest directory of ``path`` (itself included) that does not exist yet, or ``None``."""
+    top = None
+    while not os.path.lexists(path):
+        top, path = path, os.path.dirname(path)
+    return top
+
+
+def remove_if_empty(directory):
+    """Remove ``directory`` (made by a failed first install) if it holds only folders and uv's lock files."""
+    for _dirpath, _dirs, files in os.walk(directory):
+        if set(files) - set(_TOOL_DIR_DEBRIS):
+            return
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def backup_path(environment):
@@ -311,6 +403,16 @@ def _user(uid):
         return "%s (uid %d)" % (pwd.getpwuid(uid).pw_name, uid)
     except (ImportError, KeyError):
         return "uid %d" % uid
+
+
+def refuse_private_python(found, request, python_install_dir):
+    """``ToolError`` unless ``found`` (the Python uv found for ``request``) is usable by every user."""
+    why = unusable_by_others(found) if found else "uv found none"
+    if why:
+        raise ToolError("the tool's Python %s (python: %s) is not usable by every user: %s. Give python a "
+                        "system interpreter (e.g. /usr/bin/python3) or a uv-managed Python that "
+                        "pyfleet.uv.uv_python installed in python_install_dir (%s)"
+                        % (found or "?", request or "not set, uv's default", why, python_install_dir))
 
 
 def unusable_by_others(path):

@@ -257,3 +257,18 @@ def test_offline_installs_from_find_links(tool, tmp_path):
     assert runs(tool.link) == "hello 1.0\n"
     rc, again = tool(offline=True, find_links=[str(links)])
     assert rc == 0 and not again["changed"], again["msg"]
+
+
+def test_offline_needs_find_links_or_a_shared_cache(tool, tmp_path, monkeypatch):
+    rc, refused = tool(offline=True)
+    assert rc == 1 and "offline=true: uv used only find_links and its cache" in refused["msg"], refused["msg"]
+    assert not os.path.exists(tool.tool_dir)
+    config = tmp_path / "xdg" / "uv"
+    config.mkdir(parents=True)
+    (config / "uv.toml").write_text('cache-dir = "%s"\n' % (tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "xdg"))
+    rc, made = tool()  # online once: the shared cache holds the wheels
+    assert rc == 0 and made["changed"], made["msg"]
+    tool(state="absent")
+    rc, again = tool(offline=True)
+    assert rc == 0 and again["changed"] and runs(tool.link) == "hello 1.0\n", again["msg"]
