@@ -324,7 +324,7 @@ def canonical_request(requirement):
     rest = match.group(3) if match else ""
     if not match or (rest and not re.match(r"^(?:~=|===?|!=|<=?|>=?|@)", rest)):
         raise ToolError("%r is not a valid requirement (PEP 508, e.g. ansible-lint==25.* or httpie>=3)"
-                           % (requirement,))
+                        % (requirement,))
     extras = [e.strip() for e in (match.group(2) or "").split(",") if e.strip()]
     url = rest[1:].strip() if rest.startswith("@") else None
     return _canonical(match.group(1), extras, None if url else rest, url, match.group(4))

@@ -192,8 +192,8 @@ def test_links_packages_and_backup(tmp_path):
     (site / "Foo_Bar-1.0.dist-info").mkdir(parents=True)
     (site / "Foo_Bar-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: Foo.Bar\nVersion: 1.0\n")
     (site / "six-1.17.0.dist-info").mkdir()
-    assert _uv_tool.packages_on_disk(str(env)) == {"foo-bar": {"name": "Foo.Bar", "version": "1.0"},
-                                                    "six": {"name": "six", "version": "1.17.0"}}
+    assert _uv_tool.packages_on_disk(str(env)) == {
+        "foo-bar": {"name": "Foo.Bar", "version": "1.0"}, "six": {"name": "six", "version": "1.17.0"}}
     bin_dir.mkdir()
     os.symlink(str(env / "bin" / "t"), str(bin_dir / "t"))
     (bin_dir / "u").write_text("")

@@ -191,9 +191,13 @@ def public_dir():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_umask_077_and_a_shared_cache_keep_the_tool_runnable_by_others(tool, public_dir, monkeypatch):
+@pytest.mark.parametrize("version", ["0.13.8", "0.8.0"])
+def test_umask_077_and_a_shared_cache_keep_the_tool_runnable_by_others(tool, public_dir, monkeypatch, version):
     if os.geteuid() != 0 or not shutil.which("runuser"):
         pytest.skip("needs root and runuser")
+    uv_path = real_uv(version, os.path.join(public_dir, "uvs"))
+    if uv_path is None:
+        pytest.skip("uv %s is not in the cache" % version)
     config = os.path.join(public_dir, "xdg", "uv")
     os.makedirs(config)
     cache, bin_dir = os.path.join(public_dir, "cache"), os.path.join(public_dir, "bin")
@@ -203,7 +207,7 @@ def test_umask_077_and_a_shared_cache_keep_the_tool_runnable_by_others(tool, pub
     monkeypatch.setenv("XDG_CONFIG_DIRS", os.path.join(public_dir, "xdg"))
     old = os.umask(0o077)
     try:
-        rc, made = tool(tool_dir=os.path.join(public_dir, "opt", "tools"), bin_dir=bin_dir)
+        rc, made = tool(tool_dir=os.path.join(public_dir, "opt", "tools"), bin_dir=bin_dir, uv_path=uv_path)
     finally:
         os.umask(old)
     assert rc == 0 and made["changed"], made["msg"]
@@ -214,6 +218,9 @@ def test_umask_077_and_a_shared_cache_keep_the_tool_runnable_by_others(tool, pub
     private = [os.path.join(d, n) for d, dirs, files in os.walk(cache) for n in dirs + files
                if not os.path.islink(os.path.join(d, n)) and not os.stat(os.path.join(d, n)).st_mode & stat.S_IROTH]
     assert private == []  # another user's later run can read the shared cache
+    ran = subprocess.run(["runuser", "-u", "nobody", "--", uv_path, "--cache-dir", cache, "cache", "dir"],
+                         capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr
 
 
 def snapshot(root):
