@@ -53,7 +53,7 @@ _PRE = {"alpha": "a", "beta": "b", "c": "rc", "pre": "rc", "preview": "rc"}
 _CLAUSE = re.compile(r"^(~=|===|==|!=|<=|>=|<|>)(.*)$")
 _MARKER_PYTHON = re.compile(r"\bpython_version\s*(>=|<)\s*'")
 # uv's Python request: [implementation][@]version[t], implementation as a word or two letters.
-_PYTHON = re.compile(r"^(?:(cpython|cp|pypy|pp|graalpy|gp|python|py)@?)?(\d)(?:\.?(\d+))?(?:\.(\d+))?(t?)$")
+_PYTHON = re.compile(r"^(?:(cpython|cp|pypy|pp|graalpy|gp|python|py)[@-]?)?(\d)(?:\.?(\d+))?(?:\.(\d+))?(t?)$")
 _PYTHON_IMPL = {"cp": "cpython", "pp": "pypy", "gp": "graalpy", "py": "", "python": ""}
 
 

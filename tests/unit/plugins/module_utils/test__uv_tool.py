@@ -168,7 +168,7 @@ def test_request_matches_what_uv_recorded(request_, entry):
 
 
 @pytest.mark.parametrize("one, other, same", [
-    ("3.11", "python3.11", True), ("cp311", "cpython@3.11", True), ("cpython3.11", "3.11", True),
+    ("3.11", "python3.11", True), ("cp311", "cpython@3.11", True), ("cpython3.11", "3.11", True), ("cpython-3.11", "3.11", True),
     ("3.11", "3.12", False), ("pypy@3.10", "3.10", False), ("3.13t", "3.13", False), ("/usr/bin/python3", "3.11", False),
 ])
 def test_canonical_python(one, other, same):
