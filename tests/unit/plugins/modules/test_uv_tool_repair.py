@@ -218,8 +218,8 @@ def test_umask_077_and_a_shared_cache_keep_the_tool_runnable_by_others(tool, pub
     private = [os.path.join(d, n) for d, dirs, files in os.walk(cache) for n in dirs + files
                if not os.path.islink(os.path.join(d, n)) and not os.stat(os.path.join(d, n)).st_mode & stat.S_IROTH]
     assert private == []  # another user's later run can read the shared cache
-    ran = subprocess.run(["runuser", "-u", "nobody", "--", uv_path, "--cache-dir", cache, "cache", "dir"],
-                         capture_output=True, text=True, check=False)
+    ran = subprocess.run(["runuser", "-u", "nobody", "--", uv_path, "--no-config", "--cache-dir", cache, "cache", "dir"],
+                         capture_output=True, text=True, check=False, cwd=public_dir)
     assert ran.returncode == 0, ran.stderr
 
 
