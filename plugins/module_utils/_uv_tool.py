@@ -2,11 +2,12 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A uv tool as data: its receipt, its requirements compared with a request, who owns a file in bin_dir.
+"""A uv tool as data: its requirements compared with a request, who owns a file in bin_dir, its
+links and packages on disk, and a backup of it while uv replaces it.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-Pure functions of text, plus small readers (``read_receipt``, ``describe_owner``,
-``unusable_by_others``) that only look at files: nothing here writes or runs anything.
+Pure functions of text, small readers that only look at files, and ``Backup``/``recover_backup``/
+``protect_receipt``, the only writers here; nothing runs uv. The receipt is read in ``_uv_tool_receipt``.
 
 Facts checked against the real uv (0.8.0, 0.13.8):
 
@@ -29,289 +30,84 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import os
 import re
+import shutil
 import stat
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name, read_pyvenv
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool_receipt import (  # noqa: F401  (re-exported)
+    RECEIPT, ToolError, canonical_entry, canonical_python, canonical_request, entry_text, parse_toml, read_receipt,
+    refuse_credentials)
+from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name, read_pyvenv, requirement_name
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import TOOLS
 
 __all__ = [
+    "OFFLINE_HINT",
     "RECEIPT",
+    "Backup",
     "ToolError",
+    "canonical_python",
     "canonical_request",
     "canonical_entry",
+    "collision_message",
     "changed_names",
     "check_bin_dir",
     "collision_names",
+    "describe",
     "describe_owner",
     "entry_text",
     "explain_failure",
+    "install_args",
+    "link_problems",
+    "missing_parent",
+    "packages_on_disk",
+    "protect_receipt",
     "no_executables_line",
     "parse_toml",
     "read_receipt",
+    "recover_backup",
+    "refuse_credentials",
+    "refuse_private_python",
+    "remove_if_empty",
+    "remove_tool",
+    "tool_links",
+    "tool_requests",
     "tool_summary",
     "unusable_by_others",
 ]
 
-RECEIPT = "uv-receipt.toml"
 _COLLISION = re.compile(r"Executables? already exists?: (.+?) \(use `--force`")
 _NO_EXECUTABLES = re.compile(r"^No executables are provided by (?:package )?.*$", re.M)
-_REQUEST = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*([^;]*?)\s*(?:;\s*(.*?))?\s*$")
-_BARE = re.compile(r"[A-Za-z0-9_-]+")
 # uv's words for "the index has no such package or version" (uv 0.8 to 0.13).
+OFFLINE_HINT = ("\noffline=true: uv used only find_links and its cache, which is this task's own empty directory "
+                "unless the system uv.toml sets cache-dir")
+_TOOL_DIR_DEBRIS = (".lock", ".gitignore")  # what uv leaves in a tool_dir it made before failing
 _NOT_FOUND_HINTS = ("was not found in", "there is no version of", "no versions of", "unsatisfiable")
-_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
-class ToolError(UvError):
-    """A request, a receipt or a file in bin_dir is not usable; the message says which and why."""
+def tool_requests(name, extra):
+    """``(tool name, requirements, canonical requirements)`` of the options ``name`` and ``with``."""
+    wanted = [name.strip()] + [w.strip() for w in extra if w and w.strip()]
+    for item in wanted:
+        if item.startswith("-"):
+            raise ToolError("%r is an option, not a requirement" % item)
+        refuse_credentials(item)
+    canonical = [canonical_request(item) for item in wanted]
+    return requirement_name(wanted[0]), wanted, canonical
 
 
-# -- the receipt: a small TOML reader for what uv writes ------------------------------------------
-
-class _Toml(object):
-    """TOML 1.0 as uv writes receipts: tables, arrays of tables, strings, arrays, inline tables,
-    booleans and numbers. Managed hosts run Python 3.6, which has no ``tomllib``."""
-
-    def __init__(self, text):
-        self.text = text
-        self.pos = 0
-
-    def fail(self, what):
-        line = self.text.count("\n", 0, self.pos) + 1
-        raise ValueError("%s on line %d" % (what, line))
-
-    def peek(self, size=1):
-        return self.text[self.pos:self.pos + size]
-
-    def skip(self, newlines=True):
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            if char in " \t" or (newlines and char in "\r\n"):
-                self.pos += 1
-            elif char == "#":
-                end = self.text.find("\n", self.pos)
-                self.pos = len(self.text) if end < 0 else end
-            else:
-                return
-
-    def key(self):
-        parts = []
-        while True:
-            self.skip(False)
-            if self.peek() in "\"'":
-                parts.append(self.string())
-            else:
-                match = _BARE.match(self.text, self.pos)
-                if not match:
-                    self.fail("a key was expected")
-                parts.append(match.group(0))
-                self.pos = match.end()
-            self.skip(False)
-            if self.peek() != ".":
-                return parts
-            self.pos += 1
-
-    def string(self):
-        quote = self.peek()
-        multi = self.peek(3) == quote * 3
-        self.pos += 3 if multi else 1
-        if multi and self.peek() == "\n":
-            self.pos += 1
-        out = []
-        while True:
-            if self.pos >= len(self.text):
-                self.fail("an unterminated string")
-            if self.text.startswith(quote * 3 if multi else quote, self.pos):
-                self.pos += 3 if multi else 1
-                return "".join(out)
-            char = self.text[self.pos]
-            if char == "\\" and quote == '"':
-                code = self.text[self.pos + 1:self.pos + 2]
-                if code in ("u", "U"):
-                    size = 4 if code == "u" else 8
-                    out.append(chr(int(self.text[self.pos + 2:self.pos + 2 + size], 16)))
-                    self.pos += 2 + size
-                    continue
-                if code not in _ESCAPES:
-                    self.fail("an unknown escape \\%s" % code)
-                out.append(_ESCAPES[code])
-                self.pos += 2
-                continue
-            out.append(char)
-            self.pos += 1
-
-    def value(self):
-        self.skip(False)
-        char = self.peek()
-        if char in "\"'":
-            return self.string()
-        if char in "[{":
-            closing = "]" if char == "[" else "}"
-            self.pos += 1
-            items, table = [], {}
-            while True:
-                self.skip(char == "[")
-                if self.peek() == closing:
-                    self.pos += 1
-                    return items if char == "[" else table
-                if char == "[":
-                    items.append(self.value())
-                else:
-                    keys = self.key()
-                    self.expect("=")
-                    _assign(table, keys, self.value())
-                self.skip(char == "[")
-                if self.peek() == ",":
-                    self.pos += 1
-                elif self.peek() != closing:
-                    self.fail("',' or '%s' was expected" % closing)
-        match = re.compile(r"true|false|[-+]?[0-9_.eE+-]+").match(self.text, self.pos)
-        if not match:
-            self.fail("a value was expected")
-        self.pos = match.end()
-        word = match.group(0)
-        if word in ("true", "false"):
-            return word == "true"
-        try:
-            return int(word.replace("_", ""))
-        except ValueError:
-            return float(word.replace("_", ""))
-
-    def expect(self, char):
-        self.skip(False)
-        if self.peek() != char:
-            self.fail("'%s' was expected" % char)
-        self.pos += 1
-
-    def document(self):
-        root = current = {}
-        while True:
-            self.skip()
-            if self.pos >= len(self.text):
-                return root
-            if self.peek(2) == "[[":
-                self.pos += 2
-                keys = self.key()
-                self.expect("]")
-                self.expect("]")
-                parent = _table(root, keys[:-1])
-                current = {}
-                parent.setdefault(keys[-1], []).append(current)
-            elif self.peek() == "[":
-                self.pos += 1
-                keys = self.key()
-                self.expect("]")
-                current = _table(root, keys)
-            else:
-                keys = self.key()
-                self.expect("=")
-                _assign(current, keys, self.value())
-            self.skip(False)
-            if self.pos < len(self.text) and self.peek() not in "\r\n":
-                self.fail("the end of the line was expected")
-
-
-def _table(root, keys):
-    table = root
-    for key in keys:
-        table = table.setdefault(key, {})
-        if isinstance(table, list):
-            table = table[-1]
-    return table
-
-
-def _assign(table, keys, value):
-    _table(table, keys[:-1])[keys[-1]] = value
-
-
-def parse_toml(text):
-    """The data of a TOML document as uv writes its receipts; ``ValueError`` naming the line."""
-    return _Toml(text).document()
-
-
-def read_receipt(environment):
-    """The ``[tool]`` table of ``<environment>/uv-receipt.toml``, or ``None`` if there is none.
-
-    ``ToolError`` when it exists but cannot be read or parsed.
-    """
-    path = os.path.join(environment, RECEIPT)
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8")
-    except (IOError, OSError) as exc:
-        if not os.path.lexists(path):
-            return None
-        raise ToolError("uv's receipt %s cannot be read: %s" % (path, exc.strerror or exc))
-    except UnicodeDecodeError as exc:
-        raise ToolError("uv's receipt %s is not UTF-8: %s" % (path, exc))
-    try:
-        data = parse_toml(text)
-    except (ValueError, IndexError) as exc:
-        raise ToolError("uv's receipt %s is not valid TOML (%s); reinstall the tool with state=reinstalled" % (path, exc))
-    tool = data.get("tool")
-    if not isinstance(tool, dict) or not isinstance(tool.get("requirements"), list):
-        raise ToolError("uv's receipt %s has no [tool] requirements; reinstall the tool with state=reinstalled" % path)
-    return tool
-
-
-# -- requests and receipt entries -------------------------------------------------------------------
-
-def _specifier(text):
-    return ",".join(sorted(p for p in re.sub(r"\s+", "", text or "").split(",") if p))
-
-
-def _canonical(name, extras, specifier, url, marker):
-    out = normalize_name(name)
-    if extras:
-        out += "[%s]" % ",".join(sorted(normalize_name(e) for e in extras))
-    if url:
-        out += " @ " + url
-    else:
-        out += _specifier(specifier)
-    if marker:
-        out += "; " + re.sub(r"\s+", " ", marker.replace("'", '"')).strip()
-    return out
-
-
-def canonical_request(requirement):
-    """A PEP 508 requirement as a comparable string (name normalized, specifiers sorted).
-
-    ``ToolError`` when it is not a requirement. Only used to compare with the receipt: a
-    mismatch means uv is asked, never that something is assumed changed.
-    """
-    match = _REQUEST.match(requirement or "")
-    rest = match.group(3) if match else ""
-    if not match or (rest and not re.match(r"^(?:~=|===?|!=|<=?|>=?|@)", rest)):
-        raise ToolError("%r is not a valid requirement (PEP 508, e.g. ansible-lint==25.* or httpie>=3)"
-                        % (requirement,))
-    extras = [e.strip() for e in (match.group(2) or "").split(",") if e.strip()]
-    url = rest[1:].strip() if rest.startswith("@") else None
-    return _canonical(match.group(1), extras, None if url else rest, url, match.group(4))
-
-
-def canonical_entry(entry):
-    """A receipt's ``requirements`` entry as ``canonical_request`` spells it."""
-    if not isinstance(entry, dict) or not entry.get("name"):
-        return repr(entry)
-    return _canonical(entry["name"], entry.get("extras") or [], entry.get("specifier"), entry.get("url"),
-                      entry.get("marker"))
-
-
-def entry_text(entry):
-    """A receipt entry as a requirement to show: ``ruff==0.16.10``, ``pkg[x]>=1; marker``."""
-    if not isinstance(entry, dict):
-        return str(entry)
-    out = entry.get("name", "?")
-    if entry.get("extras"):
-        out += "[%s]" % ",".join(entry["extras"])
-    out += (" @ " + entry["url"]) if entry.get("url") else (entry.get("specifier") or "")
-    if entry.get("marker"):
-        out += "; " + entry["marker"]
-    return out
+def install_args(params, wanted, action):
+    """The arguments of ``uv tool install`` for the module's ``params`` (index options apart)."""
+    args = ["tool", "install", wanted[0]]
+    for item in wanted[1:]:
+        args += ["--with", item]
+    if params["python"]:
+        args += ["--python", params["python"]]
+    args += ["--upgrade"] if params["state"] == "latest" else []
+    args += ["--reinstall"] if action == "reinstall" else []
+    return args + (["--force"] if params["force"] else [])
 
 
 def tool_summary(environment, after, receipt, given):
@@ -337,6 +133,25 @@ def tool_summary(environment, after, receipt, given):
         "executables": [dict(name=p.get("name"), path=p.get("install-path"))
                         for p in receipt.get("entrypoints") or [] if isinstance(p, dict)],
     }
+
+
+def describe(action, reason, name, before, after, changes, check, tool_dir):
+    """The ``msg`` of a run: what was (or would be) done to the tool ``name``, and why."""
+    would = "would " if check else ""
+    version = (after.get(name) or before.get(name) or {}).get("version", "?")
+    if action == "keep":
+        return ("%s %s is installed as requested; nothing to do" % (name, version) if after
+                else "%s is not installed in %s; nothing to remove" % (name, tool_dir))
+    if action == "remove":
+        return "%s%s %s %s" % (would, "remove" if check else "removed", name, version)
+    done = {"install": "installed", "reinstall": "reinstalled", "update": "updated"}[action]
+    parts = ["%s%s %s %s" % (would, action if check else done, name, version)]
+    if reason and action != "install":
+        parts.append(reason)
+    for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("removed", "remove")):
+        if changes[key] and action == "update":
+            parts.append("%s%s %s" % (would, verb if check else key, changed_names(changes[key])))
+    return "; ".join(parts)
 
 
 def changed_names(items):
@@ -367,10 +182,7 @@ def explain_failure(msg, output, name, bin_dir, tool_dir, where):
     """
     names = collision_names(output)
     if names:
-        owners = "; ".join("%s exists and was not linked by uv for %s: %s" % (
-            os.path.join(bin_dir, n), name, describe_owner(os.path.join(bin_dir, n), tool_dir)) for n in names)
-        return ("%s. Nothing was changed: remove it, choose another bin_dir, or set force=true to overwrite it.\n%s"
-                % (owners, msg))
+        return "%s\n%s" % (collision_message([os.path.join(bin_dir, n) for n in names], name, tool_dir), msg)
     line = no_executables_line(output)
     if line:
         return ("%s: %s is not a command-line tool (it has no console scripts); install it into a virtual "
@@ -378,6 +190,174 @@ def explain_failure(msg, output, name, bin_dir, tool_dir, where):
     if any(hint in msg for hint in _NOT_FOUND_HINTS):
         return "%s\nindexes asked: %s" % (msg, where)
     return msg
+
+
+def collision_message(paths, name, tool_dir):
+    """Why executables in bin_dir (``paths``) stop the tool ``name``, naming who put each there."""
+    owners = "; ".join("%s exists and was not linked by uv for %s: %s" % (p, name, describe_owner(p, tool_dir))
+                       for p in paths)
+    return "%s. Nothing was changed: remove it, choose another bin_dir, or set force=true to overwrite it." % owners
+
+
+# -- the tool's files: its links in bin_dir, its packages, a backup while uv replaces it ------------
+
+def _leads_into(path, environment):
+    """Whether the symbolic link ``path`` points into ``environment``."""
+    target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return any(target.startswith(os.path.join(env, "")) for env in (environment, os.path.realpath(environment)))
+
+
+def tool_links(bin_dir, environment):
+    """``{path: target}`` of the symbolic links in ``bin_dir`` that point into ``environment``."""
+    try:
+        names = os.listdir(bin_dir)
+    except OSError:
+        return {}
+    paths = [os.path.join(bin_dir, n) for n in names]
+    return dict((p, os.readlink(p)) for p in paths if os.path.islink(p) and _leads_into(p, environment))
+
+
+def link_problems(receipt, environment):
+    """``(missing, taken)``: the receipt's executables that are gone, and those another file took over."""
+    missing, taken = [], []
+    for entry in receipt.get("entrypoints") or []:
+        path = entry.get("install-path") if isinstance(entry, dict) else None
+        if not isinstance(path, str) or not path:
+            continue
+        if not os.path.lexists(path):
+            missing.append(path)
+        elif not (os.path.islink(path) and _leads_into(path, environment)):
+            taken.append(path)
+    return missing, taken
+
+
+def packages_on_disk(environment):
+    """The packages of ``environment`` as ``parse_pip_list`` gives them, from its ``*.dist-info``
+    directories: for an environment whose Python is gone, which uv cannot list."""
+    out = {}
+    for info in sorted(glob.glob(os.path.join(environment, "lib*", "*", "site-packages", "*.dist-info"))):
+        name, _sep, version = os.path.basename(info)[:-len(".dist-info")].partition("-")
+        try:
+            with open(os.path.join(info, "METADATA"), "rb") as handle:
+                head = handle.read(4096).decode("utf-8", "replace")
+            name = re.search(r"^Name:\s*(\S+)", head, re.M).group(1)
+            version = re.search(r"^Version:\s*(\S+)", head, re.M).group(1)
+        except (IOError, OSError, AttributeError):
+            pass
+        out[normalize_name(name)] = dict(name=name, version=version)
+    return out
+
+
+def protect_receipt(environment):
+    """Make ``uv-receipt.toml`` readable by its owner only when it holds a URL's user info (uv 0.8
+    records the user name of an index URL); running the tool never reads it."""
+    path = os.path.join(environment, RECEIPT)
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return False
+    if redact_text(text) == text:
+        return False
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    return True
+
+
+class Backup(object):
+    """The tool's environment set aside in tool_dir (same file system) while uv replaces it, with
+    its links in bin_dir; ``restore`` puts both back, ``discard`` removes the copy.
+
+    ``move`` renames the environment aside and removes its links (uv then installs afresh, as for
+    a reinstall); otherwise the environment is copied and uv changes it in place.
+    """
+
+    def __init__(self, environment, bin_dir, move):
+        self.environment = environment
+        self.bin_dir = bin_dir
+        self.path = backup_path(environment)
+        if os.path.lexists(self.path):
+            shutil.rmtree(self.path)
+        self.links = tool_links(bin_dir, environment)
+        try:
+            if move:
+                os.rename(environment, self.path)
+                for path in self.links:
+                    os.unlink(path)
+            else:
+                shutil.copytree(environment, self.path, symlinks=True)
+        except (OSError, shutil.Error) as exc:
+            if not move:
+                shutil.rmtree(self.path, ignore_errors=True)
+            raise ToolError("%s could not be backed up in %s before uv replaces it (%s); nothing was changed"
+                            % (environment, self.path, exc))
+
+    def restore(self):
+        try:
+            self._restore()
+        except OSError as exc:
+            raise ToolError("%s could not be put back from its backup %s (%s): move it back by hand"
+                            % (self.environment, self.path, exc))
+
+    def _restore(self):
+        for path in tool_links(self.bin_dir, self.environment):
+            if path not in self.links and not os.path.exists(path):
+                os.unlink(path)  # a new executable of the version that failed
+        if os.path.islink(self.environment) or os.path.isfile(self.environment):
+            os.unlink(self.environment)
+        elif os.path.isdir(self.environment):
+            shutil.rmtree(self.environment)
+        os.rename(self.path, self.environment)
+        for path, target in sorted(self.links.items()):
+            if os.path.islink(path):
+                os.unlink(path)
+            if not os.path.lexists(path):
+                os.symlink(target, path)
+
+    def discard(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def remove_tool(environment, bin_dir):
+    """Remove the tool of ``environment`` and its links in ``bin_dir`` (for a receipt uv cannot read)."""
+    try:
+        for path in tool_links(bin_dir, environment):
+            os.unlink(path)
+        shutil.rmtree(environment)
+    except OSError as exc:
+        raise ToolError("%s could not be removed: %s" % (environment, exc))
+
+
+def missing_parent(path):
+    """The highest directory of ``path`` (itself included) that does not exist yet, or ``None``."""
+    top = None
+    while not os.path.lexists(path):
+        top, path = path, os.path.dirname(path)
+    return top
+
+
+def remove_if_empty(directory):
+    """Remove ``directory`` (made by a failed first install) if it holds only folders and uv's lock files."""
+    for _dirpath, _dirs, files in os.walk(directory):
+        if set(files) - set(_TOOL_DIR_DEBRIS):
+            return
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def backup_path(environment):
+    return os.path.join(os.path.dirname(environment), ".%s.pyfleet-backup" % os.path.basename(environment))
+
+
+def recover_backup(environment):
+    """After a run that was killed while uv replaced the tool: its backup back when the environment
+    is gone, else the backup removed. Whether anything was done."""
+    path = backup_path(environment)
+    if not os.path.isdir(path):
+        return False
+    if os.path.lexists(environment):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        os.rename(path, environment)
+    return True
 
 
 # -- files that others must be able to use ----------------------------------------------------------
@@ -423,6 +403,16 @@ def _user(uid):
         return "%s (uid %d)" % (pwd.getpwuid(uid).pw_name, uid)
     except (ImportError, KeyError):
         return "uid %d" % uid
+
+
+def refuse_private_python(found, request, python_install_dir):
+    """``ToolError`` unless ``found`` (the Python uv found for ``request``) is usable by every user."""
+    why = unusable_by_others(found) if found else "uv found none"
+    if why:
+        raise ToolError("the tool's Python %s (python: %s) is not usable by every user: %s. Give python a "
+                        "system interpreter (e.g. /usr/bin/python3) or a uv-managed Python that "
+                        "pyfleet.uv.uv_python installed in python_install_dir (%s)"
+                        % (found or "?", request or "not set, uv's default", why, python_install_dir))
 
 
 def unusable_by_others(path):

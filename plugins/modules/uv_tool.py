@@ -31,7 +31,11 @@ description:
     the tool's environment. A pinned request that is already satisfied makes no request to any index.
   - Never overwrites an executable in O(bin_dir) that uv did not link for this tool (a C(ruff) placed by
     M(pyfleet.uv.ruff_install), a link of another uv tool, a file from a package); the task fails naming the
-    file and who put it there, unless O(force=true).
+    file and who put it there, unless O(force=true). This holds for a tool's own executable taken over since.
+  - Nothing is lost when uv fails. Before uv replaces an installed tool, its environment is set aside in O(tool_dir)
+    (copied for an update, renamed for a reinstall) with its links in O(bin_dir); both are put back if uv fails.
+  - Repairs what it finds broken. A tool whose Python is gone, whose receipt is unreadable, or whose executable
+    in O(bin_dir) was deleted, is reinstalled (V(present), V(latest)) or removed (V(absent)).
   - Needs uv 0.8.0 or newer on the host.
 author:
   - pyfleet maintainers (@pyfleet)
@@ -57,6 +61,8 @@ options:
     description:
       - The tool, a PEP 508 requirement - V(ansible-lint), V(ansible-lint==25.*), V(httpie>=3.2). Its
         environment is named after the package.
+      - A URL with credentials is refused (uv writes the requirement into the receipt, which every user can read);
+        give them with O(index_url), O(extra_index_urls) or O(find_links).
     type: str
     required: true
   state:
@@ -80,7 +86,8 @@ options:
     description:
       - The tool's Python, as uv takes requests - V(3.12), V(cpython@3.13), or the path of an interpreter.
         Default, what uv finds first (uv-managed Pythons in O(python_install_dir) included).
-      - A change of O(python) reinstalls the tool. Quote versions in YAML (V("3.10")).
+      - A change of O(python) reinstalls the tool; V(3.11), V(python3.11) and V(cp311) are the same request, and
+        a path is compared by the interpreter it leads to. Quote versions in YAML (V("3.10")).
     type: str
   tool_dir:
     description: Where the tools' environments are (C(UV_TOOL_DIR)); created when missing.
@@ -120,7 +127,10 @@ options:
     type: bool
     default: false
   offline:
-    description: Use no network at all, only uv's cache (C(--offline)).
+    description:
+      - Use no network at all, only O(find_links) and uv's cache (C(--offline)). The cache of a task is its own
+        empty directory unless the system uv.toml sets C(cache-dir), so an install or upgrade needs O(find_links)
+        or that shared cache; a tool already installed as requested needs neither.
     type: bool
     default: false
   no_build:
@@ -232,7 +242,6 @@ cmd:
 """
 
 import os
-import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -241,13 +250,13 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
-    ToolError, canonical_entry, canonical_request, changed_names, check_bin_dir, entry_text, explain_failure,
-    read_receipt, tool_summary, unusable_by_others)
+    OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe,
+    entry_text, explain_failure, install_args, link_problems, missing_parent, packages_on_disk, protect_receipt,
+    read_receipt, recover_backup, refuse_private_python, remove_if_empty, remove_tool, tool_requests, tool_summary)
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
-    changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after, requirement_name)
+    changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after)
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]
-_TOOL_DIR_DEBRIS = (".lock", ".gitignore")  # what uv leaves in a tool_dir it made before failing
 
 
 class UvTool(object):
@@ -263,16 +272,6 @@ class UvTool(object):
         self.runner = None
 
     # -- inputs and uv ------------------------------------------------------------------------------
-
-    def requests(self):
-        """The tool's name and the canonical form of every requirement (the tool's first)."""
-        params = self.params
-        wanted = [params["name"].strip()] + [w.strip() for w in params["with"] if w and w.strip()]
-        for item in wanted:
-            if item.startswith("-"):
-                raise ToolError("%r is an option, not a requirement" % item)
-        canonical = [canonical_request(item) for item in wanted]
-        return requirement_name(wanted[0]), wanted, canonical
 
     def setup(self):
         params = self.params
@@ -299,6 +298,8 @@ class UvTool(object):
         raise ToolError(msg, uv_rc=rc, stderr=redact_text(err))
 
     def listed(self):
+        if not os.path.exists(os.path.join(self.environment, "bin", "python")):
+            return packages_on_disk(self.environment)  # its Python is gone: uv cannot list it
         _rc, out, _err = self.uv(["pip", "list", "--format", "json", "--python", self.environment],
                                  "listing the packages of %s" % self.environment)
         return parse_pip_list(out)
@@ -309,12 +310,7 @@ class UvTool(object):
         _rc, out, _err = self.uv(["python", "find"] + ([request] if request else []),
                                  "finding the Python %s" % (request or "(uv's default)"))
         found = out.strip().splitlines()[-1].strip() if out.strip() else ""
-        why = unusable_by_others(found) if found else "uv found none"
-        if why:
-            raise ToolError("the tool's Python %s (python: %s) is not usable by every user: %s. Give python a "
-                            "system interpreter (e.g. /usr/bin/python3) or a uv-managed Python that "
-                            "pyfleet.uv.uv_python installed in python_install_dir (%s)"
-                            % (found or "?", request or "not set, uv's default", why, self.params["python_install_dir"]))
+        refuse_private_python(found, request, self.params["python_install_dir"])
         return found
 
     def dry_run(self, requests, upgrade=False, target_python=None, exact=False):
@@ -331,7 +327,13 @@ class UvTool(object):
             args += ["--python", self.environment] + (["--exact"] if exact else [])
         if upgrade:
             args.append("--upgrade")
-        _rc, out, err = self.uv(args + self.index_args() + requests, "the dry run of uv pip install for %s" % self.name)
+        lock = os.path.join(self.environment, ".lock")
+        had_lock = os.path.lexists(lock)
+        try:
+            _rc, out, err = self.uv(args + self.index_args() + requests, "the dry run of uv pip install for %s" % self.name)
+        finally:
+            if not had_lock and os.path.isfile(lock):
+                os.unlink(lock)  # uv locks the environment even for a dry run: a plan writes nothing
         return parse_dry_run(err + "\n" + out)
 
     # -- decide and act -----------------------------------------------------------------------------
@@ -339,20 +341,28 @@ class UvTool(object):
     def run(self):
         params = self.params
         check = self.module.check_mode
-        self.name, wanted, canonical = self.requests()
+        self.name, wanted, canonical = tool_requests(self.params["name"], self.params["with"])
         self.environment = os.path.join(self.tool_dir, self.name)
-        receipt = read_receipt(self.environment) if os.path.isdir(self.environment) else None
+        if not check and recover_backup(self.environment):
+            self.module.warn("a backup of %s left by an interrupted run was recovered" % self.environment)
+        receipt, broken = None, None
+        if os.path.isdir(self.environment):
+            try:
+                receipt = read_receipt(self.environment)
+            except ToolError as exc:
+                broken = exc.msg
+        installed = receipt is not None or broken is not None
         if params["state"] != "absent":
             check_bin_dir(self.bin_dir)
         self.setup()
-        before = self.listed() if receipt is not None else {}
+        before = self.listed() if installed else {}
         if params["state"] == "absent":
-            if receipt is not None and not check:
-                self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name)
-            self.report("remove" if receipt is not None else "keep", None, before, {}, None)
+            if installed and not check:
+                self.remove(broken)
+            self.report("remove" if installed else "keep", None, before, {}, None)
             return self.result
 
-        action, reason, plan = self.decide(receipt, canonical, wanted)
+        action, reason, plan = self.decide(receipt, broken, canonical, wanted)
         if action == "keep":
             self.report(action, None, before, before, receipt)
             return self.result
@@ -364,23 +374,38 @@ class UvTool(object):
                 after = plan_after({}, self.dry_run(wanted, params["state"] == "latest", interpreter))
             self.report(action, reason, before, after, None)
             return self.result
-        self.install(wanted, action)
+        self.install(wanted, action, before)
         receipt = read_receipt(self.environment)
         self.report(action, reason, before, self.listed(), receipt)
         return self.result
 
-    def decide(self, receipt, canonical, wanted):
+    def remove(self, broken):
+        """``uv tool uninstall``; a tool whose receipt uv cannot read is removed here (uv refuses it)."""
+        if broken is None:
+            self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name)
+            return
+        remove_tool(self.environment, self.bin_dir)
+
+    def decide(self, receipt, broken, canonical, wanted):
         """``(action, reason, plan)``: ``keep``, ``install``, ``reinstall`` or ``update`` (with uv's plan)."""
         params = self.params
-        if receipt is None:
+        if receipt is None and broken is None:
             return "install", "%s is not installed in %s" % (self.name, self.tool_dir), None
+        if broken is not None:
+            return "reinstall", broken, None
         if params["state"] == "reinstalled":
             return "reinstall", "state=reinstalled", None
-        if params["python"] and receipt.get("python") != params["python"]:
+        if params["python"] and canonical_python(receipt.get("python")) != canonical_python(params["python"]):
             return "reinstall", "python %s was asked for; the tool was installed with %s" % (
                 params["python"], receipt.get("python") or "uv's default Python"), None
         if not os.path.exists(os.path.join(self.environment, "bin", "python")):
             return "reinstall", "the Python of %s is gone" % self.environment, None
+        missing, taken = link_problems(receipt, self.environment)
+        if taken and not params["force"]:
+            raise ToolError(collision_message(taken, self.name, self.tool_dir))
+        if missing or taken:
+            return "reinstall", "; ".join(["%s is missing" % p for p in missing] + [
+                "%s was taken over and force=true" % p for p in taken]), None
         recorded = [canonical_entry(e) for e in receipt["requirements"]]
         plan = self.dry_run(wanted, params["state"] == "latest", exact=recorded != canonical)
         if plan or recorded != canonical:
@@ -389,26 +414,26 @@ class UvTool(object):
             return "update", reason, plan
         return "keep", None, plan
 
-    def install(self, wanted, action):
+    def install(self, wanted, action, before):
+        """``uv tool install``; an environment uv replaces is backed up first and put back if uv fails."""
         params = self.params
-        args = ["tool", "install", wanted[0]]
-        for item in wanted[1:]:
-            args += ["--with", item]
-        if params["python"]:
-            args += ["--python", params["python"]]
-        if params["state"] == "latest":
-            args.append("--upgrade")
-        if action == "reinstall":
-            args.append("--reinstall")
-        if params["force"]:
-            args.append("--force")
-        made_tool_dir = not os.path.lexists(self.tool_dir)
+        args = install_args(params, wanted, action)
+        created = missing_parent(self.tool_dir)
+        backup = Backup(self.environment, self.bin_dir, action == "reinstall") if os.path.isdir(self.environment) else None
         try:
             self.uv(args + self.index_args(), "uv tool install %s" % self.name)
-        except UvError:
-            if made_tool_dir and os.path.isdir(self.tool_dir) and set(os.listdir(self.tool_dir)) <= set(_TOOL_DIR_DEBRIS):
-                shutil.rmtree(self.tool_dir, ignore_errors=True)  # nothing changed: not even the folder uv made
+        except UvError as exc:
+            if backup is not None:
+                backup.restore()
+                exc.msg = "%s\n%s %s was restored as it was (its environment and executables)" % (
+                    exc.msg, self.name, (before.get(self.name) or {}).get("version", ""))
+            elif created:
+                remove_if_empty(created)  # nothing changed: not even the folders uv made
+            exc.msg += OFFLINE_HINT if params["offline"] else ""
             raise
+        if backup is not None:
+            backup.discard()
+        protect_receipt(self.environment)
 
     # -- report -------------------------------------------------------------------------------------
 
@@ -427,23 +452,7 @@ class UvTool(object):
         if after:
             given = dict(name=self.params["name"], python=self.params["python"], **{"with": self.params["with"]})
             result["tool"] = tool_summary(self.environment, after, receipt, given)
-        would = "would " if check else ""
-        version = (after.get(self.name) or before.get(self.name) or {}).get("version", "?")
-        if action == "keep":
-            result["msg"] = ("%s %s is installed as requested; nothing to do" % (self.name, version) if after
-                             else "%s is not installed in %s; nothing to remove" % (self.name, self.tool_dir))
-        elif action == "remove":
-            result["msg"] = "%s%s %s %s" % (would, "remove" if check else "removed", self.name, version)
-        else:
-            verb = {"install": "install", "reinstall": "reinstall", "update": "update"}[action]
-            done = {"install": "installed", "reinstall": "reinstalled", "update": "updated"}[verb]
-            parts = ["%s%s %s %s" % (would, verb if check else done, self.name, version)]
-            if reason and action != "install":
-                parts.append(reason)
-            for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("removed", "remove")):
-                if changes[key] and action == "update":
-                    parts.append("%s%s %s" % (would, verb if check else key, changed_names(changes[key])))
-            result["msg"] = "; ".join(parts)
+        result["msg"] = describe(action, reason, self.name, before, after, changes, check, self.tool_dir)
         result["cmd"] = [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
         if self.module._diff:
             result["diff"] = dict(

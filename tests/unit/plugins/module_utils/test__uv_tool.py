@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils import _uv_tool
+from ansible_collections.pyfleet.uv.plugins.module_utils import _uv_tool, _uv_tool_receipt
 
 try:
     import tomllib
@@ -141,3 +142,69 @@ def test_unusable_by_others(tmp_path):
             assert "other users cannot run it" in _uv_tool.unusable_by_others(str(python))
     finally:
         private.chmod(0o755)
+
+
+@pytest.mark.parametrize("given, normal", [
+    ("01.0", "1.0"), ("1.0.0", "1.0.0"), ("v1.2", "1.2"), ("1.0-1", "1.0.post1"), ("1.0.post", "1.0.post0"),
+    ("1.0alpha1", "1.0a1"), ("1.0.PREVIEW2", "1.0rc2"), ("1.0-dev", "1.0.dev0"), ("0!1.0", "1.0"), ("2!01.0", "2!1.0"),
+    ("1.0+Ubuntu-1", "1.0+ubuntu.1"), ("1.*", "1.*"), ("not a version", "not a version"),
+])
+def test_normalize_version(given, normal):
+    assert _uv_tool_receipt.normalize_version(given) == normal
+
+
+# What the real uv 0.8.0 and 0.13.9 recorded for each request.
+@pytest.mark.parametrize("request_, entry", [
+    ("pyfleet-hello >= 01.0 ; python_version >= '3.8'",
+     {"name": "pyfleet-hello", "marker": "python_full_version >= '3.8'", "specifier": ">=1.0"}),
+    ("six @ file:///root/wheels/six-1.17.0-py2.py3-none-any.whl",
+     {"name": "six", "path": "/root/wheels/six-1.17.0-py2.py3-none-any.whl"}),
+    ("six @ /root/wheels/six-1.17.0-py2.py3-none-any.whl",
+     {"name": "six", "path": "/root/wheels/six-1.17.0-py2.py3-none-any.whl"}),
+    ('six ; sys_platform == "linux"', {"name": "six", "marker": "sys_platform == 'linux'"}),
+], ids=["version-marker", "file-url", "path", "double-quotes"])
+def test_request_matches_what_uv_recorded(request_, entry):
+    assert _uv_tool.canonical_request(request_) == _uv_tool.canonical_entry(entry)
+
+
+@pytest.mark.parametrize("one, other, same", [
+    ("3.11", "python3.11", True), ("cp311", "cpython@3.11", True), ("cpython3.11", "3.11", True), ("cpython-3.11", "3.11", True),
+    ("3.11", "3.12", False), ("pypy@3.10", "3.10", False), ("3.13t", "3.13", False), ("/usr/bin/python3", "3.11", False),
+])
+def test_canonical_python(one, other, same):
+    assert (_uv_tool.canonical_python(one) == _uv_tool.canonical_python(other)) is same
+
+
+@pytest.mark.parametrize("requirement", ["pkg @ https://user:pw@example.com/pkg.whl",
+                                         "pkg @ https://TOKENVALUE@example.com/pkg.whl",
+                                         "pkg @ https://example.com/pkg.whl?X-Signature=abcdef"])
+def test_credentials_in_a_requirement_are_refused(requirement):
+    with pytest.raises(_uv_tool.ToolError, match="carries credentials in its URL") as exc:
+        _uv_tool.tool_requests(requirement, [])
+    assert "pw@" not in exc.value.msg and "TOKENVALUE" not in exc.value.msg and "abcdef" not in exc.value.msg
+    with pytest.raises(_uv_tool.ToolError, match="carries credentials"):
+        _uv_tool.tool_requests("ruff", [requirement])
+
+
+def test_links_packages_and_backup(tmp_path):
+    env, bin_dir = tmp_path / "tools" / "t", tmp_path / "bin"
+    site = env / "lib" / "python3.12" / "site-packages"
+    (site / "Foo_Bar-1.0.dist-info").mkdir(parents=True)
+    (site / "Foo_Bar-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: Foo.Bar\nVersion: 1.0\n")
+    (site / "six-1.17.0.dist-info").mkdir()
+    assert _uv_tool.packages_on_disk(str(env)) == {
+        "foo-bar": {"name": "Foo.Bar", "version": "1.0"}, "six": {"name": "six", "version": "1.17.0"}}
+    bin_dir.mkdir()
+    os.symlink(str(env / "bin" / "t"), str(bin_dir / "t"))
+    (bin_dir / "u").write_text("")
+    receipt = {"entrypoints": [{"name": n, "install-path": str(bin_dir / n)} for n in ("t", "u", "v")]}
+    assert _uv_tool.link_problems(receipt, str(env)) == ([str(bin_dir / "v")], [str(bin_dir / "u")])
+    for move in (False, True):
+        backup = _uv_tool.Backup(str(env), str(bin_dir), move)
+        assert os.path.exists(str(env)) is not move and not os.path.lexists(str(bin_dir / "t")) is move
+        if os.path.exists(str(env)):
+            shutil.rmtree(str(env))
+        backup.restore()
+        assert _uv_tool.packages_on_disk(str(env))["six"]["version"] == "1.17.0"
+        assert os.readlink(str(bin_dir / "t")) == str(env / "bin" / "t")
+        assert sorted(os.listdir(str(tmp_path / "tools"))) == ["t"]

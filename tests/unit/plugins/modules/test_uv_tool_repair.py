@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""uv_tool when things go wrong: failed upgrades, tools whose Python or receipt is gone, links in
+bin_dir that were deleted or taken over, requests uv records in its own words, secrets, umasks.
+
+The real uv and a real loopback index, as in test_uv_tool.py; this index also serves
+``pyfleet-hello`` 1.3, a wheel uv resolves but refuses to install (``Wheel-Version: 9.0``), after
+it has taken the old version out of the tool's environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+HERE = os.path.dirname(__file__)
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "module_utils"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "utils"))
+import venvindex  # noqa: E402  pylint: disable=wrong-import-position
+from real_uv import real_uv  # noqa: E402  pylint: disable=wrong-import-position
+from test_uv_tool import SYSTEM_PYTHON, build_tool_wheel, listing, pytestmark, tool, uv  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+
+WHEEL = "pyfleet_hello-%s-py3-none-any.whl"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    dest = str(tmp_path_factory.mktemp("toolwheels"))
+    wheels = venvindex.fetch(("six==1.16.0", "six==1.17.0"))
+    wheels += [build_tool_wheel(dest, "1.0"), build_tool_wheel(dest, "1.1"), build_tool_wheel(dest, "1.3", "9.0")]
+    with venvindex.static_index(wheels) as (url, counter):
+        yield url, counter
+
+
+def runs(link):
+    return subprocess.run([link], capture_output=True, text=True, check=False).stdout
+
+
+def leftovers(tool):
+    """What is in tool_dir besides the tool's environment and uv's own lock files."""
+    return sorted(set(os.listdir(tool.tool_dir)) - {"pyfleet-hello", ".lock", ".gitignore"})
+
+
+def test_a_failed_upgrade_or_reinstall_restores_the_working_tool(tool):
+    rc, made = tool()
+    assert rc == 0 and made["changed"], made["msg"]
+    for args in ({"name": "pyfleet-hello==1.3"}, {"name": "pyfleet-hello==1.3", "state": "reinstalled"}):
+        rc, failed = tool(**args)
+        assert rc == 1, failed["msg"]
+        assert "Unsupported wheel major version" in failed["msg"]
+        assert "Nothing was changed" not in failed["msg"]
+        assert "pyfleet-hello 1.0 was restored as it was" in failed["msg"]
+        assert runs(tool.link) == "hello 1.0\n"  # the old tool still runs, its link in place
+        assert listing(tool.env)["pyfleet-hello"] == "1.0"
+        assert leftovers(tool) == []  # no backup left behind
+    rc, again = tool()
+    assert rc == 0 and not again["changed"], again["msg"]
+
+
+def test_a_tool_whose_python_is_gone_is_reinstalled_or_removed(tool):
+    def lose_python():
+        python = os.path.join(tool.env, "bin", "python")
+        os.unlink(python)
+        os.symlink("/nonexistent/pyfleet-python/bin/python3.12", python)  # its managed Python was deleted
+
+    tool()
+    lose_python()
+    rc, check = tool(check_mode=True)
+    assert rc == 0 and check["changed"] and "the Python of %s is gone" % tool.env in check["reason"], check["msg"]
+    rc, fixed = tool()
+    assert rc == 0 and fixed["changed"] and runs(tool.link) == "hello 1.0\n", fixed["msg"]
+    lose_python()
+    rc, again = tool(state="reinstalled")
+    assert rc == 0 and again["changed"] and runs(tool.link) == "hello 1.0\n", again["msg"]
+    lose_python()
+    rc, gone = tool(state="absent")
+    assert rc == 0 and gone["changed"] and gone["before"] == {"pyfleet-hello": "1.0", "six": "1.17.0"}, gone["msg"]
+    assert not os.path.exists(tool.env) and not os.path.lexists(tool.link)
+
+
+@pytest.mark.parametrize("receipt", ["garbage\n", "[tool]\nrequirements = [{ name = 1 }]\n", b"\xff\xfe\x00"],
+                         ids=["not-toml", "wrong-types", "not-utf8"])
+def test_a_broken_receipt_is_reinstalled_or_removed(tool, receipt):
+    def spoil():
+        with open(os.path.join(tool.env, "uv-receipt.toml"), "wb") as handle:
+            handle.write(receipt if isinstance(receipt, bytes) else receipt.encode())
+
+    tool()
+    spoil()
+    rc, fixed = tool()
+    assert rc == 0 and fixed["changed"] and "receipt" in fixed["reason"], fixed["msg"]
+    assert runs(tool.link) == "hello 1.0\n"
+    spoil()
+    rc, again = tool(state="reinstalled")
+    assert rc == 0 and again["changed"] and runs(tool.link) == "hello 1.0\n", again["msg"]
+    spoil()
+    rc, check = tool(check_mode=True, state="absent")
+    assert rc == 0 and check["changed"] and os.path.isdir(tool.env), check["msg"]
+    rc, gone = tool(state="absent")
+    assert rc == 0 and gone["changed"], gone["msg"]
+    assert not os.path.exists(tool.env) and not os.path.lexists(tool.link)
+
+
+def test_credentials_never_land_in_a_world_readable_receipt(tool, tmp_path, index):
+    url, _counter = index
+    files = url.replace("/simple/", "/files/").replace("http://", "http://deploy:s3cretpw@")
+    rc, refused = tool(name="pyfleet-hello @ %s%s" % (files, WHEEL % "1.0"))
+    assert rc == 1 and "credentials" in refused["msg"] and "index_url" in refused["msg"], refused["msg"]
+    assert "s3cretpw" not in json.dumps(refused) and not os.path.exists(tool.env)
+    rc, refused = tool(**{"with": ["six @ %ssix.whl?token=abcdefgh" % files.replace("deploy:s3cretpw@", "")]})
+    assert rc == 1 and "credentials" in refused["msg"], refused["msg"]
+
+    # uv 0.8.0 keeps the user name of an index URL in [tool.options]: the receipt is then root's only.
+    old = real_uv("0.8.0", str(tmp_path / "old"))
+    if old is None:
+        pytest.skip("uv 0.8.0 is not in the cache")
+    rc, made = tool(uv_path=old, index_url=url.replace("http://", "http://deploy:s3cretpw@"))
+    assert rc == 0 and made["changed"], made["msg"]
+    receipt = os.path.join(tool.env, "uv-receipt.toml")
+    with open(receipt) as handle:
+        text = handle.read()
+    assert "s3cretpw" not in text
+    if "deploy" in text:
+        assert stat.S_IMODE(os.stat(receipt).st_mode) == 0o600
+    assert runs(tool.link) == "hello 1.0\n"
+
+
+@pytest.mark.parametrize("python", ["python3.11", "cp311", "3.11", "cpython@3.11"])
+def test_a_python_request_in_other_words_settles(tool, monkeypatch, python):
+    if not os.path.exists("/usr/bin/python3.11"):
+        pytest.skip("needs /usr/bin/python3.11")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # uv finds the system's 3.11, not the test runner's
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    rc, made = tool(python=python)
+    assert rc == 0 and made["changed"], made["msg"]
+    rc, again = tool(python=python)
+    assert rc == 0 and not again["changed"], again["reason"]
+    rc, other = tool(python="3.10")  # another version is a change (and there is no 3.10 here)
+    assert other["changed"] or rc == 1
+
+
+def test_requests_uv_records_in_its_own_words_settle(tool, index, tmp_path):
+    url, _counter = index
+    local = build_tool_wheel(str(tmp_path), "1.1")
+    for name, extra in (("pyfleet-hello >= 01.0, < 1.2 ; python_version >= '3.8'", []),
+                        ("Pyfleet_Hello ==1.1.0", ["SIX>=1.16.0.0"]),
+                        ("pyfleet-hello @ file://%s" % local, []),
+                        ("pyfleet-hello @ %s" % url.replace("/simple/", "/files/") + WHEEL % "1.0", ["six ; sys_platform == \"linux\""])):
+        rc, made = tool(name=name, **{"with": extra})
+        assert rc == 0, made["msg"]
+        rc, again = tool(name=name, **{"with": extra})
+        assert rc == 0 and not again["changed"], (name, again["reason"])
+
+
+def test_a_deleted_or_taken_over_link_is_noticed(tool):
+    tool()
+    os.unlink(tool.link)
+    rc, check = tool(check_mode=True)
+    assert rc == 0 and check["changed"] and "%s is missing" % tool.link in check["reason"], check["msg"]
+    rc, fixed = tool()
+    assert rc == 0 and fixed["changed"] and runs(tool.link) == "hello 1.0\n", fixed["msg"]
+    os.unlink(tool.link)
+    with open(tool.link, "w") as handle:
+        handle.write("#!/bin/sh\necho mine\n")
+    os.chmod(tool.link, 0o755)
+    rc, refused = tool()
+    assert rc == 1 and refused["msg"].startswith("%s exists and was not linked by uv for pyfleet-hello: a file owned by user"
+                                                 % tool.link), refused["msg"]
+    assert "force=true" in refused["msg"] and runs(tool.link) == "mine\n"
+    rc, forced = tool(force=True)
+    assert rc == 0 and forced["changed"] and runs(tool.link) == "hello 1.0\n", forced["msg"]
+    rc, again = tool()
+    assert rc == 0 and not again["changed"]
+
+
+@pytest.fixture
+def public_dir():
+    """A directory every user can reach (pytest's own base directory is root's only, 0700)."""
+    path = tempfile.mkdtemp(prefix="pyfleet-uv-tool-", dir="/tmp")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.parametrize("version", ["0.13.8", "0.8.0"])
+def test_umask_077_and_a_shared_cache_keep_the_tool_runnable_by_others(tool, public_dir, monkeypatch, version):
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root and runuser")
+    uv_path = real_uv(version, os.path.join(public_dir, "uvs"))
+    if uv_path is None:
+        pytest.skip("uv %s is not in the cache" % version)
+    config = os.path.join(public_dir, "xdg", "uv")
+    os.makedirs(config)
+    cache, bin_dir = os.path.join(public_dir, "cache"), os.path.join(public_dir, "bin")
+    os.mkdir(bin_dir)
+    with open(os.path.join(config, "uv.toml"), "w") as handle:
+        handle.write('cache-dir = "%s"\n' % cache)
+    monkeypatch.setenv("XDG_CONFIG_DIRS", os.path.join(public_dir, "xdg"))
+    old = os.umask(0o077)
+    try:
+        rc, made = tool(tool_dir=os.path.join(public_dir, "opt", "tools"), bin_dir=bin_dir, uv_path=uv_path)
+    finally:
+        os.umask(old)
+    assert rc == 0 and made["changed"], made["msg"]
+    assert os.path.isdir(cache), "the shared cache of the system uv.toml was not used"
+    link = os.path.join(bin_dir, "pyfleet-hello")
+    ran = subprocess.run(["runuser", "-u", "nobody", "--", link], capture_output=True, text=True, check=False)
+    assert ran.stdout == "hello 1.0\n", ran.stderr
+    private = [os.path.join(d, n) for d, dirs, files in os.walk(cache) for n in dirs + files
+               if not os.path.islink(os.path.join(d, n)) and not os.stat(os.path.join(d, n)).st_mode & stat.S_IROTH]
+    assert private == []  # another user's later run can read the shared cache
+    ran = subprocess.run(["runuser", "-u", "nobody", "--", uv_path, "--no-config", "--cache-dir", cache, "cache", "dir"],
+                         capture_output=True, text=True, check=False, cwd=public_dir)
+    assert ran.returncode == 0, ran.stderr
+
+
+def snapshot(root):
+    """Every path under ``root``, with the modification time of each file (a directory's changes
+    when a file in it comes and goes)."""
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        out.update((os.path.join(dirpath, n), None) for n in dirs)
+        out.update((os.path.join(dirpath, n), os.lstat(os.path.join(dirpath, n)).st_mtime_ns) for n in files)
+    return out
+
+
+def test_check_mode_and_a_noop_write_nothing(tool):
+    tool()
+    before = snapshot(tool.tool_dir)
+    rc, check = tool(check_mode=True, name="pyfleet-hello==1.1")
+    assert rc == 0 and check["changed"], check["msg"]
+    rc, same = tool()
+    assert rc == 0 and not same["changed"]
+    assert snapshot(tool.tool_dir) == before
+
+
+def test_a_failed_first_install_leaves_no_directories(tool, tmp_path):
+    deep = tmp_path / "deep"
+    rc, failed = tool(name="nosuchtool-pyfleet==1.0", tool_dir=str(deep / "opt" / "tools"))
+    assert rc == 1, failed["msg"]
+    assert not deep.exists()
+    rc, failed = tool(name="pyfleet-hello==1.3", tool_dir=str(deep / "opt" / "tools"))
+    assert rc == 1 and "Unsupported wheel major version" in failed["msg"], failed["msg"]
+    assert not deep.exists() and not os.path.lexists(tool.link)
+
+
+def test_offline_installs_from_find_links(tool, tmp_path):
+    links = tmp_path / "links"
+    links.mkdir()
+    build_tool_wheel(str(links), "1.0")
+    for wheel in venvindex.fetch(("six==1.17.0",)):
+        shutil.copy(wheel, str(links))
+    rc, made = tool(offline=True, find_links=[str(links)])  # index_url too, as module_defaults give it
+    assert rc == 0 and made["changed"], made["msg"]
+    assert runs(tool.link) == "hello 1.0\n"
+    rc, again = tool(offline=True, find_links=[str(links)])
+    assert rc == 0 and not again["changed"], again["msg"]
+
+
+def test_offline_needs_find_links_or_a_shared_cache(tool, tmp_path, monkeypatch):
+    rc, refused = tool(offline=True)
+    assert rc == 1 and "offline=true: uv used only find_links and its cache" in refused["msg"], refused["msg"]
+    assert not os.path.exists(tool.tool_dir)
+    config = tmp_path / "xdg" / "uv"
+    config.mkdir(parents=True)
+    (config / "uv.toml").write_text('cache-dir = "%s"\n' % (tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "xdg"))
+    rc, made = tool()  # online once: the shared cache holds the wheels
+    assert rc == 0 and made["changed"], made["msg"]
+    tool(state="absent")
+    rc, again = tool(offline=True)
+    assert rc == 0 and again["changed"] and runs(tool.link) == "hello 1.0\n", again["msg"]
