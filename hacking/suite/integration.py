@@ -21,14 +21,43 @@ from .common import (ROOT, TRACKS, UV_NEW, ansible_env, collection_dir, expected
                      mirror_server, private_tree, run, seed_get_pip, venv)
 import uvindex  # on sys.path through .common
 
+# ansible-test aliases that keep a target out of a plain ``ansible-test integration`` run, and so
+# out of the suite's too (``hidden``: a setup role, not a test).
+SKIP_ALIASES = ("hidden", "disabled", "unsupported", "unstable")
+# The order in which today's targets run in hacking/integration.yml (uv_tool uses the package
+# index that uv_venv started earlier in the play instead of starting its own). It only orders:
+# a target not named here runs after these, by name, and a name without its target is passed over.
+RUN_ORDER = ("uv_facts", "uv_install", "tool_install", "uv_mirror_check", "uv_config", "uv_python", "uv_venv",
+             "uv_tool")
+
+
+def integration_targets(coll: str) -> list:
+    """The targets of ``coll``'s tests/integration/targets, in RUN_ORDER: every folder except the
+    ``setup_*`` roles and those whose ``aliases`` holds one of SKIP_ALIASES."""
+    top = os.path.join(coll, "tests", "integration", "targets")
+    found = []
+    for name in sorted(os.listdir(top)):
+        if name.startswith("setup_") or not os.path.isdir(os.path.join(top, name)):
+            continue
+        aliases = os.path.join(top, name, "aliases")
+        if os.path.isfile(aliases):
+            with open(aliases) as handle:
+                if {line.split("#")[0].strip() for line in handle} & set(SKIP_ALIASES):
+                    continue
+        found.append(name)
+    return sorted(found, key=lambda n: (RUN_ORDER.index(n) if n in RUN_ORDER else len(RUN_ORDER), n))
+
 
 def stage_integration(track: str, ctx: dict) -> None:
     """The integration targets against the loopback mirror and two real package indexes.
 
     pypiserver (PEP 503 HTML) and devpi-server (PEP 691 JSON) come from
     tests/utils/uvindex.py; each index case runs on every managed Python of the track.
+    hacking/integration.yml runs the targets of ``integration_targets`` as roles.
     """
     path = venv(track)
+    targets = integration_targets(collection_dir(ctx["tree"]))
+    log("integration targets: %s" % ", ".join(targets))
     with mirror_server(ctx["mirror"]) as url, uvindex.indexes(("pypiserver", "devpi")) as indexes:
         index_vars = [indexes[kind].ansible_vars() for kind in ("pypiserver", "devpi")]
         for managed in TRACKS[track]["managed"]:
@@ -39,7 +68,7 @@ def stage_integration(track: str, ctx: dict) -> None:
                     handle.write("[local]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n"
                                  % interpreter)
                 extra = dict(expected_vars(ctx), uv_mirror=url, uv_test_root=os.path.join(scratch, "root"),
-                             uv_indexes=index_vars)
+                             uv_indexes=index_vars, uv_integration_targets=targets)
                 extra_file = os.path.join(scratch, "vars.json")
                 with open(extra_file, "w") as handle:
                     json.dump(extra, handle)
@@ -92,16 +121,15 @@ def stage_ansible_test_integration(track: str, ctx: dict) -> None:
     Nothing of the suite's is passed: setup_uv_mirror (a meta dependency of each target)
     finds the mirror the suite built in the cache, serves it on 127.0.0.1, probes the host
     for the expected values and stops its server at the end; the stage fails if a server
-    was left behind. Each target's ``aliases`` says it runs this way, so each one is run here
-    (about 170 s for the six).
+    was left behind. Each target's ``aliases`` says it runs this way, so each one of
+    ``integration_targets`` is run here (ansible-test runs them by name).
     """
     path = venv(track)
     seed_get_pip(path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     with private_tree(ctx) as top:
         try:
-            targets = ["uv_facts", "uv_install", "uv_config", "uv_mirror_check", "tool_install", "uv_python", "uv_venv",
-                       "uv_tool"]
+            targets = integration_targets(collection_dir(top))
             run([os.path.join(path, "bin", "ansible-test"), "integration"] + targets
                 + ["--python", TRACKS[track]["python"], "--color", "no"], cwd=collection_dir(top), env=env)
         finally:
