@@ -32,7 +32,7 @@ for _path in (os.path.join(os.path.dirname(HACKING), "tests", "utils"), HACKING)
         sys.path.insert(0, _path)
 
 import bullseye  # noqa: E402  hacking/bullseye.py: the Debian 11 managed host of the fleet stage
-import uvindex  # noqa: E402  tests/utils/uvindex.py: real package indexes on loopback
+import uvindex_wheels  # noqa: E402  tests/utils/uvindex_wheels.py: the cache lock of the index servers' venvs, ours too
 import uvmirror  # noqa: E402  tests/utils/uvmirror.py: the loopback mirror (its TOOLS: ruff's and ty's versions)
 
 
@@ -121,7 +121,7 @@ def venv(track: str) -> str:
     python = find_python(spec["python"])
     key = hashlib.sha256(json.dumps([python, spec["requirements"]]).encode()).hexdigest()[:12]
     path = os.path.join(CACHE, "venvs", "%s-%s" % (track, key))
-    with uvindex.cache_lock("suite-venv-%s-%s" % (track, key)):  # stages and suite runs side by side
+    with uvindex_wheels.cache_lock("suite-venv-%s-%s" % (track, key)):  # stages and suite runs side by side
         if not os.path.exists(os.path.join(path, ".complete")):
             shutil.rmtree(path, ignore_errors=True)
             run([python, "-m", "venv", path])
@@ -318,7 +318,7 @@ def tool_venv(name: str) -> str:
                 key_data.append(hashlib.sha256(handle.read()).hexdigest())
     key = hashlib.sha256(json.dumps(key_data).encode()).hexdigest()[:12]
     path = os.path.join(CACHE, "venvs", "tool-%s-%s" % (name, key))
-    with uvindex.cache_lock("suite-venv-tool-%s-%s" % (name, key)):  # stages and suite runs side by side
+    with uvindex_wheels.cache_lock("suite-venv-tool-%s-%s" % (name, key)):  # stages and suite runs side by side
         if not os.path.exists(os.path.join(path, ".complete")):
             shutil.rmtree(path, ignore_errors=True)
             run([python, "-m", "venv", path])

@@ -19,6 +19,8 @@ from .fleet import (PLATFORM_HOSTS, check_roots_released, platform_roots, remote
                     wait_for_roots)
 import bullseye  # on sys.path through .common
 import uvindex  # on sys.path through .common
+import uvindex_front  # on sys.path through .common
+import uvindex_wheels  # on sys.path through .common
 
 
 # What the uv_config fleet proof installs from the loopback index (a small pure-Python wheel).
@@ -62,7 +64,7 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
 
     Every host (this machine and the three Debian 11 roots) installs uv from the loopback
     mirror and gets its uv.toml from uv_config, with [[index]] at a real pypiserver that
-    also publishes a real ``packaging`` wheel (uvindex.fetch_package). An unprivileged user
+    also publishes a real ``packaging`` wheel (uvindex_wheels.fetch_package). An unprivileged user
     then runs ``uv venv`` and ``uv pip install packaging`` with every proxy variable at a
     tripwire proxy (tests/utils/tripwire.py) and NO_PROXY covering the index's loopback
     address only; the stage fails unless the tripwire saw 0 connections (the playbook
@@ -84,7 +86,7 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
     root = bullseye.ensure_root(CACHE, log=log)
     skipped = {}
     roots = platform_roots(skipped)
-    package = uvindex.fetch_package(CONFIG_PACKAGE)
+    package = uvindex_wheels.fetch_package(CONFIG_PACKAGE)
     log("fleet roots and the %s wheel ready in %.1f s" % (CONFIG_PACKAGE, time.time() - started))
     path = venv(track)
     all_roots = [root] + list(roots.values())
@@ -137,7 +139,7 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
             if not control.connections():
                 raise RuntimeError("the control run without the file did not reach the control tripwire")
             log("config fleet: %d hosts, tripwire 0 connections, control tripwire %d, index %d requests"
-                % (len(hosts), len(control.connections()), uvindex.stats(index.stats)["requests"]))
+                % (len(hosts), len(control.connections()), uvindex_front.stats(index.stats)["requests"]))
         finished = True
     finally:
         check_roots_released("the config fleet", all_roots, finished)

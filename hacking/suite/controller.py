@@ -14,7 +14,8 @@ import sys
 import tempfile
 
 from .common import ROOT, TRACKS, ansible_env, expected_vars, find_python, mirror_server, run, venv
-import uvindex  # on sys.path through .common
+import uvindex_static  # on sys.path through .common
+import uvindex_wheels  # on sys.path through .common
 
 
 def stage_controller(track: str, ctx: dict) -> None:
@@ -52,16 +53,16 @@ def controller_index(stack, scratch: str) -> dict:
     Its newest release (0.13.9) is yanked; ``uv_index_publish`` is the command that un-yanks
     it mid-run, in this copy only (the cached tree stays as it is).
     """
-    built = os.path.join(uvindex.cache_dir(), "index-static")
-    wheels = uvindex.fetch_wheels()
-    with uvindex.cache_lock("index-static"):
-        uvindex.build_static(built, wheels)
+    built = os.path.join(uvindex_wheels.cache_dir(), "index-static")
+    wheels = uvindex_wheels.fetch_wheels()
+    with uvindex_wheels.cache_lock("index-static"):
+        uvindex_static.build_static(built, wheels)
     root = os.path.join(scratch, "index")
     shutil.copytree(os.path.join(built, "yanked"), os.path.join(root, "yanked"), copy_function=os.link)
     page = os.path.join(root, "yanked", "simple", "uv", "index.html")
     os.unlink(page)  # a hard link to the cached page: this run edits its own copy
     shutil.copy(os.path.join(built, "yanked", "simple", "uv", "index.html"), page)
-    server = uvindex.StaticServer(root).start()
+    server = uvindex_static.StaticServer(root).start()
     stack.callback(server.stop)
     unyank = "import re, sys; p = sys.argv[1]; t = open(p).read(); open(p, 'w').write(re.sub(' data-yanked=\"[^\"]*\"', '', t))"
     return {"uv_index": "http://127.0.0.1:%d/yanked/simple/" % server.server_address[1],
