@@ -37,11 +37,11 @@ def debian_distutils(root: str):
     keeps them in the cache); they are installed with dpkg from outside the playbook, so the
     shared roots stay as they were built.
     """
-    import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import pbs_sources  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_sources.py
     import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
-    source = pbs.debian_source(root, os.path.basename(root))
-    debs = pbs.debian_addons(source, CACHE) if source else []
+    source = pbs_sources.debian_source(root, os.path.basename(root))
+    debs = pbs_sources.debian_addons(source, CACHE) if source else []
     chroot = shutil.which("chroot") or "/usr/sbin/chroot"
     if debs:
         inside = tempfile.mkdtemp(prefix="distutils-", dir=os.path.join(root, "tmp"))
@@ -56,7 +56,7 @@ def debian_distutils(root: str):
         yield
     finally:
         if debs:
-            run([chroot, root, "dpkg", "--purge"] + list(pbs.DEBIAN_ADDONS), stdout=subprocess.DEVNULL)
+            run([chroot, root, "dpkg", "--purge"] + list(pbs_sources.DEBIAN_ADDONS), stdout=subprocess.DEVNULL)
 
 
 def stage_config_fleet(track: str, ctx: dict) -> None:

@@ -21,16 +21,17 @@ def demo_material(out: dict) -> None:
     python-build-standalone style archive of this machine's Debian interpreter (tests/utils/pbs.py).
     Built beside the venv and the mirror (a thread), both cached."""
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import pbs_sources  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_sources.py
     import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
     try:
         out["wheels"] = venvindex.fetch()
-        source = pbs.debian_source("/", "demo")
+        source = pbs_sources.debian_source("/", "demo")
         if source is None:
             raise RuntimeError("no Debian python3.X package on this machine to make the demo's Python archive from")
         # uv's interpreter query needs distutils below 3.10 only (Debian ships it apart).
         series = tuple(int(p) for p in source["series"].split("."))
-        source["addons"] = pbs.debian_addons(source, CACHE) if series < (3, 10) else []
+        source["addons"] = pbs_sources.debian_addons(source, CACHE) if series < (3, 10) else []
         out["pbs"] = pbs.build(("demo",), sources=[source], hostile=False)
     except Exception as exc:  # pylint: disable=broad-exception-caught  # reported by the caller
         out["error"] = exc

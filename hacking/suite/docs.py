@@ -53,6 +53,7 @@ def stage_docs(track: str, ctx: dict) -> None:
     import tarfile  # pylint: disable=import-outside-toplevel
     import docs_examples  # pylint: disable=import-outside-toplevel  # hacking/docs_examples.py
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import pbs_sources  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_sources.py
     import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
     docs = tool_venv("docs")
@@ -99,9 +100,9 @@ def stage_docs(track: str, ctx: dict) -> None:
         log("Sphinx site built offline in %.1f s: %d guides, no connection attempted" % (
             time.time() - started, len(guides)))
         manifest = pbs.build(("docs",))
-        if sorted(a["series"] for a in manifest["archives"]) != sorted(pbs.DOCS_SERIES):
+        if sorted(a["series"] for a in manifest["archives"]) != sorted(pbs_sources.DOCS_SERIES):
             raise RuntimeError("pbs.py found no pyenv build of each of %s for the Python guide (it built %s)"
-                               % (", ".join(pbs.DOCS_SERIES), [a["key"] for a in manifest["archives"]]))
+                               % (", ".join(pbs_sources.DOCS_SERIES), [a["key"] for a in manifest["archives"]]))
         www = pbs.serve_root(manifest, os.path.join(scratch, "pbs"))
         uv = os.path.join(scratch, "uv-bin", "uv")
         os.makedirs(os.path.dirname(uv))

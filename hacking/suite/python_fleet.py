@@ -27,6 +27,7 @@ def python_fleet_hosts(manifest: dict, pbs_url: str) -> dict:
     architecture, ``{arch: vars}``.
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
+    import pbs_archive  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_archive.py
     import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
     def path(entry):
@@ -46,7 +47,7 @@ def python_fleet_hosts(manifest: dict, pbs_url: str) -> dict:
         if entry["host"] == "bullseye":
             found[entry["arch"]] = {
                 "py_json": pbs_url + "/bullseye.json", "py_series": entry["series"], "py_first": entry["series"],
-                "py_first_key": pbs.installed_key(entry), "py_first_path": path(entry), "py_latest_key": None,
+                "py_first_key": pbs_archive.installed_key(entry), "py_first_path": path(entry), "py_latest_key": None,
                 "py_latest_path": None, "py_final_path": path(entry)}
     return found
 
