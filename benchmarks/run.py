@@ -36,7 +36,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "unit", "plugins", "module_utils"
 import make_padded  # noqa: E402  pylint: disable=wrong-import-position
 import payload  # noqa: E402  pylint: disable=wrong-import-position
 import suite  # noqa: E402  pylint: disable=wrong-import-position
-import uvindex  # noqa: E402  pylint: disable=wrong-import-position
+import uvindex_front  # noqa: E402  pylint: disable=wrong-import-position
+import uvindex_static  # noqa: E402  pylint: disable=wrong-import-position
+import uvindex_wheels  # noqa: E402  pylint: disable=wrong-import-position
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
 import venvindex  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -141,10 +143,10 @@ def build_padded_index(out, wheels, releases=PADDED_RELEASES):
         page = os.path.join(out, dialect, "simple", "uv")
         os.makedirs(page)
         with open(os.path.join(page, "index.html"), "w") as handle:
-            handle.write(uvindex._html_page(files))  # pylint: disable=protected-access
+            handle.write(uvindex_static._html_page(files))  # pylint: disable=protected-access
         if dialect == "json":
             with open(os.path.join(page, "index.json"), "w") as handle:
-                handle.write(uvindex._json_page(files))  # pylint: disable=protected-access
+                handle.write(uvindex_static._json_page(files))  # pylint: disable=protected-access
         sizes[dialect] = os.path.getsize(os.path.join(page, "index.%s" % dialect))
     return sizes
 
@@ -551,7 +553,7 @@ class Bench:
     def index_rows(self):
         """A static index whose uv page lists ~300 releases (thousands of files), behind a counting front."""
         try:
-            wheels = uvindex.fetch_wheels()
+            wheels = uvindex_wheels.fetch_wheels()
         except Exception as exc:  # pylint: disable=broad-except
             for name in ("index_fresh_install_peak_rss_mb", "index_latest_noop_peak_rss_mb",
                          "index_latest_noop_requests"):
@@ -559,10 +561,10 @@ class Bench:
             return
         root = os.path.join(self.work, "index")
         sizes = build_padded_index(root, wheels)
-        static = uvindex.StaticServer(root)
+        static = uvindex_static.StaticServer(root)
         threading.Thread(target=static.serve_forever, daemon=True).start()
         try:
-            with uvindex.front(static.server_address[:2]) as front:
+            with uvindex_front.front(static.server_address[:2]) as front:
                 for dialect in ("json", "html"):
                     self.index_dialect(front, dialect, sizes[dialect])
         finally:

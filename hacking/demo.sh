@@ -3,4 +3,4 @@
 # install uv from it with a playbook, twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python3 hacking/suite.py demo "$@"
+exec python3 hacking/suite demo "$@"

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Keep the YAML examples of the docs site honest (the docs stage of hacking/suite.py).
+"""Keep the YAML examples of the docs site honest (the docs stage of hacking/suite, hacking/suite/docs.py).
 
 Every ``.. code-block:: yaml`` (or ``yaml+jinja``) in ``docs/docsite/rst/*.rst`` must be
 preceded by a marker comment that says how it is tested; a block without one fails (in

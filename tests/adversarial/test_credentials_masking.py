@@ -8,7 +8,7 @@ whole output: a failure of the argument spec itself (``mirror_url`` with ``index
 before the module could mask anything), a token given as the URL's user, query values,
 the user info of a ``checksum`` URL, and the controller's own connection errors.
 
-Needs (set by hacking/suite.py): ``ansible-playbook`` on PATH and ANSIBLE_COLLECTIONS_PATH with
+Needs (set by hacking/suite): ``ansible-playbook`` on PATH and ANSIBLE_COLLECTIONS_PATH with
 the collection. No mirror: every URL points at a loopback port that refuses connections.
 """
 
@@ -23,7 +23,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not shutil.which("ansible-playbook"), reason="run through hacking/suite.py (needs ansible)")
+pytestmark = pytest.mark.skipif(not shutil.which("ansible-playbook"), reason="run through hacking/suite (needs ansible)")
 
 SECRETS = {
     "token_user": "tokuser-s3cret-value",

@@ -40,7 +40,7 @@ from test_uv_install_adversarial import (  # noqa: E402,F401  pylint: disable=wr
 )
 
 pytestmark = pytest.mark.skipif(not os.path.isdir(os.environ.get("PYFLEET_UV_MIRROR", "")),
-                                reason="run through hacking/suite.py (needs the mirror tree and ansible)")
+                                reason="run through hacking/suite (needs the mirror tree and ansible)")
 NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="chattr and mount need root")
 
 PASSWORD = "pw-redirect-s3cret"

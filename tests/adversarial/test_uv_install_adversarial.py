@@ -12,7 +12,7 @@ Every case runs once per tool (the ``tool`` fixture, from the mirror's table
 ``uvmirror.TOOLS`` and the collection's ``tools.py``): uv, ruff and ty, each from its own
 real archives (``<mirror>/<tool>/versioned/...`` for ruff and ty).
 
-Needs (set by hacking/suite.py): ``ansible`` on PATH, ANSIBLE_COLLECTIONS_PATH with the
+Needs (set by hacking/suite): ``ansible`` on PATH, ANSIBLE_COLLECTIONS_PATH with the
 collection, PYFLEET_UV_MIRROR pointing at a tree built by tests/utils/uvmirror.py.
 """
 
@@ -42,7 +42,7 @@ MIRROR = os.environ.get("PYFLEET_UV_MIRROR", "")
 SECRETS = ("hunter2-pw-value", "tok3n-secret-value")
 
 pytestmark = pytest.mark.skipif(not os.path.isdir(MIRROR) or not shutil.which("ansible"),
-                                reason="run through hacking/suite.py (needs the mirror tree and ansible)")
+                                reason="run through hacking/suite (needs the mirror tree and ansible)")
 
 
 class Tool(object):
@@ -453,7 +453,7 @@ def test_not_gzip(tool, root, server, env, installed, tmp_path):
 def no_loader_elf(tmp_path_factory):
     """A real ELF whose interpreter does not exist: what a too-new or foreign build looks like."""
     if not shutil.which("gcc"):
-        pytest.fail("gcc is needed (hacking/suite.py installs it)")
+        pytest.fail("gcc is needed (hacking/suite installs it)")
     d = tmp_path_factory.mktemp("elf")
     (d / "main.c").write_text('#include <stdio.h>\nint main(void){puts("uv 0.13.8");return 0;}\n')
     subprocess.run(["gcc", "-o", str(d / "uv"), str(d / "main.c"), "-Wl,--dynamic-linker=/nonexistent/ld.so.1"],

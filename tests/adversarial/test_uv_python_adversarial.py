@@ -28,7 +28,7 @@ was (no half-installed Python, no temp file), 3.11.7 still runs, uv lists only i
 remote temp dir is empty and nothing was written outside install_dir. ``tampered`` and
 ``truncated`` also run with ``download_on: controller``, where the controller refuses them.
 
-Needs (set by hacking/suite.py): ``ansible`` on PATH, ANSIBLE_COLLECTIONS_PATH with the
+Needs (set by hacking/suite): ``ansible`` on PATH, ANSIBLE_COLLECTIONS_PATH with the
 collection, PYFLEET_UV_MIRROR pointing at a tree built by tests/utils/uvmirror.py; root for the
 tmpfs case.
 """
@@ -54,7 +54,7 @@ MIRROR = os.environ.get("PYFLEET_UV_MIRROR", "")
 ESCAPED = ["/tmp/" + pbs.ESCAPE_NAME, "/tmp/%s-via-link" % pbs.ESCAPE_NAME]
 
 pytestmark = pytest.mark.skipif(not os.path.isdir(MIRROR) or not shutil.which("ansible"),
-                                reason="run through hacking/suite.py (needs the mirror tree and ansible)")
+                                reason="run through hacking/suite (needs the mirror tree and ansible)")
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from test_uv_install_adversarial import (  # noqa: E402,F401  pylint: disable=wr
     server,
     uv_install,
 )
-import uvindex  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils, on sys.path from above
+import uvindex_static  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils, on sys.path from above
 
 
 @pytest.fixture
@@ -44,9 +44,9 @@ def tool():
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    """A static PEP 503 tree on loopback (uvindex.StaticServer): ``(root, url)``."""
+    """A static PEP 503 tree on loopback (uvindex_static.StaticServer): ``(root, url)``."""
     base = tmp_path_factory.mktemp("hostile-index")
-    srv = uvindex.StaticServer(str(base)).start()
+    srv = uvindex_static.StaticServer(str(base)).start()
     yield base, "http://127.0.0.1:%d" % srv.server_address[1]
     srv.stop()
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The real uv binaries the suite uses, for the tests that ask uv itself (uv_config's key table).
 
-``PYFLEET_UV_MIRROR`` (set by hacking/suite.py) names the mirror built by
+``PYFLEET_UV_MIRROR`` (set by hacking/suite) names the mirror built by
 tests/utils/uvmirror.py; its ``versioned/<version>/`` archives hold the real ``uv`` from
 the PyPI wheels, and the wheel cache beside it may hold more versions (0.13.9).
 """

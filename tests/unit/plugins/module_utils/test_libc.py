@@ -180,7 +180,7 @@ def musl_binary(tmp_path_factory):
     """A program linked with musl, built here (Debian's musl-tools) and never committed."""
     musl_gcc = shutil.which("musl-gcc")
     if not musl_gcc:
-        pytest.skip("musl-gcc is not installed (apt-get install musl-tools); hacking/suite.py installs it")
+        pytest.skip("musl-gcc is not installed (apt-get install musl-tools); hacking/suite installs it")
     directory = tmp_path_factory.mktemp("musl")
     source = directory / "hello.c"
     source.write_text('#include <stdio.h>\nint main(void){puts("hi");return 0;}\n')

@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyfleet.uv contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The config-fleet stage: uv_config across the fleet of the fleet stage, uv asking only the index."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from .common import (CACHE, ROOT, StageSkipped, TRACKS, UV_NEW, ansible_env, ensure_apt, find_python, log,
+                     mirror_server, run, venv)
+from .fleet import (PLATFORM_HOSTS, check_roots_released, platform_roots, remote_host, sshd_logs_on_failure,
+                    wait_for_roots)
+import bullseye  # on sys.path through .common
+import uvindex  # on sys.path through .common
+import uvindex_front  # on sys.path through .common
+import uvindex_wheels  # on sys.path through .common
+
+
+# What the uv_config fleet proof installs from the loopback index (a small pure-Python wheel).
+CONFIG_PACKAGE = "packaging==24.2"
+
+
+@contextlib.contextmanager
+def debian_distutils(root: str):
+    """Debian 11's distutils in a fleet root while the stage runs, purged again afterwards.
+
+    Debian ships distutils apart from its python3.9, and uv cannot use a Python older than
+    3.10 without it ("missing `distutils`"), so ``uv venv`` on the roots needs it. The
+    packages are the root's own (tests/utils/pbs.py takes them once with the root's apt and
+    keeps them in the cache); they are installed with dpkg from outside the playbook, so the
+    shared roots stay as they were built.
+    """
+    import pbs_sources  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_sources.py
+    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
+
+    source = pbs_sources.debian_source(root, os.path.basename(root))
+    debs = pbs_sources.debian_addons(source, CACHE) if source else []
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    if debs:
+        inside = tempfile.mkdtemp(prefix="distutils-", dir=os.path.join(root, "tmp"))
+        try:
+            for deb in debs:
+                shutil.copy(deb, inside)
+            run([chroot, root, "sh", "-c", "dpkg -i /%s/*.deb" % os.path.relpath(inside, root)],
+                stdout=subprocess.DEVNULL)
+        finally:
+            shutil.rmtree(inside, ignore_errors=True)
+    try:
+        yield
+    finally:
+        if debs:
+            run([chroot, root, "dpkg", "--purge"] + list(pbs_sources.DEBIAN_ADDONS), stdout=subprocess.DEVNULL)
+
+
+def stage_config_fleet(track: str, ctx: dict) -> None:
+    """uv_config across the fleet of stage_fleet (hacking/fleet_config.yml): uv asks only the index.
+
+    Every host (this machine and the three Debian 11 roots) installs uv from the loopback
+    mirror and gets its uv.toml from uv_config, with [[index]] at a real pypiserver that
+    also publishes a real ``packaging`` wheel (uvindex_wheels.fetch_package). An unprivileged user
+    then runs ``uv venv`` and ``uv pip install packaging`` with every proxy variable at a
+    tripwire proxy (tests/utils/tripwire.py) and NO_PROXY covering the index's loopback
+    address only; the stage fails unless the tripwire saw 0 connections (the playbook
+    asserts the index served each host, and a control run with ``--no-config`` trips a
+    second tripwire). In the roots the file is their /etc/uv/uv.toml (amd64 also runs the
+    read-only /etc/uv case, a read-only bind mount); on this machine it is a file under
+    the scratch folder that uv reads through XDG_CONFIG_DIRS, so /etc/uv here is never
+    touched. A platform host that cannot run here is left out and the stage ends SKIPPED.
+    """
+    import tripwire  # pylint: disable=import-outside-toplevel  # tests/utils/tripwire.py
+
+    if os.geteuid() != 0:
+        raise StageSkipped("needs root (debootstrap, mount, chroot, setpriv): run the suite as root")
+    wait_for_roots(ctx)
+    missing = ensure_apt({"debootstrap": "debootstrap", "ssh": "openssh-client", "ssh-keygen": "openssh-client"})
+    if missing:
+        raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
+    started = time.time()
+    root = bullseye.ensure_root(CACHE, log=log)
+    skipped = {}
+    roots = platform_roots(skipped)
+    package = uvindex_wheels.fetch_package(CONFIG_PACKAGE)
+    log("fleet roots and the %s wheel ready in %.1f s" % (CONFIG_PACKAGE, time.time() - started))
+    path = venv(track)
+    all_roots = [root] + list(roots.values())
+    finished = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="uv-cfgfleet-") as scratch, contextlib.ExitStack() as stack:
+            os.chmod(scratch, 0o755)  # the local host's test folder is used by an unprivileged user too
+            trip = tripwire.Tripwire(log=os.path.join(scratch, "tripwire.jsonl")).start()
+            stack.callback(trip.stop)
+            control = tripwire.Tripwire(log=os.path.join(scratch, "control.jsonl")).start()
+            stack.callback(control.stop)
+            index = stack.enter_context(uvindex.pypiserver_index(extra=(package,)))
+            for host_root in all_roots:
+                stack.enter_context(debian_distutils(host_root))
+            remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
+            for host, host_root in roots.items():
+                address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
+                remotes[host] = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
+            local_root = os.path.join(scratch, "localhost")
+            hosts = {"localhost": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": find_python(TRACKS[track]["managed"][-1]),
+                "cfg_root": local_root, "cfg_path": os.path.join(local_root, "xdg", "uv", "uv.toml"),
+                "cfg_xdg": os.path.join(local_root, "xdg"),
+            }}
+            no_expect = {"libc_family": None, "libc_version": None}
+            for host, remote in remotes.items():
+                connection = {k: v for k, v in remote_host(remote, "", no_expect).items() if k.startswith("ansible_")}
+                hosts[host] = dict(connection, cfg_root="/tmp/pyfleet-uv-config", cfg_path="/etc/uv/uv.toml",
+                                   cfg_xdg="", cfg_readonly=host == "bullseye")
+            group_vars = {"uv_mirror": stack.enter_context(mirror_server(ctx["mirror"])), "uv_new": UV_NEW,
+                          "cfg_index": index.url, "cfg_index_stats": index.stats, "cfg_package": CONFIG_PACKAGE,
+                          "tripwire_url": trip.url, "control_tripwire_url": control.url,
+                          "cfg_secret": "pw-fleet-%d" % os.getpid()}
+            inventory_file = os.path.join(scratch, "inventory.json")
+            with open(inventory_file, "w") as handle:
+                json.dump({"all": {"vars": group_vars, "hosts": hosts}}, handle, indent=1)
+            env = ansible_env(ctx["tree"], {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(scratch, "cp")})
+            with sshd_logs_on_failure(remotes):
+                out = run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file, "--forks", "5",
+                           os.path.join(ROOT, "hacking", "fleet_config.yml")], env=env,
+                          capture_output=True, text=True, check=False)
+                print(out.stdout + out.stderr, flush=True)
+                out.check_returncode()
+            if group_vars["cfg_secret"] in out.stdout + out.stderr:
+                raise RuntimeError("the test password appears in the playbook's output")
+            seen = trip.connections()
+            if seen:
+                raise RuntimeError("the tripwire proxy saw %d connection(s): %s" % (len(seen), seen[:5]))
+            if not control.connections():
+                raise RuntimeError("the control run without the file did not reach the control tripwire")
+            log("config fleet: %d hosts, tripwire 0 connections, control tripwire %d, index %d requests"
+                % (len(hosts), len(control.connections()), uvindex_front.stats(index.stats)["requests"]))
+        finished = True
+    finally:
+        check_roots_released("the config fleet", all_roots, finished)
+    if skipped:
+        raise StageSkipped("the config fleet ran without %s" % "; ".join(
+            "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
