@@ -248,7 +248,7 @@ ansible_facts:
           description:
             - The tools under O(tool_dir), by name, read from uv's receipt C(uv-receipt.toml) and the
               tool's environment without running uv. Empty when O(tool_dir) does not exist.
-            - A tool whose receipt cannot be read is listed with its RV(ansible_facts.uv.tools[].error).
+            - A tool whose receipt cannot be read is listed with an C(error) that says why.
           type: list
           elements: dict
           returned: always
