@@ -31,6 +31,8 @@ Markdown files given with ``--markdown``, such as README.md, the marker is an HT
   uv_venv gets the same ``uv_path`` and ``python_install_dir``, and ``index_url`` the loopback
   package index of tests/utils/venvindex.py (``venv_index``), which the guide's
   ``https://pypi.internal.example.com/simple/`` also becomes; ``/opt/app`` is a scratch directory.
+  uv_tool gets uv_venv's ``uv_path``, ``python_install_dir`` and ``index_url``, a scratch ``tool_dir``
+  (which uv_facts reports) and the scratch ``bin`` as ``bin_dir``.
   A ``run`` block that still names a URL outside loopback fails before anything runs. It
   must succeed, and a second run must report no change
   (``run-once``: one run, for examples such as a task in check mode that reports the
@@ -75,7 +77,8 @@ MD_FENCE = re.compile(r"^```\s*(\S*)\s*$")
 YAML_LANGUAGES = ("yaml", "yaml+jinja")
 # The collection's modules, whose options are checked against ansible-doc.
 MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.ruff_install", "pyfleet.uv.ty_install", "pyfleet.uv.uv_facts",
-           "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config", "pyfleet.uv.uv_python", "pyfleet.uv.uv_venv")
+           "pyfleet.uv.uv_mirror_check", "pyfleet.uv.uv_config", "pyfleet.uv.uv_python", "pyfleet.uv.uv_venv",
+           "pyfleet.uv.uv_tool")
 # The modules that take install_dir, which a run example gets pointed at its scratch directory.
 INSTALL_DIR_MODULES = ("pyfleet.uv.uv_install", "pyfleet.uv.ruff_install", "pyfleet.uv.ty_install",
                        "pyfleet.uv.uv_facts")
@@ -336,6 +339,15 @@ def runnable(example: Example, plays: list, subs: list, bindir: str, venv_index:
         venv.setdefault("python_install_dir", os.path.join(os.path.dirname(bindir), "opt-uv-python"))
         if venv_index:
             venv.setdefault("index_url", venv_index)
+        # uv_tool: the same uv, Pythons and index; its tools under a scratch /opt/uv/tools, its executables in
+        # the scratch bin (never this machine's /usr/local/bin), where uv_facts looks for them too.
+        tool = defaults.setdefault("pyfleet.uv.uv_tool", {})
+        for key in ("uv_path", "python_install_dir", "index_url"):
+            if key in venv:
+                tool.setdefault(key, venv[key])
+        tool.setdefault("tool_dir", os.path.join(os.path.dirname(bindir), "opt-uv-tools"))
+        tool.setdefault("bin_dir", bindir)
+        defaults["pyfleet.uv.uv_facts"].setdefault("tool_dir", tool["tool_dir"])
     return plays
 
 
@@ -397,7 +409,7 @@ def check(rst_dir: str, config: dict, markdown=()) -> int:
                 if example.mode.startswith("run"):
                     plays = runnable(example, plays, substitutions(config, scratch), os.path.join(scratch, "bin"),
                                      config.get("venv_index"))
-                    if config.get("uv") and (uses(plays, "uv_python") or uses(plays, "uv_venv")) \
+                    if config.get("uv") and any(uses(plays, m) for m in ("uv_python", "uv_venv", "uv_tool")) \
                             and not uses(plays, "uv_install"):
                         os.makedirs(os.path.join(scratch, "bin"), exist_ok=True)
                         shutil.copy(config["uv"], os.path.join(scratch, "bin", "uv"))

@@ -17,6 +17,7 @@ from .fleet import (PLATFORM_HOSTS, check_roots_released, platform_roots, remote
                     wait_for_roots)
 import bullseye  # on sys.path through .common
 import uvindex  # on sys.path through .common
+import uvmirror  # on sys.path through .common (its TOOLS: ruff's versions)
 
 
 def python_fleet_hosts(manifest: dict, pbs_url: str) -> dict:
@@ -66,8 +67,14 @@ def python_fleet_venv_index(stack, groups: dict) -> tuple:
     targets = {name: (group["py_series"], os.uname().machine if name == "bookworm" else name)
                for name, group in groups.items()}
     wheels, sets = venvindex.fetch_fleet(targets.values())
+    # uv_tool's proof (hacking/fleet_tool_cli.yml): pylint pinned, then its upgrade, with the dependencies
+    # the fleet set lacks (it has tomli and typing-extensions), all pure wheels; and ruff's newest version,
+    # on the index for every platform (uvindex_wheels.TOOL_WHEELS) and in the mirror for ruff_install.
+    tool = {"tool_requirement": "pylint==3.3.1", "tool_upgrade": "pylint==3.3.2", "tool_ruff": uvmirror.TOOLS["ruff"][1][-1]}
+    wheels += venvindex.fetch((tool["tool_requirement"], tool["tool_upgrade"], "astroid==3.3.5", "dill==0.3.9",
+                               "isort==5.13.2", "mccabe==0.7.0", "platformdirs==4.3.6", "tomlkit==0.13.2"))
     index = stack.enter_context(uvindex.pypiserver_index(extra=tuple(wheels)))
-    return {name: {"venv_requirements": sets[target]["requirements"], "venv_compiled": sets[target]["compiled"]}
+    return {name: dict(tool, venv_requirements=sets[target]["requirements"], venv_compiled=sets[target]["compiled"])
             for name, target in targets.items()}, index
 
 

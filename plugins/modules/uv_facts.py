@@ -28,6 +28,9 @@ description:
     RV(ansible_facts.uv.arch_detected_by) says which rule decided.
   - Also lists the configuration files uv would read (RV(ansible_facts.uv.config_files)), such as the
     one M(pyfleet.uv.uv_config) writes.
+  - Also lists the command-line tools that M(pyfleet.uv.uv_tool) (or C(uv tool install)) put under
+    O(tool_dir) (RV(ansible_facts.uv.tools)), from uv's receipt C(uv-receipt.toml) and the tool's
+    environment; uv is not run for them.
   - Also sets C(ansible_facts.ruff) and C(ansible_facts.ty) - the ruff and ty targets that run on the
     host and what is installed of each - for M(pyfleet.uv.ruff_install), M(pyfleet.uv.ty_install) and
     M(pyfleet.uv.uv_mirror_check) with O(pyfleet.uv.uv_mirror_check#module:tool).
@@ -74,6 +77,13 @@ options:
       - By default the host's own C(uname -m) is used, corrected to the userland's
         architecture on a 32-bit userland under a 64-bit kernel (see the description).
     type: str
+  tool_dir:
+    description:
+      - Directory of the tools' environments to report in RV(ansible_facts.uv.tools), as given to
+        O(pyfleet.uv.uv_tool#module:tool_dir).
+      - When it does not exist, RV(ansible_facts.uv.tools) is empty.
+    type: path
+    default: /opt/uv/tools
 requirements:
   - Python 3.6 or newer on the managed host.
 notes:
@@ -234,6 +244,58 @@ ansible_facts:
               description: Whether uv reads it (the first existing system file; the user file when it exists).
               type: bool
               returned: always
+        tools:
+          description:
+            - The tools under O(tool_dir), by name, read from uv's receipt C(uv-receipt.toml) and the
+              tool's environment without running uv. Empty when O(tool_dir) does not exist.
+            - A tool whose receipt cannot be read is listed with an C(error) that says why.
+          type: list
+          elements: dict
+          returned: always
+          sample:
+            - name: ansible-lint
+              version: 25.1.3
+              requested: ansible-lint==25.*
+              with: [jmespath]
+              python: {version: 3.12.8, path: /opt/uv/python/cpython-3.12.8-linux-x86_64-gnu/bin/python3.12}
+              executables: [{name: ansible-lint, path: /usr/local/bin/ansible-lint}]
+              environment: /opt/uv/tools/ansible-lint
+              error: null
+          contains:
+            name:
+              description: The tool's name (its environment's directory under O(tool_dir)).
+              type: str
+              returned: always
+            version:
+              description: The version installed in the tool's environment, or V(null) when none is found.
+              type: str
+              returned: always
+            requested:
+              description: The requirement the tool was installed from, as uv recorded it (credentials masked).
+              type: str
+              returned: always
+            with:
+              description: The extra requirements installed beside it (O(pyfleet.uv.uv_tool#module:with)).
+              type: list
+              elements: str
+              returned: always
+            python:
+              description: The Python the tool runs on, C(version) (from C(pyvenv.cfg)) and C(path) (the real interpreter).
+              type: dict
+              returned: always
+            executables:
+              description: The executables uv linked for the tool, each C(name) and C(path).
+              type: list
+              elements: dict
+              returned: always
+            environment:
+              description: The tool's environment.
+              type: str
+              returned: always
+            error:
+              description: Why the tool's receipt cannot be read (the tool needs a reinstall), or V(null).
+              type: str
+              returned: always
     ruff:
       description:
         - What decides the ruff build of this host, and the installed ruff. C(ty) has the same keys for ty.
@@ -272,9 +334,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets, detect_machine
 from ansible_collections.pyfleet.uv.plugins.module_utils._installed import find_binary, find_uv, installed_state
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import TOOLS
+from ansible_collections.pyfleet.uv.plugins.module_utils._tool_facts import DEFAULT_TOOL_DIR, gather_tools as gather_uv_tools
 
 
-def gather(run, install_dir=None, libc="auto", arch=None):
+def gather(run, install_dir=None, libc="auto", arch=None, tool_dir=DEFAULT_TOOL_DIR):
     """Collect the facts as a dict with the fixed keys of ``ansible_facts.uv``."""
     machine, arch_detected_by = detect_machine(arch)
     facts = detect_libc(run)
@@ -285,6 +348,7 @@ def gather(run, install_dir=None, libc="auto", arch=None):
         "targets": candidate_targets(machine, facts.family, facts.version, libc),
         "installed": installed_state(find_uv(install_dir), run),
         "config_files": config_paths(),
+        "tools": gather_uv_tools(tool_dir),
     }
 
 
@@ -310,12 +374,14 @@ def main():
             install_dir=dict(type="path"),
             libc=dict(type="str", default="auto", choices=["auto", "gnu", "musl"]),
             arch=dict(type="str"),
+            tool_dir=dict(type="path", default=DEFAULT_TOOL_DIR),
         ),
         supports_check_mode=True,
     )
     try:
         run = module_runner(module)
-        uv = gather(run, module.params["install_dir"], module.params["libc"], module.params["arch"])
+        uv = gather(run, module.params["install_dir"], module.params["libc"], module.params["arch"],
+                    module.params["tool_dir"])
         others = gather_tools(run, uv, module.params["install_dir"], module.params["libc"])
     except ValueError as exc:
         module.fail_json(msg="cannot compute uv targets: %s" % exc)

@@ -13,13 +13,73 @@ def test_facts_of_this_machine(run_module, tmp_path):
     code, result = run_module(uv_facts.main, {"install_dir": str(tmp_path)})
     assert code == 0 and result["changed"] is False
     uv = result["ansible_facts"]["ansible_uv"]
-    assert set(uv) == {"arch", "arch_detected_by", "libc", "targets", "installed", "config_files"}
+    assert set(uv) == {"arch", "arch_detected_by", "libc", "targets", "installed", "config_files", "tools"}
     assert [f["path"] for f in uv["config_files"] if f["scope"] == "system"][-1] == "/etc/uv/uv.toml"
     assert uv["arch"] == os.uname().machine and uv["arch_detected_by"] == "uname"
     assert uv["libc"]["family"] == "glibc" and uv["libc"]["detected_by"] == "confstr"
     assert uv["libc"]["version"] == os.confstr("CS_GNU_LIBC_VERSION").split()[1]
     assert uv["installed"] is None
     assert uv["targets"][-1].endswith("-musl")
+
+
+def test_tools_installed_by_real_uv(run_module, tmp_path, monkeypatch):
+    """A tool installed by the real uv 0.13.8 (through uv_tool) is reported from its receipt and environment,
+    beside a tool whose receipt is broken and one whose requirement carries credentials."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    from ansible_collections.pyfleet.uv.plugins.modules import uv_tool
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "module_utils"))
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "utils"))
+    sys.path.insert(0, os.path.dirname(__file__))
+    from real_uv import real_uv  # pylint: disable=import-outside-toplevel
+    from test_uv_tool import SYSTEM_PYTHON, build_tool_wheel  # pylint: disable=import-outside-toplevel
+    import venvindex  # pylint: disable=import-outside-toplevel
+
+    uv = real_uv("0.13.8", str(tmp_path / "uvs"))
+    if uv is None or not os.path.exists(SYSTEM_PYTHON):
+        pytest.skip("needs the suite's uv mirror (uv 0.13.8) and /usr/bin/python3")
+    tools, bin_dir = tmp_path / "tools", tmp_path / "bin"
+    bin_dir.mkdir()
+    wheels = venvindex.fetch(("six==1.17.0",)) + [build_tool_wheel(str(tmp_path), "1.0")]
+    home = tmp_path / "home"
+    home.mkdir()
+    with venvindex.static_index(wheels) as (url, _counter):
+        monkeypatch.setenv("HOME", str(home))
+        code, made = run_module(uv_tool.main, {"name": "pyfleet-hello==1.0", "with": ["six"], "python": SYSTEM_PYTHON,
+                                               "uv_path": uv, "index_url": url, "tool_dir": str(tools),
+                                               "bin_dir": str(bin_dir), "python_install_dir": str(tmp_path / "py")})
+    assert code == 0 and made["changed"], made["msg"]
+
+    # A receipt that is not TOML, and one whose requirement is a URL with credentials.
+    for name, receipt in (("broken", "[tool\nrequirements = ["),
+                          ("private", '[tool]\nrequirements = [{ name = "private", url = "https://bot:s3cret@wheels.example/p.whl" }]\n')):
+        (tools / name).mkdir()
+        (tools / name / "uv-receipt.toml").write_text(receipt)
+    (tools / ".lock").write_text("")
+
+    code, result = run_module(uv_facts.main, {"install_dir": str(tmp_path), "tool_dir": str(tools)})
+    assert code == 0, result
+    found = {t["name"]: t for t in result["ansible_facts"]["ansible_uv"]["tools"]}
+    assert sorted(found) == ["broken", "private", "pyfleet-hello"]
+    version = subprocess.run([SYSTEM_PYTHON, "-c", "import platform; print(platform.python_version())"],
+                             stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.strip()
+    assert found["pyfleet-hello"] == {
+        "name": "pyfleet-hello", "version": "1.0", "requested": "pyfleet-hello==1.0", "with": ["six"],
+        "python": {"version": version, "path": os.path.realpath(SYSTEM_PYTHON)},
+        "executables": [{"name": "pyfleet-hello", "path": str(bin_dir / "pyfleet-hello")}],
+        "environment": str(tools / "pyfleet-hello"), "error": None}
+    assert found["broken"]["error"].startswith("uv's receipt %s is broken (" % (tools / "broken" / "uv-receipt.toml"))
+    assert "state=reinstalled" in found["broken"]["error"]
+    assert found["broken"]["requested"] is None and found["broken"]["executables"] == []
+    assert found["private"]["error"] is None and "s3cret" not in found["private"]["requested"]
+    assert found["private"]["requested"].startswith("private @ https://")
+
+    code, result = run_module(uv_facts.main, {"install_dir": str(tmp_path), "tool_dir": str(tmp_path / "none")})
+    assert code == 0 and result["ansible_facts"]["ansible_uv"]["tools"] == []
 
 
 def test_installed_uv_is_reported(run_module, tmp_path):
