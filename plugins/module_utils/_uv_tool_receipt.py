@@ -34,14 +34,13 @@ except ImportError:  # pragma: no cover - Python 2 is not supported on targets
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
+from ansible_collections.pyfleet.uv.plugins.module_utils._toml_read import parse_toml
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name
 
 __all__ = ["RECEIPT", "ToolError", "canonical_entry", "canonical_python", "canonical_request", "entry_text",
            "normalize_version", "parse_toml", "read_receipt", "refuse_credentials"]
 
 RECEIPT = "uv-receipt.toml"
-_BARE = re.compile(r"[A-Za-z0-9_-]+")
-_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 _REQUEST = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?\s*([^;]*?)\s*(?:;\s*(.*?))?\s*$")
 _VERSION = re.compile(
     r"^v?(?:(\d+)!)?(\d+(?:\.\d+)*)"
@@ -61,167 +60,7 @@ class ToolError(UvError):
     """A request, a receipt or a file in bin_dir is not usable; the message says which and why."""
 
 
-# -- the receipt: a small TOML reader for what uv writes ------------------------------------------
-
-class _Toml(object):
-    """TOML 1.0 as uv writes receipts: tables, arrays of tables, strings, arrays, inline tables,
-    booleans and numbers. Managed hosts run Python 3.6, which has no ``tomllib``."""
-
-    def __init__(self, text):
-        self.text = text
-        self.pos = 0
-
-    def fail(self, what):
-        line = self.text.count("\n", 0, self.pos) + 1
-        raise ValueError("%s on line %d" % (what, line))
-
-    def peek(self, size=1):
-        return self.text[self.pos:self.pos + size]
-
-    def skip(self, newlines=True):
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            if char in " \t" or (newlines and char in "\r\n"):
-                self.pos += 1
-            elif char == "#":
-                end = self.text.find("\n", self.pos)
-                self.pos = len(self.text) if end < 0 else end
-            else:
-                return
-
-    def key(self):
-        parts = []
-        while True:
-            self.skip(False)
-            if self.peek() in "\"'":
-                parts.append(self.string())
-            else:
-                match = _BARE.match(self.text, self.pos)
-                if not match:
-                    self.fail("a key was expected")
-                parts.append(match.group(0))
-                self.pos = match.end()
-            self.skip(False)
-            if self.peek() != ".":
-                return parts
-            self.pos += 1
-
-    def string(self):
-        quote = self.peek()
-        multi = self.peek(3) == quote * 3
-        self.pos += 3 if multi else 1
-        if multi and self.peek() == "\n":
-            self.pos += 1
-        out = []
-        while True:
-            if self.pos >= len(self.text):
-                self.fail("an unterminated string")
-            if self.text.startswith(quote * 3 if multi else quote, self.pos):
-                self.pos += 3 if multi else 1
-                return "".join(out)
-            char = self.text[self.pos]
-            if char == "\\" and quote == '"':
-                code = self.text[self.pos + 1:self.pos + 2]
-                if code in ("u", "U"):
-                    size = 4 if code == "u" else 8
-                    out.append(chr(int(self.text[self.pos + 2:self.pos + 2 + size], 16)))
-                    self.pos += 2 + size
-                    continue
-                if code not in _ESCAPES:
-                    self.fail("an unknown escape \\%s" % code)
-                out.append(_ESCAPES[code])
-                self.pos += 2
-                continue
-            out.append(char)
-            self.pos += 1
-
-    def value(self):
-        self.skip(False)
-        char = self.peek()
-        if char in "\"'":
-            return self.string()
-        if char in "[{":
-            closing = "]" if char == "[" else "}"
-            self.pos += 1
-            items, table = [], {}
-            while True:
-                self.skip(char == "[")
-                if self.peek() == closing:
-                    self.pos += 1
-                    return items if char == "[" else table
-                if char == "[":
-                    items.append(self.value())
-                else:
-                    keys = self.key()
-                    self.expect("=")
-                    _assign(table, keys, self.value())
-                self.skip(char == "[")
-                if self.peek() == ",":
-                    self.pos += 1
-                elif self.peek() != closing:
-                    self.fail("',' or '%s' was expected" % closing)
-        match = re.compile(r"true|false|[-+]?[0-9_.eE+-]+").match(self.text, self.pos)
-        if not match:
-            self.fail("a value was expected")
-        self.pos = match.end()
-        word = match.group(0)
-        if word in ("true", "false"):
-            return word == "true"
-        try:
-            return int(word.replace("_", ""))
-        except ValueError:
-            return float(word.replace("_", ""))
-
-    def expect(self, char):
-        self.skip(False)
-        if self.peek() != char:
-            self.fail("'%s' was expected" % char)
-        self.pos += 1
-
-    def document(self):
-        root = current = {}
-        while True:
-            self.skip()
-            if self.pos >= len(self.text):
-                return root
-            if self.peek(2) == "[[":
-                self.pos += 2
-                keys = self.key()
-                self.expect("]")
-                self.expect("]")
-                parent = _table(root, keys[:-1])
-                current = {}
-                parent.setdefault(keys[-1], []).append(current)
-            elif self.peek() == "[":
-                self.pos += 1
-                keys = self.key()
-                self.expect("]")
-                current = _table(root, keys)
-            else:
-                keys = self.key()
-                self.expect("=")
-                _assign(current, keys, self.value())
-            self.skip(False)
-            if self.pos < len(self.text) and self.peek() not in "\r\n":
-                self.fail("the end of the line was expected")
-
-
-def _table(root, keys):
-    table = root
-    for key in keys:
-        table = table.setdefault(key, {})
-        if isinstance(table, list):
-            table = table[-1]
-    return table
-
-
-def _assign(table, keys, value):
-    _table(table, keys[:-1])[keys[-1]] = value
-
-
-def parse_toml(text):
-    """The data of a TOML document as uv writes its receipts; ``ValueError`` naming the line."""
-    return _Toml(text).document()
+# -- the receipt: read with the TOML reader uv_facts shares (_toml_read.py) ------------------------
 
 
 def read_receipt(environment):
