@@ -46,6 +46,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import UV
 
 __all__ = [
+    "finish",
     "DEFAULT_INSTALL_DIR",
     "FEATURES",
     "MIN_UV",
@@ -297,3 +298,19 @@ class UvRunner(object):
                 raise UvRunError(redact_text("%s: uv (%s) could not be started: %s" % (what, self.uv, err)))
             raise UvRunError(failure_message(what, self.commands[-1], rc, out, err), uv_rc=rc, stderr=redact_text(err))
         return rc, out, err
+
+
+def finish(module, task, commands):
+    """Runs ``task.run()`` and ends the module: ``exit_json`` with its result, or ``fail_json`` with what the
+    task had reached (``task.result``), the commands it ran (``commands()``, credentials masked) and uv's
+    whole output in ``stderr`` (``msg`` starts with uv's cause, see ``failure_message``)."""
+    try:
+        result = task.run()
+    except UvError as exc:
+        failed = dict(task.result)
+        failed["cmd"] = commands()
+        if exc.details.get("stderr"):
+            failed["stderr"] = exc.details["stderr"]
+        failed["msg"] = exc.msg
+        module.fail_json(**failed)
+    module.exit_json(**result)

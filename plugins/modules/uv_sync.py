@@ -262,8 +262,8 @@ cmd:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import finish
 from ansible_collections.pyfleet.uv.plugins.module_utils._sync_task import UvSync
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links"]
@@ -298,16 +298,7 @@ def main():
         supports_check_mode=True,
     )
     sync = UvSync(module)
-    try:
-        result = sync.run()
-    except UvError as exc:
-        failed = dict(sync.result)
-        failed["cmd"] = sync.commands()
-        if exc.details.get("stderr"):
-            failed["stderr"] = exc.details["stderr"]
-        failed["msg"] = exc.msg
-        module.fail_json(**failed)
-    module.exit_json(**result)
+    finish(module, sync, sync.commands)
 
 
 if __name__ == "__main__":

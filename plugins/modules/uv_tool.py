@@ -248,7 +248,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, locate_uv
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
     OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe,
     entry_text, explain_failure, install_args, link_problems, missing_parent, packages_on_disk, protect_receipt,
@@ -481,16 +481,7 @@ def main():
     spec["with"] = dict(type="list", elements="str", default=[])  # "with" is a Python keyword
     module = masking_module_class(AnsibleModule, SECRET_OPTIONS)(argument_spec=spec, supports_check_mode=True)
     tool = UvTool(module)
-    try:
-        result = tool.run()
-    except UvError as exc:
-        failed = dict(tool.result)
-        failed["cmd"] = [redact_text(" ".join(c)) for c in tool.runner.commands] if tool.runner else []
-        if exc.details.get("stderr"):
-            failed["stderr"] = exc.details["stderr"]
-        failed["msg"] = exc.msg
-        module.fail_json(**failed)
-    module.exit_json(**result)
+    finish(module, tool, lambda: [redact_text(" ".join(c)) for c in tool.runner.commands] if tool.runner else [])
 
 
 if __name__ == "__main__":

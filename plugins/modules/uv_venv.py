@@ -369,8 +369,8 @@ cmd:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import finish
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv_task import UvVenv
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "extra_args", "name"]
@@ -406,16 +406,7 @@ def main():
         supports_check_mode=True,
     )
     venv = UvVenv(module)
-    try:
-        result = venv.run()
-    except UvError as exc:
-        failed = dict(venv.result)
-        failed["cmd"] = venv.commands()
-        if exc.details.get("stderr"):
-            failed["stderr"] = exc.details["stderr"]
-        failed["msg"] = exc.msg
-        module.fail_json(**failed)
-    module.exit_json(**result)
+    finish(module, venv, venv.commands)
 
 
 if __name__ == "__main__":
