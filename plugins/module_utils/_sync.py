@@ -111,7 +111,8 @@ def project_files(top, skip_paths=()):
     for root, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not _skipped(root, d, skip) and not os.path.islink(os.path.join(root, d)))
         out.extend(os.path.relpath(os.path.join(root, d), top) for d in os.listdir(root)
-                   if os.path.islink(os.path.join(root, d)) and os.path.isdir(os.path.join(root, d)))
+                   if os.path.islink(os.path.join(root, d)) and os.path.isdir(os.path.join(root, d))
+                   and not _skipped(root, d, skip))  # the environment's own link when it lies in the project
         for name in files:
             if not name.endswith((".pyc", ".pyo")):
                 out.append(os.path.relpath(os.path.join(root, name), top))

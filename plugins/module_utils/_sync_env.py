@@ -55,10 +55,14 @@ class Environments(object):
                             "environment path, and run again" % (self.path, kind))
 
     def current(self):
-        """The real path of the environment ``path`` points at now, or ``None``."""
+        """The environment ``path`` points at now, or ``None``: as ``dir_of`` names it when it lies in the
+        store (whose parent or itself may be a symbolic link), else its real path."""
         if not os.path.islink(self.path) or not os.path.isdir(self.path):
             return None
-        return os.path.realpath(self.path)
+        real = os.path.realpath(self.path)
+        if os.path.dirname(real) == os.path.realpath(self.store):
+            return self.dir_of(os.path.basename(real))
+        return real
 
     def dir_of(self, key):
         return os.path.join(self.store, key)
@@ -94,6 +98,11 @@ class Environments(object):
         """Remove a half-built leftover at ``key`` (never the environment ``path`` points at)."""
         directory = self.dir_of(key)
         if os.path.lexists(directory) and directory != self.current():
+            discard(directory)
+
+    def discard(self, directory):
+        """Remove an environment of the store, never the one ``path`` points at."""
+        if directory != self.current():
             discard(directory)
 
     def write_receipt(self, key, data):

@@ -42,7 +42,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._sync import (
     top_level_names,
     tree_digest,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync_env import Environments, SyncError, discard
+from ansible_collections.pyfleet.uv.plugins.module_utils._sync_env import Environments, SyncError
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import changes_from_lists, parse_dry_run, parse_pip_list, read_pyvenv
 
@@ -156,6 +156,18 @@ class UvSync(object):
         except UvError as exc:
             raise SyncError(exc.msg, **exc.details)
 
+    def packages_of(self, current):
+        """The packages of the running environment; ``{}`` with a warning when uv cannot list them (its
+        Python is gone, say), so that a broken environment can still be replaced."""
+        if not current:
+            return {}
+        try:
+            return self.listed(current)
+        except UvError as exc:
+            self.module.warn("the packages of the running environment %s could not be listed (%s); it is "
+                             "replaced as if it were empty" % (current, exc.msg.splitlines()[0] if exc.msg else exc))
+            return {}
+
     def listed(self, path):
         _rc, out, _err = self.uv(["pip", "list", "--format", "json", "--python", path], "listing the packages of %s" % path)
         return parse_pip_list(out)
@@ -245,7 +257,7 @@ class UvSync(object):
         key = environment_key(self.result["lock"]["sha256"], self.settings(interpreter))
         target = self.envs.dir_of(key)
         current = self.result["environment"]["current"]
-        before = self.listed(current) if current else {}
+        before = self.packages_of(current)
         if current == target and self.envs.complete(key):
             return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
         ready = self.envs.complete(key)
@@ -257,6 +269,11 @@ class UvSync(object):
         try:
             self.envs.prepare()
             ready = self.envs.complete(key)  # again under the lock: a parallel run may have built it
+            if not ready and target == self.envs.current():
+                raise SyncError("the running environment %s (%s) has no complete receipt (%s: half written, or "
+                                "removed); uv_sync never rebuilds the environment services run from in place: "
+                                "remove the link %s (the services stop) and run again" % (
+                                    self.envs.path, target, "uv-sync.json", self.envs.path))
             if not ready:
                 self.envs.clear(key)
                 try:
@@ -265,13 +282,13 @@ class UvSync(object):
                     self.envs.write_receipt(key, dict(lock=self.result["lock"], python=interpreter, built=time.time(),
                                                       options=self.settings(interpreter)))
                 except SyncError as exc:
-                    discard(target)
+                    self.envs.discard(target)
                     if exc.msg.startswith("the new environment"):
                         raise
                     raise SyncError("building the new environment %s failed; it was removed and %s was left as it "
                                     "was:\n%s" % (target, self.envs.path, exc.msg), **exc.details)
                 except BaseException:
-                    discard(target)
+                    self.envs.discard(target)
                     raise
             else:
                 self.verify(target)

@@ -136,3 +136,55 @@ def test_environments_switch_prune_and_refuse(tmp_path):
     os.makedirs(real.path)
     with pytest.raises(SyncError, match="is a directory, not the symbolic link uv_sync manages"):
         real.refuse_foreign()
+
+
+def _built(envs, key, mtime):
+    os.makedirs(os.path.join(envs.dir_of(key), "bin"))
+    open(os.path.join(envs.dir_of(key), "bin", "python"), "w").close()
+    envs.write_receipt(key, {"key": key})
+    os.utime(os.path.join(envs.dir_of(key), "uv-sync.json"), (mtime, mtime))
+
+
+@pytest.mark.parametrize("linked", ["parent", "store"])
+def test_a_symlinked_parent_or_store_never_loses_the_running_environment(tmp_path, linked):
+    """The environment's parent (or its .d store) behind a symbolic link: the running environment is
+    still the current one, so keep=0 removes the others and never the one just switched to."""
+    os.makedirs(str(tmp_path / "real"))
+    os.symlink(str(tmp_path / "real"), str(tmp_path / "srv"))
+    if linked == "store":
+        os.makedirs(str(tmp_path / "elsewhere"))
+        os.symlink(str(tmp_path / "elsewhere"), str(tmp_path / "real" / ".venv.d"))
+    envs = Environments(str(tmp_path / "srv" / ".venv"))
+    envs.prepare()
+    try:
+        _built(envs, "old", 1000)
+        envs.switch("old")
+        _built(envs, "new", 2000)
+        envs.switch("new")
+        assert envs.current() == envs.dir_of("new")
+        assert [os.path.basename(p) for p in envs.earlier()] == ["old"]
+        removed = envs.prune(0)
+    finally:
+        envs.release()
+    assert [os.path.basename(p) for p in removed] == ["old"]
+    assert os.path.isfile(os.path.join(envs.path, "bin", "python"))
+
+
+def test_an_environment_inside_the_project_is_not_part_of_its_digest(tmp_path):
+    """uv's usual layout, environment = <project>/.venv: the link and its store are left out, so the digest
+    (and the environment's key) does not change when the link is switched."""
+    top = tmp_path / "p"
+    top.mkdir()
+    (top / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    envs = Environments(str(top / ".venv"))
+    envs.prepare()
+    try:
+        _built(envs, "one", 1000)
+        envs.switch("one")
+        first = tree_digest(str(top), (envs.path, envs.store))
+        assert project_files(str(top), (envs.path, envs.store)) == ["pyproject.toml"]
+        _built(envs, "two", 2000)
+        envs.switch("two")
+        assert tree_digest(str(top), (envs.path, envs.store)) == first
+    finally:
+        envs.release()

@@ -308,3 +308,45 @@ def test_project_archive_from_the_action_plugin(sync, tmp_path):
     assert rc == 0 and not again["changed"]  # the same sources in another temporary directory
     rc, direct = sync()
     assert rc == 0 and not direct["changed"]  # and the same sources on the host: the same environment
+
+
+@needs_mirror
+def test_an_environment_inside_the_project_is_a_noop_the_second_time(sync, index):
+    """uv's usual layout (<project>/.venv): the link and its store are not part of the project's digest."""
+    inside = os.path.join(sync.app.top, ".venv")
+    rc, first = sync(environment=inside)
+    assert rc == 0 and first["changed"], first
+    index.reset()
+    rc, again = sync(environment=inside)
+    assert rc == 0 and not again["changed"], again
+    assert index.paths == [] and len([n for n in os.listdir(inside + ".d") if not n.startswith(".")]) == 1
+
+
+@needs_mirror
+def test_a_running_environment_whose_python_is_gone_is_replaced(sync, monkeypatch):
+    from ansible.module_utils.basic import AnsibleModule  # pylint: disable=import-outside-toplevel
+    warned, real = [], AnsibleModule.warn
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, text, *a, **k: (warned.append(text), real(self, text, *a, **k)))
+    assert sync()[0] == 0
+    running = os.path.realpath(sync.environment)
+    for name in os.listdir(os.path.join(running, "bin")):
+        if name.startswith("python"):
+            os.unlink(os.path.join(running, "bin", name))
+            os.symlink("/nonexistent/python3", os.path.join(running, "bin", name))
+    sync.app.write(deps='"six==1.17.0", "python-dateutil==2.9.0.post0"')
+    rc, out = sync()
+    assert rc == 0 and out["changed"], out
+    assert any("could not be listed" in w for w in warned), (warned, out)
+    assert run_app(sync.environment) == "0.1.0 1.17.0"
+
+
+@needs_mirror
+def test_the_running_environment_is_never_rebuilt_in_place(sync):
+    """A running environment without its receipt (a power loss after the switch): refused, kept as it is."""
+    assert sync()[0] == 0
+    running = os.path.realpath(sync.environment)
+    os.unlink(os.path.join(running, "uv-sync.json"))
+    before = state(sync)
+    rc, out = sync()
+    assert rc != 0 and "never rebuilds the environment services run from in place" in out["msg"], out
+    assert state(sync) == before and run_app(sync.environment) == "0.1.0 1.16.0"
