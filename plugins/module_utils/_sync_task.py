@@ -192,7 +192,9 @@ class UvSync(object):
         """Refuse a lock that does not match ``pyproject.toml`` (or that this uv cannot read); no index
         request when it matches. Nothing on the host has changed yet."""
         try:
-            self.runner.run(["lock", "--locked"], "uv lock --locked")
+            # --offline: the check asks no index (a host behind a tripwire, an air-gapped one); a lock uv
+            # cannot validate from the project and the lock alone is refused like a stale one.
+            self.runner.run(["lock", "--locked", "--offline"], "uv lock --locked --offline")
         except UvError as exc:
             lock = self.result["lock"]
             if lock.get("version") is not None and lock["version"] > LOCK_VERSION:
@@ -203,7 +205,7 @@ class UvSync(object):
                                 % (lock["path"], self.result["uv_version"], lock["version"], lock.get("revision"),
                                    self.result["uv_version"], LOCK_VERSION, exc.msg), **exc.details)
             raise SyncError("uv.lock does not match pyproject.toml or cannot be used (what `uv sync --locked` "
-                            "checks): run `uv lock` in the project and deploy the new uv.lock; the environment was "
+                            "checks, here without network access): run `uv lock` in the project and deploy the new uv.lock; the environment was "
                             "not changed\n%s" % exc.msg, **exc.details)
 
     # -- decide ------------------------------------------------------------

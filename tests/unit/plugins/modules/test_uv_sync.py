@@ -212,7 +212,7 @@ def test_bad_input_leaves_the_running_environment(sync, index, case):
     before = state(sync)
     args = {}
     if case == "stale":
-        sync.app.write(deps='"six==1.17.0"', lock=False)
+        sync.app.write(deps='"six==1.17.0", "packaging==24.1"', lock=False)  # packaging: never asked for yet
         expect = "run `uv lock` in the project"
     elif case == "missing-lock":
         os.unlink(os.path.join(sync.app.top, "uv.lock"))
@@ -233,8 +233,11 @@ def test_bad_input_leaves_the_running_environment(sync, index, case):
     else:
         sync.app.code("raise RuntimeError('broken release')\n")
         expect = "failed its check (its Python imports app)"
+    index.reset()
     rc, failed = sync(**args)
     assert rc == 1 and failed["failed"], failed
+    if case == "stale":
+        assert index.paths == []  # the lock is checked offline: no index request, not even for a stale one
     assert expect in failed["msg"].lower() if case == "tampered" else expect in failed["msg"], failed["msg"]
     assert state(sync) == before  # the link and the store exactly as they were
     assert failed["environment"]["current"] == os.path.realpath(sync.environment)
