@@ -96,7 +96,8 @@ def _read_receipt(environment):
             data = parse_toml(handle.read().decode("utf-8"))
     except (IOError, OSError) as exc:
         return None, "uv's receipt %s cannot be read: %s" % (path, exc.strerror or exc)
-    except (ValueError, IndexError) as exc:  # UnicodeDecodeError is a ValueError
+    except (ValueError, IndexError, AttributeError, TypeError, KeyError, RecursionError) as exc:
+        # UnicodeDecodeError is a ValueError; the others come from a file that is not the TOML uv writes
         return None, "uv's receipt %s is broken (%s); reinstall the tool (pyfleet.uv.uv_tool state=reinstalled)" % (
             path, exc)
     tool = data.get("tool")
@@ -144,7 +145,16 @@ def gather_tools(tool_dir=DEFAULT_TOOL_DIR):
     found = []
     for name in names:
         environment = os.path.join(tool_dir, name)
+        if name.startswith("."):  # uv_tool's backup of a tool being replaced, uv's own files
+            continue
         if os.path.isdir(environment) and (os.path.lexists(os.path.join(environment, _RECEIPT))
                                            or os.path.exists(os.path.join(environment, "pyvenv.cfg"))):
-            found.append(tool_facts(environment))
+            try:
+                found.append(tool_facts(environment))
+            except (AttributeError, TypeError, KeyError, ValueError) as exc:  # fields of the wrong type
+                found.append({"name": name, "version": None, "requested": None, "with": [],
+                              "python": {"version": None, "path": None}, "executables": [],
+                              "environment": environment,
+                              "error": "uv's receipt in %s is not what uv writes (%s); reinstall the tool "
+                                       "(pyfleet.uv.uv_tool state=reinstalled)" % (environment, exc)})
     return found

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from ansible_collections.pyfleet.uv.plugins.modules import uv_facts
 
 
@@ -154,3 +156,17 @@ def test_playbook_keeps_inventory_variables_named_like_the_tools(tmp_path):
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                          timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-3000:]
+
+
+@pytest.mark.parametrize("text", ["tool = 1\n[tool.x]\n", "[" * 3000 + "\n",
+                                  '[tool]\nrequirements = [{ name = "a", specifier = 5 }]\nentrypoints = 5\n'])
+def test_a_receipt_unlike_uvs_is_one_tool_with_an_error(tmp_path, text):
+    """Neither a traceback nor a failed task: the tool is reported with its error, the others as they are;
+    uv_tool's backup (a dot name) is no tool."""
+    from ansible_collections.pyfleet.uv.plugins.module_utils import _tool_facts  # pylint: disable=import-outside-toplevel
+    for name in ("bad", ".bad.pyfleet-backup"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "uv-receipt.toml").write_text(text)
+    found = _tool_facts.gather_tools(str(tmp_path))
+    assert [t["name"] for t in found] == ["bad"]
+    assert found[0]["error"] and "reinstall the tool" in found[0]["error"], found
