@@ -125,9 +125,9 @@ def lock_tool(tool_dir, name):
     path = os.path.join(tool_dir, ".%s.pyfleet-lock" % name)
     old = os.umask(0o022)
     try:
-        if not os.path.isdir(tool_dir):
-            os.makedirs(tool_dir)
         while True:
+            if not os.path.isdir(tool_dir):
+                os.makedirs(tool_dir, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
