@@ -67,7 +67,6 @@ def test_a_failed_upgrade_or_reinstall_restores_the_working_tool(tool):
     assert rc == 0 and not again["changed"], again["msg"]
 
 
-
 def test_a_run_killed_midway_gets_its_backup_back(tool):
     """A complete backup at start-up means uv may have been midway: it goes back in place of the
     environment (half-updated in copy mode, partly made in reinstall mode), with its links."""
