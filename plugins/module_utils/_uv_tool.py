@@ -6,8 +6,8 @@
 links and packages on disk, and a backup of it while uv replaces it.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-Pure functions of text, small readers that only look at files, and ``Backup``/``recover_backup``/
-``protect_receipt``, the only writers here; nothing runs uv. The receipt is read in ``_uv_tool_receipt``.
+Pure functions of text, small readers that only look at files, and ``protect_receipt``,
+the only writer here (``Backup``, ``recover_backup``, ``lock_tool`` are in ``_uv_tool_backup``); nothing runs uv. The receipt is read in ``_uv_tool_receipt``.
 
 Facts checked against the real uv (0.8.0, 0.13.8):
 
@@ -37,6 +37,8 @@ import shutil
 import stat
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool_backup import (  # noqa: F401  (re-exported)
+    Backup, keep_aside, leads_into, lock_tool, recover_backup, remove_tool, tool_links)
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool_receipt import (  # noqa: F401  (re-exported)
     RECEIPT, ToolError, canonical_entry, canonical_python, canonical_request, entry_text, parse_toml, read_receipt,
     refuse_credentials)
@@ -60,7 +62,9 @@ __all__ = [
     "entry_text",
     "explain_failure",
     "install_args",
+    "keep_aside",
     "link_problems",
+    "lock_tool",
     "missing_parent",
     "packages_on_disk",
     "protect_receipt",
@@ -192,30 +196,18 @@ def explain_failure(msg, output, name, bin_dir, tool_dir, where):
     return msg
 
 
-def collision_message(paths, name, tool_dir):
-    """Why executables in bin_dir (``paths``) stop the tool ``name``, naming who put each there."""
+def collision_message(paths, name, tool_dir, absent=False):
+    """Why executables in bin_dir (``paths``) stop the tool ``name`` (its removal with ``absent``),
+    naming who put each there."""
     owners = "; ".join("%s exists and was not linked by uv for %s: %s" % (p, name, describe_owner(p, tool_dir))
                        for p in paths)
+    if absent:
+        return ("%s. Nothing was removed: uv tool uninstall would delete it; move it away first, or set force=true "
+                "to remove the tool and keep that file." % owners)
     return "%s. Nothing was changed: remove it, choose another bin_dir, or set force=true to overwrite it." % owners
 
 
 # -- the tool's files: its links in bin_dir, its packages, a backup while uv replaces it ------------
-
-def _leads_into(path, environment):
-    """Whether the symbolic link ``path`` points into ``environment``."""
-    target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
-    return any(target.startswith(os.path.join(env, "")) for env in (environment, os.path.realpath(environment)))
-
-
-def tool_links(bin_dir, environment):
-    """``{path: target}`` of the symbolic links in ``bin_dir`` that point into ``environment``."""
-    try:
-        names = os.listdir(bin_dir)
-    except OSError:
-        return {}
-    paths = [os.path.join(bin_dir, n) for n in names]
-    return dict((p, os.readlink(p)) for p in paths if os.path.islink(p) and _leads_into(p, environment))
-
 
 def link_problems(receipt, environment):
     """``(missing, taken)``: the receipt's executables that are gone, and those another file took over."""
@@ -226,7 +218,7 @@ def link_problems(receipt, environment):
             continue
         if not os.path.lexists(path):
             missing.append(path)
-        elif not (os.path.islink(path) and _leads_into(path, environment)):
+        elif not (os.path.islink(path) and leads_into(path, environment)):
             taken.append(path)
     return missing, taken
 
@@ -263,70 +255,6 @@ def protect_receipt(environment):
     return True
 
 
-class Backup(object):
-    """The tool's environment set aside in tool_dir (same file system) while uv replaces it, with
-    its links in bin_dir; ``restore`` puts both back, ``discard`` removes the copy.
-
-    ``move`` renames the environment aside and removes its links (uv then installs afresh, as for
-    a reinstall); otherwise the environment is copied and uv changes it in place.
-    """
-
-    def __init__(self, environment, bin_dir, move):
-        self.environment = environment
-        self.bin_dir = bin_dir
-        self.path = backup_path(environment)
-        if os.path.lexists(self.path):
-            shutil.rmtree(self.path)
-        self.links = tool_links(bin_dir, environment)
-        try:
-            if move:
-                os.rename(environment, self.path)
-                for path in self.links:
-                    os.unlink(path)
-            else:
-                shutil.copytree(environment, self.path, symlinks=True)
-        except (OSError, shutil.Error) as exc:
-            if not move:
-                shutil.rmtree(self.path, ignore_errors=True)
-            raise ToolError("%s could not be backed up in %s before uv replaces it (%s); nothing was changed"
-                            % (environment, self.path, exc))
-
-    def restore(self):
-        try:
-            self._restore()
-        except OSError as exc:
-            raise ToolError("%s could not be put back from its backup %s (%s): move it back by hand"
-                            % (self.environment, self.path, exc))
-
-    def _restore(self):
-        for path in tool_links(self.bin_dir, self.environment):
-            if path not in self.links and not os.path.exists(path):
-                os.unlink(path)  # a new executable of the version that failed
-        if os.path.islink(self.environment) or os.path.isfile(self.environment):
-            os.unlink(self.environment)
-        elif os.path.isdir(self.environment):
-            shutil.rmtree(self.environment)
-        os.rename(self.path, self.environment)
-        for path, target in sorted(self.links.items()):
-            if os.path.islink(path):
-                os.unlink(path)
-            if not os.path.lexists(path):
-                os.symlink(target, path)
-
-    def discard(self):
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
-def remove_tool(environment, bin_dir):
-    """Remove the tool of ``environment`` and its links in ``bin_dir`` (for a receipt uv cannot read)."""
-    try:
-        for path in tool_links(bin_dir, environment):
-            os.unlink(path)
-        shutil.rmtree(environment)
-    except OSError as exc:
-        raise ToolError("%s could not be removed: %s" % (environment, exc))
-
-
 def missing_parent(path):
     """The highest directory of ``path`` (itself included) that does not exist yet, or ``None``."""
     top = None
@@ -338,26 +266,9 @@ def missing_parent(path):
 def remove_if_empty(directory):
     """Remove ``directory`` (made by a failed first install) if it holds only folders and uv's lock files."""
     for _dirpath, _dirs, files in os.walk(directory):
-        if set(files) - set(_TOOL_DIR_DEBRIS):
+        if set(f for f in files if not f.endswith(".pyfleet-lock")) - set(_TOOL_DIR_DEBRIS):
             return
     shutil.rmtree(directory, ignore_errors=True)
-
-
-def backup_path(environment):
-    return os.path.join(os.path.dirname(environment), ".%s.pyfleet-backup" % os.path.basename(environment))
-
-
-def recover_backup(environment):
-    """After a run that was killed while uv replaced the tool: its backup back when the environment
-    is gone, else the backup removed. Whether anything was done."""
-    path = backup_path(environment)
-    if not os.path.isdir(path):
-        return False
-    if os.path.lexists(environment):
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        os.rename(path, environment)
-    return True
 
 
 # -- files that others must be able to use ----------------------------------------------------------

@@ -33,7 +33,8 @@ description:
     M(pyfleet.uv.ruff_install), a link of another uv tool, a file from a package); the task fails naming the
     file and who put it there, unless O(force=true). This holds for a tool's own executable taken over since.
   - Nothing is lost when uv fails. Before uv replaces an installed tool, its environment is set aside in O(tool_dir)
-    (copied for an update, renamed for a reinstall) with its links in O(bin_dir); both are put back if uv fails.
+    (copied for an update, renamed for a reinstall) with its links in O(bin_dir); both are put back if uv fails,
+    or by the next run if this one was killed. Runs for the same tool wait for each other (a lock in O(tool_dir)).
   - Repairs what it finds broken. A tool whose Python is gone, whose receipt is unreadable, or whose executable
     in O(bin_dir) was deleted, is reinstalled (V(present), V(latest)) or removed (V(absent)).
   - Needs uv 0.8.0 or newer on the host.
@@ -105,6 +106,8 @@ options:
   force:
     description:
       - Overwrite executables in O(bin_dir) that uv did not link for this tool (C(--force)).
+      - With V(absent), remove the tool although a file it does not own took over one of its executables; that
+        file is kept (moved aside while C(uv tool uninstall) runs, which would delete it, then put back).
     type: bool
     default: false
   index_url:
@@ -250,8 +253,8 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
-    OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe,
-    entry_text, explain_failure, install_args, link_problems, missing_parent, packages_on_disk, protect_receipt,
+    OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe, entry_text,
+    explain_failure, install_args, keep_aside, link_problems, lock_tool, missing_parent, packages_on_disk, protect_receipt,
     read_receipt, recover_backup, refuse_private_python, remove_if_empty, remove_tool, tool_requests, tool_summary)
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
     changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after)
@@ -339,11 +342,25 @@ class UvTool(object):
     # -- decide and act -----------------------------------------------------------------------------
 
     def run(self):
-        params = self.params
-        check = self.module.check_mode
+        """A real run holds the tool's lock throughout: recover, read, decide, back up, install, discard."""
         self.name, wanted, canonical = tool_requests(self.params["name"], self.params["with"])
         self.environment = os.path.join(self.tool_dir, self.name)
-        if not check and recover_backup(self.environment):
+        self.created = missing_parent(self.tool_dir)
+        if self.params["state"] != "absent":
+            check_bin_dir(self.bin_dir)
+        if self.module.check_mode or (self.params["state"] == "absent" and self.created):
+            return self.decide_and_act(wanted, canonical)
+        lock = lock_tool(self.tool_dir, self.name)
+        try:
+            return self.decide_and_act(wanted, canonical)
+        finally:
+            if self.created:
+                remove_if_empty(self.created)  # a failed first install leaves no folders, not even the lock's
+            os.close(lock)
+
+    def decide_and_act(self, wanted, canonical):
+        params, check = self.params, self.module.check_mode
+        if not check and recover_backup(self.environment, self.bin_dir):
             self.module.warn("a backup of %s left by an interrupted run was recovered" % self.environment)
         receipt, broken = None, None
         if os.path.isdir(self.environment):
@@ -352,13 +369,16 @@ class UvTool(object):
             except ToolError as exc:
                 broken = exc.msg
         installed = receipt is not None or broken is not None
-        if params["state"] != "absent":
-            check_bin_dir(self.bin_dir)
         self.setup()
         before = self.listed() if installed else {}
         if params["state"] == "absent":
-            if installed and not check:
-                self.remove(broken)
+            taken = link_problems(receipt, self.environment)[1] if receipt else []
+            if taken and not params["force"]:
+                raise ToolError(collision_message(taken, self.name, self.tool_dir, absent=True))
+            if installed and not check and broken is None:  # a file that took over an executable is kept
+                keep_aside(taken, lambda: self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name))
+            elif installed and not check:
+                remove_tool(self.environment, self.bin_dir)  # uv refuses a receipt it cannot read
             self.report("remove" if installed else "keep", None, before, {}, None)
             return self.result
 
@@ -378,13 +398,6 @@ class UvTool(object):
         receipt = read_receipt(self.environment)
         self.report(action, reason, before, self.listed(), receipt)
         return self.result
-
-    def remove(self, broken):
-        """``uv tool uninstall``; a tool whose receipt uv cannot read is removed here (uv refuses it)."""
-        if broken is None:
-            self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name)
-            return
-        remove_tool(self.environment, self.bin_dir)
 
     def decide(self, receipt, broken, canonical, wanted):
         """``(action, reason, plan)``: ``keep``, ``install``, ``reinstall`` or ``update`` (with uv's plan)."""
@@ -418,17 +431,14 @@ class UvTool(object):
         """``uv tool install``; an environment uv replaces is backed up first and put back if uv fails."""
         params = self.params
         args = install_args(params, wanted, action)
-        created = missing_parent(self.tool_dir)
         backup = Backup(self.environment, self.bin_dir, action == "reinstall") if os.path.isdir(self.environment) else None
         try:
             self.uv(args + self.index_args(), "uv tool install %s" % self.name)
         except UvError as exc:
             if backup is not None:
-                backup.restore()
+                backup.restore(exc.msg)
                 exc.msg = "%s\n%s %s was restored as it was (its environment and executables)" % (
                     exc.msg, self.name, (before.get(self.name) or {}).get("version", ""))
-            elif created:
-                remove_if_empty(created)  # nothing changed: not even the folders uv made
             exc.msg += OFFLINE_HINT if params["offline"] else ""
             raise
         if backup is not None:

@@ -208,3 +208,15 @@ def test_links_packages_and_backup(tmp_path):
         assert _uv_tool.packages_on_disk(str(env))["six"]["version"] == "1.17.0"
         assert os.readlink(str(bin_dir / "t")) == str(env / "bin" / "t")
         assert sorted(os.listdir(str(tmp_path / "tools"))) == ["t"]
+
+
+def test_a_restore_without_its_backup_keeps_the_environment(tmp_path):
+    env, bin_dir = tmp_path / "tools" / "t", tmp_path / "bin"
+    (env / "bin").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    bin_dir.mkdir()
+    backup = _uv_tool.Backup(str(env), str(bin_dir), False)
+    shutil.rmtree(backup.path)  # what another run did to it
+    with pytest.raises(_uv_tool.ToolError, match="could not be put back"):
+        backup.restore()
+    assert (env / "pyvenv.cfg").read_text() == "home = /usr/bin\n"

@@ -11,6 +11,7 @@ it has taken the old version out of the tool's environment.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -47,7 +48,7 @@ def runs(link):
 
 def leftovers(tool):
     """What is in tool_dir besides the tool's environment and uv's own lock files."""
-    return sorted(set(os.listdir(tool.tool_dir)) - {"pyfleet-hello", ".lock", ".gitignore"})
+    return sorted(set(os.listdir(tool.tool_dir)) - {"pyfleet-hello", ".lock", ".gitignore", ".pyfleet-hello.pyfleet-lock"})
 
 
 def test_a_failed_upgrade_or_reinstall_restores_the_working_tool(tool):
@@ -64,6 +65,60 @@ def test_a_failed_upgrade_or_reinstall_restores_the_working_tool(tool):
         assert leftovers(tool) == []  # no backup left behind
     rc, again = tool()
     assert rc == 0 and not again["changed"], again["msg"]
+
+
+def test_a_run_killed_midway_gets_its_backup_back(tool):
+    """A complete backup at start-up means uv may have been midway: it goes back in place of the
+    environment (half-updated in copy mode, partly made in reinstall mode), with its links."""
+    tool()
+    backup = os.path.join(tool.tool_dir, ".pyfleet-hello.pyfleet-backup")
+    shutil.copytree(tool.env, backup, symlinks=True)
+    code = glob.glob(os.path.join(tool.env, "lib", "*", "site-packages", "pyfleet_hello", "__init__.py"))[0]
+    with open(code, "w") as handle:
+        handle.write("def main():\n    print('half updated')\n")
+    rc, again = tool()
+    assert rc == 0 and runs(tool.link) == "hello 1.0\n" and leftovers(tool) == [], again["msg"]
+    assert "interrupted run was recovered" in json.dumps(again.get("warnings")), sorted(again)
+    os.rename(tool.env, backup)
+    os.unlink(tool.link)
+    os.makedirs(os.path.join(tool.env, "bin"))
+    with open(os.path.join(tool.env, "pyvenv.cfg"), "w") as handle:
+        handle.write("home = /nowhere\n")
+    rc, again = tool()
+    assert rc == 0 and not again["changed"] and runs(tool.link) == "hello 1.0\n", again["msg"]
+    assert leftovers(tool) == []
+
+
+def test_a_second_run_waits_for_the_first(tool):
+    tool()
+    lock = os.path.join(tool.tool_dir, ".pyfleet-hello.pyfleet-lock")
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | "
+                               "os.O_CREAT, 0o644); fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(3)",
+                               lock], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        rc, again = tool()
+        assert holder.poll() is not None  # it waited for the run that held the tool's lock
+        assert rc == 0 and not again["changed"], again["msg"]
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+def test_absent_keeps_a_file_that_took_over_its_executable(tool):
+    tool()
+    os.unlink(tool.link)
+    with open(tool.link, "w") as handle:
+        handle.write("#!/bin/sh\necho mine\n")
+    os.chmod(tool.link, 0o755)
+    for check in (True, False):
+        rc, refused = tool(state="absent", check_mode=check)
+        assert rc == 1 and refused["msg"].startswith("%s exists and was not linked by uv for pyfleet-hello: a file owned by user"
+                                                     % tool.link), refused["msg"]
+        assert "force=true" in refused["msg"] and runs(tool.link) == "mine\n" and os.path.isdir(tool.env)
+    rc, gone = tool(state="absent", force=True)
+    assert rc == 0 and gone["changed"] and not os.path.exists(tool.env) and runs(tool.link) == "mine\n", gone["msg"]
 
 
 def test_a_tool_whose_python_is_gone_is_reinstalled_or_removed(tool):
