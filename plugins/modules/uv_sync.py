@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Builds the environment an application runs from, exactly as its C(uv.lock) pins it, with the uv that
     M(pyfleet.uv.uv_install) put on the host, and switches the application to it in one atomic step.
-  - A lock that does not match C(pyproject.toml) (what C(uv sync --locked) checks, with C(uv lock --locked --offline):
+  - A lock that does not match C(pyproject.toml) (what C(uv sync --locked) checks, with C(uv lock --locked --offline),
     no request to the index) is refused before anything on the host changes; the message says to run C(uv lock).
   - O(environment) is a symbolic link to one of the versioned environments in C(<environment>.d/), each named
     C(<first 12 hex digits of the lock's sha256>-<8 hex digits of a digest of the options>); the options digest
