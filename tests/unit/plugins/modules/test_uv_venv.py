@@ -609,12 +609,20 @@ def test_check_mode_writes_nothing(venv, tmp_path):
 def test_the_user_of_a_direct_url_is_masked(venv, index):
     url, _counter = index
     wheel = url.replace("http://", "http://deploy:s3cretpw@").rstrip("/").rsplit("/", 1)[0] + "/files/six-1.17.0-py2.py3-none-any.whl"
+
+    def ours(result):
+        # invocation is Ansible's own echo of the arguments: ansible-core 2.16 masks only the
+        # password of a URL there (2.21 masks more); the module's own fields must not name the user
+        text = json.dumps(result)
+        assert "s3cretpw" not in text, result["msg"]
+        return json.dumps(dict((k, v) for k, v in result.items() if k != "invocation"))
+
     rc, check = venv(check_mode=True, diff=True, name=["six @ " + wheel])
     assert rc == 0 and check["changed"], check["msg"]
-    assert "deploy" not in json.dumps(check), check["msg"]  # uv prints the user and masks only the password
+    assert "deploy" not in ours(check), check["msg"]  # uv prints the user and masks only the password
     venv(name=["six==1.16.0"])
     rc, check = venv(check_mode=True, diff=True, name=["six @ " + wheel])
-    assert rc == 0 and check["changed"] and "deploy" not in json.dumps(check), check["msg"]
+    assert rc == 0 and check["changed"] and "deploy" not in ours(check), check["msg"]
 
 
 @needs_mirror
