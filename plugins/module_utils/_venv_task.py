@@ -357,7 +357,7 @@ class UvVenv(object):
         if wanted and (args or files["requirements"]):
             if action == "keep":
                 plan = self.dry_run(self.install_args(args, files), "the dry run of uv pip install")
-            else:
+            elif check:  # a new environment is listed once built: only check mode needs the plan
                 target = tempfile.mkdtemp(prefix="uv-target-", dir=self.module.tmpdir)
                 _rc, out, err = self.uv(self.install_args(args, files, interpreter, target) + ["--dry-run"],
                                         "the dry run of uv pip install into a new environment")
