@@ -29,7 +29,7 @@ import tempfile
 from ansible.errors import AnsibleError
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync import project_files
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync import project_files
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction
 
 MODULE = "pyfleet.uv.uv_sync"

@@ -81,7 +81,7 @@ options:
         of the types uv expects (booleans, integers, strings, lists, and dicts for tables
         such as V(pip)).
       - A key set to V(null) is left out of the file.
-      - The known keys are those of uv 0.13.8 (see C(plugins/module_utils/_uv_settings.py)); an
+      - The known keys are those of uv 0.13.8 (see C(plugins/module_utils/config/_uv_settings.py)); an
         older uv on the host may not know some of them, and then rejects the file.
     type: dict
     default: {}
@@ -230,7 +230,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._config_file import (
     ConfigFileError,
     make_dirs,
     prepare,
@@ -244,7 +244,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._uv_config import (
     build_document,
     credentials_problem,
     redact,

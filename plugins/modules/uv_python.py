@@ -294,8 +294,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._install_dir import DirLock, ensure_install_dir
-from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._install_dir import DirLock, ensure_install_dir
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python import (
     PythonError,
     best,
     check_options,
@@ -308,7 +308,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     summary,
     venvs_of,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._python_uv import UvPython, python_settings
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python_uv import UvPython, python_settings
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
 

@@ -264,7 +264,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import finish
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync_task import UvSync
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync_task import UvSync
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links"]
 

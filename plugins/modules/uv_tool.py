@@ -252,11 +252,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool import (
     OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe, entry_text,
     explain_failure, install_args, keep_aside, link_problems, lock_tool, missing_parent, packages_on_disk, protect_receipt,
     read_receipt, recover_backup, refuse_private_python, remove_if_empty, remove_tool, tool_requests, tool_summary)
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
     changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after)
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]

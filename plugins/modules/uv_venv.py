@@ -371,7 +371,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import finish
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv_task import UvVenv
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_task import UvVenv
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "extra_args", "name"]
 

@@ -27,7 +27,7 @@ import os
 import shutil
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync import ENVIRONMENT_SUFFIX
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync import ENVIRONMENT_SUFFIX
 
 __all__ = ["RECEIPT", "Environments", "SyncError"]
 

@@ -20,7 +20,7 @@ import tarfile
 import threading
 import zlib
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._archive import (
     _MAX_RECORD,
     _TAR_ERRORS,
     _extract_members,

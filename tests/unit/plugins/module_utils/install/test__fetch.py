@@ -17,7 +17,7 @@ import threading
 import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import DiskFullError
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import MAX_REDIRECTS, Fetcher, same_origin
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import MAX_REDIRECTS, Fetcher, same_origin
 
 SECRET_PW = "pw-s3cret-value"
 SECRET_TOKEN = "tok-s3cret-value"

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync import (
     environment_key,
     export_split,
     lock_header,
@@ -18,7 +18,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._sync import (
     top_level_names,
     tree_digest,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync_env import Environments, SyncError
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync_env import Environments, SyncError
 
 # The head of a uv.lock written by the real uv 0.13.8 (`uv lock` of the unit tests' application).
 LOCK = """version = 1

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._toml import TomlError, dumps, format_value
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._toml import TomlError, dumps, format_value
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+, the controller's Python in the suite
 

@@ -14,7 +14,7 @@ import pytest
 PROBE = r"""
 import json, sys
 %s
-from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import _fetcher_class
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._artifacts import _fetcher_class
 fetcher = _fetcher_class()
 from ansible.module_utils import urls
 loaded = sorted(name for name in sys.modules if name.split(".")[0] == "cryptography" and sys.modules[name] is not None)
@@ -50,7 +50,7 @@ class PageFetcher(object):
         self.body = body
 
     def get_page(self, url, accept, make_parser):
-        from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
+        from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import Response
         parser = make_parser(url, "application/vnd.pypi.simple.v1+json")
         parser.feed(self.body)
         return Response(url, 200, body=parser)
@@ -65,7 +65,7 @@ WHEEL = "uv-0.5.11-py3-none-manylinux_2_17_x86_64.whl"
 ], ids=["plain", "newline"])
 def test_index_file_names_must_be_plain(name, refused):
     """An index file name becomes a file name on the host and the controller: only a plain one is taken."""
-    from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import Notes, SourceClient
+    from ansible_collections.pyfleet.uv.plugins.module_utils.install._artifacts import Notes, SourceClient
     from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError
     page = json.dumps({"files": [{"filename": name, "url": "https://idx.example/files/x.whl",
                                   "hashes": {"sha256": "a" * 64}}]}).encode()

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import host_run
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._installed import (
     RECEIPT_NAME,
     find_uv,
     installed_state,
@@ -96,7 +96,7 @@ def test_find_uv(tmp_path):
 
 # -- drift, receipts and the target of an old build ---------------------------------
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (  # noqa: E402
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._installed import (  # noqa: E402
     binary_stats,
     check_drift,
     elf_target,

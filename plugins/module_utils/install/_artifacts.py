@@ -72,14 +72,14 @@ def _fetcher_class():
     if block:
         sys.modules["cryptography"] = None  # "import cryptography" now raises ImportError
     try:
-        from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher  # pylint: disable=import-outside-toplevel
+        from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import Fetcher  # pylint: disable=import-outside-toplevel
     except ImportError:
         if not block:
             raise
         if sys.modules.get("cryptography", False) is None:
             del sys.modules["cryptography"]
         block = False
-        from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher  # pylint: disable=import-outside-toplevel
+        from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import Fetcher  # pylint: disable=import-outside-toplevel
     finally:
         if block and sys.modules.get("cryptography", False) is None:
             del sys.modules["cryptography"]
@@ -389,7 +389,7 @@ def local_artifact(params, checksum, verdicts, candidates, version, tool=UV):
                             "allow_missing_checksum=true to install it unverified" % path)
     # Imported here: only a src install reads an archive; every other path of the module (and
     # the no-op, the check mode and state=absent) leaves tarfile and zipfile unimported.
-    from ansible_collections.pyfleet.uv.plugins.module_utils._archive import identify  # pylint: disable=import-outside-toplevel
+    from ansible_collections.pyfleet.uv.plugins.module_utils.install._archive import identify  # pylint: disable=import-outside-toplevel
     from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import target_build  # pylint: disable=import-outside-toplevel
     fmt, target, found_version, build = identify(path, tool)
     if target is None:

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils import _uv_tool, _uv_tool_receipt
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments import _uv_tool, _uv_tool_receipt
 
 try:
     import tomllib

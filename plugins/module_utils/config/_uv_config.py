@@ -21,8 +21,8 @@ import re
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import MASK, redact_text, url_secrets
-from ansible_collections.pyfleet.uv.plugins.module_utils._toml import TomlError, dumps
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_settings import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._toml import TomlError, dumps
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._uv_settings import (
     INDEX_KEYS,
     PROJECT_ONLY,
     SETTINGS,

@@ -12,9 +12,9 @@ import pytest
 
 from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import elf, host_run
 
-from ansible_collections.pyfleet.uv.plugins.module_utils import _install
+from ansible_collections.pyfleet.uv.plugins.module_utils.install import _install
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import InstallError
-from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._install import (
     STAGING_PREFIX,
     DirLock,
     install_staged,
@@ -23,7 +23,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
     verify_staged,
     write_receipt,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import RECEIPT_NAME, read_receipt
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._installed import RECEIPT_NAME, read_receipt
 
 
 T = "x86_64-unknown-linux-gnu"

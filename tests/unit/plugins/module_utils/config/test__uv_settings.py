@@ -17,8 +17,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import render
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_settings import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._uv_config import render
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._uv_settings import (
     DEPRECATED,
     INDEX_KEYS,
     PROJECT_ONLY,

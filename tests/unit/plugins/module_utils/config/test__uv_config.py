@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._uv_config import (
     HEADER,
     ConfigError,
     build_document,

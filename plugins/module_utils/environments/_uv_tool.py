@@ -37,12 +37,12 @@ import shutil
 import stat
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool_backup import (  # noqa: F401  (re-exported)
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_backup import (  # noqa: F401  (re-exported)
     Backup, keep_aside, leads_into, lock_tool, recover_backup, remove_tool, tool_links)
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool_receipt import (  # noqa: F401  (re-exported)
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_receipt import (  # noqa: F401  (re-exported)
     RECEIPT, ToolError, canonical_entry, canonical_python, canonical_request, entry_text, parse_toml, read_receipt,
     refuse_credentials)
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name, read_pyvenv, requirement_name
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import normalize_name, read_pyvenv, requirement_name
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import TOOLS
 
 __all__ = [

@@ -34,7 +34,7 @@ import time
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync import (
     environment_key,
     export_split,
     lock_header,
@@ -42,9 +42,9 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._sync import (
     top_level_names,
     tree_digest,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync_env import Environments, SyncError
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync_env import Environments, SyncError
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import changes_from_lists, parse_dry_run, parse_pip_list, read_pyvenv
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import changes_from_lists, parse_dry_run, parse_pip_list, read_pyvenv
 
 __all__ = ["SyncError", "UvSync"]
 

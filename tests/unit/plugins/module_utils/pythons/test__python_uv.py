@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils._python_uv: uv's python commands through the real UvRunner, answered with what real uv printed."""
+"""module_utils.pythons._python_uv: uv's python commands through the real UvRunner, answered with what real uv printed."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import sys
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils import _python_uv
-from ansible_collections.pyfleet.uv.plugins.module_utils._python import PythonError
-from ansible_collections.pyfleet.uv.plugins.module_utils._python_uv import UvPython, python_settings
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons import _python_uv
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python import PythonError
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python_uv import UvPython, python_settings
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "uv_python")
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "uv_python")
 
 
 def recorded(name):

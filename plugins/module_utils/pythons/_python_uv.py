@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._python import PythonError, best, parse_list, version_tuple
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python import PythonError, best, parse_list, version_tuple
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunError
 
 __all__ = ["VERIFY_CODE", "UvPython", "python_settings"]

@@ -17,7 +17,7 @@ import fcntl
 import os
 import shutil
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool_receipt import ToolError, read_receipt
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_receipt import ToolError, read_receipt
 
 __all__ = ["Backup", "backup_path", "keep_aside", "leads_into", "lock_tool", "recover_backup", "remove_tool", "tool_links"]
 

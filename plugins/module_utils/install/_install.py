@@ -23,14 +23,14 @@ import tempfile
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import DiskFullError, InstallError
 # The install directory itself (lock, creation, writability) lives in _install_dir, a leaf that
 # uv_python takes without the staging code below; imported here under the old names.
-from ansible_collections.pyfleet.uv.plugins.module_utils._install_dir import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._install_dir import (
     DirLock,
     ensure_install_dir,
     make_dirs,
     os_reason,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._install_dir import dir_error as _dir_error
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._install_dir import dir_error as _dir_error
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._installed import (
     BINARIES,
     RECEIPT_SCHEMA,
     parse_version,

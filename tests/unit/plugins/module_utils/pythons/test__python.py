@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils._python: parsing what real uv printed (fixtures/uv_python), planning, reporting."""
+"""module_utils.pythons._python: parsing what real uv printed (fixtures/uv_python), planning, reporting."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils import _python
-from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons import _python
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python import (
     PythonError,
     best,
     check_options,
@@ -29,7 +29,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     venvs_using,
 )
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "uv_python")
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "uv_python")
 
 
 def recorded(name):

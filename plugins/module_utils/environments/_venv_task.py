@@ -21,7 +21,7 @@ import tempfile
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text, redact_url
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
     VenvError,
     changes_from_lists,
     index_args,
@@ -36,7 +36,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
     site_packages_flag,
     with_version,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv_build import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_build import (
     discard,
     drop_new_lock,
     empty_again,

@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._artifacts import (
     LazyFetcher,
     Notes,
     SourceClient,
@@ -26,7 +26,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import (
     nothing_installed,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, InstallError, UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._install import (
     DirLock,
     copy_hashed,
     ensure_install_dir,
@@ -37,7 +37,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
     remove_stale_staging,
     verify_staged,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._installed import (
     binary_stats,
     check_drift,
     install_dir_trust,
@@ -64,13 +64,13 @@ def _archive():
     there); the payload still carries _archive, since ansible's dependency finder follows
     imports inside functions too.
     """
-    from ansible_collections.pyfleet.uv.plugins.module_utils import _archive as archive  # pylint: disable=import-outside-toplevel
+    from ansible_collections.pyfleet.uv.plugins.module_utils.install import _archive as archive  # pylint: disable=import-outside-toplevel
     return archive
 
 
 def _tar_stream(target, staging_dir, length, tool):
     """A ``TarStream`` (``_archive_stream``: unpacking while downloading), imported on that path alone."""
-    from ansible_collections.pyfleet.uv.plugins.module_utils._archive_stream import TarStream  # pylint: disable=import-outside-toplevel
+    from ansible_collections.pyfleet.uv.plugins.module_utils.install._archive_stream import TarStream  # pylint: disable=import-outside-toplevel
     return TarStream(target, staging_dir, length, tool)
 
 

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._config_file import (
     ConfigFileError,
     config_paths,
     make_dirs,

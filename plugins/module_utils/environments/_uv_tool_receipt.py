@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported on targets
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._toml_read import parse_toml
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import normalize_name
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import normalize_name
 
 __all__ = ["RECEIPT", "ToolError", "canonical_entry", "canonical_python", "canonical_request", "entry_text",
            "normalize_version", "parse_toml", "read_receipt", "refuse_credentials"]

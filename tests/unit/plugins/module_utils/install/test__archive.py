@@ -16,11 +16,11 @@ import zipfile
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils import _archive, _archive_stream
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import archive_format, check_member, extract, identify
+from ansible_collections.pyfleet.uv.plugins.module_utils.install import _archive, _archive_stream
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._archive import archive_format, check_member, extract, identify
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "utils"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "utils"))
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
 
 T = "x86_64-unknown-linux-gnu"
@@ -512,7 +512,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.wheel_tags import (  # 
     wheel_build,
 )
 
-WHEEL_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "wheels")
+WHEEL_FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "wheels")
 RECORDED = sorted(n[:-len(".WHEEL")] for n in os.listdir(WHEEL_FIXTURES) if n.endswith(".whl.WHEEL"))
 
 
