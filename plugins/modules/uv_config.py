@@ -29,10 +29,8 @@ description:
     is its directory created); RV(msg) then starts with uv's own C(error:) and cause lines, then the
     command, and RV(stderr) holds uv's whole output. Warnings that uv prints about the file (such as
     V(native-tls) being deprecated in favour of V(system-certs)) become the task's warnings.
-  - uv runs as every uv call of this collection does (the runner that M(pyfleet.uv.uv_python) uses
-    too), from C(/) with an empty private C(HOME) and without the C(UV_*) variables of the task's
-    environment, so neither the calling user's configuration nor a C(pyproject.toml) in the
-    working directory takes part in the check.
+  - uv runs as every uv call of this collection does (see the notes), from C(/), so neither the calling
+    user's configuration nor a C(pyproject.toml) in the working directory takes part in the check.
   - A URL that carries credentials is refused in a file that other users can read, and
     allowed, with a warning, when O(mode) is V(0600) or V(0640). Credentials are the URL's
     user info of any shape, up to the last C(@) as uv reads it (C(https://user:secret@host/simple),
@@ -51,6 +49,7 @@ author:
   - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
   - pyfleet.uv.attributes
+  - pyfleet.uv.uv_runner
 attributes:
   check_mode:
     support: full

@@ -33,15 +33,14 @@ description:
     downloading anything (a rollback).
   - An existing directory or file at O(environment) (not a link) is refused, never replaced or removed; move
     it away first.
-  - Every call to uv runs with an explicit environment, as in M(pyfleet.uv.uv_venv) (a private empty C(HOME),
-    no C(UV_*) variable of the connection, the system C(uv.toml) still applies); uv never downloads a Python
-    here (C(UV_PYTHON_DOWNLOADS=never)). Index URLs reach uv as environment variables (C(UV_DEFAULT_INDEX),
-    C(UV_INDEX), C(UV_FIND_LINKS)), never as arguments, so their credentials never appear in a process list.
+  - uv never downloads a Python here (C(UV_PYTHON_DOWNLOADS=never)); the notes say how uv runs and gets index URLs.
   - Needs uv 0.8.0 or newer on the host.
 author:
   - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
   - pyfleet.uv.attributes
+  - pyfleet.uv.uv_runner
+  - pyfleet.uv.uv_runner.packages
 attributes:
   check_mode:
     support: full
@@ -82,10 +81,6 @@ options:
         Pythons (in O(python_install_dir)) that the project accepts. Never a virtual environment.
       - Quote versions in YAML (V("3.10")).
     type: str
-  python_install_dir:
-    description: Where uv's managed Pythons are (C(UV_PYTHON_INSTALL_DIR)), where M(pyfleet.uv.uv_python) puts them.
-    type: path
-    default: /opt/uv/python
   groups:
     description: Dependency groups (PEP 735) to install besides the project's dependencies (C(--group)).
     type: list
@@ -153,17 +148,11 @@ options:
     description:
       - The tar archive of O(project_src) that the action plugin sent to the host; there is no need to set it by hand.
     type: path
-  uv_path:
-    description:
-      - The uv to run. Default, the uv that M(pyfleet.uv.uv_install) recorded in C(/usr/local/bin), else the
-        first C(uv) on C(PATH).
-    type: path
 notes:
   - The versioned environments are built at their final path (a virtual environment's scripts name their own
     directory), so C(<environment>.d/) must stay beside O(environment). A service runs V(<environment>/bin/...);
     after a switch, restart it (a handler) to load the new code.
-  - uv's cache for a task is a private temporary directory, removed at the end, unless the system uv.toml
-    sets C(cache-dir); files are copied into the environment (C(UV_LINK_MODE=copy)), never linked to a cache.
+  - Files are copied into the environment (C(UV_LINK_MODE=copy)), never linked to uv's cache.
 seealso:
   - module: pyfleet.uv.uv_venv
   - module: pyfleet.uv.uv_python
