@@ -301,7 +301,8 @@ class ActionModule(DownloadOnAction):
         if got.get("failed"):
             raise UvError("download_on=controller needs the host's architecture and C library, and "
                           "pyfleet.uv.uv_facts failed: %s" % got.get("msg"))
-        return got["ansible_facts"]["uv"]
+        gathered = got.get("ansible_facts") or {}
+        return gathered.get("ansible_uv") or gathered.get("uv")  # the module returns the prefixed name
 
     def _fleet_targets(self, _uv_lock, task_vars, me, python):
         """``{host: Target}`` of the other hosts of the play's batch that the controller can plan for: those
