@@ -33,6 +33,7 @@ import tarfile
 import tempfile
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._sync import project_files
@@ -105,6 +106,13 @@ def pinned_python(request, top):
         return None
     match = _PINNED_PYTHON.match(lines[0]) if lines else None
     return match.group(1) if match else None
+
+
+def _names(value):
+    """A list option as the module reads it (a list, or one comma-separated string)."""
+    if not value:
+        return []
+    return [part.strip() for part in value.split(",")] if isinstance(value, str) else list(value)
 
 
 def missing_message(missing, host):
@@ -211,9 +219,9 @@ class ActionModule(DownloadOnAction):
         top = self._project_top(args)
         with open(os.path.join(top, "uv.lock"), "rb") as handle:
             lock = _uv_lock.load_lock(handle.read().decode("utf-8"))
-        selection = dict(groups=args.get("groups") or [], extras=args.get("extras") or [],
-                         no_dev=args.get("no_dev", True) is not False,
-                         install_project=args.get("install_project", True) is not False)
+        selection = dict(groups=_names(args.get("groups")), extras=_names(args.get("extras")),
+                         no_dev=boolean(args.get("no_dev", True), strict=False),
+                         install_project=boolean(args.get("install_project", True), strict=False))
         build_wheels = self._build_wheels(args, lock)
         me = task_vars.get("inventory_hostname")
         facts = self._uv_facts(task_vars)
@@ -282,7 +290,7 @@ class ActionModule(DownloadOnAction):
             if not path.endswith(".whl") or not os.path.isfile(path):
                 raise UvError("build_wheels: %s is not a wheel file (name.whl) on the controller" % path)
             found.append((path, os.path.basename(path)))
-        if not found and args.get("install_project", True) is not False:
+        if not found and boolean(args.get("install_project", True), strict=False):
             roots = [p for p in lock.packages if (p.get("source") or {}).get("editable") == "."]
             if roots:
                 raise UvError(

@@ -50,6 +50,7 @@ __all__ = ["SyncError", "UvSync"]
 
 # The lock format every uv this collection runs (0.8 and newer) reads.
 LOCK_VERSION = 1
+_VERSION = "import platform; print(platform.python_version(), platform.python_implementation())"
 _IMPORT = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
 
 
@@ -188,15 +189,6 @@ class UvSync(object):
             raise SyncError("uv python find printed no interpreter for %s" % (request or "the project"))
         return os.path.realpath(lines[-1].strip())
 
-    def python_facts(self, interpreter):
-        """``{executable, version, implementation}`` of ``interpreter`` (it runs once, isolated)."""
-        argv = [interpreter, "-I", "-c", "import platform, sys; print(platform.python_version()); print(sys.implementation.name)"]
-        rc, out, err = self.module.run_command(argv, cwd="/", handle_exceptions=False)
-        lines = out.split() if rc == 0 else []
-        if len(lines) != 2:
-            raise SyncError("the interpreter %s did not run (exit %s): %s" % (interpreter, rc, (err or out).strip()[-400:]))
-        return dict(executable=interpreter, version=lines[0], implementation=lines[1])
-
     def check_lock(self):
         """Refuse a lock that does not match ``pyproject.toml`` (or that this uv cannot read); no index
         request when it matches. Nothing on the host has changed yet."""
@@ -268,10 +260,11 @@ class UvSync(object):
         key = environment_key(self.result["lock"]["sha256"], self.settings(interpreter))
         target = self.envs.dir_of(key)
         current = self.result["environment"]["current"]
-        if params["download_on"] == "controller":
-            # For the action plugin's check-mode probe: the wheels it chooses fit this interpreter, and
-            # none is pushed when no new environment is built (a no-op, or a kept one switched back to).
-            self.result["plan"] = dict(python=self.python_facts(interpreter), build=not self.envs.complete(key))
+        if params["download_on"] == "controller":  # the action plugin's probe: what its wheels fit, whether any is needed
+            _rc, out, _err = self.module.run_command([interpreter, "-I", "-c", _VERSION], cwd="/")
+            version, implementation = (out.split() + ["", ""])[:2]
+            self.result["plan"] = dict(python=dict(executable=interpreter, version=version, implementation=implementation.lower()),
+                                       build=not self.envs.complete(key))
         before = self.packages_of(current)
         if current == target and self.envs.complete(key):
             return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
