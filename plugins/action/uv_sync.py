@@ -336,10 +336,11 @@ class ActionModule(DownloadOnAction):
                 "were not checked before this host: give python as X.Y to check the whole play first"
                 % (len(hosts), "" if len(hosts) == 1 else "s"))
         elif without:
+            verb = "has" if len(without) == 1 else "have"
             self._display_warning(
-                "download_on=controller: %s ha%s no ansible_facts.uv (run pyfleet.uv.uv_facts first): the wheels were "
-                "checked only for this host and %d other host%s" % (", ".join(sorted(without)), "s" if len(without) == 1
-                                                                 else "ve", len(targets), "" if len(targets) == 1 else "s"))
+                "download_on=controller: %s %s no ansible_facts.uv (run pyfleet.uv.uv_facts first): the wheels were "
+                "checked only for this host and %d other host%s" % (", ".join(sorted(without)), verb, len(targets),
+                                                                    "" if len(targets) == 1 else "s"))
         for text in failing:
             self._display_warning("download_on=controller: no wheels can be chosen for %s" % text)
         return targets

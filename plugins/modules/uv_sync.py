@@ -195,6 +195,10 @@ options:
       - The uv to run. Default, the uv that M(pyfleet.uv.uv_install) recorded in C(/usr/local/bin), else the
         first C(uv) on C(PATH).
     type: path
+requirements:
+  - uv 0.8.0 or newer on the managed host.
+  - With O(download_on=controller), on the controller - Python 3.11 or newer (C(tomllib)), or the C(tomli) package,
+    to read C(uv.lock); and the C(requests) package.
 notes:
   - The versioned environments are built at their final path (a virtual environment's scripts name their own
     directory), so C(<environment>.d/) must stay beside O(environment). A service runs V(<environment>/bin/...);

@@ -119,7 +119,7 @@ def test_a_package_without_build_wheels_fails_before_the_host(tmp_path):
     ("3.12", None, "3.12"), ("3.12.7", None, "3.12.7"), ("cpython@3.11", None, "3.11"), ("CPython-3.10", None, "3.10"),
     (">=3.11", None, None), ("/usr/bin/python3", "3.12\n", None), (None, "3.12\n", "3.12"),
     (None, "# pinned\n3.11.4\n", "3.11.4"), (None, "pypy@3.10\n", None), (None, None, None),
-], ids=lambda value: repr(value))
+], ids=repr)
 def test_pinned_python(tmp_path, request_, file_text, expected):
     if file_text is not None:
         (tmp_path / ".python-version").write_text(file_text)
