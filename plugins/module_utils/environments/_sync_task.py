@@ -50,6 +50,7 @@ __all__ = ["SyncError", "UvSync"]
 
 # The lock format every uv this collection runs (0.8 and newer) reads.
 LOCK_VERSION = 1
+_VERSION = "import platform; print(platform.python_version(), platform.python_implementation())"
 _IMPORT = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
 
 
@@ -259,6 +260,11 @@ class UvSync(object):
         key = environment_key(self.result["lock"]["sha256"], self.settings(interpreter))
         target = self.envs.dir_of(key)
         current = self.result["environment"]["current"]
+        if params["download_on"] == "controller":  # the action plugin's probe: what its wheels fit, whether any is needed
+            _rc, out, _err = self.module.run_command([interpreter, "-I", "-c", _VERSION], cwd="/")
+            version, implementation = (out.split() + ["", ""])[:2]
+            self.result["plan"] = dict(python=dict(executable=interpreter, version=version, implementation=implementation.lower()),
+                                       build=not self.envs.complete(key))
         before = self.packages_of(current)
         if current == target and self.envs.complete(key):
             return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
