@@ -213,6 +213,9 @@ def test_bad_input_leaves_the_running_environment(sync, index, case):
     args = {}
     if case == "stale":
         sync.app.write(deps='"six==1.17.0", "packaging==24.1"', lock=False)  # packaging: never asked for yet
+        # The counting index is the task's own index (without it uv would resolve against its default index,
+        # never counted here, and the check would pass online too), and uv's cache is the task's fresh one.
+        args["index_url"] = index.url
         expect = "run `uv lock` in the project"
     elif case == "missing-lock":
         os.unlink(os.path.join(sync.app.top, "uv.lock"))
