@@ -28,6 +28,7 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import re
 import tarfile
 import tempfile
 import time
@@ -117,9 +118,14 @@ class UvSync(object):
         return top
 
     def selection(self):
-        """The options of ``uv sync``/``uv export`` that choose what of the lock is installed."""
+        """The options of ``uv sync``/``uv export`` that choose what of the lock is installed.
+
+        ``no_dev`` leaves out every default group of the project (``[tool.uv] default-groups``, ``dev``
+        unless it says otherwise), not just ``dev`` (what ``--no-dev`` does): ``--no-default-groups``
+        (uv 0.8.0, the floor of the collection, has it in ``uv sync`` and ``uv export``), then only the
+        ``groups`` asked for. Without ``no_dev``, uv's defaults apply, plus ``groups``."""
         params = self.params
-        args = ["--no-dev"] if params["no_dev"] else []
+        args = ["--no-default-groups"] if params["no_dev"] else []
         for group in params["groups"]:
             args += ["--group", group]
         for extra in params["extras"]:
@@ -242,6 +248,9 @@ class UvSync(object):
         params = self.params
         if params["keep"] < 0:
             raise SyncError("keep must be 0 or more, got %d" % params["keep"])
+        if params["no_dev"] and "dev" in [re.sub(r"[-_.]+", "-", group).lower() for group in params["groups"]]:  # PEP 735 names
+            raise SyncError("groups names dev, which no_dev=true leaves out: set no_dev: false to install the dev "
+                            "group (and the project's other default groups), or remove dev from groups")
         if params["download_on"] == "controller" and not params.get("wheelhouse_dir"):
             raise SyncError("download_on=controller needs the wheels the action plugin pushes; run the task "
                             "through pyfleet.uv.uv_sync's action plugin")

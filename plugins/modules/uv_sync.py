@@ -87,7 +87,9 @@ options:
     type: path
     default: /opt/uv/python
   groups:
-    description: Dependency groups (PEP 735) to install besides the project's dependencies (C(--group)).
+    description:
+      - Dependency groups (PEP 735) to install besides the project's dependencies (C(--group)).
+      - With O(no_dev=true), the only groups installed; V(dev) is then refused.
     type: list
     elements: str
     default: []
@@ -97,7 +99,10 @@ options:
     elements: str
     default: []
   no_dev:
-    description: Leave out the C(dev) dependency group (C(--no-dev)), as a production deployment does.
+    description:
+      - Leave out the C(dev) dependency group and every other default group of the project (C(default-groups) of
+        C([tool.uv])), as a production deployment does (C(--no-default-groups)); only O(groups) are installed.
+      - V(false), uv's defaults (the default groups, C(dev) unless the project says otherwise), plus O(groups).
     type: bool
     default: true
   install_project:

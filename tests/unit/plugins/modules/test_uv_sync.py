@@ -37,6 +37,7 @@ pkg = ["packaging==24.1"]
 
 [dependency-groups]
 dev = ["iniconfig==2.0.0"]
+%(groups)s
 
 [build-system]
 requires = ["flit_core>=4,<5"]
@@ -76,9 +77,9 @@ class App:
         with open(os.path.join(self.top, "src", "app", "__init__.py"), "w") as handle:
             handle.write('"""The application."""\n' + text)
 
-    def write(self, deps=DEPS, lock=True):
+    def write(self, deps=DEPS, lock=True, groups=""):
         with open(os.path.join(self.top, "pyproject.toml"), "w") as handle:
-            handle.write(PYPROJECT % {"deps": deps})
+            handle.write(PYPROJECT % {"deps": deps, "groups": groups})
         if lock:
             home = os.path.join(self.top, "..", "lock-home")
             env = dict(os.environ, HOME=home, UV_DEFAULT_INDEX=self.index_url, UV_PYTHON_DOWNLOADS="never",
@@ -203,6 +204,36 @@ def test_dev_group_extras_and_no_project(sync):
     rc, other = sync(groups=["dev"], no_dev=False)
     assert rc == 0 and other["changed"] and "iniconfig" in site_listing(sync.environment)
     assert "app" in site_listing(sync.environment)
+
+
+@needs_mirror
+@pytest.mark.parametrize("source", ["index", "wheelhouse"])
+def test_no_dev_leaves_out_every_default_group(sync, wheels, tmp_path, source):
+    """``[tool.uv] default-groups`` beyond dev (here docs): no_dev installs none of them, only ``groups``."""
+    sync.app.write(groups='docs = ["packaging==24.1"]\n\n[tool.uv]\ndefault-groups = ["dev", "docs"]')
+    args = {}
+    if source == "wheelhouse":
+        wheelhouse = tmp_path / "wheelhouse"
+        wheelhouse.mkdir()
+        for wheel in wheels:
+            shutil.copy(wheel, str(wheelhouse))
+        args = dict(wheelhouse_dir=str(wheelhouse), download_on="controller")
+    base = {"app": "0.1.0", "six": "1.16.0", "python-dateutil": "2.9.0.post0"}
+    if source == "index":
+        rc, check = sync(check_mode=True, **args)
+        assert rc == 0 and check["after"] == base, check
+    rc, made = sync(**args)
+    assert rc == 0 and made["changed"], made
+    assert site_listing(sync.environment) == base
+    assert any("--no-default-groups" in c for c in made["cmd"]), made["cmd"]
+    rc, docs = sync(groups=["docs"], **args)
+    assert rc == 0 and docs["changed"] and site_listing(sync.environment) == dict(base, packaging="24.1"), docs
+    rc, everything = sync(no_dev=False, **args)  # uv's defaults: every default group
+    assert rc == 0 and site_listing(sync.environment) == dict(base, packaging="24.1", iniconfig="2.0.0"), everything
+    before = state(sync)
+    rc, refused = sync(groups=["dev", "docs"], **args)
+    assert rc == 1 and "groups names dev, which no_dev=true leaves out" in refused["msg"], refused
+    assert state(sync) == before and refused["cmd"] == []
 
 
 @needs_mirror
