@@ -255,7 +255,7 @@ class UvSync(object):
             raise SyncError("download_on=controller needs the wheels the action plugin pushes; run the task "
                             "through pyfleet.uv.uv_sync's action plugin")
         self.envs.refuse_foreign()
-        self.result["environment"]["current"] = self.envs.current()
+        self.result["environment"]["current"] = self.envs.current()  # reported on a failure; read again under the lock
         self.find_project()
         self.setup()
         if params.get("wheelhouse_dir"):
@@ -267,24 +267,37 @@ class UvSync(object):
         interpreter = self.find_python()
         key = environment_key(self.result["lock"]["sha256"], self.settings(interpreter))
         target = self.envs.dir_of(key)
-        current = self.result["environment"]["current"]
-        before = self.packages_of(current)
-        if current == target and self.envs.complete(key):
-            return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
-        ready = self.envs.complete(key)
         if self.module.check_mode:
+            current = self.result["environment"]["current"]
+            before = self.packages_of(current)
+            ready = self.envs.complete(key)
+            if current == target and ready:
+                return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
             after = self.listed(target) if ready else self.planned(interpreter)
             return self.report(before, after, target, "would switch %s to %s%s" % (
                 self.envs.path, target, " (an earlier environment, kept)" if ready else " (a new environment)"))
         umask = os.umask(0o022)  # what the services' users need to read, whatever the connection's umask
         try:
             self.envs.prepare()
-            ready = self.envs.complete(key)  # again under the lock: a parallel run may have built it
-            if not ready and target == self.envs.current():
+            # Everything below is decided under the host lock: a parallel run may have switched the link (or
+            # built this environment) while this one waited, and what runs now is what keep must keep.
+            current = self.result["environment"]["current"] = self.envs.current()
+            before = self.packages_of(current)
+            ready = self.envs.complete(key)
+            if current == target and ready:
+                return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
+            if not ready and target == current:
                 raise SyncError("the running environment %s (%s) has no complete receipt (%s: half written, or "
                                 "removed); uv_sync never rebuilds the environment services run from in place: "
                                 "remove the link %s (the services stop) and run again" % (
                                     self.envs.path, target, "uv-sync.json", self.envs.path))
+            if ready:
+                problem = self.check(target)  # a kept environment is checked like a new one before a switch
+                if problem:
+                    self.module.warn("the kept environment %s failed its check (%s); it is discarded and built again"
+                                     % (target, problem))
+                    self.envs.discard(target)
+                    ready = False
             if not ready:
                 self.envs.clear(key)
                 try:
@@ -301,8 +314,6 @@ class UvSync(object):
                 except BaseException:
                     self.envs.discard(target)
                     raise
-            else:
-                self.verify(target)
             after = self.listed(target)
             if current and self.envs.receipt(current) is not None:
                 now = time.time()
@@ -342,9 +353,9 @@ class UvSync(object):
             self.uv(["pip", "install", "--python", target, "--no-deps"] + offline + local,
                     "installing the workspace's own packages from the wheelhouse %s" % wheels)
 
-    def verify(self, target):
-        """The new environment's Python runs and imports the top-level packages of the project's own
-        distributions (those installed from a local path); ``SyncError`` with its output if not."""
+    def check(self, target):
+        """``None`` when the environment's Python runs and imports the top-level packages of the project's own
+        distributions (those installed from a local path), else what failed (its last lines of output)."""
         python = os.path.join(target, "bin", "python")
         names = []
         for record in _local_records(target):
@@ -354,10 +365,17 @@ class UvSync(object):
         self.runner.commands.append(argv)
         rc, out, err = self.module.run_command(argv, cwd="/", handle_exceptions=False) if os.path.exists(python) \
             else (None, "", "%s does not exist" % python)
-        if rc != 0:
-            raise SyncError("the new environment %s failed its check (its Python imports %s): %s; it was removed and "
-                            "%s was left as it was" % (target, ", ".join(sorted(set(names))) or "nothing",
-                                                       redact_text("\n".join((err or out or "").strip().splitlines()[-4:])), self.envs.path))
+        if rc == 0:
+            return None
+        return "its Python imports %s: %s" % (", ".join(sorted(set(names))) or "nothing",
+                                               redact_text("\n".join((err or out or "").strip().splitlines()[-4:])))
+
+    def verify(self, target):
+        """``check`` for a new environment: ``SyncError`` with what failed."""
+        problem = self.check(target)
+        if problem:
+            raise SyncError("the new environment %s failed its check (%s; it was removed and %s was left as it was"
+                            % (target, problem.replace(": ", "): ", 1), self.envs.path))
 
     # -- report ------------------------------------------------------------
 

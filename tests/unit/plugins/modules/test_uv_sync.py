@@ -387,3 +387,62 @@ def test_the_running_environment_is_never_rebuilt_in_place(sync):
     rc, out = sync()
     assert rc != 0 and "never rebuilds the environment services run from in place" in out["msg"], out
     assert state(sync) == before and run_app(sync.environment) == "0.1.0 1.16.0"
+
+
+def _save(app):
+    return {n: open(os.path.join(app.top, n)).read() for n in ("pyproject.toml", "uv.lock")}
+
+
+def _restore(app, files):
+    for name, text in files.items():
+        with open(os.path.join(app.top, name), "w") as handle:
+            handle.write(text)
+
+
+@needs_mirror
+def test_a_kept_environment_that_fails_its_check_is_rebuilt(sync):
+    """A kept environment is checked like a new one before a switch (its Python runs and imports the project);
+    a broken one (half deleted, a disk error) is discarded and built again, not a failure on every run."""
+    assert sync()[0] == 0
+    first = os.path.realpath(sync.environment)
+    old_files = _save(sync.app)
+    sync.app.write(deps='"six==1.17.0", "python-dateutil==2.9.0.post0"')
+    assert sync()[0] == 0
+    for root, dirs, _files in os.walk(os.path.join(first, "lib")):
+        if root.endswith("site-packages") and "app" in dirs:
+            shutil.rmtree(os.path.join(root, "app"))
+    _restore(sync.app, old_files)
+    rc, back = sync()
+    assert rc == 0 and back["changed"] and back["environment"]["current"] == first, back
+    assert "built from the lock" in back["msg"], back["msg"]
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+    assert not [n for n in os.listdir(sync.store) if n.startswith(".trash-")]
+
+
+@needs_mirror
+def test_the_running_environment_is_read_under_the_host_lock(sync, monkeypatch):
+    """Another run switches the link while this one waits for the host lock: this run's previous environment
+    (the one it bumps for keep, and reports) is the one running when it got the lock, not when it started."""
+    from ansible_collections.pyfleet.uv.plugins.module_utils import _sync_env  # pylint: disable=import-outside-toplevel
+    assert sync()[0] == 0
+    first = os.path.realpath(sync.environment)
+    one = _save(sync.app)
+    sync.app.write(deps='"six==1.17.0", "python-dateutil==2.9.0.post0"')
+    assert sync()[0] == 0
+    other = os.path.realpath(sync.environment)
+    _restore(sync.app, one)
+    assert sync()[1]["environment"]["current"] == first  # running: first; kept: other
+    sync.app.write(deps='"six==1.17.0"')
+    real = _sync_env.Environments.prepare
+
+    def racing(self):
+        self.switch(os.path.basename(other))  # the parallel run's switch, just before this one holds the lock
+        monkeypatch.setattr(_sync_env.Environments, "prepare", real)
+        return real(self)
+
+    monkeypatch.setattr(_sync_env.Environments, "prepare", racing)
+    rc, out = sync(keep=1)
+    assert rc == 0 and out["changed"], out
+    assert out["environment"]["previous"] == other, out["environment"]
+    assert os.path.isdir(other) and out["removed_environments"] == [first]
+    assert out["before"]["six"] == "1.17.0"
