@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tarfile
 import tempfile
 import time
@@ -47,7 +48,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._sync_env import Enviro
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils._venv import changes_from_lists, parse_dry_run, parse_pip_list, read_pyvenv
 
-__all__ = ["SyncError", "UvSync"]
+__all__ = ["SyncError", "UvSync", "unpack_project"]
 
 # The lock format every uv this collection runs (0.8 and newer) reads.
 LOCK_VERSION = 1
@@ -96,26 +97,11 @@ class UvSync(object):
         self.lock_text = data.decode("utf-8", "replace")
 
     def unpack(self, archive):
-        """Extract the action plugin's tar archive of the project: regular files and folders only,
-        nothing outside the target (names with ``..`` or a leading ``/`` are refused)."""
-        top = tempfile.mkdtemp(prefix="uv-sync-project-", dir=self.module.tmpdir)
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                name = os.path.normpath(member.name)
-                if name.startswith(("/", "..")) or os.path.isabs(name):
-                    raise SyncError("the project archive holds %r, outside the project" % member.name)
-                full = os.path.join(top, name)
-                if member.isdir():
-                    if not os.path.isdir(full):
-                        os.makedirs(full, 0o755)
-                elif member.type in (tarfile.REGTYPE, tarfile.AREGTYPE):
-                    if not os.path.isdir(os.path.dirname(full)):
-                        os.makedirs(os.path.dirname(full), 0o755)
-                    source = tar.extractfile(member)
-                    with open(full, "wb") as handle:
-                        handle.write(source.read())
-                    os.chmod(full, member.mode & 0o755 | 0o644)
-        return top
+        """Extract the action plugin's tar archive of the project into a temporary directory (``unpack_project``)."""
+        try:
+            return unpack_project(archive, tempfile.mkdtemp(prefix="uv-sync-project-", dir=self.module.tmpdir))
+        except (IOError, OSError, tarfile.TarError) as exc:
+            raise SyncError("the project archive %s could not be extracted: %s" % (archive, exc))
 
     def selection(self):
         """The options of ``uv sync``/``uv export`` that choose what of the lock is installed.
@@ -405,6 +391,31 @@ class UvSync(object):
                 before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
                 after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
         return result
+
+
+def unpack_project(archive, top):
+    """Extract a project's tar archive into the directory ``top``: regular files (streamed to disk, never
+    read whole into memory) and folders only, never links or devices; a member whose name is absolute or
+    has a ``..`` component is refused (``..notes`` is an ordinary name). Returns ``top``."""
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            name = os.path.normpath(member.name)
+            if os.path.isabs(member.name) or ".." in name.split(os.sep):
+                raise SyncError("the project archive holds %r, outside the project" % member.name)
+            if name == ".":
+                continue
+            full = os.path.join(top, name)
+            if member.isdir():
+                if not os.path.isdir(full):
+                    os.makedirs(full, 0o755)
+            elif member.type in (tarfile.REGTYPE, tarfile.AREGTYPE):
+                if not os.path.isdir(os.path.dirname(full)):
+                    os.makedirs(os.path.dirname(full), 0o755)
+                source = tar.extractfile(member)
+                with open(full, "wb") as handle:
+                    shutil.copyfileobj(source, handle, 1 << 16)
+                os.chmod(full, member.mode & 0o755 | 0o644)
+    return top
 
 
 def _local_records(target):

@@ -446,3 +446,78 @@ def test_the_running_environment_is_read_under_the_host_lock(sync, monkeypatch):
     assert out["environment"]["previous"] == other, out["environment"]
     assert os.path.isdir(other) and out["removed_environments"] == [first]
     assert out["before"]["six"] == "1.17.0"
+
+
+def _archive(path, app_top, extra=()):
+    """The project as the action plugin sends it (pyproject.toml, uv.lock, sources), plus ``extra`` members:
+    ``(name, bytes)`` for a file, ``(name, ("symlink"|"hardlink", target))`` for a link."""
+    import io  # pylint: disable=import-outside-toplevel
+    import tarfile  # pylint: disable=import-outside-toplevel
+    with tarfile.open(path, "w:gz") as tar:
+        for rel in ("pyproject.toml", "uv.lock", os.path.join("src", "app", "__init__.py")):
+            if os.path.exists(os.path.join(app_top, rel)):
+                tar.add(os.path.join(app_top, rel), arcname=rel)
+        for name, data in extra:
+            info = tarfile.TarInfo(name)
+            if isinstance(data, tuple):
+                info.type = tarfile.SYMTYPE if data[0] == "symlink" else tarfile.LNKTYPE
+                info.linkname = data[1]
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@needs_mirror
+def test_project_archive_members_named_like_dotdot_are_inside(sync, tmp_path):
+    """``..notes`` (two dots, then more) is an ordinary name inside the project, not a way out of it."""
+    archive = _archive(str(tmp_path / "p.tar.gz"), sync.app.top, [("..notes", b"release notes\n"),
+                                                                   ("src/..cfg/x.txt", b"x\n")])
+    rc, made = sync(project_dir=None, project_src=sync.app.top, project_archive=archive)
+    assert rc == 0 and made["changed"], made
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+
+
+@pytest.mark.parametrize("member", [
+    ("../evil", b"x"), ("/tmp/uv-sync-evil-abs", b"x"), ("src/../../evil", b"x"), ("src/../..", b"x"),
+], ids=["parent", "absolute", "parent-inside", "parent-only"])
+def test_project_archive_members_outside_the_project_are_refused(run_module, tmp_path, member):
+    top = tmp_path / "project"
+    top.mkdir()
+    (top / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    archive = _archive(str(tmp_path / "p.tar.gz"), str(top), [member])
+    args = {"project_src": str(top), "project_archive": archive, "environment": str(tmp_path / "env")}
+    rc, failed = run_module(uv_sync.main, args)
+    assert rc == 1 and "outside the project" in failed["msg"], failed
+    assert not os.path.exists(str(tmp_path / "evil")) and not os.path.exists("/tmp/uv-sync-evil-abs")
+
+
+def test_project_archive_links_are_never_extracted(run_module, tmp_path):
+    top = tmp_path / "project"
+    top.mkdir()
+    (top / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    archive = _archive(str(tmp_path / "p.tar.gz"), str(top), [
+        ("out", ("symlink", str(tmp_path))), ("hard", ("hardlink", "pyproject.toml")), ("out/written", b"x")])
+    rc, failed = run_module(uv_sync.main, {"project_src": str(top), "project_archive": archive,
+                                           "environment": str(tmp_path / "env")})
+    assert rc == 1 and "has no uv.lock" in failed["msg"], failed
+    assert not os.path.exists(str(tmp_path / "written"))
+
+
+def test_project_archive_members_are_streamed_to_disk(run_module, tmp_path):
+    """A large file of the project is copied in blocks, never read whole into memory."""
+    import tracemalloc  # pylint: disable=import-outside-toplevel
+    top = tmp_path / "project"
+    top.mkdir()
+    (top / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    archive = _archive(str(tmp_path / "p.tar.gz"), str(top), [("data/big.bin", b"\0" * (48 << 20))])
+    tracemalloc.start()
+    try:
+        rc, failed = run_module(uv_sync.main, {"project_src": str(top), "project_archive": archive,
+                                               "environment": str(tmp_path / "env")})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rc == 1 and "has no uv.lock" in failed["msg"], failed
+    assert peak < (16 << 20), peak
