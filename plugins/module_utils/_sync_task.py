@@ -37,8 +37,10 @@ import time
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._sync import (
+    DEPENDENCY_FILES,
     environment_key,
     export_split,
+    local_sources,
     lock_header,
     lock_packages,
     top_level_names,
@@ -206,7 +208,10 @@ class UvSync(object):
         """What decides the environment besides the lock (the project's files read once per run)."""
         params = self.params
         if self._digest is None:
-            self._digest = tree_digest(self.project, (self.envs.path, self.envs.store))
+            # The project's own code is installed (install_project): every file of it decides the environment.
+            # Without it, only what decides the dependencies and the local packages still installed.
+            only = None if params["install_project"] else list(DEPENDENCY_FILES) + local_sources(self.lock_text)
+            self._digest = tree_digest(self.project, (self.envs.path, self.envs.store), only)
         return dict(project=self._digest, python=interpreter,
                     groups=sorted(params["groups"]), extras=sorted(params["extras"]), no_dev=params["no_dev"],
                     install_project=params["install_project"],

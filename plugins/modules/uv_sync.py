@@ -22,6 +22,10 @@ description:
     covers the project's files (C(pyproject.toml), C(uv.lock), the sources of the project and its workspace
     members; never C(.git), C(.venv), C(__pycache__), C(build), C(dist) or other environments), the
     interpreter, O(groups), O(extras), O(no_dev), O(install_project) and the source of the wheels.
+  - So with O(install_project=true) (the default) a change to any file of the project (its code, a README)
+    builds a new environment, since the project's own code is installed in it. With O(install_project=false),
+    only C(pyproject.toml), C(uv.lock), C(uv.toml), C(.python-version) and the workspace members and path
+    dependencies inside the project (still installed) are digested; a change elsewhere is a no-op.
   - When that name differs from the running one, the new environment is built beside the running one (with
     C(uv sync --frozen --no-editable), C(UV_PROJECT_ENVIRONMENT) at the new directory, so uv checks every file
     against the lock's sha256), its Python must run and import the top-level packages of the project's own

@@ -13,6 +13,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._sync import (
     environment_key,
     export_split,
     lock_header,
+    local_sources,
     lock_packages,
     project_files,
     top_level_names,
@@ -254,3 +255,23 @@ def test_switch_syncs_the_link_directory_after_the_rename(tmp_path, monkeypatch)
     finally:
         envs.release()
     assert (str(tmp_path / "srv"), True) in synced, synced
+
+
+def test_local_sources_and_a_digest_of_only_what_matters(tmp_path):
+    """Without the project itself, what the lock installs from the project's tree (workspace members, path
+    dependencies inside it); the digest of ``only`` those paths ignores every other file."""
+    assert local_sources(LOCK) == ["packages/dyn"]
+    assert local_sources('[[package]]\nname = "a"\nsource = { virtual = "." }\n\n[[package]]\nname = "w"\n'
+                         'source = { path = "vendor/w-1.0-py3-none-any.whl" }\n\n[[package]]\nname = "o"\n'
+                         'source = { directory = "../outside" }\n') == ["vendor/w-1.0-py3-none-any.whl"]
+    top = tmp_path / "p"
+    for rel in ("pyproject.toml", "uv.lock", "src/app/__init__.py", "packages/dyn/pyproject.toml", "README.md"):
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_text(rel)
+    only = ["pyproject.toml", "uv.lock", "packages/dyn"]
+    digest = tree_digest(str(top), only=only)
+    (top / "src" / "app" / "__init__.py").write_text("changed")
+    (top / "README.md").write_text("changed")
+    assert tree_digest(str(top), only=only) == digest
+    (top / "packages" / "dyn" / "pyproject.toml").write_text("changed")
+    assert tree_digest(str(top), only=only) != digest

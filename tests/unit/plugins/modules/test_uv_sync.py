@@ -521,3 +521,22 @@ def test_project_archive_members_are_streamed_to_disk(run_module, tmp_path):
         tracemalloc.stop()
     assert rc == 1 and "has no uv.lock" in failed["msg"], failed
     assert peak < (16 << 20), peak
+
+
+@needs_mirror
+def test_a_code_change_builds_again_only_when_the_project_is_installed(sync, index):
+    """install_project=true installs the project's code, so any change to its files builds a new environment;
+    install_project=false installs only the locked dependencies: a change to the code alone is a no-op."""
+    rc, deps = sync(install_project=False)
+    assert rc == 0 and deps["changed"] and "app" not in site_listing(sync.environment), deps
+    sync.app.code('__version__ = "0.1.1"\n')
+    with open(os.path.join(sync.app.top, "README.md"), "w") as handle:
+        handle.write("notes\n")
+    index.reset()
+    rc, again = sync(install_project=False)
+    assert rc == 0 and not again["changed"] and index.paths == [], again
+    rc, made = sync()
+    assert rc == 0 and made["changed"] and run_app(sync.environment, "import app; print(app.__version__)") == "0.1.1"
+    sync.app.code('__version__ = "0.1.2"\n')
+    rc, code = sync()
+    assert rc == 0 and code["changed"] and run_app(sync.environment, "import app; print(app.__version__)") == "0.1.2"
