@@ -108,7 +108,7 @@ class Environments(object):
         for entry in os.listdir(parent):
             full = os.path.join(parent, entry)
             if link.match(entry) and os.path.islink(full):
-                os.unlink(full)
+                discard(full)
         for entry in os.listdir(self.store):
             if entry.startswith(_TRASH):
                 discard(os.path.join(self.store, entry))
@@ -190,7 +190,10 @@ def discard(path):
     that a killed run left is removed by ``Environments.sweep``."""
     if path and os.path.lexists(path):
         if os.path.islink(path) or not os.path.isdir(path):
-            os.unlink(path)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass  # gone meanwhile, or not ours to remove: never a reason to fail a deploy
             return
         parent, name = os.path.split(path)
         trash = path
