@@ -358,8 +358,8 @@ class UvSync(object):
             else (None, "", "%s does not exist" % python)
         if rc == 0:
             return None
-        return "its Python imports %s: %s" % (", ".join(sorted(set(names))) or "nothing",
-                                               redact_text("\n".join((err or out or "").strip().splitlines()[-4:])))
+        output = redact_text("\n".join((err or out or "").strip().splitlines()[-4:]))
+        return "its Python imports %s: %s" % (", ".join(sorted(set(names))) or "nothing", output)
 
     def verify(self, target):
         """``check`` for a new environment: ``SyncError`` with what failed."""

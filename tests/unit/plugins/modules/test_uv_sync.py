@@ -472,8 +472,8 @@ def _archive(path, app_top, extra=()):
 @needs_mirror
 def test_project_archive_members_named_like_dotdot_are_inside(sync, tmp_path):
     """``..notes`` (two dots, then more) is an ordinary name inside the project, not a way out of it."""
-    archive = _archive(str(tmp_path / "p.tar.gz"), sync.app.top, [("..notes", b"release notes\n"),
-                                                                   ("src/..cfg/x.txt", b"x\n")])
+    extra = [("..notes", b"release notes\n"), ("src/..cfg/x.txt", b"x\n")]
+    archive = _archive(str(tmp_path / "p.tar.gz"), sync.app.top, extra)
     rc, made = sync(project_dir=None, project_src=sync.app.top, project_archive=archive)
     assert rc == 0 and made["changed"], made
     assert run_app(sync.environment) == "0.1.0 1.16.0"
