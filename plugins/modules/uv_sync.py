@@ -22,6 +22,10 @@ description:
     covers the project's files (C(pyproject.toml), C(uv.lock), the sources of the project and its workspace
     members; never C(.git), C(.venv), C(__pycache__), C(build), C(dist) or other environments), the
     interpreter, O(groups), O(extras), O(no_dev), O(install_project) and the source of the wheels.
+  - So with O(install_project=true) (the default) a change to any file of the project (its code, a README)
+    builds a new environment, since the project's own code is installed in it. With O(install_project=false),
+    only C(pyproject.toml), C(uv.lock), C(uv.toml), C(.python-version) and the workspace members and path
+    dependencies inside the project (still installed) are digested; a change elsewhere is a no-op.
   - When that name differs from the running one, the new environment is built beside the running one (with
     C(uv sync --frozen --no-editable), C(UV_PROJECT_ENVIRONMENT) at the new directory, so uv checks every file
     against the lock's sha256), its Python must run and import the top-level packages of the project's own
@@ -85,7 +89,9 @@ options:
       - Quote versions in YAML (V("3.10")).
     type: str
   groups:
-    description: Dependency groups (PEP 735) to install besides the project's dependencies (C(--group)).
+    description:
+      - Dependency groups (PEP 735) to install besides the project's dependencies (C(--group)).
+      - With O(no_dev=true), the only groups installed; V(dev) is then refused.
     type: list
     elements: str
     default: []
@@ -95,7 +101,10 @@ options:
     elements: str
     default: []
   no_dev:
-    description: Leave out the C(dev) dependency group (C(--no-dev)), as a production deployment does.
+    description:
+      - Leave out the C(dev) dependency group and every other default group of the project (C(default-groups) of
+        C([tool.uv])), as a production deployment does (C(--no-default-groups)); only O(groups) are installed.
+      - V(false), uv's defaults (the default groups, C(dev) unless the project says otherwise), plus O(groups).
     type: bool
     default: true
   install_project:

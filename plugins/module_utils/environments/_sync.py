@@ -32,10 +32,12 @@ import os
 import re
 
 __all__ = [
+    "DEPENDENCY_FILES",
     "ENVIRONMENT_SUFFIX",
     "SKIP_DIRS",
     "environment_key",
     "export_split",
+    "local_sources",
     "lock_header",
     "lock_packages",
     "project_files",
@@ -52,6 +54,11 @@ SKIP_DIRS = frozenset([".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".
 _HEADER = re.compile(r'^(version|revision)\s*=\s*(\d+)\s*$')
 _TABLE = re.compile(r"^\s*\[")
 _STRING_KEY = re.compile(r'^(name|version)\s*=\s*"([^"]*)"\s*$')
+# A package installed from the project's own tree: ``source = { editable = "packages/x" }`` (a workspace
+# member), ``directory``, ``path`` (a local file or tree) or ``virtual`` (uv 0.13.8's lock).
+_LOCAL_SOURCE = re.compile(r'^source\s*=\s*\{\s*(editable|directory|path|virtual)\s*=\s*"([^"]*)"')
+# What decides an environment without the project itself (install_project=false), besides the local sources.
+DEPENDENCY_FILES = ("pyproject.toml", "uv.lock", "uv.toml", ".python-version")
 
 
 def lock_header(text):
@@ -89,6 +96,23 @@ def lock_packages(text):
     return out
 
 
+def local_sources(text):
+    """The relative paths inside the project of what a uv.lock installs from the project's own tree (its
+    workspace members, path dependencies), sorted, without the project itself (``.``) and anything outside."""
+    out = set()
+    inside = False
+    for line in (text or "").splitlines():
+        if _TABLE.match(line):
+            inside = line.strip() == "[[package]]"
+            continue
+        match = _LOCAL_SOURCE.match(line.strip()) if inside else None
+        if match:
+            rel = os.path.normpath(match.group(2))
+            if rel != "." and not os.path.isabs(rel) and ".." not in rel.split(os.sep):
+                out.add(rel)
+    return sorted(out)
+
+
 def environment_key(lock_sha256, settings):
     """The directory name of the environment that ``settings`` (a JSON-able dict: the project's
     digest, the interpreter, the selection options) build from the lock: ``<12 hex of the lock's
@@ -119,11 +143,14 @@ def project_files(top, skip_paths=()):
     return sorted(out)
 
 
-def tree_digest(top, skip_paths=()):
+def tree_digest(top, skip_paths=(), only=None):
     """sha256 over the project's files (``project_files``): their relative paths and contents
-    (a symbolic link by its target). The same sources give the same digest wherever they lie."""
+    (a symbolic link by its target). The same sources give the same digest wherever they lie.
+    ``only``: relative paths of the files and folders to digest, the rest left out."""
     digest = hashlib.sha256()
     for rel in project_files(top, skip_paths):
+        if only is not None and not any(rel == path or rel.startswith(path + os.sep) for path in only):
+            continue
         full = os.path.join(top, rel)
         digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
         if os.path.islink(full):

@@ -12,8 +12,13 @@ so the whole directory may move. Each environment is built at its final path (a 
 environment's scripts name their own directory, so it never moves) and holds a receipt,
 ``uv-sync.json``, written last: a directory without one is a half-built leftover. The switch
 writes a new link under a temporary name beside ``environment`` and renames it over the old link:
-one ``rename(2)``, so a reader sees the old environment or the new one, never neither. Runs on
-one host are serialised by ``flock`` on ``<environment>.d/.lock``.
+one ``rename(2)``, so a reader sees the old environment or the new one, never neither; the data is
+flushed before it (``sync``) and the link's directory after it (``fsync``), so a power loss never
+leaves the link at an environment whose files were not written, nor undoes a reported switch. Runs on
+one host are serialised by ``flock`` on ``<environment>.d/.lock``; under it, a run first clears what
+killed runs left: links ``.<name>.uv-sync-<hex>`` beside ``environment``, trees ``.trash-*`` in the
+store. An environment is removed by renaming it to ``.trash-<name>-<hex>`` (atomic), then deleting
+the trash, so a killed deletion never leaves a half-deleted tree under an environment's name.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +29,7 @@ import binascii
 import fcntl
 import json
 import os
+import re
 import shutil
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
@@ -32,6 +38,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync impo
 __all__ = ["RECEIPT", "Environments", "SyncError"]
 
 RECEIPT = "uv-sync.json"
+# What a run names its temporary entries: the new link beside ``environment`` (``.<name>.uv-sync-<8 hex>``)
+# and an environment being deleted, in the store.
+_LINK_DEBRIS = ".%s.uv-sync-"
+_TRASH = ".trash-"
 
 
 class SyncError(UvError):
@@ -82,12 +92,26 @@ class Environments(object):
         return self.receipt(directory) is not None and os.path.exists(os.path.join(directory, "bin", "python"))
 
     def prepare(self):
-        """Create the store (and the missing parents of ``path``), take the host's lock."""
+        """Create the store (and the missing parents of ``path``), take the host's lock, then clear the
+        debris of killed runs (only a lock holder may: a parallel run's entries are not debris)."""
         if not os.path.isdir(self.store):
             os.makedirs(self.store, 0o755)
         handle = open(os.path.join(self.store, ".lock"), "a")
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         self._lock = handle
+        self.sweep()
+
+    def sweep(self):
+        """Remove the temporary links beside ``path`` and the trash in the store that killed runs left."""
+        parent, name = os.path.split(self.path)
+        link = re.compile(r"^%s[0-9a-f]{8}$" % re.escape(_LINK_DEBRIS % name))
+        for entry in os.listdir(parent):
+            full = os.path.join(parent, entry)
+            if link.match(entry) and os.path.islink(full):
+                discard(full)
+        for entry in os.listdir(self.store):
+            if entry.startswith(_TRASH):
+                discard(os.path.join(self.store, entry))
 
     def release(self):
         if self._lock is not None:
@@ -113,15 +137,20 @@ class Environments(object):
         os.rename(target + ".tmp", target)
 
     def switch(self, key):
-        """Point ``path`` at the environment ``key`` in one rename."""
+        """Point ``path`` at the environment ``key`` in one rename, durably."""
         parent, name = os.path.split(self.path)
-        temporary = os.path.join(parent, ".%s.uv-sync-%s" % (name, binascii.hexlify(os.urandom(4)).decode()))
+        # The new environment's files (uv's, the receipt) reach the disk before a link names them: after a
+        # power loss the link is the old one, or the new one with complete files. os.sync, not an fsync of
+        # each of thousands of files; the switch happens once per deploy.
+        os.sync()
+        temporary = os.path.join(parent, (_LINK_DEBRIS % name) + binascii.hexlify(os.urandom(4)).decode())
         os.symlink(os.path.join(os.path.basename(self.store), key), temporary)
         try:
             os.rename(temporary, self.path)
         except OSError:
             os.unlink(temporary)
             raise
+        sync_directory(parent)  # the rename itself is durable before the task reports the switch
 
     def prune(self, keep):
         """Remove all but the ``keep`` newest earlier environments and every half-built leftover;
@@ -156,9 +185,36 @@ class Environments(object):
 
 
 def discard(path):
-    """Remove a directory tree; never fails."""
+    """Remove a directory tree: first renamed to a trash name beside it (one atomic step, so a killed run
+    never leaves a half-deleted tree under the name of an environment), then deleted. Never fails; trash
+    that a killed run left is removed by ``Environments.sweep``."""
     if path and os.path.lexists(path):
         if os.path.islink(path) or not os.path.isdir(path):
-            os.unlink(path)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass  # gone meanwhile, or not ours to remove: never a reason to fail a deploy
+            return
+        parent, name = os.path.split(path)
+        trash = path
+        if not name.startswith(_TRASH):
+            trash = os.path.join(parent, "%s%s-%s" % (_TRASH, name, binascii.hexlify(os.urandom(4)).decode()))
+            try:
+                os.rename(path, trash)
+            except OSError:
+                trash = path  # not renamable (a mount point, say): deleted in place
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def sync_directory(path):
+    """fsync a directory, so that a rename in it survives a power loss; a file system that cannot is skipped."""
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

@@ -28,6 +28,8 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import re
+import shutil
 import tarfile
 import tempfile
 import time
@@ -35,8 +37,10 @@ import time
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync import (
+    DEPENDENCY_FILES,
     environment_key,
     export_split,
+    local_sources,
     lock_header,
     lock_packages,
     top_level_names,
@@ -46,7 +50,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync_env 
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import changes_from_lists, parse_dry_run, parse_pip_list, read_pyvenv
 
-__all__ = ["SyncError", "UvSync"]
+__all__ = ["SyncError", "UvSync", "unpack_project"]
 
 # The lock format every uv this collection runs (0.8 and newer) reads.
 LOCK_VERSION = 1
@@ -96,31 +100,21 @@ class UvSync(object):
         self.lock_text = data.decode("utf-8", "replace")
 
     def unpack(self, archive):
-        """Extract the action plugin's tar archive of the project: regular files and folders only,
-        nothing outside the target (names with ``..`` or a leading ``/`` are refused)."""
-        top = tempfile.mkdtemp(prefix="uv-sync-project-", dir=self.module.tmpdir)
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                name = os.path.normpath(member.name)
-                if name.startswith(("/", "..")) or os.path.isabs(name):
-                    raise SyncError("the project archive holds %r, outside the project" % member.name)
-                full = os.path.join(top, name)
-                if member.isdir():
-                    if not os.path.isdir(full):
-                        os.makedirs(full, 0o755)
-                elif member.type in (tarfile.REGTYPE, tarfile.AREGTYPE):
-                    if not os.path.isdir(os.path.dirname(full)):
-                        os.makedirs(os.path.dirname(full), 0o755)
-                    source = tar.extractfile(member)
-                    with open(full, "wb") as handle:
-                        handle.write(source.read())
-                    os.chmod(full, member.mode & 0o755 | 0o644)
-        return top
+        """Extract the action plugin's tar archive of the project into a temporary directory (``unpack_project``)."""
+        try:
+            return unpack_project(archive, tempfile.mkdtemp(prefix="uv-sync-project-", dir=self.module.tmpdir))
+        except (IOError, OSError, tarfile.TarError) as exc:
+            raise SyncError("the project archive %s could not be extracted: %s" % (archive, exc))
 
     def selection(self):
-        """The options of ``uv sync``/``uv export`` that choose what of the lock is installed."""
+        """The options of ``uv sync``/``uv export`` that choose what of the lock is installed.
+
+        ``no_dev`` leaves out every default group of the project (``[tool.uv] default-groups``, ``dev``
+        unless it says otherwise), not just ``dev`` (what ``--no-dev`` does): ``--no-default-groups``
+        (uv 0.8.0, the floor of the collection, has it in ``uv sync`` and ``uv export``), then only the
+        ``groups`` asked for. Without ``no_dev``, uv's defaults apply, plus ``groups``."""
         params = self.params
-        args = ["--no-dev"] if params["no_dev"] else []
+        args = ["--no-default-groups"] if params["no_dev"] else []
         for group in params["groups"]:
             args += ["--group", group]
         for extra in params["extras"]:
@@ -215,7 +209,10 @@ class UvSync(object):
         """What decides the environment besides the lock (the project's files read once per run)."""
         params = self.params
         if self._digest is None:
-            self._digest = tree_digest(self.project, (self.envs.path, self.envs.store))
+            # The project's own code is installed (install_project): every file of it decides the environment.
+            # Without it, only what decides the dependencies and the local packages still installed.
+            only = None if params["install_project"] else list(DEPENDENCY_FILES) + local_sources(self.lock_text)
+            self._digest = tree_digest(self.project, (self.envs.path, self.envs.store), only)
         return dict(project=self._digest, python=interpreter,
                     groups=sorted(params["groups"]), extras=sorted(params["extras"]), no_dev=params["no_dev"],
                     install_project=params["install_project"],
@@ -243,11 +240,14 @@ class UvSync(object):
         params = self.params
         if params["keep"] < 0:
             raise SyncError("keep must be 0 or more, got %d" % params["keep"])
+        if params["no_dev"] and "dev" in [re.sub(r"[-_.]+", "-", group).lower() for group in params["groups"]]:  # PEP 735 names
+            raise SyncError("groups names dev, which no_dev=true leaves out: set no_dev: false to install the dev "
+                            "group (and the project's other default groups), or remove dev from groups")
         if params["download_on"] == "controller" and not params.get("wheelhouse_dir"):
             raise SyncError("download_on=controller needs the wheels the action plugin pushes; run the task "
                             "through pyfleet.uv.uv_sync's action plugin")
         self.envs.refuse_foreign()
-        self.result["environment"]["current"] = self.envs.current()
+        self.result["environment"]["current"] = self.envs.current()  # reported on a failure; read again under the lock
         self.find_project()
         self.setup()
         if params.get("wheelhouse_dir"):
@@ -259,29 +259,42 @@ class UvSync(object):
         interpreter = self.find_python()
         key = environment_key(self.result["lock"]["sha256"], self.settings(interpreter))
         target = self.envs.dir_of(key)
-        current = self.result["environment"]["current"]
         if params["download_on"] == "controller":  # the action plugin's probe: what its wheels fit, whether any is needed
             _rc, out, _err = self.module.run_command([interpreter, "-I", "-c", _VERSION], cwd="/")
             version, implementation = (out.split() + ["", ""])[:2]
             self.result["plan"] = dict(python=dict(executable=interpreter, version=version, implementation=implementation.lower()),
                                        build=not self.envs.complete(key))
-        before = self.packages_of(current)
-        if current == target and self.envs.complete(key):
-            return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
-        ready = self.envs.complete(key)
         if self.module.check_mode:
+            current = self.result["environment"]["current"]
+            before = self.packages_of(current)
+            ready = self.envs.complete(key)
+            if current == target and ready:
+                return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
             after = self.listed(target) if ready else self.planned(interpreter)
             return self.report(before, after, target, "would switch %s to %s%s" % (
                 self.envs.path, target, " (an earlier environment, kept)" if ready else " (a new environment)"))
         umask = os.umask(0o022)  # what the services' users need to read, whatever the connection's umask
         try:
             self.envs.prepare()
-            ready = self.envs.complete(key)  # again under the lock: a parallel run may have built it
-            if not ready and target == self.envs.current():
+            # Everything below is decided under the host lock: a parallel run may have switched the link (or
+            # built this environment) while this one waited, and what runs now is what keep must keep.
+            current = self.result["environment"]["current"] = self.envs.current()
+            before = self.packages_of(current)
+            ready = self.envs.complete(key)
+            if current == target and ready:
+                return self.report(before, before, None, "%s runs %s, built from this lock; nothing to do" % (self.envs.path, target))
+            if not ready and target == current:
                 raise SyncError("the running environment %s (%s) has no complete receipt (%s: half written, or "
                                 "removed); uv_sync never rebuilds the environment services run from in place: "
                                 "remove the link %s (the services stop) and run again" % (
                                     self.envs.path, target, "uv-sync.json", self.envs.path))
+            if ready:
+                problem = self.check(target)  # a kept environment is checked like a new one before a switch
+                if problem:
+                    self.module.warn("the kept environment %s failed its check (%s); it is discarded and built again"
+                                     % (target, problem))
+                    self.envs.discard(target)
+                    ready = False
             if not ready:
                 self.envs.clear(key)
                 try:
@@ -298,8 +311,6 @@ class UvSync(object):
                 except BaseException:
                     self.envs.discard(target)
                     raise
-            else:
-                self.verify(target)
             after = self.listed(target)
             if current and self.envs.receipt(current) is not None:
                 now = time.time()
@@ -339,9 +350,9 @@ class UvSync(object):
             self.uv(["pip", "install", "--python", target, "--no-deps"] + offline + local,
                     "installing the workspace's own packages from the wheelhouse %s" % wheels)
 
-    def verify(self, target):
-        """The new environment's Python runs and imports the top-level packages of the project's own
-        distributions (those installed from a local path); ``SyncError`` with its output if not."""
+    def check(self, target):
+        """``None`` when the environment's Python runs and imports the top-level packages of the project's own
+        distributions (those installed from a local path), else what failed (its last lines of output)."""
         python = os.path.join(target, "bin", "python")
         names = []
         for record in _local_records(target):
@@ -351,10 +362,17 @@ class UvSync(object):
         self.runner.commands.append(argv)
         rc, out, err = self.module.run_command(argv, cwd="/", handle_exceptions=False) if os.path.exists(python) \
             else (None, "", "%s does not exist" % python)
-        if rc != 0:
-            raise SyncError("the new environment %s failed its check (its Python imports %s): %s; it was removed and "
-                            "%s was left as it was" % (target, ", ".join(sorted(set(names))) or "nothing",
-                                                       redact_text("\n".join((err or out or "").strip().splitlines()[-4:])), self.envs.path))
+        if rc == 0:
+            return None
+        output = redact_text("\n".join((err or out or "").strip().splitlines()[-4:]))
+        return "its Python imports %s: %s" % (", ".join(sorted(set(names))) or "nothing", output)
+
+    def verify(self, target):
+        """``check`` for a new environment: ``SyncError`` with what failed."""
+        problem = self.check(target)
+        if problem:
+            raise SyncError("the new environment %s failed its check (%s; it was removed and %s was left as it was"
+                            % (target, problem.replace(": ", "): ", 1), self.envs.path))
 
     # -- report ------------------------------------------------------------
 
@@ -384,6 +402,31 @@ class UvSync(object):
                 before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
                 after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
         return result
+
+
+def unpack_project(archive, top):
+    """Extract a project's tar archive into the directory ``top``: regular files (streamed to disk, never
+    read whole into memory) and folders only, never links or devices; a member whose name is absolute or
+    has a ``..`` component is refused (``..notes`` is an ordinary name). Returns ``top``."""
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            name = os.path.normpath(member.name)
+            if os.path.isabs(member.name) or ".." in name.split(os.sep):
+                raise SyncError("the project archive holds %r, outside the project" % member.name)
+            if name == ".":
+                continue
+            full = os.path.join(top, name)
+            if member.isdir():
+                if not os.path.isdir(full):
+                    os.makedirs(full, 0o755)
+            elif member.type in (tarfile.REGTYPE, tarfile.AREGTYPE):
+                if not os.path.isdir(os.path.dirname(full)):
+                    os.makedirs(os.path.dirname(full), 0o755)
+                source = tar.extractfile(member)
+                with open(full, "wb") as handle:
+                    shutil.copyfileobj(source, handle, 1 << 16)
+                os.chmod(full, member.mode & 0o755 | 0o644)
+    return top
 
 
 def _local_records(target):

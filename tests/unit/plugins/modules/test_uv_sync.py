@@ -37,6 +37,7 @@ pkg = ["packaging==24.1"]
 
 [dependency-groups]
 dev = ["iniconfig==2.0.0"]
+%(groups)s
 
 [build-system]
 requires = ["flit_core>=4,<5"]
@@ -76,9 +77,9 @@ class App:
         with open(os.path.join(self.top, "src", "app", "__init__.py"), "w") as handle:
             handle.write('"""The application."""\n' + text)
 
-    def write(self, deps=DEPS, lock=True):
+    def write(self, deps=DEPS, lock=True, groups=""):
         with open(os.path.join(self.top, "pyproject.toml"), "w") as handle:
-            handle.write(PYPROJECT % {"deps": deps})
+            handle.write(PYPROJECT % {"deps": deps, "groups": groups})
         if lock:
             home = os.path.join(self.top, "..", "lock-home")
             env = dict(os.environ, HOME=home, UV_DEFAULT_INDEX=self.index_url, UV_PYTHON_DOWNLOADS="never",
@@ -206,6 +207,36 @@ def test_dev_group_extras_and_no_project(sync):
 
 
 @needs_mirror
+@pytest.mark.parametrize("source", ["index", "wheelhouse"])
+def test_no_dev_leaves_out_every_default_group(sync, wheels, tmp_path, source):
+    """``[tool.uv] default-groups`` beyond dev (here docs): no_dev installs none of them, only ``groups``."""
+    sync.app.write(groups='docs = ["packaging==24.1"]\n\n[tool.uv]\ndefault-groups = ["dev", "docs"]')
+    args = {}
+    if source == "wheelhouse":
+        wheelhouse = tmp_path / "wheelhouse"
+        wheelhouse.mkdir()
+        for wheel in wheels:
+            shutil.copy(wheel, str(wheelhouse))
+        args = dict(wheelhouse_dir=str(wheelhouse), download_on="controller")
+    base = {"app": "0.1.0", "six": "1.16.0", "python-dateutil": "2.9.0.post0"}
+    if source == "index":
+        rc, check = sync(check_mode=True, **args)
+        assert rc == 0 and check["after"] == base, check
+    rc, made = sync(**args)
+    assert rc == 0 and made["changed"], made
+    assert site_listing(sync.environment) == base
+    assert any("--no-default-groups" in c for c in made["cmd"]), made["cmd"]
+    rc, docs = sync(groups=["docs"], **args)
+    assert rc == 0 and docs["changed"] and site_listing(sync.environment) == dict(base, packaging="24.1"), docs
+    rc, everything = sync(no_dev=False, **args)  # uv's defaults: every default group
+    assert rc == 0 and site_listing(sync.environment) == dict(base, packaging="24.1", iniconfig="2.0.0"), everything
+    before = state(sync)
+    rc, refused = sync(groups=["dev", "docs"], **args)
+    assert rc == 1 and "groups names dev, which no_dev=true leaves out" in refused["msg"], refused
+    assert state(sync) == before and refused["cmd"] == []
+
+
+@needs_mirror
 @pytest.mark.parametrize("case", ["stale", "missing-lock", "newer-lock", "no-python", "tampered", "import-fails"])
 def test_bad_input_leaves_the_running_environment(sync, index, case):
     assert sync()[0] == 0
@@ -213,6 +244,9 @@ def test_bad_input_leaves_the_running_environment(sync, index, case):
     args = {}
     if case == "stale":
         sync.app.write(deps='"six==1.17.0", "packaging==24.1"', lock=False)  # packaging: never asked for yet
+        # The counting index is the task's own index (without it uv would resolve against its default index,
+        # never counted here, and the check would pass online too), and uv's cache is the task's fresh one.
+        args["index_url"] = index.url
         expect = "run `uv lock` in the project"
     elif case == "missing-lock":
         os.unlink(os.path.join(sync.app.top, "uv.lock"))
@@ -353,3 +387,156 @@ def test_the_running_environment_is_never_rebuilt_in_place(sync):
     rc, out = sync()
     assert rc != 0 and "never rebuilds the environment services run from in place" in out["msg"], out
     assert state(sync) == before and run_app(sync.environment) == "0.1.0 1.16.0"
+
+
+def _save(app):
+    return {n: open(os.path.join(app.top, n)).read() for n in ("pyproject.toml", "uv.lock")}
+
+
+def _restore(app, files):
+    for name, text in files.items():
+        with open(os.path.join(app.top, name), "w") as handle:
+            handle.write(text)
+
+
+@needs_mirror
+def test_a_kept_environment_that_fails_its_check_is_rebuilt(sync):
+    """A kept environment is checked like a new one before a switch (its Python runs and imports the project);
+    a broken one (half deleted, a disk error) is discarded and built again, not a failure on every run."""
+    assert sync()[0] == 0
+    first = os.path.realpath(sync.environment)
+    old_files = _save(sync.app)
+    sync.app.write(deps='"six==1.17.0", "python-dateutil==2.9.0.post0"')
+    assert sync()[0] == 0
+    for root, dirs, _files in os.walk(os.path.join(first, "lib")):
+        if root.endswith("site-packages") and "app" in dirs:
+            shutil.rmtree(os.path.join(root, "app"))
+    _restore(sync.app, old_files)
+    rc, back = sync()
+    assert rc == 0 and back["changed"] and back["environment"]["current"] == first, back
+    assert "built from the lock" in back["msg"], back["msg"]
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+    assert not [n for n in os.listdir(sync.store) if n.startswith(".trash-")]
+
+
+@needs_mirror
+def test_the_running_environment_is_read_under_the_host_lock(sync, monkeypatch):
+    """Another run switches the link while this one waits for the host lock: this run's previous environment
+    (the one it bumps for keep, and reports) is the one running when it got the lock, not when it started."""
+    from ansible_collections.pyfleet.uv.plugins.module_utils import _sync_env  # pylint: disable=import-outside-toplevel
+    assert sync()[0] == 0
+    first = os.path.realpath(sync.environment)
+    one = _save(sync.app)
+    sync.app.write(deps='"six==1.17.0", "python-dateutil==2.9.0.post0"')
+    assert sync()[0] == 0
+    other = os.path.realpath(sync.environment)
+    _restore(sync.app, one)
+    assert sync()[1]["environment"]["current"] == first  # running: first; kept: other
+    sync.app.write(deps='"six==1.17.0"')
+    real = _sync_env.Environments.prepare
+
+    def racing(self):
+        self.switch(os.path.basename(other))  # the parallel run's switch, just before this one holds the lock
+        monkeypatch.setattr(_sync_env.Environments, "prepare", real)
+        return real(self)
+
+    monkeypatch.setattr(_sync_env.Environments, "prepare", racing)
+    rc, out = sync(keep=1)
+    assert rc == 0 and out["changed"], out
+    assert out["environment"]["previous"] == other, out["environment"]
+    assert os.path.isdir(other) and out["removed_environments"] == [first]
+    assert out["before"]["six"] == "1.17.0"
+
+
+def _archive(path, app_top, extra=()):
+    """The project as the action plugin sends it (pyproject.toml, uv.lock, sources), plus ``extra`` members:
+    ``(name, bytes)`` for a file, ``(name, ("symlink"|"hardlink", target))`` for a link."""
+    import io  # pylint: disable=import-outside-toplevel
+    import tarfile  # pylint: disable=import-outside-toplevel
+    with tarfile.open(path, "w:gz") as tar:
+        for rel in ("pyproject.toml", "uv.lock", os.path.join("src", "app", "__init__.py")):
+            if os.path.exists(os.path.join(app_top, rel)):
+                tar.add(os.path.join(app_top, rel), arcname=rel)
+        for name, data in extra:
+            info = tarfile.TarInfo(name)
+            if isinstance(data, tuple):
+                info.type = tarfile.SYMTYPE if data[0] == "symlink" else tarfile.LNKTYPE
+                info.linkname = data[1]
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@needs_mirror
+def test_project_archive_members_named_like_dotdot_are_inside(sync, tmp_path):
+    """``..notes`` (two dots, then more) is an ordinary name inside the project, not a way out of it."""
+    extra = [("..notes", b"release notes\n"), ("src/..cfg/x.txt", b"x\n")]
+    archive = _archive(str(tmp_path / "p.tar.gz"), sync.app.top, extra)
+    rc, made = sync(project_dir=None, project_src=sync.app.top, project_archive=archive)
+    assert rc == 0 and made["changed"], made
+    assert run_app(sync.environment) == "0.1.0 1.16.0"
+
+
+@pytest.mark.parametrize("member", [
+    ("../evil", b"x"), ("/tmp/uv-sync-evil-abs", b"x"), ("src/../../evil", b"x"), ("src/../..", b"x"),
+], ids=["parent", "absolute", "parent-inside", "parent-only"])
+def test_project_archive_members_outside_the_project_are_refused(run_module, tmp_path, member):
+    top = tmp_path / "project"
+    top.mkdir()
+    (top / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    archive = _archive(str(tmp_path / "p.tar.gz"), str(top), [member])
+    args = {"project_src": str(top), "project_archive": archive, "environment": str(tmp_path / "env")}
+    rc, failed = run_module(uv_sync.main, args)
+    assert rc == 1 and "outside the project" in failed["msg"], failed
+    assert not os.path.exists(str(tmp_path / "evil")) and not os.path.exists("/tmp/uv-sync-evil-abs")
+
+
+def test_project_archive_links_are_never_extracted(run_module, tmp_path):
+    top = tmp_path / "project"
+    top.mkdir()
+    (top / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    archive = _archive(str(tmp_path / "p.tar.gz"), str(top), [
+        ("out", ("symlink", str(tmp_path))), ("hard", ("hardlink", "pyproject.toml")), ("out/written", b"x")])
+    rc, failed = run_module(uv_sync.main, {"project_src": str(top), "project_archive": archive,
+                                           "environment": str(tmp_path / "env")})
+    assert rc == 1 and "has no uv.lock" in failed["msg"], failed
+    assert not os.path.exists(str(tmp_path / "written"))
+
+
+def test_project_archive_members_are_streamed_to_disk(run_module, tmp_path):
+    """A large file of the project is copied in blocks, never read whole into memory."""
+    import tracemalloc  # pylint: disable=import-outside-toplevel
+    top = tmp_path / "project"
+    top.mkdir()
+    (top / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    archive = _archive(str(tmp_path / "p.tar.gz"), str(top), [("data/big.bin", b"\0" * (48 << 20))])
+    tracemalloc.start()
+    try:
+        rc, failed = run_module(uv_sync.main, {"project_src": str(top), "project_archive": archive,
+                                               "environment": str(tmp_path / "env")})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rc == 1 and "has no uv.lock" in failed["msg"], failed
+    assert peak < (16 << 20), peak
+
+
+@needs_mirror
+def test_a_code_change_builds_again_only_when_the_project_is_installed(sync, index):
+    """install_project=true installs the project's code, so any change to its files builds a new environment;
+    install_project=false installs only the locked dependencies: a change to the code alone is a no-op."""
+    rc, deps = sync(install_project=False)
+    assert rc == 0 and deps["changed"] and "app" not in site_listing(sync.environment), deps
+    sync.app.code('__version__ = "0.1.1"\n')
+    with open(os.path.join(sync.app.top, "README.md"), "w") as handle:
+        handle.write("notes\n")
+    index.reset()
+    rc, again = sync(install_project=False)
+    assert rc == 0 and not again["changed"] and index.paths == [], again
+    rc, made = sync()
+    assert rc == 0 and made["changed"] and run_app(sync.environment, "import app; print(app.__version__)") == "0.1.1"
+    sync.app.code('__version__ = "0.1.2"\n')
+    rc, code = sync()
+    assert rc == 0 and code["changed"] and run_app(sync.environment, "import app; print(app.__version__)") == "0.1.2"

@@ -13,11 +13,13 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync impo
     environment_key,
     export_split,
     lock_header,
+    local_sources,
     lock_packages,
     project_files,
     top_level_names,
     tree_digest,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments import _sync_env
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync_env import Environments, SyncError
 
 # The head of a uv.lock written by the real uv 0.13.8 (`uv lock` of the unit tests' application).
@@ -188,3 +190,88 @@ def test_an_environment_inside_the_project_is_not_part_of_its_digest(tmp_path):
         assert tree_digest(str(top), (envs.path, envs.store)) == first
     finally:
         envs.release()
+
+
+def test_discard_renames_into_the_trash_before_deleting(tmp_path, monkeypatch):
+    """A run killed while it deletes an environment leaves no half-deleted environment under its own name
+    (it would pass for a kept one): the tree is first renamed to a trash name in the store, then deleted;
+    the next run clears the trash under the host lock."""
+    envs = Environments(str(tmp_path / "srv" / ".venv"))
+    envs.prepare()
+    try:
+        _built(envs, "old", 1000)
+        os.makedirs(os.path.join(envs.dir_of("old"), "lib", "site-packages", "app"))
+
+        def killed(path, *args, **kwargs):
+            os.unlink(os.path.join(path, "bin", "python"))  # part of the tree is gone, then the run dies
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(_sync_env.shutil, "rmtree", killed)
+        with pytest.raises(KeyboardInterrupt):
+            envs.discard(envs.dir_of("old"))
+        monkeypatch.undo()
+        assert not os.path.lexists(envs.dir_of("old"))
+        assert [n for n in os.listdir(envs.store) if n != ".lock"][0].startswith(".trash-")
+    finally:
+        envs.release()
+    envs.prepare()
+    envs.release()
+    assert os.listdir(envs.store) == [".lock"]
+
+
+def test_debris_of_killed_runs_is_cleared_under_the_lock(tmp_path):
+    """A run killed between the new link and its rename leaves ``.<name>.uv-sync-<hex>``; one killed while
+    deleting leaves ``.trash-*``: the next run removes both (and nothing else) once it holds the lock."""
+    envs = Environments(str(tmp_path / "srv" / ".venv"))
+    envs.prepare()
+    _built(envs, "one", 1000)
+    envs.switch("one")
+    envs.release()
+    parent = str(tmp_path / "srv")
+    os.symlink(os.path.join(".venv.d", "one"), os.path.join(parent, "..venv.uv-sync-0badcafe"))
+    os.makedirs(os.path.join(envs.store, ".trash-one-12345678", "bin"))
+    os.symlink("elsewhere", os.path.join(parent, ".other.uv-sync-0badcafe"))  # another environment's: kept
+    envs.prepare()
+    envs.release()
+    assert sorted(os.listdir(parent)) == [".other.uv-sync-0badcafe", ".venv", ".venv.d"]
+    assert sorted(os.listdir(envs.store)) == [".lock", "one"]
+    assert envs.current() == envs.dir_of("one")
+
+
+def test_switch_syncs_the_link_directory_after_the_rename(tmp_path, monkeypatch):
+    """The rename is durable before the task reports it: the link's directory is fsynced after it."""
+    envs = Environments(str(tmp_path / "srv" / ".venv"))
+    envs.prepare()
+    try:
+        _built(envs, "one", 1000)
+        synced, real = [], os.fsync
+
+        def fsync(fd):
+            synced.append((os.readlink("/proc/self/fd/%d" % fd), os.path.islink(envs.path)))
+            return real(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        envs.switch("one")
+    finally:
+        envs.release()
+    assert (str(tmp_path / "srv"), True) in synced, synced
+
+
+def test_local_sources_and_a_digest_of_only_what_matters(tmp_path):
+    """Without the project itself, what the lock installs from the project's tree (workspace members, path
+    dependencies inside it); the digest of ``only`` those paths ignores every other file."""
+    assert local_sources(LOCK) == ["packages/dyn"]
+    assert local_sources('[[package]]\nname = "a"\nsource = { virtual = "." }\n\n[[package]]\nname = "w"\n'
+                         'source = { path = "vendor/w-1.0-py3-none-any.whl" }\n\n[[package]]\nname = "o"\n'
+                         'source = { directory = "../outside" }\n') == ["vendor/w-1.0-py3-none-any.whl"]
+    top = tmp_path / "p"
+    for rel in ("pyproject.toml", "uv.lock", "src/app/__init__.py", "packages/dyn/pyproject.toml", "README.md"):
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_text(rel)
+    only = ["pyproject.toml", "uv.lock", "packages/dyn"]
+    digest = tree_digest(str(top), only=only)
+    (top / "src" / "app" / "__init__.py").write_text("changed")
+    (top / "README.md").write_text("changed")
+    assert tree_digest(str(top), only=only) == digest
+    (top / "packages" / "dyn" / "pyproject.toml").write_text("changed")
+    assert tree_digest(str(top), only=only) != digest
