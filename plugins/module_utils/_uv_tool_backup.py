@@ -123,11 +123,14 @@ def _remove(path):
         shutil.rmtree(path)
 
 
-def _put_back(environment, bin_dir, backup, links):
+def _put_back(environment, bin_dir, backup, links, every_new_link=True):
     """``backup`` in place of ``environment`` (renamed aside first, removed last), and ``links`` in bin_dir
-    (a file there that is not a link stays); every other link into the environment in bin_dir (or in
-    the directories of ``links``) was made by the run that failed, and is removed, whether or not it
-    leads somewhere in the environment put back."""
+    (a file there that is not a link stays).
+
+    With ``every_new_link`` (``links`` are all the links into the environment before the run), every
+    other link into it in bin_dir or the directories of ``links`` was made by the run that failed and is
+    removed, whether or not it leads somewhere in the environment put back; without (``links`` from a
+    receipt, after a killed run), only those that lead nowhere."""
     aside = _scratch(environment)
     _remove(aside)
     if os.path.lexists(environment):
@@ -136,7 +139,7 @@ def _put_back(environment, bin_dir, backup, links):
     directories = set([bin_dir] + [os.path.dirname(p) for p in links])
     for directory in sorted(directories):
         for path in tool_links(directory, environment):
-            if path not in links:
+            if path not in links and (every_new_link or not os.path.exists(path)):
                 os.unlink(path)  # an executable of the version that failed
     for path, target in sorted(links.items()):
         if os.path.islink(path):
@@ -261,7 +264,7 @@ def recover_backup(environment, bin_dir):
         for entry in receipt.get("entrypoints") or []:
             if isinstance(entry, dict) and isinstance(entry.get("install-path"), str) and entry.get("name"):
                 links[entry["install-path"]] = os.path.join(environment, "bin", os.path.basename(entry["install-path"]))
-        _put_back(environment, bin_dir, path, links)
+        _put_back(environment, bin_dir, path, links, every_new_link=False)
     except OSError as exc:
         raise ToolError("the backup %s of %s left by an interrupted run could not be put back (%s): move it back "
                         "by hand" % (path, environment, exc))

@@ -501,7 +501,7 @@ class UvTool(object):
             given = dict(name=self.params["name"], python=self.params["python"], **{"with": self.params["with"]})
             result["tool"] = tool_summary(self.environment, after, receipt, given)
         result["msg"] = describe(action, reason, self.name, before, after, changes, check, self.tool_dir)
-        if self.protected:
+        if self.protected and action != "remove":
             result["msg"] += "; %s readable by its owner only (it holds a URL's credentials)" % (
                 "would make its receipt" if check else "made its receipt")
         result["cmd"] = [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
