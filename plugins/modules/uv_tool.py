@@ -383,7 +383,8 @@ class UvTool(object):
                 broken = exc.msg
             if receipt is None and broken is None and not os.path.exists(os.path.join(self.environment, "bin", "python")):
                 broken = "%s has neither a Python nor uv's receipt (a half-made environment)" % self.environment
-                self.module.warn("%s; it %s replaced" % (broken, "would be" if check else "is"))
+                self.module.warn("%s; it %s %s" % (broken, "would be" if check else "is",
+                                                   "removed" if params["state"] == "absent" else "replaced"))
         installed = receipt is not None or broken is not None
         # Every run, a no-op included: a run killed before its chmod left a receipt with credentials readable.
         self.protected = receipt is not None and protect_receipt(self.environment, check)
