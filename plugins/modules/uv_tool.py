@@ -33,8 +33,12 @@ description:
   - Nothing is lost when uv fails. Before uv replaces an installed tool, its environment is set aside in O(tool_dir)
     (copied for an update, renamed for a reinstall) with its links in O(bin_dir); both are put back if uv fails,
     or by the next run if this one was killed. Runs for the same tool wait for each other (a lock in O(tool_dir)).
-  - Repairs what it finds broken. A tool whose Python is gone, whose receipt is unreadable, or whose executable
-    in O(bin_dir) was deleted, is reinstalled (V(present), V(latest)) or removed (V(absent)).
+  - Repairs what it finds broken. A tool whose Python is gone, whose receipt is unreadable, whose executable
+    in O(bin_dir) was deleted, or whose environment has neither a Python nor a receipt (a half-made one, with a
+    warning), is reinstalled (V(present), V(latest)) or removed (V(absent)). Only that environment is replaced;
+    files in O(bin_dir) that are not the tool's still need O(force).
+  - A receipt that records a URL's credentials (uv 0.8 keeps an index URL's user name) is made readable by its
+    owner only, on every run; a run that does so reports a change.
   - Needs uv 0.8.0 or newer on the host.
 author:
   - pyfleet maintainers (@pyfleet)
@@ -97,6 +101,8 @@ options:
   bin_dir:
     description:
       - Where the tools' executables are linked (C(UV_TOOL_BIN_DIR)). It must exist and be writable.
+      - A tool installed with another O(bin_dir) is reinstalled with its links here; its links in the old
+        directory are removed (those that lead into the tool's environment; another file there stays).
     type: path
     default: /usr/local/bin
   force:
@@ -136,6 +142,12 @@ options:
     description: Install wheels only, never build from a source distribution (C(--no-build)).
     type: bool
     default: false
+  lock_timeout:
+    description:
+      - How many seconds to wait for another run that changes the same tool (the lock C(.<name>.pyfleet-lock) in
+        O(tool_dir)); then the task fails naming the lock and the process that holds it.
+    type: int
+    default: 300
 notes:
   - The options of C(community.general.pipx) map as follows - C(name) and C(state) keep their meaning
     (V(reinstall) is V(reinstalled)), C(inject_packages) is O(with), C(python) is O(python), C(index_url) is
@@ -262,6 +274,7 @@ class UvTool(object):
         self.result = dict(changed=False, tool=None, before={}, after={}, cmd=[],
                            packages=dict(installed=[], removed=[], upgraded=[], reinstalled=[]))
         self.runner = None
+        self.protected = False
 
     # -- inputs and uv ------------------------------------------------------------------------------
 
@@ -339,7 +352,7 @@ class UvTool(object):
             check_bin_dir(self.bin_dir)
         if self.module.check_mode or (self.params["state"] == "absent" and self.created):
             return self.decide_and_act(wanted, canonical)
-        lock = lock_tool(self.tool_dir, self.name)
+        lock = lock_tool(self.tool_dir, self.name, self.params["lock_timeout"])
         try:
             return self.decide_and_act(wanted, canonical)
         finally:
@@ -357,7 +370,13 @@ class UvTool(object):
                 receipt = read_receipt(self.environment)
             except ToolError as exc:
                 broken = exc.msg
+            if receipt is None and broken is None and not os.path.exists(os.path.join(self.environment, "bin", "python")):
+                broken = "%s has neither a Python nor uv's receipt (a half-made environment)" % self.environment
+                self.module.warn("%s; it %s %s" % (broken, "would be" if check else "is",
+                                                   "removed" if params["state"] == "absent" else "replaced"))
         installed = receipt is not None or broken is not None
+        # Every run, a no-op included: a run killed before its chmod left a receipt with credentials readable.
+        self.protected = receipt is not None and protect_receipt(self.environment, check)
         self.setup()
         before = self.listed() if installed else {}
         if params["state"] == "absent":
@@ -383,7 +402,7 @@ class UvTool(object):
                 after = plan_after({}, self.dry_run(wanted, params["state"] == "latest", interpreter))
             self.report(action, reason, before, after, None)
             return self.result
-        self.install(wanted, action, before)
+        self.install(wanted, action, before, receipt)
         receipt = read_receipt(self.environment)
         self.report(action, reason, before, self.listed(), receipt)
         return self.result
@@ -402,6 +421,9 @@ class UvTool(object):
                 params["python"], receipt.get("python") or "uv's default Python"), None
         if not os.path.exists(os.path.join(self.environment, "bin", "python")):
             return "reinstall", "the Python of %s is gone" % self.environment, None
+        elsewhere = self.old_link_dirs(receipt)
+        if elsewhere:
+            return "reinstall", "the executables are linked in %s; bin_dir is %s" % (", ".join(elsewhere), self.bin_dir), None
         missing, taken = link_problems(receipt, self.environment)
         if taken and not params["force"]:
             raise ToolError(collision_message(taken, self.name, self.tool_dir))
@@ -416,11 +438,28 @@ class UvTool(object):
             return "update", reason, plan
         return "keep", None, plan
 
-    def install(self, wanted, action, before):
-        """``uv tool install``; an environment uv replaces is backed up first and put back if uv fails."""
+    def old_link_dirs(self, receipt):
+        """The directories other than bin_dir where the receipt says the tool's executables are linked."""
+        found = []
+        for entry in (receipt or {}).get("entrypoints") or []:
+            path = entry.get("install-path") if isinstance(entry, dict) else None
+            if isinstance(path, str) and path:
+                directory = os.path.dirname(os.path.abspath(path))
+                if os.path.realpath(directory) != os.path.realpath(self.bin_dir) and directory not in found:
+                    found.append(directory)
+        return found
+
+    def install(self, wanted, action, before, receipt):
+        """``uv tool install``; an environment uv replaces is backed up first and put back if uv fails.
+
+        In a reinstall (``move``), the backup also takes the tool's links in the bin_dir it was installed
+        with before, so a changed bin_dir leaves none of them behind.
+        """
         params = self.params
         args = install_args(params, wanted, action)
-        backup = Backup(self.environment, self.bin_dir, action == "reinstall") if os.path.isdir(self.environment) else None
+        old_dirs = self.old_link_dirs(receipt)
+        backup = Backup(self.environment, self.bin_dir, action == "reinstall",
+                        old_dirs) if os.path.isdir(self.environment) else None
         try:
             self.uv(args + self.index_args(), "uv tool install %s" % self.name)
         except UvError as exc:
@@ -446,12 +485,15 @@ class UvTool(object):
         result["packages"] = changes
         result["before"] = dict((v["name"], v["version"]) for v in before.values())
         result["after"] = dict((v["name"], v["version"]) for v in after.values())
-        result["changed"] = action != "keep" or any(changes[k] for k in changes)
+        result["changed"] = action != "keep" or any(changes[k] for k in changes) or self.protected
         result["reason"] = reason
         if after:
             given = dict(name=self.params["name"], python=self.params["python"], **{"with": self.params["with"]})
             result["tool"] = tool_summary(self.environment, after, receipt, given)
         result["msg"] = describe(action, reason, self.name, before, after, changes, check, self.tool_dir)
+        if self.protected and action != "remove":
+            result["msg"] += "; %s readable by its owner only (it holds a URL's credentials)" % (
+                "would make its receipt" if check else "made its receipt")
         result["cmd"] = [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
         if self.module._diff:
             result["diff"] = dict(
@@ -476,6 +518,7 @@ def main():
         offline=dict(type="bool", default=False),
         no_build=dict(type="bool", default=False),
         uv_path=dict(type="path"),
+        lock_timeout=dict(type="int", default=300),
     )
     spec["with"] = dict(type="list", elements="str", default=[])  # "with" is a Python keyword
     module = masking_module_class(AnsibleModule, SECRET_OPTIONS)(argument_spec=spec, supports_check_mode=True)

@@ -46,7 +46,9 @@ def _requirement(entry):
     out = str(entry.get("name", "?"))
     if entry.get("extras"):
         out += "[%s]" % ",".join(str(e) for e in entry["extras"])
-    out += (" @ " + str(entry["url"])) if entry.get("url") else str(entry.get("specifier") or "")
+    # uv records a URL as ``url``, a local file or a file:// URL as ``path``, a source tree as ``directory``.
+    location = entry.get("url") or entry.get("path") or entry.get("directory") or entry.get("editable")
+    out += (" @ " + str(location)) if location else str(entry.get("specifier") or "")
     if entry.get("marker"):
         out += "; " + str(entry["marker"])
     return redact_text(out)

@@ -240,18 +240,22 @@ def packages_on_disk(environment):
     return out
 
 
-def protect_receipt(environment):
+def protect_receipt(environment, check=False):
     """Make ``uv-receipt.toml`` readable by its owner only when it holds a URL's user info (uv 0.8
-    records the user name of an index URL); running the tool never reads it."""
+    records the user name of an index URL); running the tool never reads it. Whether its mode
+    changed (with ``check``, would change). Called on every run, a no-op included: a run killed
+    between uv's install and this chmod left the receipt readable by every user."""
     path = os.path.join(environment, RECEIPT)
     try:
         with open(path, "rb") as handle:
             text = handle.read().decode("utf-8", "replace")
+        mode = stat.S_IMODE(os.lstat(path).st_mode)
     except (IOError, OSError):
         return False
-    if redact_text(text) == text:
+    if redact_text(text) == text or not mode & 0o077:
         return False
-    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    if not check:
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
     return True
 
 
@@ -290,8 +294,8 @@ def describe_owner(path, tool_dir):
         return "gone"
     if stat.S_ISLNK(info.st_mode):
         target = os.readlink(path)
-        full = os.path.normpath(os.path.join(directory, target))
-        inside = os.path.relpath(full, os.path.abspath(tool_dir))
+        # Where the link leads in the end (through links to links, and a tool_dir reached by a link).
+        inside = os.path.relpath(os.path.realpath(path), os.path.realpath(tool_dir))
         if not inside.startswith(os.pardir):
             return "linked by uv for the tool %s (a link to %s)" % (inside.split(os.sep)[0], target)
         return "a symbolic link to %s, owned by user %s" % (target, _user(info.st_uid))

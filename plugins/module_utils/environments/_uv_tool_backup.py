@@ -16,6 +16,7 @@ import errno
 import fcntl
 import os
 import shutil
+import time
 
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_receipt import ToolError, read_receipt
 
@@ -48,26 +49,48 @@ class Backup(object):
     therefore whole, and means uv may have been midway (``recover_backup``).
     """
 
-    def __init__(self, environment, bin_dir, move):
+    def __init__(self, environment, bin_dir, move, link_dirs=()):
+        """``link_dirs``: more directories whose links into the environment are the tool's (the bin_dir it
+        was installed with, when O(bin_dir) changed); in ``move`` mode they are removed too."""
         self.environment = environment
         self.bin_dir = bin_dir
         self.path = backup_path(environment)
         scratch = _scratch(environment)
-        self.links = tool_links(bin_dir, environment)
+        self.links = {}
+        for directory in [bin_dir] + [d for d in link_dirs if d != bin_dir]:
+            self.links.update(tool_links(directory, environment))
+        moved, unlinked = False, []
         try:
             _remove(scratch)
             if move:
                 os.rename(environment, self.path)
-                for path in self.links:
+                moved = True
+                for path in sorted(self.links):
                     os.unlink(path)
+                    unlinked.append(path)
             else:
                 shutil.copytree(environment, scratch, symlinks=True)
                 os.rename(scratch, self.path)
         except (OSError, shutil.Error) as exc:
             if not move:
                 shutil.rmtree(scratch, ignore_errors=True)
+            elif moved:
+                self._undo_move(unlinked, exc)
             raise ToolError("%s could not be backed up in %s before uv replaces it (%s); nothing was changed"
                             % (environment, self.path, exc))
+
+    def _undo_move(self, unlinked, cause):
+        """Put back what a move-mode backup cut short had done (the environment renamed, some links removed);
+        ``ToolError`` saying what is where when even that fails, never "nothing was changed"."""
+        try:
+            for path in unlinked:
+                if not os.path.lexists(path):
+                    os.symlink(self.links[path], path)
+            os.rename(self.path, self.environment)
+        except OSError as exc:
+            raise ToolError("%s could not be backed up before uv replaces it (%s), and what was done could not be undone "
+                            "(%s): the environment is in %s, its links %s were removed; move it back by hand"
+                            % (self.environment, cause, exc, self.path, ", ".join(unlinked) or "(none)"))
 
     def restore(self, cause=""):
         """Put the backup back; ``ToolError`` (starting with ``cause``, uv's message) when it cannot."""
@@ -100,36 +123,51 @@ def _remove(path):
         shutil.rmtree(path)
 
 
-def _put_back(environment, bin_dir, backup, links):
+def _put_back(environment, bin_dir, backup, links, every_new_link=True):
     """``backup`` in place of ``environment`` (renamed aside first, removed last), and ``links`` in bin_dir
-    (a file there that is not a link stays); links into the environment that lead nowhere are removed."""
+    (a file there that is not a link stays).
+
+    With ``every_new_link`` (``links`` are all the links into the environment before the run), every
+    other link into it in bin_dir or the directories of ``links`` was made by the run that failed and is
+    removed, whether or not it leads somewhere in the environment put back; without (``links`` from a
+    receipt, after a killed run), only those that lead nowhere."""
     aside = _scratch(environment)
     _remove(aside)
     if os.path.lexists(environment):
         os.rename(environment, aside)
     os.rename(backup, environment)
-    _remove(aside)
-    for path in tool_links(bin_dir, environment):
-        if path not in links and not os.path.exists(path):
-            os.unlink(path)  # a new executable of the version that failed
+    directories = set([bin_dir] + [os.path.dirname(p) for p in links])
+    for directory in sorted(directories):
+        for path in tool_links(directory, environment):
+            if path not in links and (every_new_link or not os.path.exists(path)):
+                os.unlink(path)  # an executable of the version that failed
     for path, target in sorted(links.items()):
         if os.path.islink(path):
             os.unlink(path)
         if not os.path.lexists(path):
             os.symlink(target, path)
+    shutil.rmtree(aside, ignore_errors=True)  # last: the tool works again whatever is left of it
 
 
-def lock_tool(tool_dir, name):
-    """Wait for, then hold, the lock of the tool ``name``: ``<tool_dir>/.<name>.pyfleet-lock`` (not uv's
-    ``.lock``), made with tool_dir (0755) when missing. Returns its descriptor; closing it unlocks."""
+def lock_tool(tool_dir, name, timeout=300, poll=0.2):
+    """Wait at most ``timeout`` seconds for, then hold, the lock of the tool ``name``:
+    ``<tool_dir>/.<name>.pyfleet-lock`` (not uv's ``.lock``), made with tool_dir (0755) when missing.
+    Returns its descriptor; closing it unlocks. ``ToolError`` naming the lock and the process holding
+    it (as ``/proc/locks`` tells) when the time is up."""
     path = os.path.join(tool_dir, ".%s.pyfleet-lock" % name)
+    deadline = time.time() + timeout
     old = os.umask(0o022)
     try:
         while True:
             if not os.path.isdir(tool_dir):
                 os.makedirs(tool_dir, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not _wait_for_lock(fd, deadline, poll):
+                holder = _lock_holder(fd)
+                os.close(fd)
+                raise ToolError("the lock %s of %s is held by %s, for over %d seconds (lock_timeout): wait for that run "
+                                "to finish and run again, or raise lock_timeout"
+                                % (path, name, "process %d" % holder if holder else "another run", timeout))
             try:
                 if os.fstat(fd).st_ino == os.stat(path).st_ino:
                     return fd
@@ -140,6 +178,44 @@ def lock_tool(tool_dir, name):
         raise ToolError("the lock %s of %s could not be taken: %s" % (path, name, exc))
     finally:
         os.umask(old)
+
+
+def _wait_for_lock(fd, deadline, poll):
+    """Whether ``flock`` on ``fd`` was taken before ``deadline``."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except (IOError, OSError) as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                os.close(fd)
+                raise
+        if time.time() >= deadline:
+            return False
+        time.sleep(poll)
+
+
+def _lock_holder(fd):
+    """The process id that holds a lock on the file of ``fd``, from ``/proc/locks``, or ``None``.
+
+    Its lines read ``1: FLOCK  ADVISORY  WRITE 4242 fd:01:1311 0 EOF`` (device major and minor in
+    hex, then the inode).
+    """
+    info = os.fstat(fd)
+    ident = "%02x:%02x:%d" % (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino)
+    try:
+        with open("/proc/locks") as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError):
+        return None
+    for line in lines:
+        fields = line.split()
+        if "->" in fields:  # a waiter, not the holder
+            continue
+        for pid, field in zip(fields, fields[1:]):
+            if pid.isdigit() and field == ident:
+                return int(pid)
+    return None
 
 
 def keep_aside(paths, action):
@@ -188,7 +264,7 @@ def recover_backup(environment, bin_dir):
         for entry in receipt.get("entrypoints") or []:
             if isinstance(entry, dict) and isinstance(entry.get("install-path"), str) and entry.get("name"):
                 links[entry["install-path"]] = os.path.join(environment, "bin", os.path.basename(entry["install-path"]))
-        _put_back(environment, bin_dir, path, links)
+        _put_back(environment, bin_dir, path, links, every_new_link=False)
     except OSError as exc:
         raise ToolError("the backup %s of %s left by an interrupted run could not be put back (%s): move it back "
                         "by hand" % (path, environment, exc))

@@ -50,7 +50,12 @@ _VERSION = re.compile(
     r"(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?(\.\*)?$", re.I)
 _PRE = {"alpha": "a", "beta": "b", "c": "rc", "pre": "rc", "preview": "rc"}
 _CLAUSE = re.compile(r"^(~=|===|==|!=|<=|>=|<|>)(.*)$")
-_MARKER_PYTHON = re.compile(r"\bpython_version\s*(>=|<)\s*'")
+# One marker clause: ``python_version ~= '3.9'``, ``'3.9' <= python_version``, ``python_version not in '2.7'``.
+_CLAUSE_TEXT = r"(?P<left>'[^']*'|[a-z_]+) (?P<op>===|==|!=|~=|<=|>=|<|>|not in|in) (?P<right>'[^']*'|[a-z_]+)"
+_MARKER_CLAUSE = re.compile("^%s$" % _CLAUSE_TEXT)
+_MARKER_CLAUSE_IN = re.compile(r"(?<![\w'])%s(?![\w'])" % _CLAUSE_TEXT)
+_MINOR = re.compile(r"^\d+\.\d+$")
+_REVERSED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 # uv's Python request: [implementation][@]version[t], implementation as a word or two letters.
 _PYTHON = re.compile(r"^(?:(cpython|cp|pypy|pp|graalpy|gp|python|py)[@-]?)?(\d)(?:\.?(\d+))?(?:\.(\d+))?(t?)$")
 _PYTHON_IMPL = {"cp": "cpython", "pp": "pypy", "gp": "graalpy", "py": "", "python": ""}
@@ -125,10 +130,68 @@ def _specifier(text):
 
 
 def _marker(text):
-    """A marker as uv records it: single quotes, blanks collapsed, ``python_version >=/<`` as ``python_full_version``."""
+    """A marker as uv records it, so that a request settles whatever its operators.
+
+    Quotes single, blanks collapsed; each ``python_version`` clause in uv's words (uv 0.8 to 0.13 turn
+    them into ``python_full_version`` ranges: ``~= '3.9'`` is ``>= '3.9' and < '4'``, ``> '3.8'`` is
+    ``>= '3.9'``, ``== '3.11'`` is ``== '3.11.*'``, ``in '3.10 3.11'`` is ``>= '3.10' and < '3.12'``);
+    the clauses of an expression without parentheses sorted, as both sides are compared sorted. A
+    marker uv simplifies further (two clauses merged into one range) may still differ: then uv's own
+    dry run is asked, and the tool is updated once more.
+    """
     marker = re.sub(r"\s+", " ", (text or "").replace('"', "'")).strip()
     marker = re.sub(r"\s*(===|==|!=|~=|<=|>=|<|>)\s*", r" \1 ", marker)
-    return _MARKER_PYTHON.sub(lambda m: "python_full_version %s '" % m.group(1), marker)
+    marker = re.sub(r"'\s*(.*?)\s*'", lambda m: "'%s'" % m.group(1), marker)
+    single = _MARKER_CLAUSE.match(marker)
+    if single:  # a lone clause may become an "or" of two (not in '3.9 3.10'), which no parentheses hold
+        marker = _python_clause(single, alone=True)
+    else:
+        marker = _MARKER_CLAUSE_IN.sub(lambda m: _python_clause(m, alone=False), marker)
+    if "(" in marker:
+        return marker
+    groups = [" and ".join(sorted(part.split(" and "))) for part in marker.split(" or ")]
+    return " or ".join(sorted(groups))
+
+
+def _python_clause(match, alone):
+    """One ``python_version`` clause (a regex match of ``_MARKER_CLAUSE``) as uv records it, else as given."""
+    left, op, right = match.group("left"), match.group("op"), match.group("right")
+    if right == "python_version" and left.startswith("'"):
+        op, value = _REVERSED.get(op, op), left.strip("'")
+    elif left == "python_version" and right.startswith("'"):
+        value = right.strip("'")
+    else:
+        return match.group(0)
+    full = "python_full_version %s '%s'"
+    parts = value.split()
+    if op in ("in", "not in") and parts and all(_MINOR.match(p) for p in parts):
+        minors = sorted(set(tuple(int(n) for n in p.split(".")) for p in parts))
+        if any(b != (a[0], a[1] + 1) for a, b in zip(minors, minors[1:])):
+            return match.group(0)  # not one range: left to uv's dry run
+        low, high = minors[0], minors[-1]
+        if low == high:
+            return full % ("==" if op == "in" else "!=", "%d.%d.*" % low)
+        if op == "in":
+            return "%s and %s" % (full % (">=", "%d.%d" % low), full % ("<", "%d.%d" % (high[0], high[1] + 1)))
+        if not alone:
+            return match.group(0)
+        return "%s or %s" % (full % ("<", "%d.%d" % low), full % (">=", "%d.%d" % (high[0], high[1] + 1)))
+    star = re.match(r"^(\d+)\.\*$", value)
+    if op == "==" and star:
+        major = int(star.group(1))
+        return "%s and %s" % (full % (">=", major), full % ("<", major + 1))
+    if not _MINOR.match(value) and not re.match(r"^\d+$", value):
+        return match.group(0)
+    numbers = [int(n) for n in value.split(".")]
+    if op in (">=", "<"):
+        return full % (op, value)
+    if op in (">", "<=") and len(numbers) == 2:
+        return full % (">=" if op == ">" else "<", "%d.%d" % (numbers[0], numbers[1] + 1))
+    if op in ("==", "!=") and len(numbers) == 2:
+        return full % (op, value + ".*")
+    if op == "~=" and len(numbers) == 2:
+        return "%s and %s" % (full % (">=", value), full % ("<", numbers[0] + 1))
+    return match.group(0)
 
 
 def _location(url):

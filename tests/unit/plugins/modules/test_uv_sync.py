@@ -423,7 +423,7 @@ def test_a_kept_environment_that_fails_its_check_is_rebuilt(sync):
 def test_the_running_environment_is_read_under_the_host_lock(sync, monkeypatch):
     """Another run switches the link while this one waits for the host lock: this run's previous environment
     (the one it bumps for keep, and reports) is the one running when it got the lock, not when it started."""
-    from ansible_collections.pyfleet.uv.plugins.module_utils import _sync_env  # pylint: disable=import-outside-toplevel
+    from ansible_collections.pyfleet.uv.plugins.module_utils.environments import _sync_env  # pylint: disable=import-outside-toplevel
     assert sync()[0] == 0
     first = os.path.realpath(sync.environment)
     one = _save(sync.app)

@@ -334,3 +334,78 @@ def test_offline_needs_find_links_or_a_shared_cache(tool, tmp_path, monkeypatch)
     tool(state="absent")
     rc, again = tool(offline=True)
     assert rc == 0 and again["changed"] and runs(tool.link) == "hello 1.0\n", again["msg"]
+
+
+def test_a_receipt_with_credentials_is_protected_on_every_run(tool, index):
+    """A run killed between uv's install and the chmod leaves a world-readable receipt with an index
+    user's token: the next run, a no-op, makes it the owner's only."""
+    tool()
+    receipt = os.path.join(tool.env, "uv-receipt.toml")
+    with open(receipt) as handle:
+        text = handle.read()
+    with open(receipt, "w") as handle:
+        handle.write(text.replace("http://", "http://deploy:s3cretpw@"))
+    os.chmod(receipt, 0o644)
+    rc, again = tool()
+    assert rc == 0 and again["changed"], again["msg"]
+    assert stat.S_IMODE(os.stat(receipt).st_mode) == 0o600
+    assert "s3cretpw" not in json.dumps(again)
+    rc, again = tool()
+    assert rc == 0 and not again["changed"], again["msg"]
+
+
+def test_a_changed_bin_dir_moves_the_links(tool, tmp_path):
+    tool()
+    other = tmp_path / "bin2"
+    other.mkdir()
+    new = str(other / "pyfleet-hello")
+    rc, check = tool(check_mode=True, bin_dir=str(other))
+    assert rc == 0 and check["changed"] and os.path.islink(tool.link) and not os.path.lexists(new), check["msg"]
+    rc, moved = tool(bin_dir=str(other))
+    assert rc == 0 and moved["changed"], moved["msg"]
+    assert runs(new) == "hello 1.0\n" and not os.path.lexists(tool.link)
+    assert moved["tool"]["executables"] == [{"name": "pyfleet-hello", "path": new}]
+    rc, again = tool(bin_dir=str(other))
+    assert rc == 0 and not again["changed"], again["msg"]
+
+
+@pytest.mark.parametrize("marker", ["python_version ~= '3.9'", "python_version != '3.9'", "python_version > '3.8'",
+                                    "python_version not in '2.7'", "python_version in '3.8 3.9 3.10 3.11 3.12 3.13 3.14'"])
+def test_markers_with_every_operator_settle(tool, marker):
+    rc, made = tool(name="pyfleet-hello==1.0 ; " + marker)
+    assert rc == 0 and made["changed"], made["msg"]
+    rc, again = tool(name="pyfleet-hello==1.0 ; " + marker)
+    assert rc == 0 and not again["changed"], again["reason"]
+
+
+def test_a_half_made_environment_is_replaced(tool):
+    """No Python, no receipt (a first install killed early, a copy cut short): reinstalled, with a warning."""
+    os.makedirs(os.path.join(tool.env, "lib"))
+    with open(os.path.join(tool.env, "pyvenv.cfg"), "w") as handle:
+        handle.write("home = /nowhere\n")
+    rc, check = tool(check_mode=True)
+    assert rc == 0 and check["changed"], check["msg"]
+    rc, fixed = tool()
+    assert rc == 0 and fixed["changed"] and runs(tool.link) == "hello 1.0\n", fixed["msg"]
+    assert "half-made" in json.dumps(fixed.get("warnings")), fixed.get("warnings")
+    assert leftovers(tool) == []
+    rc, again = tool()
+    assert rc == 0 and not again["changed"], again["msg"]
+
+
+def test_the_lock_is_waited_for_a_bounded_time(tool):
+    tool()
+    lock = os.path.join(tool.tool_dir, ".pyfleet-hello.pyfleet-lock")
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | "
+                               "os.O_CREAT, 0o644); fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+                               lock], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        rc, failed = tool(lock_timeout=1)
+        assert holder.poll() is None
+        assert rc == 1 and lock in failed["msg"] and "process %d" % holder.pid in failed["msg"], failed["msg"]
+        assert "lock_timeout" in failed["msg"]
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()

@@ -220,3 +220,105 @@ def test_a_restore_without_its_backup_keeps_the_environment(tmp_path):
     with pytest.raises(_uv_tool.ToolError, match="could not be put back"):
         backup.restore()
     assert (env / "pyvenv.cfg").read_text() == "home = /usr/bin\n"
+
+
+# What the real uv 0.13.8 recorded for each python_version marker (tests/unit/plugins/modules/test_uv_tool_repair.py
+# installs a few of them again with the real uv).
+@pytest.mark.parametrize("marker, recorded", [
+    ("python_version ~= '3.9'", "python_full_version >= '3.9' and python_full_version < '4'"),
+    ("python_version != '3.9'", "python_full_version != '3.9.*'"),
+    ("python_version == '3.11'", "python_full_version == '3.11.*'"),
+    ('python_version == "3.*"', "python_full_version >= '3' and python_full_version < '4'"),
+    ("python_version in '3.10 3.11'", "python_full_version >= '3.10' and python_full_version < '3.12'"),
+    ("python_version in '3.11'", "python_full_version == '3.11.*'"),
+    ("python_version not in '2.7'", "python_full_version != '2.7.*'"),
+    ("python_version not in '3.9 3.10'", "python_full_version < '3.9' or python_full_version >= '3.11'"),
+    ("python_version > '3.8'", "python_full_version >= '3.9'"),
+    ("python_version <= '3.20'", "python_full_version < '3.21'"),
+    ("'3.9' <= python_version", "python_full_version >= '3.9'"),
+    ("sys_platform != 'win32' and python_version >= '3.8'", "python_full_version >= '3.8' and sys_platform != 'win32'"),
+    ("python_version < '3.20' and python_version >= '3.8'", "python_full_version >= '3.8' and python_full_version < '3.20'"),
+    ("python_full_version == '3.11.*'", "python_full_version == '3.11.*'"),
+], ids=["compatible", "not-equal", "equal", "equal-star", "in", "in-one", "not-in", "not-in-two", "greater", "less-equal",
+        "reversed", "and-order", "range", "full"])
+def test_markers_settle_as_uv_records_them(marker, recorded):
+    entry = {"name": "pyfleet-hello", "specifier": "==1.0", "marker": recorded}
+    assert _uv_tool.canonical_request("pyfleet-hello==1.0 ; " + marker) == _uv_tool.canonical_entry(entry)
+    other = {"name": "pyfleet-hello", "specifier": "==1.0", "marker": "python_full_version >= '3.7'"}
+    assert _uv_tool.canonical_request("pyfleet-hello==1.0 ; " + marker) != _uv_tool.canonical_entry(other)
+
+
+def test_describe_owner_follows_symbolic_links(tmp_path):
+    """A tool_dir reached through a symbolic link, and a link to a link into it: both are uv's links."""
+    real = tmp_path / "real"
+    (real / "tools" / "black" / "bin").mkdir(parents=True)
+    (real / "tools" / "black" / "bin" / "black").write_text("")
+    os.symlink(str(real), str(tmp_path / "alias"))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    os.symlink(str(real / "tools" / "black" / "bin" / "black"), str(bin_dir / "black"))
+    assert _uv_tool.describe_owner(str(bin_dir / "black"), str(tmp_path / "alias" / "tools")).startswith(
+        "linked by uv for the tool black")
+    os.symlink(str(bin_dir / "black"), str(bin_dir / "blk"))
+    assert _uv_tool.describe_owner(str(bin_dir / "blk"), str(real / "tools")).startswith("linked by uv for the tool black")
+
+
+def _tool_env(tmp_path):
+    env, bin_dir = tmp_path / "tools" / "t", tmp_path / "bin"
+    (env / "bin").mkdir(parents=True)
+    for name in ("t", "u"):
+        (env / "bin" / name).write_text("#!/bin/sh\n")
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    bin_dir.mkdir()
+    os.symlink(str(env / "bin" / "t"), str(bin_dir / "t"))
+    return env, bin_dir
+
+
+def test_a_restore_removes_every_link_the_failed_run_made(tmp_path):
+    env, bin_dir = _tool_env(tmp_path)
+    for move in (False, True):
+        backup = _uv_tool.Backup(str(env), str(bin_dir), move)
+        if move:
+            (env / "bin").mkdir(parents=True)
+        os.symlink(str(env / "bin" / "u"), str(bin_dir / "u"))  # the old environment has it too: not dangling
+        os.symlink(str(env / "bin" / "v"), str(bin_dir / "v"))  # only the failed version had it
+        backup.restore()
+        assert sorted(os.listdir(str(bin_dir))) == ["t"], move
+        assert os.readlink(str(bin_dir / "t")) == str(env / "bin" / "t")
+
+
+def test_a_failed_move_backup_puts_everything_back(tmp_path, monkeypatch):
+    env, bin_dir = _tool_env(tmp_path)
+    os.symlink(str(env / "bin" / "u"), str(bin_dir / "u"))
+    real_unlink = os.unlink
+    calls = []
+
+    def unlink(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(1, "Operation not permitted", path)
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    with pytest.raises(_uv_tool.ToolError, match="nothing was changed") as exc:
+        _uv_tool.Backup(str(env), str(bin_dir), True)
+    monkeypatch.setattr(os, "unlink", real_unlink)
+    assert "Operation not permitted" in exc.value.msg
+    assert (env / "pyvenv.cfg").exists() and sorted(os.listdir(str(bin_dir))) == ["t", "u"]
+    assert os.readlink(str(bin_dir / "t")) == str(env / "bin" / "t")
+    assert sorted(os.listdir(str(tmp_path / "tools"))) == ["t"]
+
+
+def test_tool_facts_show_path_and_url_requirements_masked(tmp_path):
+    from ansible_collections.pyfleet.uv.plugins.module_utils import _tool_facts
+    env = tmp_path / "pyfleet-hello"
+    env.mkdir()
+    (env / "uv-receipt.toml").write_text(
+        '[tool]\nrequirements = [{ name = "pyfleet-hello", path = "/srv/wheels/pyfleet_hello-1.0-py3-none-any.whl" },\n'
+        '  { name = "six", url = "https://deploy:s3cretpw@files.example/six-1.17.0-py2.py3-none-any.whl" },\n'
+        '  { name = "local", directory = "/srv/src/local" }]\nentrypoints = []\n')
+    facts = _tool_facts.tool_facts(str(env))
+    assert facts["requested"] == "pyfleet-hello @ /srv/wheels/pyfleet_hello-1.0-py3-none-any.whl"
+    assert facts["with"][0].startswith("six @ https://") and "files.example/six-1.17.0" in facts["with"][0]
+    assert "s3cretpw" not in json.dumps(facts) and "deploy" not in json.dumps(facts)
+    assert facts["with"][1] == "local @ /srv/src/local"
