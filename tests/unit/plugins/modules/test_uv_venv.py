@@ -690,7 +690,7 @@ def test_url_and_index_credentials_in_name_and_extra_args_stay_off_argv(venv, tm
 
 
 def default_python(uv):
-    out = subprocess.run([uv, "python", "find"], capture_output=True, text=True,
+    out = subprocess.run([uv, "python", "find"], capture_output=True, text=True, check=False,
                          env=dict(os.environ, UV_PYTHON_DOWNLOADS="never")).stdout.strip()
     return os.path.realpath(out) if out else None
 
