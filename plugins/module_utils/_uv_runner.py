@@ -20,7 +20,7 @@ PRIVATE API: only for this collection's modules; names may change without notice
   so neither is used (checked with uv 0.13.8).
   ``UV_PYTHON_INSTALL_DIR`` names the Pythons ``uv_python`` installed; no colour, no progress.
 - **No secret on the command line**: uv's index options (``--index-url``, ``--extra-index-url``,
-  ``--find-links``, ``--default-index``, whoever built them) are taken out of the arguments of each
+  ``--find-links``, ``--default-index``, ``--index``, whoever built them) are taken out of the arguments of each
   call and given to uv in the variables it reads for them (``index_environment``): a command line is
   readable by every user of the host (``ps``, ``/proc/<pid>/cmdline``), an environment only by its
   user and root. ``commands`` shows them as ``VAR=value`` before the command.
@@ -82,11 +82,13 @@ _ERROR_STARTS = ("error:", "\u00d7 ", "x ")
 _LIMIT = 3000
 # uv's index options and the variables it reads when the option is not on the command line (clap's
 # ``env``; the same in uv 0.8.0 and 0.13.9), with the character uv splits a list on (checked with both:
-# UV_EXTRA_INDEX_URL on blanks, UV_FIND_LINKS on commas; None: one value).
+# UV_EXTRA_INDEX_URL and UV_INDEX on blanks, UV_FIND_LINKS on commas; None: one value; uv 0.5.11 knows
+# UV_INDEX too).
 _INDEX_ENV = (
     (("--index-url", "-i"), "UV_INDEX_URL", None),
     (("--default-index",), "UV_DEFAULT_INDEX", None),
     (("--extra-index-url",), "UV_EXTRA_INDEX_URL", " "),
+    (("--index",), "UV_INDEX", " "),
     (("--find-links", "-f"), "UV_FIND_LINKS", ","),
 )
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-.+]?[A-Za-z0-9.+-]*)?$")

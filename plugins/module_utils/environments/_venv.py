@@ -31,6 +31,8 @@ import json
 import os
 import re
 
+from urllib.parse import unquote
+
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
 
@@ -154,15 +156,40 @@ def parse_dry_run(text):
 
 
 def plan_after(before, plan):
-    """The package list (as ``parse_pip_list`` gives it) after ``plan`` is carried out on ``before``."""
+    """The package list (as ``parse_pip_list`` gives it) after ``plan`` is carried out on ``before``.
+
+    A direct reference (``+ x @ URL``) has no version in the plan: a local project that is there already
+    keeps its version (uv builds it again), else the version is read from the wheel's file name or the
+    project's ``pyproject.toml``; ``None`` when neither says."""
     after = dict((k, dict(v)) for k, v in before.items())
     for sign, name, _version in plan:
         if sign == "-":
             after.pop(normalize_name(name), None)
     for sign, name, version in plan:
         if sign in "+~":
+            if "://" in version:
+                old = before.get(normalize_name(name))
+                version = old["version"] if old and version.startswith("file://") else _url_version(version)
             after[normalize_name(name)] = dict(name=name, version=version)
     return after
+
+
+def _url_version(url):
+    """The version a direct reference installs, when its wheel name or its project's static version says."""
+    path = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    base = path.rsplit("/", 1)[-1]
+    if base.endswith(".whl") and base.count("-") >= 4:
+        return base.split("-")[1]
+    if url.startswith("file://"):
+        try:
+            with open(os.path.join(unquote(path[len("file://"):]), "pyproject.toml")) as handle:
+                text = handle.read()
+        except (IOError, OSError, UnicodeDecodeError):
+            return None
+        section = re.search(r"^\[project\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+        found = re.search(r"^version\s*=\s*[\"']([^\"']+)[\"']\s*$", section.group(1), re.M) if section else None
+        return found.group(1) if found else None
+    return None
 
 
 def version_key(version):
@@ -206,6 +233,8 @@ def changes_from_lists(before, after, reinstalled=(), downgrades=False):
             change = {"name": new["name"], "from": old["version"], "to": new["version"]}
             (downgraded if downgrades and _lower(old["version"], new["version"]) else upgraded).append(change)
     kept = set(normalize_name(n) for n in reinstalled)
+    # a package that became (or stopped being) an editable install at the same version was reinstalled
+    kept.update(k for k in set(before) & set(after) if bool(before[k].get("editable")) != bool(after[k].get("editable")))
     again = [dict(name=after[k]["name"], version=after[k]["version"]) for k in sorted(kept)
              if k in after and k in before and before[k]["version"] == after[k]["version"]]
     out = dict(installed=installed, removed=removed, upgraded=upgraded, reinstalled=again)

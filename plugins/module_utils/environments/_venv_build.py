@@ -21,6 +21,10 @@ of console scripts) would name the temporary path. So the environment is made wi
 find their directory at run time, and uv writes console scripts that start the environment's
 Python relative to themselves, in this build and in every later ``uv pip install`` (uv reads
 ``relocatable = true`` from ``pyvenv.cfg``). ``pyvenv.cfg`` itself names only the base Python.
+
+uv's relocatable ``bin/activate`` finds its own path only in bash, zsh and ksh (``SCRIPT_PATH``);
+POSIX ``sh`` (dash) would get ``VIRTUAL_ENV=.``. ``pin_activate`` gives that one line the final
+path as its fallback (the line is the same in uv 0.5.11 and 0.13.8).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,8 +37,31 @@ import fcntl
 import os
 import shutil
 
-__all__ = ["discard", "drop_new_lock", "empty_again", "lock_mark", "make_parents", "same_filesystem",
+from shlex import quote as _quote
+
+__all__ = ["discard", "drop_new_lock", "empty_again", "lock_mark", "make_parents", "pin_activate", "same_filesystem",
            "staging_path", "swap_in"]
+
+# The line of uv's relocatable ``bin/activate`` that sets VIRTUAL_ENV from the script's own path.
+_ACTIVATE_LINE = "VIRTUAL_ENV=''\"$(dirname -- \"$(dirname -- \"$(realpath -- \"$SCRIPT_PATH\")\")\")\"''"
+
+
+def pin_activate(venv, final):
+    """Make ``<venv>/bin/activate`` fall back to ``final`` where the shell cannot say where the script is
+    (POSIX ``sh``); its mode is kept. Returns whether the line was found (the file is left alone if not)."""
+    activate = os.path.join(venv, "bin", "activate")
+    try:
+        with open(activate) as handle:
+            lines = handle.read().split("\n")
+    except (IOError, OSError, UnicodeDecodeError):
+        return False
+    for at, line in enumerate(lines):
+        if line.strip() == _ACTIVATE_LINE:
+            lines[at] = 'if [ -n "${SCRIPT_PATH:-}" ]; then %s; else VIRTUAL_ENV=%s; fi' % (_ACTIVATE_LINE, _quote(final))
+            with open(activate, "w") as handle:  # the same file: its mode stays
+                handle.write("\n".join(lines))
+            return True
+    return False
 
 
 def same_filesystem(one, other):

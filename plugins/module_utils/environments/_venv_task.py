@@ -19,8 +19,8 @@ import shlex
 import tempfile
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text, redact_url
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text, redact_url, url_secrets
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, index_environment, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
     VenvError,
     changes_from_lists,
@@ -42,6 +42,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_buil
     empty_again,
     lock_mark,
     make_parents,
+    pin_activate,
     same_filesystem,
     staging_path,
     swap_in,
@@ -52,6 +53,8 @@ __all__ = ["UvVenv", "VenvError"]
 # uv's words for "the index has no such package or version" (uv 0.5 to 0.13): the message then
 # names the indexes that were asked.
 _NOT_FOUND_HINTS = ("was not found in", "there is no version of", "no versions of", "unsatisfiable")
+# The options of a requirements file or of extra_args that name where packages come from.
+_INDEX_OPTIONS = ("--index-url", "-i", "--default-index", "--index", "--extra-index-url", "--find-links", "-f", "--no-index")
 # Prints the interpreter a path really runs (a pyenv shim or a wrapper script runs another one).
 _REAL_EXECUTABLE = "import os, sys; print(os.path.realpath(sys.executable))"
 
@@ -78,6 +81,8 @@ class UvVenv(object):
         self.runner = None
         self.umask = 0o022
         self.warned = set()
+        self.secret_files = {}
+        self.python_request = self.params["python"]
 
     # -- inputs ------------------------------------------------------------
 
@@ -131,7 +136,7 @@ class UvVenv(object):
         elif params["index_url"]:
             where = "index_url %s" % redact_url(params["index_url"])
         else:
-            where = "the index of the system uv.toml, or uv's default index (no index_url given)"
+            where = self.indexes_given() or "the index of the system uv.toml, or uv's default index (no index_url given)"
         if params["extra_index_urls"] and not params["no_index"]:
             where += ", extra_index_urls %s" % ", ".join(redact_url(u) for u in params["extra_index_urls"])
         if params["find_links"] and not params["no_index"]:
@@ -141,6 +146,50 @@ class UvVenv(object):
                       "system uv.toml names (this task's own cache is private and starts empty); turn offline off, "
                       "or give find_links a directory that holds the files")
         return where
+
+    def indexes_given(self):
+        """Where the index options of extra_args and of the requirements files point (masked), or ``""``."""
+        found = []
+        try:
+            _args, env = index_environment(self.extra_args())
+        except UvError:
+            env = {}
+        if env:
+            found.append("extra_args %s" % ", ".join(redact_text(v) for _k, v in sorted(env.items())))
+        base = self.params["chdir"] or "/"
+        for given in self.params["requirements"]:
+            path = os.path.join(base, given)
+            try:
+                with open(path) as handle:
+                    lines = [ln.strip() for ln in handle if ln.strip().split(" ", 1)[0].split("=", 1)[0] in _INDEX_OPTIONS]
+            except (IOError, OSError, UnicodeDecodeError):
+                continue
+            if lines:
+                found.append("the requirements file %s (%s)" % (path, "; ".join(redact_text(ln) for ln in lines)))
+        return ", ".join(found)
+
+    def hide_secrets(self, names):
+        """``names`` (install or uninstall arguments) with those that carry URL credentials moved into a
+        requirements file (mode 0600, in the module's private temporary directory) given as ``-r``: a command
+        line is readable by every user of the host."""
+        plain, secret = [], []
+        at = 0
+        while at < len(names):
+            words = names[at:at + 2] if names[at] == "-e" and at + 1 < len(names) else names[at:at + 1]
+            at += len(words)
+            if url_secrets(words[-1]):
+                secret.append(words)
+            else:
+                plain.extend(words)
+        if not secret:
+            return plain
+        text = "".join(" ".join(words) + "\n" for words in secret)
+        if text not in self.secret_files:
+            handle, path = tempfile.mkstemp(prefix="uv-names-", suffix=".txt", dir=self.module.tmpdir)
+            with os.fdopen(handle, "w") as out:
+                out.write(text)
+            self.secret_files[text] = path
+        return plain + ["-r", self.secret_files[text]]
 
     # -- uv ----------------------------------------------------------------
 
@@ -206,13 +255,31 @@ class UvVenv(object):
     def find_python(self):
         """The interpreter uv would make the environment from (no download; ``VenvError`` if none)."""
         args = ["python", "find"]
-        if self.params["python"]:
-            args.append(self.params["python"])
-        _rc, out, _err = self.uv(args, "finding the Python %s" % (self.params["python"] or "(uv's default)"))
+        if self.python_request:
+            args.append(self.python_request)
+        _rc, out, _err = self.uv(args, "finding the Python %s" % (self.python_request or "(uv's default)"))
         found = out.strip().splitlines()[-1].strip() if out.strip() else ""
         if not found:
-            raise VenvError("uv python find printed no interpreter for %s" % (self.params["python"] or "the default"))
+            raise VenvError("uv python find printed no interpreter for %s" % (self.python_request or "the default"))
         return found
+
+    def gone_base(self, cfg):
+        """The base interpreter the environment's ``bin/python`` named, when it is gone; else ``None``."""
+        if os.path.exists(self.venv_python):
+            return None
+        try:
+            return os.readlink(self.venv_python)
+        except OSError:
+            return (cfg or {}).get("home") or "(unknown)"
+
+    def require_interpreter(self, cfg):
+        """``VenvError`` when the environment to keep has lost its interpreter (uv cannot list it then)."""
+        gone = self.gone_base(cfg)
+        if gone:
+            raise VenvError("the interpreter of the environment %s is gone (%s no longer exists): give python (e.g. "
+                            "python: \"3.12\") to recreate the environment on another Python%s" % (
+                                self.shown, gone, "" if self.params["recreate"] != "never" else
+                                ", with recreate other than never"))
 
     def real_interpreter(self, path):
         """The interpreter ``path`` really runs: a pyenv shim or a wrapper script names another one.
@@ -296,13 +363,13 @@ class UvVenv(object):
             args += ["-r", path]
         for path in files["constraints"]:
             args += ["-c", path]
-        return args + self.extra_args() + names
+        return args + self.extra_args() + self.hide_secrets(names)
 
     def uninstall_args(self, names, files):
         args = ["pip", "uninstall", "--python", self.path]
         for path in files["requirements"]:
             args += ["-r", path]
-        return args + self.extra_args() + names
+        return args + self.extra_args() + self.hide_secrets(names)
 
     # -- run ---------------------------------------------------------------
 
@@ -318,15 +385,30 @@ class UvVenv(object):
             raise VenvError("%s: %s, while making or changing the environment %s, which was left as it was" % (
                 where, exc.strerror or exc, self.shown))
 
-    def dry_run(self, args, what):
+    def dry_run(self, args, what, quiet=False):
         """``uv pip ... --dry-run`` on the environment; the ``.lock`` uv takes there is removed again
-        when there was none (a dry run, in check mode or before a no-op, leaves the host as it was)."""
+        when there was none (a dry run, in check mode or before a no-op, leaves the host as it was).
+        ``quiet``: ``None`` when uv fails, and uv's warnings are not passed on."""
         mark = lock_mark(self.path)
         try:
-            _rc, out, err = self.uv(args + ["--dry-run"], what)
+            if quiet:
+                rc, out, err = self.runner.run(args + ["--dry-run"], what, check=False)
+                if rc != 0:
+                    return None
+            else:
+                _rc, out, err = self.uv(args + ["--dry-run"], what)
         finally:
             drop_new_lock(self.path, mark)
         return parse_dry_run(err + "\n" + out)
+
+    def exact_offline(self, args, files):
+        """``state=exact`` resolves online even when the environment satisfies the request: first ask uv
+        offline; ``[]`` (nothing to do, no index asked), or ``None`` when the online dry run must decide."""
+        if self.params["state"] != "exact" or self.params["offline"]:
+            return None
+        plan = self.dry_run(self.install_args(args, files) + ["--offline"], "the offline dry run of uv pip install",
+                            quiet=True)
+        return [] if plan == [] else None
 
     def _run(self):
         params = self.params
@@ -343,20 +425,33 @@ class UvVenv(object):
             return self.absent(kind, names, files, check)
 
         action, reason = self.decide_environment(kind, info)
+        if kind == "venv" and action == "keep":
+            self.require_interpreter(info)
+        gone = None
+        if kind == "venv" and action == "recreate" and not params["python"]:
+            # Without python the environment keeps its own interpreter (not uv's default), while it exists.
+            gone = self.gone_base(info)
+            if not gone:
+                self.python_request = os.path.realpath(self.venv_python)
         # A venv about to be recreated may have lost its interpreter: uv cannot list it then, and
         # what it held is reinstalled from the request anyway.
         before = self.listed() if kind == "venv" and action == "keep" else (
             self.listed_or_empty() if kind == "venv" else {})
         interpreter = None
+        self.result["before"] = dict((v["name"], v["version"]) for v in before.values())
         if action != "keep":
             interpreter = self.find_python()  # fails here, before anything is touched
             self.result["python"]["base"] = interpreter
+            if gone:
+                reason += "; its Python %s is gone, so it is made from %s" % (gone, interpreter)
         wanted = bool(names or files["requirements"])
         args = self.editable_names(names, before if action == "keep" else {})
         plan = []
         if wanted and (args or files["requirements"]):
             if action == "keep":
-                plan = self.dry_run(self.install_args(args, files), "the dry run of uv pip install")
+                plan = self.exact_offline(args, files)
+                if plan is None:
+                    plan = self.dry_run(self.install_args(args, files), "the dry run of uv pip install")
             elif check:  # a new environment is listed once built: only check mode needs the plan
                 target = tempfile.mkdtemp(prefix="uv-target-", dir=self.module.tmpdir)
                 _rc, out, err = self.uv(self.install_args(args, files, interpreter, target) + ["--dry-run"],
@@ -386,12 +481,13 @@ class UvVenv(object):
         if stage != self.path:
             make_parents(self.path, self.umask)
         venv = ["venv", stage, "--relocatable"]
-        if self.params["python"]:
-            venv += ["--python", self.params["python"]]
+        if self.python_request:
+            venv += ["--python", self.python_request]
         if self.params["system_site_packages"]:
             venv.append("--system-site-packages")
         try:
             self.uv(venv, "creating the environment %s" % self.shown)
+            pin_activate(stage, self.path)
             if wanted:
                 self.uv(self.install_args(args, files, stage), "uv pip install into the new environment")
             after = self.listed(stage)
@@ -409,7 +505,9 @@ class UvVenv(object):
         if kind != "venv":
             self.result["msg"] = "%s is not an environment; nothing to remove" % self.shown
             return self.result
+        self.require_interpreter(read_pyvenv(self.path))
         before = self.listed()
+        self.result["before"] = dict((v["name"], v["version"]) for v in before.values())
         plan = self.dry_run(self.uninstall_args(names, files), "the dry run of uv pip uninstall")
         if check or not plan:
             after = plan_after(before, plan)
@@ -455,13 +553,20 @@ class UvVenv(object):
         if self.module._diff:
             result["diff"] = dict(
                 before_header="%s (packages)" % self.shown, after_header="%s (packages)" % self.shown,
-                before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
-                after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
+                before="".join(_line(v) for _k, v in sorted(before.items())),
+                after="".join(_line(v) for _k, v in sorted(after.items())))
+
+
+def _line(entry):
+    return "%s==%s\n" % (entry["name"], entry["version"]) if entry["version"] else "%s\n" % entry["name"]
 
 
 def _reinstalled(plan):
+    """The names ``plan`` reinstalls: ``~ x``, ``- x==v`` with ``+ x==v``, and ``- x==v`` with ``+ x @ file://...``
+    (a local project is built again: uv cannot tell its version before)."""
     removed = dict((normalize_name(n), v) for s, n, v in plan if s == "-")
-    return [n for s, n, v in plan if (s == "~") or (s == "+" and removed.get(normalize_name(n)) == v)]
+    return [n for s, n, v in plan if (s == "~") or (s == "+" and normalize_name(n) in removed and (
+        removed[normalize_name(n)] == v or v.startswith("file://")))]
 
 
 def _base(cfg, venv_python):
@@ -481,5 +586,5 @@ def _names(items):
         if "to" in item:
             out.append("%s %s -> %s" % (item["name"], item["from"], item["to"]))
         else:
-            out.append("%s %s" % (item["name"], item["version"]))
+            out.append("%s %s" % (item["name"], item["version"]) if item["version"] else item["name"])
     return ", ".join(out)

@@ -287,3 +287,12 @@ def test_the_running_uv_gets_no_secret_on_its_command_line(tmp_path):
     assert cmdlines and "s3cret" not in cmdlines[0] and "--index-url" not in cmdlines[0]
     assert "UV_INDEX_URL=%s" % secret in text
     assert runner.commands[-1][0] == "UV_INDEX_URL=%s" % secret
+
+
+def test_index_option_leaves_the_command_line():
+    # review of issue 29 (fourth round): ``--index`` (uv's newer spelling) stayed on the command line
+    secret = "http://erin:IndexOptPw55@idx.example/simple/"
+    args, env = _uv_runner.index_environment(["pip", "install", "--index", secret, "--index=internal=https://b.example/s",
+                                              "six"])
+    assert args == ["pip", "install", "six"]
+    assert env == {"UV_INDEX": secret + " internal=https://b.example/s"}

@@ -310,7 +310,7 @@ def test_a_failed_move_backup_puts_everything_back(tmp_path, monkeypatch):
 
 
 def test_tool_facts_show_path_and_url_requirements_masked(tmp_path):
-    from ansible_collections.pyfleet.uv.plugins.module_utils import _tool_facts
+    from ansible_collections.pyfleet.uv.plugins.module_utils.environments import _tool_facts
     env = tmp_path / "pyfleet-hello"
     env.mkdir()
     (env / "uv-receipt.toml").write_text(
