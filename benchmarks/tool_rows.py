@@ -189,6 +189,13 @@ class ToolRows:
                 seconds, count, req = self.venv_play(plays[module], one, counter=counter)
                 fresh[module].append(seconds)
                 fresh_requests[module].append(req)
+                # What the fresh install asked the index for (the last round's): pages and files, and how many
+                # of each were asked more than once.
+                pages = [p for p in counter.paths if not p.startswith("/files/")]
+                files = [p for p in counter.paths if p.startswith("/files/")]
+                self.notes["tool_fresh_requests_" + module] = {
+                    "pages": len(pages), "pages_again": len(pages) - len(set(pages)),
+                    "files": len(files), "files_again": len(files) - len(set(files))}
                 flags[module]["fresh"].append(count)
                 seconds, count, req = self.venv_play(plays[module], one, counter=counter)
                 noop[module].append(seconds)
