@@ -19,6 +19,7 @@ own (``~/.cache/pyfleet-uv/venvs/bench-pipx-<key>``). Both are made once, under 
 from __future__ import annotations
 
 import contextlib
+import glob
 import http.server
 import os
 import shutil
@@ -56,6 +57,7 @@ TOOL_EXPECTED = {
     "fresh_changed": True,  # changed after a fresh install
     "noop_changed": False,  # the same task again
     "check_noop_changed": False,  # the same task again in check mode
+    "installed_from_the_index": True,  # the tool's environment holds exactly TOOL_PACKAGES (the index's pins)
 }
 
 
@@ -155,12 +157,27 @@ class ToolRows:
                 "        index_url: %s\n      environment:\n        PIPX_HOME: '{{ dir }}/pipx'\n"
                 "        PIPX_BIN_DIR: '{{ dir }}/bin'\n        PIPX_MAN_DIR: '{{ dir }}/man'\n"
                 "        PIP_CACHE_DIR: '{{ dir }}/pip-cache'\n        PIP_DISABLE_PIP_VERSION_CHECK: '1'\n"
+                # The same index only: no pip configuration of this machine (its find-links folder holds
+                # newer releases of pylint's dependencies), no PIP_FIND_LINKS from the environment.
+                "        PIP_CONFIG_FILE: /dev/null\n        PIP_FIND_LINKS: ''\n        PIP_CONSTRAINT: ''\n"
                 % (TOOL, pipx, TOOL_PYTHON, url)) if pipx else None,
             "uv_tool": (
                 "    - pyfleet.uv.uv_tool:\n        name: %s\n        python: %s\n        uv_path: %s\n"
                 "        index_url: %s\n        tool_dir: '{{ dir }}/tools'\n        bin_dir: '{{ dir }}/bin'\n"
                 "        python_install_dir: '{{ dir }}/python'\n" % (TOOL, TOOL_PYTHON, uv, url)),
         }
+
+    @staticmethod
+    def tool_installed(home, module):
+        """``name==version`` of every package in the tool's environment but pip (from its dist-info folders)."""
+        top = os.path.join(home, "pipx", "venvs") if module == "community_general_pipx" else os.path.join(home, "tools")
+        found = []
+        for site in glob.glob(os.path.join(top, TOOL.split("==")[0], "lib", "python3*", "site-packages")):
+            for name in os.listdir(site):
+                if name.endswith(".dist-info"):
+                    project, _sep, version = name[:-len(".dist-info")].partition("-")
+                    found.append("%s==%s" % (project.lower().replace("_", "-"), version))
+        return sorted(f for f in found if not f.startswith("pip=="))
 
     @staticmethod
     def tool_wipe(home):
@@ -235,6 +252,7 @@ class ToolRows:
                 self.tool_wipe(home)
                 self.venv_play(plays[module], one)
             report["check_noop_changed"] = bool(self.venv_play(plays[module], one, check=True)[1])
+            report["installed_from_the_index"] = self.tool_installed(home, module) == sorted(TOOL_PACKAGES)
             report["wrong"] = sorted(k for k, v in TOOL_EXPECTED.items() if report.get(k) != v)
             self.notes["tool_correctness_" + module] = report
         self.tool_wipe(home)
