@@ -41,7 +41,7 @@ import uvindex_static  # noqa: E402  pylint: disable=wrong-import-position
 import uvindex_wheels  # noqa: E402  pylint: disable=wrong-import-position
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
 import venvindex  # noqa: E402  pylint: disable=wrong-import-position
-from tool_rows import ToolRows  # noqa: E402  pylint: disable=wrong-import-position
+from tool_rows import ToolRowsMixin  # noqa: E402  pylint: disable=wrong-import-position
 
 VERSION = suite.UV_NEW
 TARGET = "x86_64-unknown-linux-gnu"
@@ -233,7 +233,7 @@ class WorkerRss:
         return main, [v / 1024.0 for v in self.peaks.values()]
 
 
-class Bench(ToolRows):  # the tools rows: benchmarks/tool_rows.py
+class Bench(ToolRowsMixin):  # the tools rows: benchmarks/tool_rows.py
     def __init__(self, args):
         self.args = args
         self.venv = suite.venv("newest")

@@ -110,7 +110,7 @@ def quiet_disconnects():
         http.server.ThreadingHTTPServer.handle_error = loud
 
 
-class ToolRows:
+class ToolRowsMixin:
     """The ``tools`` row group, mixed into run.py's ``Bench`` (it uses its ``play``-style helpers, ``record``,
     ``skip``, ``notes``, ``work``, ``env``, ``venv``, ``server`` and ``args``)."""
 
