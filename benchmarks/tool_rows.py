@@ -172,7 +172,7 @@ class ToolRowsMixin:
         """``name==version`` of every package in the tool's environment but pip (from its dist-info folders)."""
         top = os.path.join(home, "pipx", "venvs") if module == "community_general_pipx" else os.path.join(home, "tools")
         found = []
-        for site in glob.glob(os.path.join(top, TOOL.split("==")[0], "lib", "python3*", "site-packages")):
+        for site in glob.glob(os.path.join(top, TOOL.partition("==")[0], "lib", "python3*", "site-packages")):
             for name in os.listdir(site):
                 if name.endswith(".dist-info"):
                     project, _sep, version = name[:-len(".dist-info")].partition("-")
