@@ -41,6 +41,7 @@ import uvindex_static  # noqa: E402  pylint: disable=wrong-import-position
 import uvindex_wheels  # noqa: E402  pylint: disable=wrong-import-position
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
 import venvindex  # noqa: E402  pylint: disable=wrong-import-position
+from tool_rows import ToolRowsMixin  # noqa: E402  pylint: disable=wrong-import-position
 
 VERSION = suite.UV_NEW
 TARGET = "x86_64-unknown-linux-gnu"
@@ -232,7 +233,7 @@ class WorkerRss:
         return main, [v / 1024.0 for v in self.peaks.values()]
 
 
-class Bench:
+class Bench(ToolRowsMixin):  # the tools rows: benchmarks/tool_rows.py
     def __init__(self, args):
         self.args = args
         self.venv = suite.venv("newest")
@@ -837,7 +838,7 @@ def main(argv=None):
     parser.add_argument("--official-installer", help="path of uv's installer script (default: ../shared/anchors/%s)"
                         % OFFICIAL)
     parser.add_argument("--only", help="run only these row groups, comma-separated "
-                                       "(payload, noop, fresh, adhoc, prefix, memory, index, venv, fleet)")
+                                       "(payload, noop, fresh, adhoc, prefix, memory, index, venv, tools, fleet)")
     parser.add_argument("--moreati-uv", help="moreati.uv for the venv rows: a collections path holding "
                                              "ansible_collections/moreati/uv, or its built tarball (default: $%s; "
                                              "without it those rows are skipped)" % MOREATI_ENV)
@@ -854,6 +855,7 @@ def main(argv=None):
             groups = {"payload": "payload_rows", "noop": "noop_rows", "fresh": "fresh_rows", "adhoc": "adhoc_rows", "prefix": "pre_fix_rows",
                       "memory": "memory_rows",
                       "index": "index_rows", "venv": "venv_rows", "fleet": "fleet_rows"}
+            groups["tools"] = "tool_rows"  # benchmarks/tool_rows.py
             one = bench.inventory(1)
             bench.install = bench.playbook("install", bench.uv_task())
             bench.stat = bench.playbook("stat", "    - ansible.builtin.stat:\n        path: '{{ dir }}/uv'\n")
