@@ -102,7 +102,8 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
     (3.6 on 2.16). A tripwire proxy (tests/utils/tripwire.py) takes every proxy variable of the
     unprivileged user's uv commands. The same hosts (this machine once) then prove uv_venv on
     the managed Python, with each host's real package set from a pypiserver index
-    (python_fleet_venv_index). A platform host that cannot run here is left out and the
+    (python_fleet_venv_index), then uv_tool (hacking/fleet_tool_cli.yml) and uv_sync (hacking/fleet_sync.yml:
+    an application locked by the real uv, deployed to the same hosts). A platform host that cannot run here is left out and the
     stage ends SKIPPED, naming it.
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
