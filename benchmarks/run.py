@@ -809,6 +809,8 @@ class Bench:
 
     def sync_tasks(self, url, uv, project, requirements):
         """The one-task playbook text of each tool: the same locked set, the same interpreter, cold caches."""
+        empty = os.path.join(self.work, "no-find-links")
+        os.makedirs(empty, exist_ok=True)
         sync = ("    - pyfleet.uv.uv_sync:\n        project_src: %s\n        environment: '{{ dir }}/app/.venv'\n"
                 "        python: %s\n        uv_path: %s\n" % (project, sys.executable, uv))
         return {
@@ -816,7 +818,9 @@ class Bench:
                 "    - ansible.builtin.pip:\n        virtualenv: '{{ dir }}/app/.venv'\n"
                 "        virtualenv_command: %s -m venv\n        requirements: %s\n"
                 "      environment:\n        PIP_INDEX_URL: %s\n        PIP_CACHE_DIR: '{{ dir }}/pip-cache'\n"
-                "        PIP_DISABLE_PIP_VERSION_CHECK: '1'\n" % (sys.executable, requirements, url)),
+                # Not this machine's pip configuration (its find-links and extra indexes would serve some files).
+                "        PIP_CONFIG_FILE: /dev/null\n        PIP_FIND_LINKS: %s\n"
+                "        PIP_DISABLE_PIP_VERSION_CHECK: '1'\n" % (sys.executable, requirements, url, empty)),
             "uv_sync_host": sync + "        index_url: %s\n" % url,
             # The controller's wheel cache: one per round (cold), given as an extra variable.
             "uv_sync_controller": sync + "        download_on: controller\n        controller_cache_dir: '{{ cache }}'\n",
@@ -867,7 +871,8 @@ class Bench:
             self.record("sync_wheels_one_copy_bytes", [one_copy], "bytes",
                         note="the %d locked wheels for this interpreter, one copy" % len(wheels))
             # The smoke run leaves out ansible.builtin.pip (its fresh install alone takes 10-25 s per host here).
-            tools = [t for t in SYNC_TOOLS if not (self.args.quick and t == "ansible_builtin_pip")]
+            tools = [t for t in SYNC_TOOLS if not (self.args.quick and t == "ansible_builtin_pip")
+                     and t in (self.args.sync_tools or SYNC_TOOLS)]
             for tool in tools:
                 play = self.playbook("sync_" + tool, tasks[tool])
                 key = "sync_fleet%d_%s" % (hosts, tool)
@@ -954,6 +959,8 @@ def main(argv=None):
     parser.add_argument("--moreati-uv", help="moreati.uv for the venv rows: a collections path holding "
                                              "ansible_collections/moreati/uv, or its built tarball (default: $%s; "
                                              "without it those rows are skipped)" % MOREATI_ENV)
+    parser.add_argument("--sync-tools", type=lambda v: [t for t in v.split(",") if t],
+                        help="the sync rows' tools, comma-separated (default all: %s)" % ",".join(SYNC_TOOLS))
     parser.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"))
     args = parser.parse_args(argv)
     args.fleet = [int(n) for n in args.fleet.split(",") if n.strip()]
