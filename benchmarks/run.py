@@ -760,9 +760,10 @@ class Bench:
                 self.record("venv_pinned_noop_%s_requests" % tool, requests[tool], "requests", "0")
                 report = {"fresh_changed": all(flags[tool]["fresh"]),
                           "noop_changed": any(flags[tool]["noop"])}
-                # The last tool of the last round left its own venv, with the set installed.
+                # A lone tool finds the venv its last round left, with the set installed; otherwise the
+                # correctness run of the tool before it has wiped that venv, so it installs again.
                 report.update(self.venv_correctness(plays[tool], change_plays[tool], one, home,
-                                                    reinstall=tool != tools[-1]))
+                                                    reinstall=len(tools) > 1))
                 report["wrong"] = sorted(k for k, v in VENV_EXPECTED.items() if report.get(k) != v)
                 self.notes["venv_correctness_" + tool] = report
 

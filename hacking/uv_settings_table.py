@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write plugins/module_utils/_uv_settings.py, the uv.toml key table, from uv's JSON schema.
+"""Write plugins/module_utils/config/_uv_settings.py, the uv.toml key table, from uv's JSON schema.
 
 Usage::
 
@@ -37,7 +37,7 @@ import tempfile
 import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_OUT = os.path.join(ROOT, "plugins", "module_utils", "_uv_settings.py")
+DEFAULT_OUT = os.path.join(ROOT, "plugins", "module_utils", "config", "_uv_settings.py")
 
 # Refused in uv.toml by uv itself: "The `managed` field is not allowed in a `uv.toml`
 # file" (validate_uv_toml at the schema commit; minimum-libc-version found refused by

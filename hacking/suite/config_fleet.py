@@ -13,11 +13,8 @@ import subprocess
 import tempfile
 import time
 
-from .common import (CACHE, ROOT, StageSkipped, TRACKS, UV_NEW, ansible_env, ensure_apt, find_python, log,
-                     mirror_server, run, venv)
-from .fleet import (PLATFORM_HOSTS, check_roots_released, platform_roots, remote_host, sshd_logs_on_failure,
-                    wait_for_roots)
-import bullseye  # on sys.path through .common
+from .common import CACHE, ROOT, TRACKS, UV_NEW, ansible_env, find_python, log, mirror_server, run, venv
+from .fleet import prepare_fleet, remote_connection, sshd_logs_on_failure
 import uvindex  # on sys.path through .common
 import uvindex_front  # on sys.path through .common
 import uvindex_wheels  # on sys.path through .common
@@ -38,7 +35,6 @@ def debian_distutils(root: str):
     shared roots stay as they were built.
     """
     import pbs_sources  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_sources.py
-    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
     source = pbs_sources.debian_source(root, os.path.basename(root))
     debs = pbs_sources.debian_addons(source, CACHE) if source else []
@@ -76,22 +72,12 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
     """
     import tripwire  # pylint: disable=import-outside-toplevel  # tests/utils/tripwire.py
 
-    if os.geteuid() != 0:
-        raise StageSkipped("needs root (debootstrap, mount, chroot, setpriv): run the suite as root")
-    wait_for_roots(ctx)
-    missing = ensure_apt({"debootstrap": "debootstrap", "ssh": "openssh-client", "ssh-keygen": "openssh-client"})
-    if missing:
-        raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
+    fleet = prepare_fleet(ctx, "debootstrap, mount, chroot, setpriv")
     started = time.time()
-    root = bullseye.ensure_root(CACHE, log=log)
-    skipped = {}
-    roots = platform_roots(skipped)
     package = uvindex_wheels.fetch_package(CONFIG_PACKAGE)
-    log("fleet roots and the %s wheel ready in %.1f s" % (CONFIG_PACKAGE, time.time() - started))
+    log("the %s wheel ready in %.1f s" % (CONFIG_PACKAGE, time.time() - started))
     path = venv(track)
-    all_roots = [root] + list(roots.values())
-    finished = False
-    try:
+    with fleet.running("the config fleet"):
         with tempfile.TemporaryDirectory(prefix="uv-cfgfleet-") as scratch, contextlib.ExitStack() as stack:
             os.chmod(scratch, 0o755)  # the local host's test folder is used by an unprivileged user too
             trip = tripwire.Tripwire(log=os.path.join(scratch, "tripwire.jsonl")).start()
@@ -99,12 +85,9 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
             control = tripwire.Tripwire(log=os.path.join(scratch, "control.jsonl")).start()
             stack.callback(control.stop)
             index = stack.enter_context(uvindex.pypiserver_index(extra=(package,)))
-            for host_root in all_roots:
+            for host_root in fleet.all_roots:
                 stack.enter_context(debian_distutils(host_root))
-            remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
-            for host, host_root in roots.items():
-                address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
-                remotes[host] = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
+            remotes = fleet.ssh_hosts(stack, scratch)
             local_root = os.path.join(scratch, "localhost")
             hosts = {"localhost": {
                 "ansible_connection": "local",
@@ -112,10 +95,8 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
                 "cfg_root": local_root, "cfg_path": os.path.join(local_root, "xdg", "uv", "uv.toml"),
                 "cfg_xdg": os.path.join(local_root, "xdg"),
             }}
-            no_expect = {"libc_family": None, "libc_version": None}
             for host, remote in remotes.items():
-                connection = {k: v for k, v in remote_host(remote, "", no_expect).items() if k.startswith("ansible_")}
-                hosts[host] = dict(connection, cfg_root="/tmp/pyfleet-uv-config", cfg_path="/etc/uv/uv.toml",
+                hosts[host] = dict(remote_connection(remote), cfg_root="/tmp/pyfleet-uv-config", cfg_path="/etc/uv/uv.toml",
                                    cfg_xdg="", cfg_readonly=host == "bullseye")
             group_vars = {"uv_mirror": stack.enter_context(mirror_server(ctx["mirror"])), "uv_new": UV_NEW,
                           "cfg_index": index.url, "cfg_index_stats": index.stats, "cfg_package": CONFIG_PACKAGE,
@@ -140,9 +121,3 @@ def stage_config_fleet(track: str, ctx: dict) -> None:
                 raise RuntimeError("the control run without the file did not reach the control tripwire")
             log("config fleet: %d hosts, tripwire 0 connections, control tripwire %d, index %d requests"
                 % (len(hosts), len(control.connections()), uvindex_front.stats(index.stats)["requests"]))
-        finished = True
-    finally:
-        check_roots_released("the config fleet", all_roots, finished)
-    if skipped:
-        raise StageSkipped("the config fleet ran without %s" % "; ".join(
-            "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))

@@ -164,6 +164,71 @@ def check_roots_released(what: str, roots, finished: bool) -> None:
         raise RuntimeError("%s left mounts or processes behind: %s" % (what, left))
 
 
+class Fleet:
+    """The Debian 11 roots of a fleet stage, ready (see prepare_fleet).
+
+    ``root``: the amd64 host's root (inventory name ``bullseye``); ``roots``: ``{platform host:
+    root}`` for the PLATFORM_HOSTS that work here; ``skipped``: ``{platform host: why not}``.
+    """
+
+    def __init__(self, root: str, roots: dict, skipped: dict):
+        self.root, self.roots, self.skipped = root, roots, skipped
+
+    @property
+    def all_roots(self) -> list:
+        return [self.root] + list(self.roots.values())
+
+    def ssh_hosts(self, stack: contextlib.ExitStack, scratch: str) -> dict:
+        """Start each root's sshd (bullseye.ssh_host) for as long as ``stack`` lives: ``{host: remote}``."""
+        remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(self.root, scratch, log=log))}
+        for host, host_root in self.roots.items():
+            address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
+            remotes[host] = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
+        return remotes
+
+    @contextlib.contextmanager
+    def running(self, what: str):
+        """Around a stage's work: check_roots_released on every path; then, if a platform host
+        was left out, StageSkipped naming it and why (``what``: "the fleet", "the config fleet")."""
+        finished = False
+        try:
+            yield
+            finished = True
+        finally:
+            check_roots_released(what, self.all_roots, finished)
+        if self.skipped:
+            raise StageSkipped("%s ran without %s" % (what, "; ".join(
+                "%s (%s)" % (host, reason) for host, reason in sorted(self.skipped.items()))))
+
+
+def prepare_fleet(ctx: dict, why: str, apt: dict = None) -> Fleet:
+    """The prelude of every fleet stage: root, the background roots, Debian packages, the roots.
+
+    SKIPPED unless the suite runs as root (``why``: what needs it, for the message); waits
+    for prebuild_roots's work, installs debootstrap and ssh (and ``apt``, ``{command:
+    package}``), then builds or reuses the amd64 root and the platform roots (platform_roots).
+    """
+    if os.geteuid() != 0:
+        raise StageSkipped("needs root (%s): run the suite as root" % why)
+    wait_for_roots(ctx)
+    missing = ensure_apt(dict({"debootstrap": "debootstrap", "ssh": "openssh-client", "ssh-keygen": "openssh-client"},
+                              **(apt or {})))
+    if missing:
+        raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
+    started = time.time()
+    root = bullseye.ensure_root(CACHE, log=log)
+    skipped = {}
+    roots = platform_roots(skipped)
+    log("fleet roots ready in %.1f s" % (time.time() - started))
+    return Fleet(root, roots, skipped)
+
+
+def remote_connection(remote: dict) -> dict:
+    """The ``ansible_*`` variables of remote_host alone: how to reach a root, without the fleet stage's expectations."""
+    return {k: v for k, v in remote_host(remote, "", {"libc_family": None, "libc_version": None}).items()
+            if k.startswith("ansible_")}
+
+
 def stage_fleet(track: str, ctx: dict) -> None:
     """A four-host fleet: this machine and Debian 11 hosts (amd64, arm64, i386) over real SSH.
 
@@ -177,29 +242,13 @@ def stage_fleet(track: str, ctx: dict) -> None:
     request counts stay per host. A platform host that cannot work here (no binfmt,
     qemu or debootstrap) is left out and the stage ends SKIPPED, naming it and why.
     """
-    if os.geteuid() != 0:
-        raise StageSkipped("needs root (debootstrap, mount, chroot): run the suite as root to test the bullseye host")
-    wait_for_roots(ctx)
-    missing = ensure_apt({"debootstrap": "debootstrap", "ssh": "openssh-client", "ssh-keygen": "openssh-client",
-                          "gcc": "gcc"})
-    if missing:
-        raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
+    fleet = prepare_fleet(ctx, "debootstrap, mount, chroot", {"gcc": "gcc"})
     if not ctx.get("too_new"):
         raise RuntimeError("the mirror's too-new/ layout was not built (it needs gcc on a glibc >= 2.34 machine)")
-    started = time.time()
-    root = bullseye.ensure_root(CACHE, log=log)
-    skipped = {}
-    roots = platform_roots(skipped)
-    log("fleet roots ready in %.1f s" % (time.time() - started))
     path = venv(track)
-    all_roots = [root] + list(roots.values())
-    finished = False
-    try:
+    with fleet.running("the fleet"):
         with tempfile.TemporaryDirectory(prefix="uv-fleet-") as scratch, contextlib.ExitStack() as stack:
-            remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
-            for host, host_root in roots.items():
-                address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
-                remotes[host] = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
+            remotes = fleet.ssh_hosts(stack, scratch)
             here_url = stack.enter_context(mirror_server(ctx["mirror"]))
             here = expected_vars(ctx)
             hosts = {"localhost": {
@@ -228,12 +277,6 @@ def stage_fleet(track: str, ctx: dict) -> None:
             with sshd_logs_on_failure(remotes):
                 run([os.path.join(path, "bin", "ansible-playbook"), "-i", inventory_file,
                      os.path.join(ROOT, "hacking", "fleet.yml")], env=env)
-        finished = True
-    finally:
-        check_roots_released("the fleet", all_roots, finished)
-    if skipped:
-        raise StageSkipped("the fleet ran without %s" % "; ".join(
-            "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))
 
 
 # Stages that start the Debian 11 roots' sshd on fixed loopback addresses (127.0.0.2-4): two

@@ -11,11 +11,8 @@ import os
 import tempfile
 import time
 
-from .common import (CACHE, ROOT, StageSkipped, TRACKS, UV_NEW, ansible_env, ensure_apt, find_python, log,
-                     mirror_server, run, venv)
-from .fleet import (PLATFORM_HOSTS, check_roots_released, platform_roots, remote_host, sshd_logs_on_failure,
-                    wait_for_roots)
-import bullseye  # on sys.path through .common
+from .common import ROOT, TRACKS, UV_NEW, ansible_env, find_python, log, mirror_server, run, venv
+from .fleet import PLATFORM_HOSTS, prepare_fleet, remote_connection, sshd_logs_on_failure
 import uvindex  # on sys.path through .common
 import uvmirror  # on sys.path through .common (its TOOLS: ruff's versions)
 
@@ -29,7 +26,6 @@ def python_fleet_hosts(manifest: dict, pbs_url: str) -> dict:
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
     import pbs_archive  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_archive.py
-    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
 
     def path(entry):
         return "/" + pbs.quote_path(entry["path"])
@@ -107,25 +103,14 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
     stage ends SKIPPED, naming it.
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
-    import venvindex  # pylint: disable=import-outside-toplevel  # tests/utils/venvindex.py
     import tripwire  # pylint: disable=import-outside-toplevel  # tests/utils/tripwire.py
 
-    if os.geteuid() != 0:
-        raise StageSkipped("needs root (debootstrap, mount, chroot): run the suite as root")
-    wait_for_roots(ctx)
-    missing = ensure_apt({"debootstrap": "debootstrap", "ssh": "openssh-client", "ssh-keygen": "openssh-client"})
-    if missing:
-        raise RuntimeError("missing Debian packages: %s" % ", ".join(missing))
+    fleet = prepare_fleet(ctx, "debootstrap, mount, chroot")
     started = time.time()
-    root = bullseye.ensure_root(CACHE, log=log)
-    skipped = {}
-    roots = platform_roots(skipped)
     manifest = pbs.build(("bookworm", "bullseye"))
-    log("fleet roots and Python archives ready in %.1f s (%s)" % (time.time() - started, manifest["dir"]))
+    log("Python archives ready in %.1f s (%s)" % (time.time() - started, manifest["dir"]))
     path = venv(track)
-    all_roots = [root] + list(roots.values())
-    finished = False
-    try:
+    with fleet.running("the python fleet"):
         with tempfile.TemporaryDirectory(prefix="uv-pyfleet-") as scratch, contextlib.ExitStack() as stack:
             os.chmod(scratch, 0o755)  # the local hosts' test folders are used by an unprivileged user too
             www = pbs.serve_root(manifest, os.path.join(scratch, "www"))
@@ -135,10 +120,7 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             stack.callback(trip.stop)
             groups = python_fleet_hosts(manifest, pbs_url)
             venv_sets, venv_index = python_fleet_venv_index(stack, groups)
-            remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(root, scratch, log=log))}
-            for host, host_root in roots.items():
-                address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
-                remotes[host] = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
+            remotes = fleet.ssh_hosts(stack, scratch)
             hosts = {}
             for name in ("localhost", "localhost2"):
                 hosts[name] = dict(groups["bookworm"], ansible_connection="local",
@@ -149,9 +131,7 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
                 if arch not in groups:
                     raise RuntimeError("pbs.py built no archive for the %s root" % host)
                 hosts[host] = dict(groups[arch], py_root="/tmp/pyfleet-uv-python", **venv_sets[arch],
-                                   **{k: v for k, v in remote_host(remote, "", {"libc_family": None,
-                                                                                "libc_version": None}).items()
-                                      if k.startswith("ansible_")})
+                                   **remote_connection(remote))
             group_vars = {"uv_mirror": stack.enter_context(mirror_server(ctx["mirror"])), "uv_new": UV_NEW,
                           "pbs_url": pbs_url, "pbs_www": www, "pbs_cache": os.path.join(scratch, "controller-cache"),
                           "tripwire_url": trip.url, "dead_proxy": "http://127.0.0.1:9",
@@ -169,9 +149,3 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             seen = trip.connections()
             if seen:
                 raise RuntimeError("the tripwire proxy saw %d connection(s): %s" % (len(seen), seen[:5]))
-        finished = True
-    finally:
-        check_roots_released("the python fleet", all_roots, finished)
-    if skipped:
-        raise StageSkipped("the python fleet ran without %s" % "; ".join(
-            "%s (%s)" % (host, reason) for host, reason in sorted(skipped.items())))

@@ -176,7 +176,7 @@ class ActionModule(DownloadOnAction):
 def _nothing_installed(source, candidates):
     """The host's own message when no candidate could be installed."""
     # Imported here: the host's artifact code (tarfile, zipfile, threads) stays out of host mode.
-    from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import nothing_installed  # pylint: disable=import-outside-toplevel
+    from ansible_collections.pyfleet.uv.plugins.module_utils.install._artifacts import nothing_installed  # pylint: disable=import-outside-toplevel
     return nothing_installed(source.notes, candidates, source.describe(), source.tried()).msg
 
 

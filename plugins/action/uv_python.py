@@ -28,7 +28,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._python import filter_downloads
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python import filter_downloads
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction
 

@@ -29,10 +29,8 @@ description:
     is its directory created); RV(msg) then starts with uv's own C(error:) and cause lines, then the
     command, and RV(stderr) holds uv's whole output. Warnings that uv prints about the file (such as
     V(native-tls) being deprecated in favour of V(system-certs)) become the task's warnings.
-  - uv runs as every uv call of this collection does (the runner that M(pyfleet.uv.uv_python) uses
-    too), from C(/) with an empty private C(HOME) and without the C(UV_*) variables of the task's
-    environment, so neither the calling user's configuration nor a C(pyproject.toml) in the
-    working directory takes part in the check.
+  - uv runs as every uv call of this collection does (see the notes), from C(/), so neither the calling
+    user's configuration nor a C(pyproject.toml) in the working directory takes part in the check.
   - A URL that carries credentials is refused in a file that other users can read, and
     allowed, with a warning, when O(mode) is V(0600) or V(0640). Credentials are the URL's
     user info of any shape, up to the last C(@) as uv reads it (C(https://user:secret@host/simple),
@@ -51,6 +49,7 @@ author:
   - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
   - pyfleet.uv.attributes
+  - pyfleet.uv.uv_runner
 attributes:
   check_mode:
     support: full
@@ -81,7 +80,7 @@ options:
         of the types uv expects (booleans, integers, strings, lists, and dicts for tables
         such as V(pip)).
       - A key set to V(null) is left out of the file.
-      - The known keys are those of uv 0.13.8 (see C(plugins/module_utils/_uv_settings.py)); an
+      - The known keys are those of uv 0.13.8 (see C(plugins/module_utils/config/_uv_settings.py)); an
         older uv on the host may not know some of them, and then rejects the file.
     type: dict
     default: {}
@@ -230,7 +229,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._config_file import (
     ConfigFileError,
     make_dirs,
     prepare,
@@ -244,7 +243,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import (
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_config import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._uv_config import (
     build_document,
     credentials_problem,
     redact,

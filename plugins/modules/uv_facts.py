@@ -329,12 +329,12 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._probe import module_runner
-from ansible_collections.pyfleet.uv.plugins.module_utils._config_file import config_paths
+from ansible_collections.pyfleet.uv.plugins.module_utils.config._config_file import config_paths
 from ansible_collections.pyfleet.uv.plugins.module_utils.libc import detect_libc
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import candidate_targets, detect_machine
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import find_binary, find_uv, installed_state
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._installed import find_binary, find_uv, installed_state
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import TOOLS
-from ansible_collections.pyfleet.uv.plugins.module_utils._tool_facts import DEFAULT_TOOL_DIR, gather_tools as gather_uv_tools
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._tool_facts import DEFAULT_TOOL_DIR, gather_tools as gather_uv_tools
 
 
 def gather(run, install_dir=None, libc="auto", arch=None, tool_dir=DEFAULT_TOOL_DIR):

@@ -252,7 +252,7 @@ resolved_version:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._tool_install import run_module
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._tool_install import run_module
 
 
 def main():

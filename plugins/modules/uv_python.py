@@ -19,11 +19,8 @@ description:
   - What is installed is read from uv itself (C(uv python list --only-installed --output-format json)),
     offline. A request that is already installed is a no-op without any network request; check mode
     decides the same way and downloads nothing.
-  - Every call to uv runs with an explicit environment. C(HOME) and C(XDG_CONFIG_HOME) point at an
-    empty private directory, so the calling user's C(~/.config/uv/uv.toml), C(.netrc) and uv cache are
-    never used; every C(UV_*) variable of the task's environment is dropped; proxy variables are passed
-    only with O(use_proxy=true). The system configuration (C(/etc/uv/uv.toml), written by
-    M(pyfleet.uv.uv_config)) still applies, so its C(python-install-mirror) and
+  - uv runs with the environment the notes describe, and with the proxy variables only when
+    O(use_proxy=true). The system configuration's C(python-install-mirror) and
     C(python-downloads-json-url) are used when the options are not given.
   - Each Python that the task installs (or whose links it repairs) is run once before the task reports
     success, with C(import sys, ssl, sqlite3). If it does not run, what this task installed is removed
@@ -37,6 +34,7 @@ author:
   - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
   - pyfleet.uv.attributes
+  - pyfleet.uv.uv_runner
 attributes:
   check_mode:
     support: full
@@ -131,11 +129,6 @@ options:
         with M(pyfleet.uv.uv_install). Defaults to C(pyfleet-uv/artifacts) under C($XDG_CACHE_HOME)
         (C(~/.cache) when unset).
     type: path
-  uv_path:
-    description:
-      - The uv to run. By default the uv that M(pyfleet.uv.uv_install) recorded (its receipt in
-        C(/usr/local/bin)), else the first C(uv) on C(PATH).
-    type: path
   venv_roots:
     description:
       - With O(state=absent), directories searched (four levels deep) for virtual environments
@@ -182,7 +175,6 @@ requirements:
 notes:
   - uv 0.8.0 reads O(python_downloads_json_url) only from a local path; the module then quotes uv's
     refusal. O(download_on=controller) always hands the host a local file.
-  - uv's own environment variables in the task's C(environment) are ignored; use the options.
 seealso:
   - module: pyfleet.uv.uv_install
   - module: pyfleet.uv.uv_config
@@ -294,8 +286,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._install_dir import DirLock, ensure_install_dir
-from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._install_dir import DirLock, ensure_install_dir
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python import (
     PythonError,
     best,
     check_options,
@@ -308,7 +300,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._python import (
     summary,
     venvs_of,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._python_uv import UvPython, python_settings
+from ansible_collections.pyfleet.uv.plugins.module_utils.pythons._python_uv import UvPython, python_settings
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
 

@@ -33,15 +33,14 @@ description:
     downloading anything (a rollback).
   - An existing directory or file at O(environment) (not a link) is refused, never replaced or removed; move
     it away first.
-  - Every call to uv runs with an explicit environment, as in M(pyfleet.uv.uv_venv) (a private empty C(HOME),
-    no C(UV_*) variable of the connection, the system C(uv.toml) still applies); uv never downloads a Python
-    here (C(UV_PYTHON_DOWNLOADS=never)). Index URLs reach uv as environment variables (C(UV_DEFAULT_INDEX),
-    C(UV_INDEX), C(UV_FIND_LINKS)), never as arguments, so their credentials never appear in a process list.
+  - uv never downloads a Python here (C(UV_PYTHON_DOWNLOADS=never)); the notes say how uv runs and gets index URLs.
   - Needs uv 0.8.0 or newer on the host.
 author:
   - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
   - pyfleet.uv.attributes
+  - pyfleet.uv.uv_runner
+  - pyfleet.uv.uv_runner.packages
 attributes:
   check_mode:
     support: full
@@ -61,6 +60,9 @@ options:
         host (one tar archive, removed after the task) - C(pyproject.toml), C(uv.lock), C(.python-version), and
         the sources of the project and its workspace members, without C(.git), C(.venv), C(__pycache__),
         C(build), C(dist), C(*.egg-info), C(node_modules), caches or any other virtual environment.
+      - Dotfiles and dot folders other than C(.python-version) and C(.python-versions) (C(.env), C(.netrc), C(.pypirc)
+        often hold secrets) are never sent; nor are symbolic links to files outside the project, FIFOs, sockets or
+        devices (each of these with a warning).
       - Exactly one of O(project_src) and O(project_dir).
     type: path
   project_dir:
@@ -82,10 +84,6 @@ options:
         Pythons (in O(python_install_dir)) that the project accepts. Never a virtual environment.
       - Quote versions in YAML (V("3.10")).
     type: str
-  python_install_dir:
-    description: Where uv's managed Pythons are (C(UV_PYTHON_INSTALL_DIR)), where M(pyfleet.uv.uv_python) puts them.
-    type: path
-    default: /opt/uv/python
   groups:
     description: Dependency groups (PEP 735) to install besides the project's dependencies (C(--group)).
     type: list
@@ -110,14 +108,48 @@ options:
     description:
       - V(host), the host's uv downloads the locked files from the indexes the lock names (with the credentials
         of O(index_url) and O(extra_index_urls) when they name the same hosts).
-      - V(controller) (air-gapped hosts) is not yet available in this release; the task fails saying so. It will
-        download each locked wheel once for the whole fleet on the controller and install with no index at all.
+      - V(controller) (air-gapped hosts), needs O(project_src). The controller reads C(uv.lock) and chooses for the
+        host the best locked wheel of each package it needs, for the Python of the environment (the module first runs
+        in check mode and reports the interpreter it picks from O(python), C(.python-version) and C(requires-python)),
+        and the host's architecture and C library (C(ansible_facts.uv), gathered with M(pyfleet.uv.uv_facts) when
+        the play has not). It downloads each distinct file once for the whole fleet into the controller cache (one
+        download for all forks and runs, under a file lock), checks its sha256 against the lock (a cached file
+        that no longer matches is dropped and downloaded again), pushes the wheels into the task's remote tmp
+        (C(<remote tmp>/wheelhouse/), removed after the task) and the host installs with no index at all (see
+        O(wheelhouse_dir)). O(index_url) and O(extra_index_urls) (with their credentials) are used by the controller
+        only; the hosts get no index option.
+      - Nothing is downloaded or pushed when no new environment is built (the same lock again, or a kept earlier
+        environment switched back to), so a second run makes no request anywhere.
+      - A locked package with no wheel for a host (an sdist only, no build for its architecture, Python or libc)
+        fails the task on every host of the play before any host is changed, with RV(missing_wheels). The other
+        hosts of the play's batch are checked from their C(ansible_facts.uv) when the Python is pinned (O(python) as a
+        version such as V("3.12"), or the project's C(.python-version)); otherwise each host is checked on its own
+        run, and a warning says so.
+      - Reading C(uv.lock) needs C(tomllib) on the controller (Python 3.11 and later), or the C(tomli) package before
+        3.11 (C(pip install tomli) into the Python that runs ansible); without either the task fails saying so. The
+        downloads need the C(requests) package on the controller.
     type: str
     default: host
     choices: [host, controller]
   controller_cache_dir:
-    description: The controller's cache of wheels for O(download_on=controller) (not yet available).
+    description:
+      - The controller's cache of wheels for O(download_on=controller), files named by their sha256, shared by all forks
+        and runs. Default, C($XDG_CACHE_HOME/pyfleet-uv/artifacts) (C(~/.cache/pyfleet-uv/artifacts)), as for
+        M(pyfleet.uv.uv_install).
     type: path
+  build_wheels:
+    description:
+      - With O(download_on=controller), wheel files on the controller (paths, found as O(project_src) is) pushed to the
+        host beside the locked wheels - the build backend of the project and of its workspace members, with what it
+        needs (for example C(flit_core-3.9.0-py3-none-any.whl), or C(hatchling) with C(packaging), C(pathspec),
+        C(pluggy) and C(trove-classifiers)). uv.lock does not pin build backends, and the host, with no index, builds
+        the project's own package from these alone.
+      - These files are trusted as the project's sources are; uv.lock has no sha256 for them.
+      - Required when the project is a package (its lock entry is C(editable)) and O(install_project=true); a project
+        without a build system (a C(virtual) one) or O(install_project=false) needs none.
+    type: list
+    elements: path
+    default: []
   keep:
     description:
       - How many earlier environments stay in C(<environment>.d/) for a rollback; older ones are removed after
@@ -153,17 +185,15 @@ options:
     description:
       - The tar archive of O(project_src) that the action plugin sent to the host; there is no need to set it by hand.
     type: path
-  uv_path:
-    description:
-      - The uv to run. Default, the uv that M(pyfleet.uv.uv_install) recorded in C(/usr/local/bin), else the
-        first C(uv) on C(PATH).
-    type: path
+requirements:
+  - uv 0.8.0 or newer on the managed host.
+  - With O(download_on=controller), on the controller - Python 3.11 or newer (C(tomllib)), or the C(tomli) package,
+    to read C(uv.lock); and the C(requests) package.
 notes:
   - The versioned environments are built at their final path (a virtual environment's scripts name their own
     directory), so C(<environment>.d/) must stay beside O(environment). A service runs V(<environment>/bin/...);
     after a switch, restart it (a handler) to load the new code.
-  - uv's cache for a task is a private temporary directory, removed at the end, unless the system uv.toml
-    sets C(cache-dir); files are copied into the environment (C(UV_LINK_MODE=copy)), never linked to a cache.
+  - Files are copied into the environment (C(UV_LINK_MODE=copy)), never linked to uv's cache.
 seealso:
   - module: pyfleet.uv.uv_venv
   - module: pyfleet.uv.uv_python
@@ -185,6 +215,17 @@ EXAMPLES = r"""
     extras: [postgres]
     groups: [prod]
     keep: 3
+
+- name: Deploy to air-gapped hosts - the controller downloads the locked wheels once and pushes them
+  pyfleet.uv.uv_sync:
+    project_src: "{{ playbook_dir }}/app"
+    environment: /srv/app/.venv
+    python: "3.12"
+    download_on: controller
+    index_url: https://pypi.internal.example.com/simple/
+    build_wheels:
+      - "{{ playbook_dir }}/build-wheels/flit_core-3.9.0-py3-none-any.whl"
+  notify: Restart app
 
 - name: Only the dependencies, from the internal index
   pyfleet.uv.uv_sync:
@@ -241,14 +282,28 @@ removed_environments:
   elements: str
 wheelhouse:
   description:
-    - With O(wheelhouse_dir) (and O(download_on=controller)), the wheels on the host, C({path, files, bytes}), and
-      C(files_pushed), how many the controller pushed; null otherwise.
+    - With O(wheelhouse_dir) (and O(download_on=controller)), the wheels on the host, C({path, files, bytes}); null otherwise.
+    - With O(download_on=controller), C(files) is the number of wheels the host needs (locked and O(build_wheels)),
+      C(files_pushed) how many the controller pushed (none when no new environment is built), C(downloaded) how many of
+      them it downloaded into its cache in this task (the others were cached already), C(bytes_pushed) their size.
   returned: always
   type: dict
 missing_wheels:
-  description: With O(download_on=controller), the locked packages with no wheel for some host; empty otherwise.
+  description:
+    - With O(download_on=controller), the locked packages with no wheel for some host of the play, each C(name),
+      C(version), C(reason) and C(hosts) (the hosts that need it); empty otherwise.
   returned: always
   type: list
+  elements: dict
+  sample:
+    - {name: oldlib, version: "1.0", reason: "sdist only: uv.lock has no wheel (the hosts install with --no-build)", hosts: [web1, web2]}
+plan:
+  description:
+    - With O(download_on=controller), what the controller chose the wheels for - C(python) (C({executable, version,
+      implementation}) of the environment's interpreter) and C(build) (whether a new environment is built, so
+      wheels are needed).
+  returned: with O(download_on=controller)
+  type: dict
 uv_version:
   description: The version of the uv that ran.
   returned: when uv was found
@@ -264,7 +319,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import finish
-from ansible_collections.pyfleet.uv.plugins.module_utils._sync_task import UvSync
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync_task import UvSync
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links"]
 
@@ -284,6 +339,7 @@ def main():
             install_project=dict(type="bool", default=True),
             download_on=dict(type="str", default="host", choices=["host", "controller"]),
             controller_cache_dir=dict(type="path"),
+            build_wheels=dict(type="list", elements="path", default=[]),
             keep=dict(type="int", default=2),
             index_url=dict(type="str"),
             extra_index_urls=dict(type="list", elements="str", default=[]),

@@ -18,10 +18,8 @@ description:
   - System-wide by default. The tool's environment goes under O(tool_dir) (C(/opt/uv/tools)), its executables
     are linked in O(bin_dir) (C(/usr/local/bin)), and uv runs with umask 0022, so every user can run the tool
     whatever the connection's umask. C(UV_TOOL_DIR), C(UV_TOOL_BIN_DIR) and C(UV_PYTHON_INSTALL_DIR) (which uv
-    does not take from C(uv.toml)) are set on each call; C(HOME) and the XDG user directories point at an empty
-    private directory, so nothing is written to the connection user's home and its uv configuration, C(.netrc)
-    and C(UV_*) variables are never used. The system configuration (C(/etc/uv/uv.toml), written by
-    M(pyfleet.uv.uv_config)) still applies.
+    does not take from C(uv.toml)) are set on each call; nothing is written to the connection user's home (see
+    the notes).
   - The tool's Python must be usable by every user, a uv-managed Python under O(python_install_dir) (installed
     by M(pyfleet.uv.uv_python)) or a system interpreter. A Python that other users cannot run (one in root's
     home, uv issue 13309) is refused before anything is installed. uv never downloads a Python here.
@@ -42,6 +40,8 @@ author:
   - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
   - pyfleet.uv.attributes
+  - pyfleet.uv.uv_runner
+  - pyfleet.uv.uv_runner.packages
 attributes:
   check_mode:
     support: full
@@ -99,10 +99,6 @@ options:
       - Where the tools' executables are linked (C(UV_TOOL_BIN_DIR)). It must exist and be writable.
     type: path
     default: /usr/local/bin
-  python_install_dir:
-    description: Where uv's managed Pythons are (C(UV_PYTHON_INSTALL_DIR)), where M(pyfleet.uv.uv_python) puts them.
-    type: path
-    default: /opt/uv/python
   force:
     description:
       - Overwrite executables in O(bin_dir) that uv did not link for this tool (C(--force)).
@@ -140,14 +136,7 @@ options:
     description: Install wheels only, never build from a source distribution (C(--no-build)).
     type: bool
     default: false
-  uv_path:
-    description:
-      - The uv to run. Default, the uv that M(pyfleet.uv.uv_install) recorded in C(/usr/local/bin), else the
-        first C(uv) on C(PATH).
-    type: path
 notes:
-  - uv's cache for a task is a private temporary directory, removed at the end, unless the system uv.toml sets
-    C(cache-dir).
   - The options of C(community.general.pipx) map as follows - C(name) and C(state) keep their meaning
     (V(reinstall) is V(reinstalled)), C(inject_packages) is O(with), C(python) is O(python), C(index_url) is
     O(index_url), C(global=true) is the default here.
@@ -252,11 +241,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_tool import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool import (
     OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe, entry_text,
     explain_failure, install_args, keep_aside, link_problems, lock_tool, missing_parent, packages_on_disk, protect_receipt,
     read_receipt, recover_backup, refuse_private_python, remove_if_empty, remove_tool, tool_requests, tool_summary)
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
     changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after)
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]

@@ -24,11 +24,8 @@ description:
     environment changed.
   - A request that the environment already satisfies (a pinned version that is installed) makes no
     request to any index.
-  - Every call to uv runs with an explicit environment. C(HOME) and the XDG user directories point at
-    an empty private directory, so the calling user's C(~/.config/uv/uv.toml), C(.netrc) and uv cache
-    are never used, and every C(UV_*) variable of the task's environment is dropped. The system
-    configuration (C(/etc/uv/uv.toml), written by M(pyfleet.uv.uv_config)) still applies, so its
-    indexes are used when O(index_url) is not given. C(UV_PYTHON_INSTALL_DIR) is O(python_install_dir),
+  - uv runs with the environment the notes describe; the system configuration's indexes are used when
+    O(index_url) is not given. C(UV_PYTHON_INSTALL_DIR) is O(python_install_dir),
     and uv never downloads a Python here (C(UV_PYTHON_DOWNLOADS=never)); M(pyfleet.uv.uv_python)
     installs them.
   - A O(path) that exists but is not a virtual environment (no C(pyvenv.cfg)) and is not an empty
@@ -45,6 +42,8 @@ author:
   - pyfleet maintainers (@pyfleet)
 extends_documentation_fragment:
   - pyfleet.uv.attributes
+  - pyfleet.uv.uv_runner
+  - pyfleet.uv.uv_runner.packages
 attributes:
   check_mode:
     support: full
@@ -81,11 +80,6 @@ options:
       - Quote versions in YAML (V("3.10")), or YAML reads them as numbers.
     type: str
     aliases: [virtualenv_python]
-  python_install_dir:
-    description:
-      - Where uv's managed Pythons are (C(UV_PYTHON_INSTALL_DIR)), where M(pyfleet.uv.uv_python) puts them.
-    type: path
-    default: /opt/uv/python
   name:
     description:
       - Requirements (PEP 508), as C(uv pip install) takes them - V(six), V(six==1.17.0),
@@ -210,14 +204,7 @@ options:
       - The umask uv runs with, as an octal string (V("0022")), as M(ansible.builtin.pip) takes it.
       - Default V("0022"), so the environment is readable by every user whatever the connection's umask.
     type: raw
-  uv_path:
-    description:
-      - The uv to run. Default, the uv that M(pyfleet.uv.uv_install) recorded in C(/usr/local/bin), else
-        the first C(uv) on C(PATH).
-    type: path
 notes:
-  - uv's cache for a task is a private temporary directory, removed at the end, unless the system uv.toml
-    sets C(cache-dir).
   - uv's own warnings (C(warning:) lines, for example an option a requirements file may not hold) become
     task warnings, credentials masked.
 seealso:
@@ -371,7 +358,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import finish
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv_task import UvVenv
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_task import UvVenv
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "extra_args", "name"]
 

@@ -21,10 +21,15 @@ import multiprocessing
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible.release import __version__ as ansible_version
+from ansible.utils.display import Display
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 
 DOWNLOAD_ON = ("host", "controller")
+display = Display()
+# ansible-core 2.19 and later keep a task's warnings in a context of their own (see ``run``).
+_WARNING_CONTEXT = tuple(int(part) for part in ansible_version.split(".")[:2]) >= (2, 19)
 
 
 def freeze_worker_heap():
@@ -65,7 +70,14 @@ class DownloadOnAction(ActionBase):
             if self._connection._shell.tmpdir:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
         if self._warnings:  # what the controller side said (a yanked pin, an unverified file)
-            result.setdefault("warnings", []).extend(self._warnings)
+            if _WARNING_CONTEXT and "warnings" in result:
+                # ansible-core 2.19+: a module's result (``_execute_module``) leaves its warnings with the task's
+                # warning context and an empty list here; a text added to that list breaks the callbacks
+                # ("'str' object has no attribute 'event'"), so ours go to the same context.
+                for text in self._warnings:
+                    display.warning(text)
+            else:
+                result.setdefault("warnings", []).extend(self._warnings)
         return result
 
     def _dispatch(self, result, args, mode, task_vars):

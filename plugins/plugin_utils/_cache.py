@@ -39,7 +39,7 @@ import tempfile
 import time
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, UvError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response, describe_attempts
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import Response, describe_attempts
 
 __all__ = ["ArtifactCache", "CacheTrustError", "MemoFetcher", "RunMemo", "check_cache_path", "default_cache_dir",
            "file_lock", "open_cache_dir", "run_id", "sha256_file"]

@@ -5,9 +5,9 @@
 """HTTP on the controller, with ``requests``: the controller's transport for sources.
 
 PRIVATE API: only for this collection's action plugins; never shipped to hosts.
-``ControllerFetcher`` answers the same calls as the host's ``module_utils._fetch.Fetcher``
+``ControllerFetcher`` answers the same calls as the host's ``module_utils.install._fetch.Fetcher``
 (``get_small``, ``probe``, ``get_page``, ``download``, ``tried``), so that the shared
-source logic in ``module_utils._artifacts`` runs unchanged on the controller.
+source logic in ``module_utils.install._artifacts`` runs unchanged on the controller.
 ``requests`` is imported lazily: a controller without it works in host mode.
 """
 
@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._credentials import Credentials, basic_header
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError, disk_full
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import CHUNK, SMALL_LIMIT, Response, RetryLog
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import CHUNK, SMALL_LIMIT, Response, RetryLog
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text, redact_url
 
 __all__ = ["ControllerFetcher", "load_requests"]

@@ -21,7 +21,7 @@ import os
 import re
 from collections import OrderedDict
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import NOT_SERVED, status_text
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._artifacts import NOT_SERVED, status_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, MirrorError
 from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
 from ansible_collections.pyfleet.uv.plugins.module_utils.targets import ARCHES

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover
     from urlparse import urlparse, urlsplit, urlunsplit  # type: ignore
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import Response
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, RunMemo, default_cache_dir
 

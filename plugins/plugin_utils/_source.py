@@ -5,7 +5,7 @@
 """The shared source logic, run on the controller: resolve, locate and fetch once per run.
 
 PRIVATE API: only for this collection's action plugins; never shipped to hosts.
-The decisions are the host's own (``module_utils._artifacts.SourceClient`` over the
+The decisions are the host's own (``module_utils.install._artifacts.SourceClient`` over the
 pure source rooms of ``module_utils``); only the transport differs: ``requests``, with every
 answer shared by the run's forks (``_cache.RunMemo``) and every artifact downloaded
 once into the controller cache (``_cache.ArtifactCache``).
@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import MAX_ARCHIVE_BYTES, Notes, SourceClient, status_text
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._artifacts import MAX_ARCHIVE_BYTES, Notes, SourceClient, status_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import MirrorError
 from ansible_collections.pyfleet.uv.plugins.module_utils.artifact import redact_url
 from ansible_collections.pyfleet.uv.plugins.module_utils.index_pages import validate_index_url

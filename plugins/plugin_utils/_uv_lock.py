@@ -11,7 +11,7 @@ for the fleet is ``_wheelhouse.fetch``.
 - ``load_lock(text)`` reads uv.lock (``version = 1``, any ``revision``; uv writes that from
   0.3 on). Reading TOML: ``tomllib`` (Python 3.11 and later); before 3.11 the ``tomli``
   package when it is importable (it is ``tomllib``'s origin, with the same API). The
-  collection's own ``module_utils/_toml.py`` only writes TOML (uv.toml), it cannot read a
+  collection's own ``module_utils/config/_toml.py`` only writes TOML (uv.toml), it cannot read a
   lock, and a second TOML reader here would be a parser to maintain for one file: without
   ``tomllib`` or ``tomli`` the error names the controller's Python and says to install
   ``tomli`` there (ansible-core 2.16 controllers may run Python 3.10).

@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A loopback PEP 503 index whose links carry ``#sha256=`` (so ``uv lock`` records hashes), for uv_sync's tests.
 
-``hashed_index(wheels, auth=None)`` serves copies of ``wheels`` on 127.0.0.1 and yields an ``Index``:
-``url`` (the simple URL), ``paths`` (every request's path, in order), ``tamper(filename)`` (change the
-bytes served for a file, its listed sha256 unchanged: what a compromised mirror serves) and, with
-``auth=(user, password)``, answers 401 to any request without those credentials.
+``hashed_index(wheels, auth=None, hashes=True)`` serves copies of ``wheels`` on 127.0.0.1 and yields an
+``Index``: ``url`` (the simple URL), ``paths`` (every request's path, in order), ``reset()``,
+``tamper(filename)`` (change the bytes served for a file, its listed sha256 unchanged: what a compromised
+mirror serves) and, with ``auth=(user, password)``, answers 401 to any request without those credentials.
+``hashes=False`` leaves the ``#sha256=`` out of the links (venvindex.static_index, uv_venv's tests).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Index:
 
 
 @contextlib.contextmanager
-def hashed_index(wheels: list, auth: tuple | None = None):
+def hashed_index(wheels: list, auth: tuple | None = None, hashes: bool = True):
     """See the module docstring."""
     with tempfile.TemporaryDirectory(prefix="lockindex-") as root:
         index = Index(root)
@@ -60,7 +61,8 @@ def hashed_index(wheels: list, auth: tuple | None = None):
             projects.setdefault(name, []).append((os.path.basename(wheel), digest))
         for name, files in projects.items():
             os.makedirs(os.path.join(root, "simple", name))
-            links = ['<a href="/files/%s#sha256=%s">%s</a>' % (html.escape(f), d, html.escape(f)) for f, d in files]
+            links = ['<a href="/files/%s%s">%s</a>' % (html.escape(f), "#sha256=" + d if hashes else "", html.escape(f))
+                     for f, d in files]
             with open(os.path.join(root, "simple", name, "index.html"), "w") as handle:
                 handle.write("<!DOCTYPE html><html><body>%s</body></html>\n" % "<br>".join(links))
         wanted = "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode() if auth else None

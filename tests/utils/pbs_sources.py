@@ -8,7 +8,6 @@ Debian 11's distutils and lib2to3 packages laid over it) and pyenv's builds of t
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import re
 import shutil
@@ -16,25 +15,14 @@ import subprocess
 import sys
 import tempfile
 
+from uvmirror import cache_dir, sha256_file  # noqa: F401  pylint: disable=unused-import  # tests/utils; pbs* import them from here
+
 
 DEBIAN_ARCH = {"amd64": "x86_64", "arm64": "aarch64", "i386": "i686"}
 
 
-def cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "pyfleet-uv")
-
-
 def log(message: str) -> None:
     print("[pbs] %s" % message, file=sys.stderr, flush=True)
-
-
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def dpkg_package(root: str, package: str) -> dict | None:

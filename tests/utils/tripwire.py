@@ -64,7 +64,6 @@ import argparse
 import datetime
 import json
 import os
-import signal
 import socket
 import socketserver
 import sys
@@ -72,7 +71,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from uvmirror import BackgroundServer  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils
+from uvmirror import BackgroundServer, serve_until_signal  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 NO_PROXY_VARIABLES = ("NO_PROXY", "no_proxy")
@@ -204,18 +203,7 @@ def serve(host: str, port: int, portfile: str | None, log: str | None) -> None:
     server = Tripwire(host, port, log)
     if log:
         open(log, "a").close()  # an existing, empty log says "running, nothing seen"
-    if portfile:
-        with open(portfile + ".tmp", "w") as handle:
-            handle.write(str(server.server_address[1]))
-        os.rename(portfile + ".tmp", portfile)
-
-    def stop(*_args) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    server.serve_forever()
-    server.server_close()
+    serve_until_signal(server, portfile)
 
 
 def main(argv=None) -> int:

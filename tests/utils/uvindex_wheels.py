@@ -24,6 +24,7 @@ import tempfile
 import time
 
 import uvmirror  # tests/utils
+from uvmirror import cache_dir, sha256_file  # noqa: F401  pylint: disable=unused-import  # uvindex* import them from here
 
 
 OLD, NEW, YANKED = "0.5.11", "0.13.8", "0.13.9"
@@ -64,19 +65,6 @@ DEVPI_REQUIREMENTS = ["devpi-server>=6.20,<7"]
 
 def log(message: str) -> None:
     print("[uvindex] %s" % message, file=sys.stderr, flush=True)
-
-
-def cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "pyfleet-uv")
-
-
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def wheel_tags(name: str) -> tuple:

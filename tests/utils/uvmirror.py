@@ -526,7 +526,11 @@ def build_too_new(root: str, version: str, cc: str = "gcc") -> dict:
 
 
 def serve(root: str, host: str, port: int, portfile: str | None) -> None:
-    server = MirrorServer(root, host, port)
+    serve_until_signal(MirrorServer(root, host, port), portfile)
+
+
+def serve_until_signal(server, portfile: str | None) -> None:
+    """Serve ``server`` until SIGTERM or SIGINT, first writing its port to ``portfile`` (atomically) if given."""
     if portfile:
         with open(portfile + ".tmp", "w") as handle:
             handle.write(str(server.server_address[1]))

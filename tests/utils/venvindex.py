@@ -10,7 +10,7 @@
   extension modules), the compiled ones for each ``(series, arch)`` as manylinux wheels, downloaded
   once with pip into the same cache.
 - ``static_index(wheels)``: a PEP 503 tree served by ``http.server`` on 127.0.0.1 that counts
-  every request (the unit tests' index).
+  every request (the unit tests' index; lockindex.hashed_index without the hashes).
 - ``serve``: pypiserver (uvindex.pypiserver_index, behind uvindex's counting front, ``GET /_stats``,
   ``POST /_reset``) holding these wheels besides uv's; writes ``{"url", "stats"}`` to ``--portfile``
   and stops on SIGTERM or after ``--lifetime`` seconds (the uv_venv integration target starts it
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import html
-import http.server
 import json
 import os
 import re
@@ -33,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import lockindex  # tests/utils, beside this file (its index, without hashes, is static_index)
 
 PACKAGES = ("six==1.16.0", "six==1.17.0", "python-dateutil==2.9.0.post0", "packaging==24.1", "packaging==24.2",
             "iniconfig==2.0.0", "flit_core==4.1.0")
@@ -147,62 +147,14 @@ def fetch_fleet(targets, wheels: str | None = None) -> tuple:
     return sorted(set(paths)), sets
 
 
-class _Counter:
-    def __init__(self) -> None:
-        self.paths: list = []
-        self.lock = threading.Lock()
-
-    def add(self, path: str) -> None:
-        with self.lock:
-            self.paths.append(path)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.paths = []
-
-
 @contextlib.contextmanager
 def static_index(wheels: list):
-    """A PEP 503 index of ``wheels`` on 127.0.0.1; yields ``(simple URL, counter)``.
+    """A PEP 503 index of ``wheels`` on 127.0.0.1 (lockindex's, without hashes); yields ``(simple URL, counter)``.
 
-    ``counter.paths`` lists every request's path, in order.
+    ``counter.paths`` lists every request's path, in order; ``counter.reset()`` empties it.
     """
-    counter = _Counter()
-    with tempfile.TemporaryDirectory(prefix="venvindex-") as root:
-        projects: dict = {}
-        for wheel in wheels:
-            name = re.sub(r"[-_.]+", "-", os.path.basename(wheel).split("-")[0]).lower()
-            projects.setdefault(name, []).append(wheel)
-        os.makedirs(os.path.join(root, "files"))
-        for name, files in projects.items():
-            os.makedirs(os.path.join(root, "simple", name))
-            links = []
-            for wheel in files:
-                shutil.copy(wheel, os.path.join(root, "files", os.path.basename(wheel)))
-                links.append('<a href="/files/%s">%s</a>' % (html.escape(os.path.basename(wheel)),
-                                                             html.escape(os.path.basename(wheel))))
-            with open(os.path.join(root, "simple", name, "index.html"), "w") as handle:
-                handle.write("<!DOCTYPE html><html><body>%s</body></html>\n" % "<br>".join(links))
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, directory=root, **kwargs)
-
-            def log_message(self, *args) -> None:  # quiet
-                pass
-
-            def send_head(self):
-                counter.add(self.path)
-                return super().send_head()
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield "http://127.0.0.1:%d/simple/" % server.server_address[1], counter
-        finally:
-            server.shutdown()
-            server.server_close()
+    with lockindex.hashed_index(wheels, hashes=False) as index:
+        yield index.url, index
 
 
 def cmd_serve(args) -> int:

@@ -51,8 +51,8 @@ def test_payload_is_what_the_finder_packs(measured):
     """The measure reads the real payload: uv_install's download code comes with it, through
     imports inside functions too, and ansible's own module_utils are counted apart."""
     install = measured["uv_install"]
-    assert {"_fetch.py", "_archive.py", "_archive_stream.py", "libc.py", "targets.py"} <= set(install["collection_mu"])
-    assert "_uv_settings.py" not in install["collection_mu"]
+    assert {"install/_fetch.py", "install/_archive.py", "install/_archive_stream.py", "libc.py", "targets.py"} <= set(install["collection_mu"])
+    assert "config/_uv_settings.py" not in install["collection_mu"]
     assert install["ansible_mu_files"] > 10
     assert install["zip_kb"] > 0
     assert set(measured) == set(MODULES)

@@ -35,7 +35,7 @@ pytestmark = [
 
 
 def test_ignored_options_are_the_install_modules_own():
-    from ansible_collections.pyfleet.uv.plugins.module_utils._tool_install import install_argument_spec
+    from ansible_collections.pyfleet.uv.plugins.module_utils.install._tool_install import install_argument_spec
     from ansible_collections.pyfleet.uv.plugins.module_utils.version_options import mirror_check_argument_spec
     assert sorted(action.IGNORED_GROUP_OPTIONS) == sorted(set(install_argument_spec()) - set(mirror_check_argument_spec()))
 

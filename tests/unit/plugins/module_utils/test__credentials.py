@@ -19,7 +19,7 @@ import threading
 import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._credentials import Credentials, same_origin, split_user_info
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Fetcher
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import Fetcher
 from ansible_collections.pyfleet.uv.plugins.module_utils.tools import TOOLS
 
 PW = "pw-s3cret-value"

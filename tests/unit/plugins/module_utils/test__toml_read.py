@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils import _toml_read, _uv_tool
+from ansible_collections.pyfleet.uv.plugins.module_utils import _toml_read
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments import _uv_tool
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test__uv_tool import RECEIPT_0138, RECEIPT_MORE  # noqa: E402  pylint: disable=wrong-import-position

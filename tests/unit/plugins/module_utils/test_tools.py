@@ -14,9 +14,9 @@ import pytest
 
 from ansible_collections.pyfleet.uv.tests.unit.plugins.module_utils.helpers import host_run
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._archive import extract, identify
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._archive import extract, identify
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ArchiveError
-from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._install import (
     has_staging_debris,
     install_staged,
     make_staging_dir,
@@ -24,7 +24,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._install import (
     remove_stale_staging,
     verify_staged,
 )
-from ansible_collections.pyfleet.uv.plugins.module_utils._installed import (
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._installed import (
     check_drift,
     installed_state,
     load_receipt,
@@ -212,7 +212,7 @@ def test_program_headers_past_the_first_64_kib(tmp_path):
     """ty's gnu build is read as gnu: its interpreter is found where e_phoff says, not only in the head."""
     from ansible_collections.pyfleet.uv.plugins.module_utils.libc import parse_elf_interpreter, read_elf_interpreter
     from ansible_collections.pyfleet.uv.plugins.module_utils.targets import build_disagreement, elf_build
-    from ansible_collections.pyfleet.uv.plugins.module_utils._installed import elf_target
+    from ansible_collections.pyfleet.uv.plugins.module_utils.install._installed import elf_target
     path = str(tmp_path / "ty")
     _elf64_with_far_program_headers(path, "/lib64/ld-linux-x86-64.so.2", 200000)
     with open(path, "rb") as handle:

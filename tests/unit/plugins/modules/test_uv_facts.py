@@ -163,7 +163,7 @@ def test_playbook_keeps_inventory_variables_named_like_the_tools(tmp_path):
 def test_a_receipt_unlike_uvs_is_one_tool_with_an_error(tmp_path, text):
     """Neither a traceback nor a failed task: the tool is reported with its error, the others as they are;
     uv_tool's backup (a dot name) is no tool."""
-    from ansible_collections.pyfleet.uv.plugins.module_utils import _tool_facts  # pylint: disable=import-outside-toplevel
+    from ansible_collections.pyfleet.uv.plugins.module_utils.environments import _tool_facts  # pylint: disable=import-outside-toplevel
     for name in ("bad", ".bad.pyfleet-backup"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "uv-receipt.toml").write_text(text)

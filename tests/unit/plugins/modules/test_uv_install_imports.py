@@ -42,7 +42,8 @@ sys.stderr.write("\nIMPORTED " + json.dumps(sorted(sys.modules)) + "\n")
 
 MU = "ansible_collections.pyfleet.uv.plugins.module_utils."
 # Only the install path needs these.
-HEAVY = (MU + "_archive", MU + "_archive_stream", MU + "_fetch", "tarfile", "zipfile", "gzip", "ansible.module_utils.urls")
+HEAVY = (MU + "install._archive", MU + "install._archive_stream", MU + "install._fetch", "tarfile", "zipfile", "gzip",
+         "ansible.module_utils.urls")
 
 
 def imported(args):
@@ -88,7 +89,7 @@ def test_a_src_install_imports_the_unpacking_code(tmp_path):
     args = {"install_dir": str(tmp_path / "bin"), "src": str(src), "allow_missing_checksum": True}
     result, names = imported(args)
     assert result.get("failed"), result
-    assert MU + "_archive" in names
+    assert MU + "install._archive" in names
 
 
 # Only an index_url, or a wheel, needs these.
@@ -110,7 +111,7 @@ def test_a_release_mirror_path_imports_no_index_or_wheel_code(tmp_path, case):
     assert bool(result.get("failed")) is (case == "mirror-install"), result
     if case == "mirror-install":
         assert "127.0.0.1:9" in result["msg"]
-        assert MU + "_fetch" in names  # the request was really made
+        assert MU + "install._fetch" in names  # the request was really made
     assert not names.intersection(INDEX_OR_WHEEL), sorted(names.intersection(INDEX_OR_WHEEL))
 
 

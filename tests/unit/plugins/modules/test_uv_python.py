@@ -224,7 +224,7 @@ def test_new_directories_are_0755_whatever_the_umask(run_module, fake, tmp_path)
 
 def test_lock_timeout_names_uv_python(run_module, fake, monkeypatch, tmp_path):
     import fcntl
-    from ansible_collections.pyfleet.uv.plugins.module_utils._install import DirLock
+    from ansible_collections.pyfleet.uv.plugins.module_utils.install._install import DirLock
 
     def short_lock(path, **kwargs):
         return DirLock(path, timeout=0.3, **kwargs)

@@ -17,7 +17,7 @@ import tempfile
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._venv import VenvError, parse_dry_run, python_matches, requirement_name, with_version
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import VenvError, parse_dry_run, python_matches, requirement_name, with_version
 from ansible_collections.pyfleet.uv.plugins.modules import uv_venv
 
 HERE = os.path.dirname(__file__)

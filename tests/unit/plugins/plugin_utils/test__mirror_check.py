@@ -14,8 +14,8 @@ import hashlib
 
 import pytest
 
-from ansible_collections.pyfleet.uv.plugins.module_utils._artifacts import Notes, SourceClient
-from ansible_collections.pyfleet.uv.plugins.module_utils._fetch import Response
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._artifacts import Notes, SourceClient
+from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import Response
 from ansible_collections.pyfleet.uv.plugins.module_utils.release_mirrors import parse_checksum_option
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, MemoFetcher, RunMemo
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._mirror_check import SourceChecker
