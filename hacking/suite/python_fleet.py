@@ -69,8 +69,19 @@ def python_fleet_venv_index(stack, groups: dict) -> tuple:
     tool = {"tool_requirement": "pylint==3.3.1", "tool_upgrade": "pylint==3.3.2", "tool_ruff": uvmirror.TOOLS["ruff"][1][-1]}
     wheels += venvindex.fetch((tool["tool_requirement"], tool["tool_upgrade"], "astroid==3.3.5", "dill==0.3.9",
                                "isort==5.13.2", "mccabe==0.7.0", "platformdirs==4.3.6", "tomlkit==0.13.2"))
+    # uv_sync's proof (hacking/fleet_sync.yml): an application that hacking/fleet_sync.yml locks with the real uv,
+    # pinning the fleet set without PyYAML (no cp39 i686 wheel), built by flit_core (a pure wheel, added here);
+    # its second lock moves six and packaging to the newer releases on the index (FLEET_UPGRADES), whose six
+    # wheel the playbook tampers with for a while.
+    sync_pins = list(venvindex.FLEET_PURE) + [p for p in venvindex.FLEET_COMPILED
+                                              if not any(p == q for q, _arch in venvindex.FLEET_NO_WHEEL)]
+    newer = dict(u.split("==") for u in venvindex.FLEET_UPGRADES)
+    sync = {"sync_pins": sync_pins,
+            "sync_pins_b": [p.split("==")[0] + "==" + newer.get(p.split("==")[0], p.split("==")[1]) for p in sync_pins],
+            "sync_tamper": os.path.basename(venvindex.fetch(("six==1.17.0",))[0])}
+    wheels += venvindex.fetch(("flit_core==4.1.0",))
     index = stack.enter_context(uvindex.pypiserver_index(extra=tuple(wheels)))
-    return {name: dict(tool, venv_requirements=sets[target]["requirements"], venv_compiled=sets[target]["compiled"])
+    return {name: dict(tool, venv_requirements=sets[target]["requirements"], venv_compiled=sets[target]["compiled"], **sync)
             for name, target in targets.items()}, index
 
 
@@ -87,7 +98,8 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
     (3.6 on 2.16). A tripwire proxy (tests/utils/tripwire.py) takes every proxy variable of the
     unprivileged user's uv commands. The same hosts (this machine once) then prove uv_venv on
     the managed Python, with each host's real package set from a pypiserver index
-    (python_fleet_venv_index). A platform host that cannot run here is left out and the
+    (python_fleet_venv_index), then uv_tool (hacking/fleet_tool_cli.yml) and uv_sync (hacking/fleet_sync.yml:
+    an application locked by the real uv, deployed to the same hosts). A platform host that cannot run here is left out and the
     stage ends SKIPPED, naming it.
     """
     import pbs  # pylint: disable=import-outside-toplevel  # tests/utils/pbs.py
@@ -123,7 +135,8 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             group_vars = {"uv_mirror": stack.enter_context(mirror_server(ctx["mirror"])), "uv_new": UV_NEW,
                           "pbs_url": pbs_url, "pbs_www": www, "pbs_cache": os.path.join(scratch, "controller-cache"),
                           "tripwire_url": trip.url, "dead_proxy": "http://127.0.0.1:9",
-                          "venv_index": venv_index.url, "venv_index_stats": venv_index.stats}
+                          "venv_index": venv_index.url, "venv_index_stats": venv_index.stats,
+                          "venv_index_packages": venv_index.packages}
             inventory_file = os.path.join(scratch, "inventory.json")
             with open(inventory_file, "w") as handle:
                 json.dump({"all": {"vars": group_vars, "hosts": hosts}}, handle, indent=1)

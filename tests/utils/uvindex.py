@@ -114,6 +114,7 @@ class Index:
     backend: str = ""
     server_version: str = ""
     files: dict = dataclasses.field(default_factory=dict)  # wheel name -> real sha256
+    packages: str = ""  # pypiserver only: the folder it serves (hard links to the cached wheels: replace, never write)
 
     def ansible_vars(self) -> dict:
         """The variables of tests/integration/targets/uv_install/tasks/index.yml."""
@@ -248,6 +249,7 @@ def pypiserver_index(wheels: dict | None = None, static: Index | None = None, ex
                     tampered_stats=static.tampered_stats if static else None,
                     backend="http://127.0.0.1:%d" % port,
                     server_version="pypiserver " + installed_version(path, "pypiserver"), files=files,
+                    packages=packages,
                 )
 
 
