@@ -1,4 +1,0 @@
-# -*- coding: utf-8 -*-
-# Copyright (c) pyfleet.uv contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Python interpreters installed by uv from the mirror."""
