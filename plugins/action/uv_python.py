@@ -125,7 +125,9 @@ class ActionModule(DownloadOnAction):
         parts = relative.split("/")
         folders = [self._connection._shell.join_path(tmpdir, *parts[:i]) for i in range(1, len(parts))]
         if folders:
-            made = self._low_level_execute_command("mkdir -p %s" % self._connection._shell.quote(folders[-1]))
+            # as the connection user, like the remote tmp itself (ansible-core makes it with sudoable=False):
+            # _transfer_file writes as that user, and _fixup_perms2 then opens the folders to the become user
+            made = self._low_level_execute_command("mkdir -p %s" % self._connection._shell.quote(folders[-1]), sudoable=False)
             if made.get("rc") != 0:
                 raise UvError("cannot create %s on the host: %s" % (folders[-1], made.get("stderr") or made.get("stdout")))
         remote = self._connection._shell.join_path(tmpdir, *parts)

@@ -186,7 +186,9 @@ class ActionModule(DownloadOnAction):
         remotes, made = [], []
         if folder:
             made = [self._remote(folder)]
-            out = self._low_level_execute_command("mkdir -p %s" % shell.quote(made[0]))
+            # as the connection user, like the remote tmp itself (ansible-core makes it with sudoable=False):
+            # _transfer_file writes as that user, and _fixup_perms2 then opens the folders to the become user
+            out = self._low_level_execute_command("mkdir -p %s" % shell.quote(made[0]), sudoable=False)
             if out.get("rc") != 0:
                 raise UvError("cannot create %s on the host: %s" % (made[0], out.get("stderr") or out.get("stdout")))
         for local, name in items:
