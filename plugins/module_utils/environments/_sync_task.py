@@ -262,8 +262,11 @@ class UvSync(object):
         if params["download_on"] == "controller":  # the action plugin's probe: what its wheels fit, whether any is needed
             _rc, out, _err = self.module.run_command([interpreter, "-I", "-c", _VERSION], cwd="/")
             version, implementation = (out.split() + ["", ""])[:2]
+            build = not self.envs.complete(key)
+            if not build and target != self.result["environment"]["current"] and self.check(target):
+                build = True  # a kept environment that fails its check is built again: the wheels are needed
             self.result["plan"] = dict(python=dict(executable=interpreter, version=version, implementation=implementation.lower()),
-                                       build=not self.envs.complete(key))
+                                       build=build)
         if self.module.check_mode:
             current = self.result["environment"]["current"]
             before = self.packages_of(current)

@@ -15,6 +15,7 @@ import glob
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -223,3 +224,25 @@ def test_a_missing_wheel_on_one_host_fails_every_host_first(fleet):
         assert not os.path.lexists(environment(fleet, host))
     assert "(not this host: h1)" in out["h1"]["msg"]
     assert fleet.index.paths == []
+
+
+def test_a_kept_environment_that_fails_its_check_gets_its_wheels(fleet):
+    """The probe checks a kept environment before it says no wheels are needed: a broken one is built
+    again from pushed wheels (the host has no index), not from an empty wheelhouse."""
+    _log, out = fleet()
+    assert out["h1"]["changed"] and not out["h1"].get("failed"), out["h1"]
+    first = os.path.realpath(environment(fleet))
+    (fleet.top / "src" / "app" / "more.py").write_text("")
+    _log, out = fleet()
+    assert out["h1"]["changed"] and not out["h1"].get("failed"), out["h1"]
+    for site in glob.glob(os.path.join(first, "lib", "python*", "site-packages")):
+        shutil.rmtree(os.path.join(site, "app"), ignore_errors=True)
+        for name in os.listdir(site):
+            if name.endswith(".pth") and name.startswith("_app"):
+                os.unlink(os.path.join(site, name))
+    os.unlink(str(fleet.top / "src" / "app" / "more.py"))
+    _log, out = fleet()
+    back = out["h1"]
+    assert back["changed"] and not back.get("failed"), back
+    assert back["plan"]["build"] and back["wheelhouse"]["files_pushed"] > 0, back
+    assert os.path.realpath(environment(fleet)) == first and run_app(fleet).startswith("0.1.0 "), back
