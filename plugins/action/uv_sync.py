@@ -224,6 +224,11 @@ class ActionModule(DownloadOnAction):
         selection = dict(groups=_names(args.get("groups")), extras=_names(args.get("extras")),
                          no_dev=boolean(args.get("no_dev", True), strict=False),
                          install_project=boolean(args.get("install_project", True), strict=False))
+        if not selection["no_dev"]:  # the host's uv installs the project's default groups ([tool.uv] default-groups)
+            with open(os.path.join(top, "pyproject.toml"), "rb") as handle:
+                defaults = _uv_lock.default_groups(lock, handle.read().decode("utf-8"))
+            selection["groups"] = list(selection["groups"]) + [g for g in defaults if g not in selection["groups"]]
+            selection["no_dev"] = True  # dev is among the groups now exactly when uv installs it
         build_wheels = self._build_wheels(args, lock)
         me = task_vars.get("inventory_hostname")
         facts = self._uv_facts(task_vars)

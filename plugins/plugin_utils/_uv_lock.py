@@ -48,7 +48,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._wheel_target import Target, TargetError, host_target, unfit_reason
 
 __all__ = ["LOCK_VERSIONS", "Lock", "LockError", "Package", "Target", "TargetError", "host_target", "load_lock",
-           "needed_packages", "plan", "select_files", "toml_reader"]
+           "default_groups", "needed_packages", "plan", "select_files", "toml_reader"]
 
 # The lock format versions this file reads. uv bumps ``version`` for changes old readers
 # cannot follow and ``revision`` for additions they may ignore (uv's lock/mod.rs).
@@ -204,6 +204,25 @@ def _known(roots, table, metadata_key):
             said = True
             names.update(canonicalize_name(n) for n in listed)
     return names if said or names else None
+
+
+def default_groups(lock, pyproject_text):
+    """The dependency groups ``uv sync`` installs when ``dev`` is not left out: ``[tool.uv] default-groups``
+    of the project's pyproject.toml (``"all"``: every group the lock knows), else ``dev``; only the groups
+    the lock's root projects define (uv.lock does not record ``default-groups``, so it is read here)."""
+    loads, _name = toml_reader()
+    try:
+        tool = (loads(pyproject_text or "").get("tool") or {}).get("uv") or {}
+    except ValueError as exc:
+        raise LockError("pyproject.toml is not valid TOML: %s" % exc)
+    known = _known(lock.roots(None), "dev-dependencies", "requires-dev")
+    wanted = tool.get("default-groups", ["dev"])
+    if wanted == "all":
+        return sorted(known or ())
+    if not isinstance(wanted, list):
+        raise LockError("[tool.uv] default-groups in pyproject.toml is %r: a list of group names, or \"all\"" % (wanted,))
+    names = [canonicalize_name(str(n)) for n in wanted]
+    return [n for n in names if known is None or n in known]
 
 
 def needed_packages(lock, target, groups=(), extras=(), no_dev=True, install_project=True, roots=None):

@@ -204,6 +204,21 @@ def test_plan_groups_and_extras(app, fleet):
 
 
 @needs_mirror
+def test_default_groups_as_the_hosts_uv_reads_them(app):
+    """uv.lock does not record [tool.uv] default-groups: the controller reads them from pyproject.toml, so
+    that no_dev=false plans what the host's uv installs (dev, or the project's default groups)."""
+    lock = load_lock(app.lock_text)
+    assert _uv_lock.default_groups(lock, '[project]\nname = "x"\n') == ["dev"]
+    assert _uv_lock.default_groups(lock, '[tool.uv]\ndefault-groups = ["docs"]\n') == ["docs"]
+    assert _uv_lock.default_groups(lock, '[tool.uv]\ndefault-groups = "all"\n') == ["dev", "docs"]
+    assert _uv_lock.default_groups(lock, '[tool.uv]\ndefault-groups = ["Docs", "gone"]\n') == ["docs"]
+    with pytest.raises(LockError, match="default-groups in pyproject.toml is 3"):
+        _uv_lock.default_groups(lock, "[tool.uv]\ndefault-groups = 3\n")
+    with pytest.raises(LockError, match="not valid TOML"):
+        _uv_lock.default_groups(lock, "[tool.uv\n")
+
+
+@needs_mirror
 def test_plan_missing_wheels(app, fleet):
     lock = load_lock(app.lock_text)
     got = plan(lock, fleet, extras=["fast", "legacy"])
