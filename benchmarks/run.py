@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.server
 import json
 import os
 import platform
@@ -41,7 +40,7 @@ import uvindex_static  # noqa: E402  pylint: disable=wrong-import-position
 import uvindex_wheels  # noqa: E402  pylint: disable=wrong-import-position
 import uvmirror  # noqa: E402  pylint: disable=wrong-import-position
 import venvindex  # noqa: E402  pylint: disable=wrong-import-position
-from tool_rows import ToolRowsMixin  # noqa: E402  pylint: disable=wrong-import-position
+from tool_rows import ToolRowsMixin, quiet_disconnects  # noqa: E402  pylint: disable=wrong-import-position
 
 VERSION = suite.UV_NEW
 TARGET = "x86_64-unknown-linux-gnu"
@@ -694,19 +693,8 @@ class Bench(ToolRowsMixin):  # the tools rows: benchmarks/tool_rows.py
         one = self.inventory(1)
         changed = list(VENV_PACKAGES)
         changed[changed.index(VENV_CHANGE[0])] = VENV_CHANGE[1]
-        # pip and uv close some connections before the whole answer is sent (they read what they need):
-        # not an error worth a traceback on the index's side.
-        loud = http.server.ThreadingHTTPServer.handle_error
-
-        def handle_error(server, request, address):
-            if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-                loud(server, request, address)
-
-        http.server.ThreadingHTTPServer.handle_error = handle_error
-        try:
+        with quiet_disconnects():
             self.venv_index_rows(wheels, uv, home, one, changed)
-        finally:
-            http.server.ThreadingHTTPServer.handle_error = loud
 
     def venv_index_rows(self, wheels, uv, home, one, changed):
         """venv_rows' measurements, on the counting index of ``wheels``."""
