@@ -633,13 +633,17 @@ class Bench(ToolRowsMixin):  # the tools rows: benchmarks/tool_rows.py
         the same index, the same pinned set and the same interpreter; cold caches in the host's folder."""
         names = "".join("          - %s\n" % p for p in packages)
         path = os.environ.get("PATH", "/usr/bin:/bin")
+        empty = os.path.join(self.work, "no-find-links")
+        os.makedirs(empty, exist_ok=True)
         tasks = {
             # PIP_INDEX_URL rather than extra_args: the pip module's check mode gives up on extra_args.
             "ansible_builtin_pip": (
                 "    - ansible.builtin.pip:\n        virtualenv: '{{ dir }}/venv'\n"
                 "        virtualenv_command: %s -m venv\n        name:\n%s"
                 "      environment:\n        PIP_INDEX_URL: %s\n        PIP_CACHE_DIR: '{{ dir }}/pip-cache'\n"
-                "        PIP_DISABLE_PIP_VERSION_CHECK: '1'\n" % (sys.executable, names, url)),
+                # Not this machine's pip configuration (its find-links and extra indexes would serve some files).
+                "        PIP_CONFIG_FILE: /dev/null\n        PIP_FIND_LINKS: %s\n"
+                "        PIP_DISABLE_PIP_VERSION_CHECK: '1'\n" % (sys.executable, names, url, empty)),
             "moreati_uv_pip": (
                 "    - moreati.uv.pip:\n        virtualenv: '{{ dir }}/venv'\n        virtualenv_python: %s\n"
                 "        name:\n%s      environment:\n        PATH: %s:%s\n        UV_INDEX_URL: %s\n"
