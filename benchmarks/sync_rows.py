@@ -18,6 +18,7 @@ from bench_common import VERSION, recap_changed
 from venv_rows import VENV_PACKAGES, venv_wheels
 import uvindex_front  # pylint: disable=wrong-import-order  # tests/utils, on sys.path by bench_common
 
+# The sync rows (uv_sync against ansible.builtin.pip with the lock's hashed requirements): the same 12 pinned
 # distributions, as an application's dependencies locked by the real uv, deployed to a fleet of local hosts.
 SYNC_TOOLS = ("ansible_builtin_pip", "uv_sync_host", "uv_sync_controller")
 SYNC_HOSTS = 4

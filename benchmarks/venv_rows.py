@@ -11,7 +11,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 
 from bench_common import VERSION, recap_changed
 from tool_rows import quiet_disconnects
@@ -39,7 +38,6 @@ VENV_EXPECTED = {
     "check_fresh_changed": True,  # check mode with no venv
     "check_fresh_left_no_venv": True,  # ... which made none
 }
-# The sync rows (uv_sync against ansible.builtin.pip with the lock's hashed requirements): the same 12 pinned
 # moreati.uv (Galaxy, github:moreati/ansible-uv) is never vendored nor built here: give an installed copy.
 MOREATI_ENV = "PYFLEET_BENCH_MOREATI_UV"
 
@@ -47,31 +45,9 @@ MOREATI_ENV = "PYFLEET_BENCH_MOREATI_UV"
 def venv_wheels(packages=VENV_PACKAGES + VENV_CHANGE[1:]):
     """Paths of the wheels of ``packages`` for this interpreter, each downloaded once with pip into
     the suite's wheel cache (pure wheels, or compiled ones tagged for this Python)."""
-    wheels = os.path.join(venvindex.cache_dir(), "wheels")
-    os.makedirs(wheels, exist_ok=True)
     tag = "-cp%d%d-" % sys.version_info[:2]
-    out = []
-    for requirement in packages:
-        prefix = venvindex._prefix(requirement)  # pylint: disable=protected-access
-
-        def usable(names, prefix=prefix):
-            return [n for n in sorted(names) if n.lower().startswith(prefix) and n.endswith(".whl")
-                    and (n.endswith("-none-any.whl") or (tag in n and platform.machine() in n))]
-
-        found = usable(os.listdir(wheels))
-        if not found:
-            staging = tempfile.mkdtemp(prefix=".bench-", dir=wheels)
-            try:
-                subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                                "--no-deps", "--only-binary=:all:", "--dest", staging, requirement], check=True)
-                found = usable(os.listdir(staging))
-                if len(found) != 1:
-                    raise RuntimeError("pip download %s gave %r" % (requirement, os.listdir(staging)))
-                os.replace(os.path.join(staging, found[0]), os.path.join(wheels, found[0]))
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-        out.append(os.path.join(wheels, found[0]))
-    return out
+    return venvindex.fetch(packages, accept=lambda n: n.endswith("-none-any.whl")
+                           or (tag in n and platform.machine() in n))
 
 
 class VenvRowsMixin:

@@ -48,20 +48,22 @@ def _prefix(requirement: str) -> str:
     return "%s-%s-" % (re.sub(r"[-_.]+", "_", name).lower(), version)
 
 
-def fetch(packages=PACKAGES, wheels: str | None = None) -> list:
-    """Paths of the pure-Python wheels of ``packages`` (``name==version``); each downloaded once."""
+def fetch(packages=PACKAGES, wheels: str | None = None, accept=None) -> list:
+    """Paths of the wheels of ``packages`` (``name==version``), each downloaded once: pure-Python ones, or
+    those whose file name ``accept`` takes (for example compiled wheels tagged for this interpreter)."""
+    accept = accept or (lambda name: name.endswith("-none-any.whl"))
     wheels = wheels or os.path.join(cache_dir(), "wheels")
     os.makedirs(wheels, exist_ok=True)
     out = []
     for requirement in packages:
         prefix = _prefix(requirement)
-        found = [n for n in sorted(os.listdir(wheels)) if n.lower().startswith(prefix) and n.endswith("-none-any.whl")]
+        found = [n for n in sorted(os.listdir(wheels)) if n.lower().startswith(prefix) and n.endswith(".whl") and accept(n)]
         if not found:
             staging = tempfile.mkdtemp(prefix=".venvindex-", dir=wheels)
             try:
                 subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
                                 "--no-deps", "--only-binary=:all:", "--dest", staging, requirement], check=True)
-                found = [n for n in os.listdir(staging) if n.lower().startswith(prefix) and n.endswith(".whl")]
+                found = [n for n in os.listdir(staging) if n.lower().startswith(prefix) and n.endswith(".whl") and accept(n)]
                 if len(found) != 1:
                     raise RuntimeError("pip download %s gave %r" % (requirement, os.listdir(staging)))
                 os.replace(os.path.join(staging, found[0]), os.path.join(wheels, found[0]))
