@@ -123,10 +123,12 @@ def venv(track: str) -> str:
     path = os.path.join(CACHE, "venvs", "%s-%s" % (track, key))
     with uvindex_wheels.cache_lock("suite-venv-%s-%s" % (track, key)):  # stages and suite runs side by side
         if not os.path.exists(os.path.join(path, ".complete")):
+            started = time.time()
             shutil.rmtree(path, ignore_errors=True)
             run([python, "-m", "venv", path])
             run([os.path.join(path, "bin", "python"), "-m", "pip", "install", "--quiet"] + spec["requirements"])
             open(os.path.join(path, ".complete"), "w").close()
+            log("cold cost: venv %s built in %.1f s" % (os.path.basename(path), time.time() - started))
     log_freeze(path)
     return path
 
@@ -210,8 +212,10 @@ def collection_dir(top: str) -> str:
 
 def build_mirror() -> str:
     out = os.path.join(CACHE, "mirror")
+    started = time.time()
     run([sys.executable, UVMIRROR, "build", "--out", out, "--versions", "%s,%s" % (UV_OLD, UV_NEW)],
         stdout=subprocess.DEVNULL)
+    log("the mirror ready in %.1f s (the uv, ruff and ty wheels downloaded once when cold)" % (time.time() - started))
     return out
 
 
@@ -320,10 +324,12 @@ def tool_venv(name: str) -> str:
     path = os.path.join(CACHE, "venvs", "tool-%s-%s" % (name, key))
     with uvindex_wheels.cache_lock("suite-venv-tool-%s-%s" % (name, key)):  # stages and suite runs side by side
         if not os.path.exists(os.path.join(path, ".complete")):
+            started = time.time()
             shutil.rmtree(path, ignore_errors=True)
             run([python, "-m", "venv", path])
             run([os.path.join(path, "bin", "python"), "-m", "pip", "install", "--quiet"] + requirements)
             open(os.path.join(path, ".complete"), "w").close()
+            log("cold cost: venv %s built in %.1f s" % (os.path.basename(path), time.time() - started))
     log_freeze(path)
     return path
 

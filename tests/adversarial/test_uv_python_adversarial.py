@@ -172,22 +172,62 @@ def uv_lists(uv, install_dir, tmp_path):
     return sorted(item["key"] for item in json.loads(out.stdout))
 
 
-@pytest.fixture
-def installed(material, site, uv, env, tmp_path):
-    """An install_dir holding a working 3.11.7 (installed by the module): yields its path.
+# The newer Python's install_dir as the module made it, once per pytest process (each xdist worker
+# has its own): ``{"path", "python", "key"}``.
+TEMPLATE = {}
 
-    Afterwards the invariants of every case: the same listing, 3.11.7 runs and is all uv lists,
-    the module's remote temp dir is empty, nothing was written outside install_dir.
+
+def template_install(material, site, uv, tmp_path_factory):
+    """install_dir holding the newer Python, installed by the module once per process."""
+    if not TEMPLATE:
+        new = max(material["archives"], key=lambda a: tuple(int(p) for p in a["version"].split(".")))
+        base = tmp_path_factory.mktemp("template-python")
+        for name in ("remote-tmp", "tmp"):
+            (base / name).mkdir()
+        env = dict(os.environ, ANSIBLE_REMOTE_TMP=str(base / "remote-tmp"), ANSIBLE_LOCAL_TEMP=str(base / "local-tmp"),
+                   TMPDIR=str(base / "tmp"), ANSIBLE_NOCOLOR="1", XDG_CACHE_HOME=str(base / "controller-cache"),
+                   ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+        path = str(base / "pythons")
+        result, _out = uv_python(env, {"version": [new["version"]], "install_dir": path, "uv_path": uv,
+                                       "python_downloads_json_url": site.url + "/bookworm.json"})
+        assert result.get("changed") and result["installed"][0]["key"] == new["key"], result
+        TEMPLATE.update(path=path, python=result["installed"][0]["path"], key=new["key"])
+    return TEMPLATE
+
+
+def copy_install(template, dest):
+    """A copy of the template install_dir at ``dest`` (which may exist: a tmpfs mounted there), modes and
+    times kept; a symlink into the template (uv's minor-version link) points into the copy instead."""
+    shutil.copytree(template, dest, symlinks=True, dirs_exist_ok=True)
+    shutil.copystat(template, dest)
+    for dirpath, dirs, files in os.walk(dest):
+        for name in dirs + files:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full) and os.readlink(full).startswith(template + os.sep):
+                target = dest + os.readlink(full)[len(template):]
+                os.remove(full)
+                os.symlink(target, full)
+
+
+@pytest.fixture
+def installed(material, site, uv, env, tmp_path, tmp_path_factory):
+    """An install_dir holding a working 3.11.7: yields a function that makes it and returns its path.
+
+    The module installs 3.11.7 once per pytest process (``template_install``); each case gets a
+    copy of that install_dir, so the state it starts from is the module's own without one more
+    ansible run and Python unpacking per case. Afterwards the invariants of every case: the same
+    listing, 3.11.7 runs and is all uv lists, the module's remote temp dir is empty, nothing was
+    written outside install_dir.
     """
-    new = max(material["archives"], key=lambda a: tuple(int(p) for p in a["version"].split(".")))
     install_dir = str(tmp_path / "pythons")
     yield_state = {}
 
     def prepare(path=install_dir):
-        result, _out = uv_python(env, {"version": [new["version"]], "install_dir": path, "uv_path": uv,
-                                       "python_downloads_json_url": site.url + "/bookworm.json"})
-        assert result.get("changed") and result["installed"][0]["key"] == new["key"], result
-        yield_state.update(path=path, before=listing(path), python=result["installed"][0]["path"])
+        template = template_install(material, site, uv, tmp_path_factory)
+        copy_install(template["path"], path)
+        yield_state.update(path=path, before=listing(path), key=template["key"],
+                           python=path + template["python"][len(template["path"]):])
+        assert os.path.isfile(yield_state["python"]), yield_state["python"]
         return path
 
     for name in ESCAPED:
@@ -201,8 +241,8 @@ def installed(material, site, uv, env, tmp_path):
             set(listing(path)) ^ set(yield_state["before"]))
         out = subprocess.run([yield_state["python"], "-c", "import sys, ssl, sqlite3; print(sys.version)"],
                              capture_output=True, text=True, check=False)
-        assert out.returncode == 0 and out.stdout.startswith(new["version"]), out
-        assert uv_lists(uv, path, tmp_path) == [new["key"]]
+        assert out.returncode == 0 and out.stdout.startswith(yield_state["key"].split("-")[1]), out
+        assert uv_lists(uv, path, tmp_path) == [yield_state["key"]]
         remote = env["ANSIBLE_REMOTE_TMP"]
         assert os.listdir(remote) == [], "stray files in the remote temp dir: %s" % os.listdir(remote)
         assert os.listdir(env["TMPDIR"]) == [], "stray files in TMPDIR: %s" % os.listdir(env["TMPDIR"])
