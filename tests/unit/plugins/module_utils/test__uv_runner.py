@@ -296,3 +296,26 @@ def test_index_option_leaves_the_command_line():
                                               "six"])
     assert args == ["pip", "install", "six"]
     assert env == {"UV_INDEX": secret + " internal=https://b.example/s"}
+
+
+# -- uv's lock files stay out of the shared temporary directory ------------------------------------
+
+@needs_mirror
+def test_uvs_lock_files_stay_in_the_private_home(tmp_path, monkeypatch):
+    """uv sync (0.13.8) takes a lock ``$TMPDIR/uv-<hash>.lock``, mode 0666: in the shared /tmp any user could
+    hold it and block the run. The runner gives uv a private TMPDIR inside its home (removed with it)."""
+    uv = real_uv("0.13.8", str(tmp_path / "uvs"))
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    monkeypatch.setenv("TMPDIR", str(shared))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1.0"\nrequires-python = ">=3.6"\n'
+                                            'dependencies = []\n')
+    home = tmp_path / "home"
+    home.mkdir()
+    runner = UvRunner(Module(), uv, str(home), extra_env={"UV_PYTHON_DOWNLOADS": "never"}, cwd=str(project))
+    assert runner.env["TMPDIR"] == str(home / "tmp") and (home / "tmp").is_dir()
+    runner.run(["sync", "--offline", "--python", sys.executable, "--no-install-project"])
+    assert os.listdir(str(shared)) == []
+    assert [n for n in os.listdir(str(home / "tmp")) if n.startswith("uv-") and n.endswith(".lock")]
