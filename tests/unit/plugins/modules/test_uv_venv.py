@@ -820,3 +820,26 @@ def test_asked_indexes_and_failed_before(venv, tmp_path, index):
     assert failed["before"] == {"six": "1.16.0"}, failed["before"]
     rc, failed = venv(index_url=None, name=["nosuchpackage==1.0"], extra_args=["--default-index", url])
     assert rc == 1 and "extra_args" in failed["msg"].split("indexes asked:")[1], failed["msg"]
+
+
+# -- a fresh install runs only what it needs (issue 29 item 7) ------------------------------------
+
+@needs_mirror
+def test_a_fresh_install_runs_four_uv_calls(venv, index):
+    """A new environment: the version, ``uv venv`` (which finds the Python itself: no ``uv python find``
+    first), one install (one resolve) and the list of what it holds; no list of the empty environment."""
+    _url, counter = index
+    rc, made = venv(name=["six==1.16.0"])
+    assert rc == 0 and made["changed"] and made["created"]
+    verbs = []
+    for command in made["cmd"]:
+        words = command.split(" --color never ", 1)[-1].split() if "--color never" in command else ["--version"]
+        verbs.append(" ".join(words[:2]) if words[0] == "pip" else words[0])
+    assert verbs == ["--version", "venv", "pip install", "pip list"]
+    assert made["python"]["base"] == os.path.realpath(PYTHON)
+    assert len([p for p in counter.paths if p.startswith("/simple/")]) == 1  # one resolve
+    # A Python that cannot be found fails while making the environment and leaves nothing behind.
+    other = os.path.join(os.path.dirname(venv.path), "other")
+    rc, failed = venv(path=other, python="3.1", name=["six==1.16.0"])
+    assert rc != 0 and "3.1" in failed["msg"] and not os.path.exists(other)
+    assert os.listdir(os.path.dirname(other)) == ["app"]
