@@ -19,9 +19,8 @@ PRIVATE API: only for this collection's modules; names may change without notice
   ``uv_config``) still applies: uv's ``--no-config`` (and ``UV_NO_CONFIG``) would ignore it too,
   so neither is used (checked with uv 0.13.8).
   ``UV_PYTHON_INSTALL_DIR`` names the Pythons ``uv_python`` installed; no colour, no progress.
-  ``TMPDIR`` is ``<home>/tmp``: uv takes some locks as ``$TMPDIR/uv-<hash>.lock`` (``uv sync``, uv 0.13),
-  mode 0666, where in the shared ``/tmp`` any user could hold one and block the run; the modules
-  serialise their own runs, and the private directory goes with the home.
+  ``TMPDIR`` is ``<home>/tmp``: uv's ``$TMPDIR/uv-<hash>.lock`` (``uv sync``, mode 0666) stays out of
+  the shared ``/tmp``, where any user could hold it; the modules serialise their own runs.
 - **No secret on the command line**: uv's index options (``--index-url``, ``--extra-index-url``,
   ``--find-links``, ``--default-index``, ``--index``, whoever built them) are taken out of the arguments of each
   call and given to uv in the variables it reads for them (``index_environment``): a command line is
@@ -181,8 +180,7 @@ def uv_environment(base, home, python_install_dir=None, extra=None, use_proxy=Tr
 
     ``home`` is an empty private directory that stands for the user's home and XDG user
     directories; ``extra`` (e.g. ``UV_PYTHON_DOWNLOADS``) is set last; ``use_proxy=False``
-    drops the proxy variables (``https_proxy``, ``NO_PROXY``, ... in either case). ``TMPDIR`` is
-    ``<home>/tmp``, which ``UvRunner`` creates.
+    drops the proxy variables (``https_proxy``, ``NO_PROXY``, ... in either case).
     """
     env = dict((k, v) for k, v in base.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP_NAMES
                and (use_proxy or k.lower() not in _PROXIES))

@@ -2,12 +2,9 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""uv_venv's inputs: the requested packages and files checked, the index and extra arguments as uv's
-options, where a request was sent (for "not found" messages), credentials kept off the command line.
+"""uv_venv's inputs, checked, as uv's arguments (a mixin of ``_venv_task.UvVenv``).
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-``VenvInputs`` is a mixin of ``_venv_task.UvVenv``: it reads ``self.params`` and ``self.module`` and
-keeps ``self.secret_files``.
 """
 
 from __future__ import absolute_import, division, print_function

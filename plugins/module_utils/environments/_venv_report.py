@@ -2,12 +2,9 @@
 # Copyright (c) pyfleet.uv contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""uv_venv's report: ``changed``, the package changes, ``msg``, ``cmd`` and the diff, from the package
-lists before and after (or the dry run's plan in check mode).
+"""uv_venv's report from the package lists before and after (a mixin of ``_venv_task.UvVenv``).
 
 PRIVATE API: only for this collection's modules; names may change without notice.
-``VenvReport`` is a mixin of ``_venv_task.UvVenv``: it reads ``self.result``, ``self.module``,
-``self.runner``, ``self.path``, ``self.shown`` and ``self.venv_python``.
 """
 
 from __future__ import absolute_import, division, print_function
