@@ -65,11 +65,12 @@ def _line(entry):
 
 
 def reinstalled_names(plan):
-    """The names ``plan`` reinstalls: ``~ x``, ``- x==v`` with ``+ x==v``, and ``- x==v`` with ``+ x @ file://...``
-    (a local project is built again: uv cannot tell its version before)."""
+    """The names ``plan`` reinstalls: ``~ x``, ``- x==v`` with ``+ x==v``, and ``- x==v`` with ``+ x @ URL``
+    (a direct reference, local or remote, installed again; one at another version is an upgrade or a
+    downgrade, which the lists tell)."""
     removed = dict((normalize_name(n), v) for s, n, v in plan if s == "-")
     return [n for s, n, v in plan if (s == "~") or (s == "+" and normalize_name(n) in removed and (
-        removed[normalize_name(n)] == v or v.startswith("file://")))]
+        removed[normalize_name(n)] == v or "://" in v))]
 
 
 def _base(cfg, venv_python):

@@ -843,3 +843,22 @@ def test_a_fresh_install_runs_four_uv_calls(venv, index):
     rc, failed = venv(path=other, python="3.1", name=["six==1.16.0"])
     assert rc != 0 and "3.1" in failed["msg"] and not os.path.exists(other)
     assert os.listdir(os.path.dirname(other)) == ["app"]
+
+
+# -- review of uv_venv (round 5) ---------------------------------------------------------------
+
+@needs_mirror
+def test_a_reinstalled_remote_direct_reference_is_a_change(venv, index):
+    """``forcereinstall`` of ``six @ http://.../six-1.17.0-...whl``: uv plans ``- six==1.17.0`` and ``+ six @ URL``;
+    that is a reinstall, in check mode and for real (it was reported as nothing to do)."""
+    url, _counter = index
+    wheel = "six @ %s/files/six-1.17.0-py2.py3-none-any.whl" % url.rstrip("/").rsplit("/simple", 1)[0]
+    rc, made = venv(name=[wheel])
+    assert rc == 0 and made["changed"] and made["after"]["six"] == "1.17.0"
+    rc, check = venv(check_mode=True, name=[wheel], state="forcereinstall")
+    assert rc == 0 and check["changed"] and [p["name"] for p in check["packages"]["reinstalled"]] == ["six"]
+    assert check["msg"] == "would reinstall six 1.17.0"
+    rc, again = venv(name=[wheel], state="forcereinstall")
+    assert rc == 0 and again["changed"] and again["msg"] == "reinstalled six 1.17.0"
+    rc, noop = venv(name=[wheel])
+    assert rc == 0 and not noop["changed"]
