@@ -316,10 +316,12 @@ class UvRunner(object):
         """Whether this uv has ``feature`` (a name in ``FEATURES``)."""
         return self.version() >= FEATURES[feature]
 
-    def run(self, args, what=None, check=True):
-        """Run ``uv --color never <args>``: ``(rc, stdout, stderr)``; ``UvRunError`` on failure when ``check``."""
+    def run(self, args, what=None, check=True, env=None):
+        """Run ``uv --color never <args>``: ``(rc, stdout, stderr)``; ``UvRunError`` on failure when ``check``.
+        ``env``: variables of this call only (e.g. ``VIRTUAL_ENV``)."""
         self.version()
-        args, env = index_environment(list(args))
+        args, index_env = index_environment(list(args))
+        env = dict(env or {}, **index_env)
         for arg in args:
             if arg.startswith("-") and url_secrets(arg):
                 raise UvRunError("%s: this option would carry URL credentials on uv's command line, where every user "

@@ -152,6 +152,13 @@ class UvVenv(VenvInputs, VenvReport):
             raise VenvError("uv python find printed no interpreter for %s" % (self.python_request or "the default"))
         return found
 
+    def environment_satisfies(self, wanted):
+        """Whether the environment's interpreter satisfies the request ``wanted`` (``>=3.10``, ``cpython``): uv's
+        ``python find`` looks at the active environment (``VIRTUAL_ENV``) first and prints it when it does."""
+        rc, out, _err = self.runner.run(["python", "find", wanted], check=False, env=dict(VIRTUAL_ENV=self.path))
+        lines = out.strip().splitlines() if rc == 0 else []
+        return bool(lines) and os.path.realpath(os.path.dirname(os.path.dirname(lines[-1].strip()))) == self.path
+
     def gone_base(self, cfg):
         """The base interpreter the environment's ``bin/python`` named, when it is gone; else ``None``."""
         if os.path.exists(self.venv_python):
@@ -200,8 +207,9 @@ class UvVenv(VenvInputs, VenvReport):
             if request_path and not matches and os.path.exists(self.venv_python):
                 # A pyenv shim or a wrapper script: compare the interpreter it runs, not its spelling.
                 matches = python_matches(wanted, cfg, self.venv_python, self.real_interpreter(request_path))
-            if matches is None:
-                matches = self.real_interpreter(self.find_python()) == os.path.realpath(self.venv_python)
+            if matches is None:  # a range or an implementation: does uv take the environment itself, or its pick?
+                matches = self.environment_satisfies(wanted) or (
+                    self.real_interpreter(self.find_python()) == os.path.realpath(self.venv_python))
             if not matches:
                 have = "%s %s" % (cfg.get("implementation") or "Python", cfg.get("version_info") or "?")
                 if not os.path.exists(self.venv_python):

@@ -862,3 +862,28 @@ def test_a_reinstalled_remote_direct_reference_is_a_change(venv, index):
     assert rc == 0 and again["changed"] and again["msg"] == "reinstalled six 1.17.0"
     rc, noop = venv(name=[wheel])
     assert rc == 0 and not noop["changed"]
+
+
+@needs_mirror
+@pytest.mark.parametrize("request_", [">=3.6", "cpython", "cpython@>=3.6"])
+def test_a_range_or_implementation_the_environment_satisfies_keeps_it(venv, monkeypatch, request_):
+    """``python: ">=3.6"`` or ``cpython`` on an environment whose interpreter satisfies it, while uv's first pick on
+    the host is another Python: the environment is kept (it was recreated, on every run)."""
+    others = [p for p in glob.glob("/root/.pyenv/versions/3.*/bin/python3.*")
+              if re.match(r"^python3\.\d+$", os.path.basename(p)) and os.path.realpath(p) != PYTHON
+              and "%d.%d" % sys.version_info[:2] not in os.path.basename(p)
+              and tuple(int(n) for n in os.path.basename(p)[len("python"):].split(".")) >= (3, 6)]
+    if not others:
+        pytest.skip("no second Python here")
+    rc, made = venv(python=PYTHON, name=["six==1.16.0"])
+    assert rc == 0 and made["created"]
+    other = sorted(others)[-1]
+    monkeypatch.setenv("PATH", os.path.dirname(other) + os.pathsep + os.environ.get("PATH", ""))
+    rc, check = venv(check_mode=True, python=request_, name=["six==1.16.0"])
+    assert rc == 0 and not check["changed"], check.get("reason")
+    rc, again = venv(python=request_, name=["six==1.16.0"])
+    assert rc == 0 and not again["changed"] and not again["recreated"], again.get("reason")
+    # A range the environment does not satisfy still recreates it (on uv's pick, the other Python).
+    series = os.path.basename(other)[len("python"):]
+    rc, moved = venv(check_mode=True, python=">=%s,<%s.999" % (series, series), name=["six==1.16.0"])
+    assert rc == 0 and moved["recreated"], moved["msg"]
