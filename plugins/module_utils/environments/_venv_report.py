@@ -14,7 +14,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
-from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import changes_from_lists, normalize_name, read_pyvenv
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import changes_from_lists, normalize_name, read_pyvenv, url_version
 
 __all__ = ["VenvReport", "reinstalled_names"]
 
@@ -65,12 +65,11 @@ def _line(entry):
 
 
 def reinstalled_names(plan):
-    """The names ``plan`` reinstalls: ``~ x``, ``- x==v`` with ``+ x==v``, and ``- x==v`` with ``+ x @ URL``
-    (a direct reference, local or remote, installed again; one at another version is an upgrade or a
-    downgrade, which the lists tell)."""
+    """The names ``plan`` reinstalls: ``~ x``, ``- x==v`` with ``+ x==v``, and ``- x==v`` with ``+ x @ URL`` (a direct
+    reference, local or remote) whose version is ``v`` or cannot be told (another one is an upgrade or a downgrade)."""
     removed = dict((normalize_name(n), v) for s, n, v in plan if s == "-")
     return [n for s, n, v in plan if (s == "~") or (s == "+" and normalize_name(n) in removed and (
-        removed[normalize_name(n)] == v or "://" in v))]
+        removed[normalize_name(n)] == v or ("://" in v and url_version(v) in (None, removed[normalize_name(n)]))))]
 
 
 def _base(cfg, venv_python):

@@ -18,12 +18,15 @@ __metaclass__ = type
 import os
 import tempfile
 
+from urllib.parse import unquote
+
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
     VenvError,
     inspect_path,
+    normalize_name,
     parse_dry_run,
     parse_pip_list,
     plan_after,
@@ -31,6 +34,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv impo
     read_pyvenv,
     requirement_name,
     site_packages_flag,
+    url_version,
 )
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_inputs import VenvInputs
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_report import VenvReport, reinstalled_names
@@ -225,22 +229,29 @@ class UvVenv(VenvInputs, VenvReport):
             return "keep", None
         return "recreate", "; ".join(reasons)
 
-    def editable_names(self, names, before):
-        """``names`` as install arguments: with ``editable``, each is ``-e <name>``, and a project
-        directory already installed as an editable from that same directory is left out."""
+    def editable_names(self, names):
+        """``names`` as install arguments: with ``editable``, each is ``-e <name>``."""
         if not self.params["editable"]:
             return names
-        installed = set(os.path.realpath(v["editable"]) for v in before.values() if v.get("editable"))
-        base = self.params["chdir"] or "/"
         out = []
         for name in names:
-            local = os.path.realpath(os.path.join(base, name[len("file://"):] if name.startswith("file://") else name))
-            # Only ``present`` may leave an installed project out: ``exact`` would remove what is not
-            # asked for, ``latest`` and ``forcereinstall`` act on what is asked for.
-            if self.params["state"] == "present" and local in installed:
-                continue
             out += ["-e", name]
         return out
+
+    def same_editables(self, plan, before):
+        """``plan`` without the rebuild of a project installed editable from the same directory at the version it
+        would get again: uv builds a local project each time it is asked for, and ``present`` asks for what is
+        not there (a new dependency or version of the project is still in the plan)."""
+        if not self.params["editable"] or self.params["state"] != "present":
+            return plan
+        same = set()
+        for sign, name, version in plan:
+            old = before.get(normalize_name(name))
+            if sign == "+" and version.startswith("file://") and old and old.get("editable") and (
+                    os.path.realpath(unquote(version[len("file://"):])) == os.path.realpath(old["editable"])
+                    and url_version(version) in (None, old["version"])):
+                same.add(normalize_name(name))
+        return [step for step in plan if normalize_name(step[1]) not in same]
 
     def install_args(self, names, files, env=None, target=None):
         state = self.params["state"]
@@ -345,13 +356,14 @@ class UvVenv(VenvInputs, VenvReport):
             if gone:
                 reason += "; its Python %s is gone, so it is made from %s" % (gone, interpreter)
         wanted = bool(names or files["requirements"])
-        args = self.editable_names(names, before if action == "keep" else {})
+        args = self.editable_names(names)
         plan = []
         if wanted and (args or files["requirements"]):
             if action == "keep":
                 plan = self.exact_offline(args, files)
                 if plan is None:
-                    plan = self.dry_run(self.install_args(args, files), "the dry run of uv pip install")
+                    plan = self.same_editables(self.dry_run(self.install_args(args, files), "the dry run of uv pip install"),
+                                               before)
             elif check:  # a new environment is listed once built: only check mode needs the plan
                 target = tempfile.mkdtemp(prefix="uv-target-", dir=self.module.tmpdir)
                 _rc, out, err = self.uv(self.install_args(args, files, interpreter, target) + ["--dry-run"],

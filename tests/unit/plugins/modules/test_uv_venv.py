@@ -887,3 +887,41 @@ def test_a_range_or_implementation_the_environment_satisfies_keeps_it(venv, monk
     series = os.path.basename(other)[len("python"):]
     rc, moved = venv(check_mode=True, python=">=%s,<%s.999" % (series, series), name=["six==1.16.0"])
     assert rc == 0 and moved["recreated"], moved["msg"]
+
+
+@needs_mirror
+def test_check_mode_of_a_local_wheel_at_another_version_agrees_with_the_real_run(venv, wheels):
+    """six 1.16.0 installed from its wheel file, then the 1.17.0 wheel file asked for: an upgrade, in check mode too
+    (check mode said "would reinstall six 1.16.0")."""
+    old = [w for w in wheels if os.path.basename(w).startswith("six-1.16.0")][0]
+    new = [w for w in wheels if os.path.basename(w).startswith("six-1.17.0")][0]
+    rc, made = venv(name=[old])
+    assert rc == 0 and made["after"] == {"six": "1.16.0"}
+    rc, check = venv(check_mode=True, diff=True, name=[new])
+    rc2, real = venv(name=[new])
+    assert rc == 0 and rc2 == 0
+    assert real["after"] == check["after"] == {"six": "1.17.0"}, check["msg"]
+    assert check["packages"] == real["packages"] and real["packages"]["upgraded"] == [
+        {"name": "six", "from": "1.16.0", "to": "1.17.0"}]
+    assert check["msg"] == "would upgrade six 1.16.0 -> 1.17.0"
+
+
+@needs_mirror
+def test_a_changed_editable_project_is_picked_up_by_present(venv, tmp_path):
+    """An editable project that gains a dependency and a version: ``present`` installs them (it left the project out
+    of the request and said "nothing to do"); unchanged, it stays a no-op."""
+    project = flit_project(tmp_path)
+    rc, made = venv(name=[str(project)], editable=True)
+    assert rc == 0 and made["after"] == {"proj": "0.1.0"}
+    rc, again = venv(name=[str(project)], editable=True)
+    assert rc == 0 and not again["changed"], again["msg"]
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace('version = "0.1.0"', 'version = "0.2.0"\ndependencies = ["six==1.17.0"]'))
+    rc, check = venv(check_mode=True, name=[str(project)], editable=True)
+    rc2, real = venv(name=[str(project)], editable=True)
+    assert rc == 0 and rc2 == 0
+    assert check["changed"] and real["changed"], (check["msg"], real["msg"])
+    assert real["after"] == check["after"] == {"proj": "0.2.0", "six": "1.17.0"}, (check["msg"], real["msg"])
+    assert check["packages"] == real["packages"]
+    rc, last = venv(name=[str(project)], editable=True)
+    assert rc == 0 and not last["changed"], last["msg"]
