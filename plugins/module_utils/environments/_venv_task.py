@@ -42,6 +42,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_buil
     discard,
     drop_new_lock,
     empty_again,
+    foreign_entries,
     lock_mark,
     make_parents,
     pin_activate,
@@ -215,7 +216,7 @@ class UvVenv(VenvInputs, VenvReport):
                 matches = self.environment_satisfies(wanted) or (
                     self.real_interpreter(self.find_python()) == os.path.realpath(self.venv_python))
             if not matches:
-                have = "%s %s" % (cfg.get("implementation") or "Python", cfg.get("version_info") or "?")
+                have = "%s %s" % (cfg.get("implementation") or "Python", cfg.get("version_info") or cfg.get("version") or "?")
                 if not os.path.exists(self.venv_python):
                     have += " whose interpreter is gone"
                 reasons.append("python %s was asked for; the environment has %s" % (wanted, have))
@@ -289,9 +290,13 @@ class UvVenv(VenvInputs, VenvReport):
         try:
             return self._run()
         except (IOError, OSError) as exc:
+            self.result["after"] = dict(self.result["before"])  # a failure leaves the packages as they were
             where = exc.filename or self.path
             raise VenvError("%s: %s, while making or changing the environment %s, which was left as it was" % (
                 where, exc.strerror or exc, self.shown))
+        except BaseException:
+            self.result["after"] = dict(self.result["before"])
+            raise
 
     def dry_run(self, args, what, quiet=False):
         """``uv pip ... --dry-run`` on the environment; the ``.lock`` uv takes there is removed again
@@ -333,6 +338,11 @@ class UvVenv(VenvInputs, VenvReport):
             return self.absent(kind, names, files, check)
 
         action, reason = self.decide_environment(kind, info)
+        extra = foreign_entries(self.path) if action == "recreate" else []
+        if extra:
+            raise VenvError("%s holds more than a virtual environment (%s); refusing to recreate it (%s), which would "
+                            "delete them: move them out of it, or remove the environment first" % (
+                                self.shown, ", ".join(extra), reason))
         if kind == "venv" and action == "keep":
             self.require_interpreter(info)
         gone = None

@@ -925,3 +925,29 @@ def test_a_changed_editable_project_is_picked_up_by_present(venv, tmp_path):
     assert check["packages"] == real["packages"]
     rc, last = venv(name=[str(project)], editable=True)
     assert rc == 0 and not last["changed"], last["msg"]
+
+
+@needs_mirror
+def test_a_recreate_refuses_a_directory_holding_more_than_an_environment(venv, tmp_path):
+    """``python -m venv .`` in a project: a recreate would delete the project's files with the old environment."""
+    path = tmp_path / "project"
+    subprocess.run([PYTHON, "-m", "venv", "--without-pip", str(path)], check=True)
+    (path / "src").mkdir()
+    (path / "src" / "app.py").write_text("precious\n")
+    (path / "settings.ini").write_text("k=v\n")
+    for check_mode in (True, False):
+        rc, refused = venv(check_mode=check_mode, path=str(path), recreate="always", name=["six==1.16.0"])
+        assert rc == 1 and "settings.ini, src" in refused["msg"] and "refusing to recreate" in refused["msg"], refused["msg"]
+        assert (path / "src" / "app.py").read_text() == "precious\n" and (path / "settings.ini").exists()
+        assert refused["after"] == refused["before"]  # a failed task changed nothing (review: LOW 6)
+    assert not [n for n in os.listdir(str(tmp_path)) if "uv-venv" in n]
+    # The environment's Python is named from ``version`` (python -m venv writes no version_info).
+    rc, other = venv(check_mode=True, path=str(path), python="3.1", name=["six==1.16.0"])
+    assert rc == 1 and "the environment has Python 3." in other["msg"], other["msg"]
+
+
+@needs_mirror
+def test_a_failed_install_reports_after_as_before(venv):
+    venv(name=["six==1.16.0"])
+    rc, failed = venv(name=["six==1.17.0", "nosuch-pyfleet-package"])
+    assert rc == 1 and failed["before"] == {"six": "1.16.0"} and failed["after"] == {"six": "1.16.0"}, failed
