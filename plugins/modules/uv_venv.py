@@ -209,7 +209,7 @@ notes:
     and renamed into place. A run killed while it builds (lost connection, task timeout) leaves that hidden
     directory behind; remove it by hand. The environment at O(path) stays as it was.
   - A recreate refuses a directory that holds more than an environment (for example a project made with
-    C(python -m venv .)): the old environment is deleted as a whole.
+    C(python -m venv .)), since the old environment is deleted as a whole.
   - uv's own warnings (C(warning:) lines, for example an option a requirements file may not hold) become
     task warnings, credentials masked.
 seealso:
