@@ -320,7 +320,9 @@ def broken_wheel(directory):
 @pytest.mark.parametrize("recreate", ["always", "on_python_change"])
 def test_a_failed_recreate_leaves_the_old_environment(venv, tmp_path, recreate):
     venv(name=["six==1.16.0"])
-    marker = os.path.join(venv.path, "kept.txt")
+    # In share/, a folder environments hold: a file beside bin/ and lib/ makes a recreate refuse (review 5).
+    os.makedirs(os.path.join(venv.path, "share"), exist_ok=True)
+    marker = os.path.join(venv.path, "share", "kept.txt")
     with open(marker, "w") as handle:
         handle.write("old")
     links = broken_wheel(str(tmp_path / "links"))
