@@ -19,6 +19,8 @@ PRIVATE API: only for this collection's modules; names may change without notice
   ``uv_config``) still applies: uv's ``--no-config`` (and ``UV_NO_CONFIG``) would ignore it too,
   so neither is used (checked with uv 0.13.8).
   ``UV_PYTHON_INSTALL_DIR`` names the Pythons ``uv_python`` installed; no colour, no progress.
+  ``TMPDIR`` is ``<home>/tmp``: uv's ``$TMPDIR/uv-<hash>.lock`` (``uv sync``, mode 0666) stays out of
+  the shared ``/tmp``, where any user could hold it; the modules serialise their own runs.
 - **No secret on the command line**: uv's index options (``--index-url``, ``--extra-index-url``,
   ``--find-links``, ``--default-index``, ``--index``, whoever built them) are taken out of the arguments of each
   call and given to uv in the variables it reads for them (``index_environment``): a command line is
@@ -91,6 +93,9 @@ _INDEX_ENV = (
     (("--index",), "UV_INDEX", " "),
     (("--find-links", "-f"), "UV_FIND_LINKS", ","),
 )
+# uv's short options that take no value (``-q``, ``-v``, ``--no-cache``, ``--upgrade``): one may come before
+# ``-i``/``-f`` in one word.
+_SHORT_FLAGS = "qvnU"
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-.+]?[A-Za-z0-9.+-]*)?$")
 
 
@@ -105,14 +110,31 @@ def version_tuple(version):
 
 
 def _index_option(args, at):
-    """``(row of _INDEX_ENV, value, words)`` when ``args[at]`` starts an index option, else ``None``."""
+    """``(row of _INDEX_ENV, value, words, kept)`` when ``args[at]`` starts an index option, else ``None``.
+
+    clap's spellings: ``--name value``, ``--name=value``, ``-i value``, ``-ivalue``, ``-i=value``, and
+    ``-i`` at the end of a cluster of flags (``-qi value``, ``-qivalue``); ``kept`` is what stays of the
+    word (``-q``), or ``None``."""
     arg = args[at]
     for row, (names, _var, _sep) in enumerate(_INDEX_ENV):
         if arg in names and at + 1 < len(args):
-            return row, args[at + 1], 2
+            return row, args[at + 1], 2, None
         name, equals, value = arg.partition("=")
         if equals and name in names and name.startswith("--"):
-            return row, value, 1
+            return row, value, 1, None
+    if not arg.startswith("-") or arg.startswith("--"):
+        return None
+    for position in range(1, len(arg)):
+        letter = arg[position]
+        row = [n for n, (names, _var, _sep) in enumerate(_INDEX_ENV) if "-" + letter in names]
+        kept = arg[:position] if position > 1 else None
+        if row and position + 1 < len(arg):
+            rest = arg[position + 1:]
+            return row[0], rest[1:] if rest.startswith("=") else rest, 1, kept
+        if row and at + 1 < len(args):
+            return row[0], args[at + 1], 2, kept
+        if letter not in _SHORT_FLAGS:
+            return None
     return None
 
 
@@ -132,12 +154,12 @@ def index_environment(args):
         if option is None:
             at += 1
             continue
-        found.setdefault(option[0], []).append((at, option[1], option[2]))
+        found.setdefault(option[0], []).append((at, option[1], option[2], option[3]))
         at += option[2]
-    env, moved = {}, set()
+    env, moved, kept = {}, set(), {}
     for row, items in found.items():
         names, var, sep = _INDEX_ENV[row]
-        values = [value for _at, value, _words in items]
+        values = [value for _at, value, _words, _kept in items]
         if (sep is None and len(values) > 1) or any(not v or (sep and sep in v) for v in values):
             if any(url_secrets(v) for v in values):
                 raise UvRunError("%s %s: uv reads this option from %s, which cannot carry %s; it is not put on "
@@ -146,9 +168,11 @@ def index_environment(args):
                                     "a second value" if sep is None else "a value holding %r" % sep))
             continue
         env[var] = (sep or "").join(values)
-        for at, _value, words in items:
+        for at, _value, words, flags in items:
             moved.update(range(at, at + words))
-    return [a for n, a in enumerate(args) if n not in moved], env
+            if flags:
+                kept[at] = flags
+    return [kept.get(n, a) for n, a in enumerate(args) if n not in moved or n in kept], env
 
 
 def locate_uv(uv_path=None, path_env=None, install_dir=None):
@@ -188,6 +212,7 @@ def uv_environment(base, home, python_install_dir=None, extra=None, use_proxy=Tr
         XDG_CACHE_HOME=os.path.join(home, ".cache"),
         XDG_DATA_HOME=os.path.join(home, ".local", "share"),
         XDG_BIN_HOME=os.path.join(home, ".local", "bin"),
+        TMPDIR=os.path.join(home, "tmp"),
         UV_NO_PROGRESS="1",
         NO_COLOR="1",
         LC_ALL="C",
@@ -239,6 +264,8 @@ class UvRunner(object):
         self.module = module
         self.uv = uv
         self.env = uv_environment(os.environ, home, python_install_dir, extra_env, use_proxy)
+        if not os.path.isdir(self.env["TMPDIR"]):
+            os.makedirs(self.env["TMPDIR"], 0o700)
         self.umask = umask
         self.cwd = cwd
         self.name = name
@@ -289,10 +316,17 @@ class UvRunner(object):
         """Whether this uv has ``feature`` (a name in ``FEATURES``)."""
         return self.version() >= FEATURES[feature]
 
-    def run(self, args, what=None, check=True):
-        """Run ``uv --color never <args>``: ``(rc, stdout, stderr)``; ``UvRunError`` on failure when ``check``."""
+    def run(self, args, what=None, check=True, env=None):
+        """Run ``uv --color never <args>``: ``(rc, stdout, stderr)``; ``UvRunError`` on failure when ``check``.
+        ``env``: variables of this call only (e.g. ``VIRTUAL_ENV``)."""
         self.version()
-        args, env = index_environment(list(args))
+        args, index_env = index_environment(list(args))
+        env = dict(env or {}, **index_env)
+        for arg in args:
+            if arg.startswith("-") and url_secrets(arg):
+                raise UvRunError("%s: this option would carry URL credentials on uv's command line, where every user "
+                                 "of the host can read them; give them in the index options, or in the system uv.toml"
+                                 % redact_text(arg))
         rc, out, err = self.raw([self.uv, "--color", "never"] + args, env)
         if check and rc != 0:
             what = what or "uv " + " ".join(args[:2])

@@ -205,6 +205,11 @@ options:
       - Default V("0022"), so the environment is readable by every user whatever the connection's umask.
     type: raw
 notes:
+  - A new or recreated environment is built beside O(path), as C(.<name>.uv-venv-<random>) in the same directory,
+    and renamed into place. A run killed while it builds (lost connection, task timeout) leaves that hidden
+    directory behind; remove it by hand. The environment at O(path) stays as it was.
+  - A recreate refuses a directory that holds more than an environment (for example a project made with
+    C(python -m venv .)), since the old environment is deleted as a whole.
   - uv's own warnings (C(warning:) lines, for example an option a requirements file may not hold) become
     task warnings, credentials masked.
 seealso:
@@ -267,13 +272,13 @@ msg:
   description: What was done, or would be done in check mode.
   returned: always
   type: str
-  sample: created /opt/app/venv (CPython 3.12.7); installed 2 packages
+  sample: created /opt/app/venv; installed six 1.17.0, python-dateutil 2.9.0.post0
 path:
   description: The environment's directory, as given (a symbolic link stays one; a relative path joined to O(chdir)).
   returned: always
   type: str
 python:
-  description: The environment's Python (before it exists, in check mode, the one it would get).
+  description: The environment's Python (in check mode, before it exists, its C(base) is the one it would get).
   returned: always
   type: dict
   contains:

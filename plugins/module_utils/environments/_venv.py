@@ -49,6 +49,7 @@ __all__ = [
     "read_pyvenv",
     "requirement_name",
     "site_packages_flag",
+    "url_version",
     "version_key",
     "with_version",
 ]
@@ -158,9 +159,9 @@ def parse_dry_run(text):
 def plan_after(before, plan):
     """The package list (as ``parse_pip_list`` gives it) after ``plan`` is carried out on ``before``.
 
-    A direct reference (``+ x @ URL``) has no version in the plan: a local project that is there already
-    keeps its version (uv builds it again), else the version is read from the wheel's file name or the
-    project's ``pyproject.toml``; ``None`` when neither says."""
+    A direct reference (``+ x @ URL``) has no version in the plan: it is read from the wheel's file name or
+    the project's ``pyproject.toml``; when neither says, a local project that is there already keeps its
+    version (uv builds it again), else ``None``."""
     after = dict((k, dict(v)) for k, v in before.items())
     for sign, name, _version in plan:
         if sign == "-":
@@ -169,12 +170,13 @@ def plan_after(before, plan):
         if sign in "+~":
             if "://" in version:
                 old = before.get(normalize_name(name))
-                version = old["version"] if old and version.startswith("file://") else _url_version(version)
+                found = url_version(version)
+                version = old["version"] if found is None and old and version.startswith("file://") else found
             after[normalize_name(name)] = dict(name=name, version=version)
     return after
 
 
-def _url_version(url):
+def url_version(url):
     """The version a direct reference installs, when its wheel name or its project's static version says."""
     path = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
     base = path.rsplit("/", 1)[-1]

@@ -39,8 +39,8 @@ import shutil
 
 from shlex import quote as _quote
 
-__all__ = ["discard", "drop_new_lock", "empty_again", "lock_mark", "make_parents", "pin_activate", "same_filesystem",
-           "staging_path", "swap_in"]
+__all__ = ["discard", "drop_new_lock", "empty_again", "foreign_entries", "lock_mark", "make_parents", "pin_activate",
+           "same_filesystem", "staging_path", "swap_in"]
 
 # The line of uv's relocatable ``bin/activate`` that sets VIRTUAL_ENV from the script's own path.
 _ACTIVATE_LINE = "VIRTUAL_ENV=''\"$(dirname -- \"$(dirname -- \"$(realpath -- \"$SCRIPT_PATH\")\")\")\"''"
@@ -102,6 +102,20 @@ def drop_new_lock(venv, mark):
         pass
     finally:
         os.close(handle)
+
+
+# What the top level of an environment holds (uv, venv, virtualenv; Windows spellings; share/etc of packages).
+_VENV_ENTRIES = frozenset(("bin", "lib", "lib64", "include", "share", "etc", "man", "pyvenv.cfg", ".gitignore", "CACHEDIR.TAG",
+                           ".lock", "Scripts", "Include", "Lib"))
+
+
+def foreign_entries(venv):
+    """The top-level entries of ``venv`` that no environment holds (a project made with ``python -m venv .``):
+    a recreate would delete them with the old environment."""
+    try:
+        return sorted(n for n in os.listdir(venv) if n not in _VENV_ENTRIES)
+    except OSError:
+        return []
 
 
 def staging_path(path):

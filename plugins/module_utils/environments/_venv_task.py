@@ -7,7 +7,8 @@ dry run), act, report.
 
 PRIVATE API: only for this collection's modules; names may change without notice.
 The module file holds the docs, the argument spec and ``main()``; the pure parsers are in
-``_venv``, building beside the path and the swap in ``_venv_build``, running uv in ``_uv_runner``.
+``_venv``, the checks of the inputs in ``_venv_inputs``, the report in ``_venv_report``, building
+beside the path and the swap in ``_venv_build``, running uv in ``_uv_runner``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,16 +16,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import shlex
 import tempfile
 
+from urllib.parse import unquote
+
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
-from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text, redact_url, url_secrets
-from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, index_environment, locate_uv
+from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
+from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
     VenvError,
-    changes_from_lists,
-    index_args,
     inspect_path,
     normalize_name,
     parse_dry_run,
@@ -34,12 +34,15 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv impo
     read_pyvenv,
     requirement_name,
     site_packages_flag,
-    with_version,
+    url_version,
 )
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_inputs import VenvInputs
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_report import VenvReport, reinstalled_names
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_build import (
     discard,
     drop_new_lock,
     empty_again,
+    foreign_entries,
     lock_mark,
     make_parents,
     pin_activate,
@@ -53,14 +56,12 @@ __all__ = ["UvVenv", "VenvError"]
 # uv's words for "the index has no such package or version" (uv 0.5 to 0.13): the message then
 # names the indexes that were asked.
 _NOT_FOUND_HINTS = ("was not found in", "there is no version of", "no versions of", "unsatisfiable")
-# The options of a requirements file or of extra_args that name where packages come from.
-_INDEX_OPTIONS = ("--index-url", "-i", "--default-index", "--index", "--extra-index-url", "--find-links", "-f", "--no-index")
 # Prints the interpreter a path really runs (a pyenv shim or a wrapper script runs another one).
 _REAL_EXECUTABLE = "import os, sys; print(os.path.realpath(sys.executable))"
 
 
-class UvVenv(object):
-    """Validate, decide (environment, then packages, from a dry run), act, report."""
+class UvVenv(VenvInputs, VenvReport):
+    """Validate, decide (environment, then packages, from a dry run), act, report (the inputs: ``VenvInputs``; the report: ``VenvReport``)."""
 
     def __init__(self, module):
         self.module = module
@@ -83,113 +84,6 @@ class UvVenv(object):
         self.warned = set()
         self.secret_files = {}
         self.python_request = self.params["python"]
-
-    # -- inputs ------------------------------------------------------------
-
-    def requests(self):
-        """The names (with ``version`` applied) and the requirement/constraint files, checked."""
-        params = self.params
-        names = [n.strip() for n in params["name"] if n and n.strip()]
-        if params["version"]:
-            if len(names) != 1:
-                raise VenvError("version applies to exactly one package in name, got %d" % len(names))
-            names = [with_version(names[0], params["version"])]
-        for name in names:
-            if name.startswith("-"):
-                raise VenvError("%r in name is an option, not a requirement: put options in extra_args" % name)
-        if params["editable"] and params["state"] == "absent":
-            raise VenvError("editable applies to installing; remove an editable project by its package name "
-                            "with state=absent and editable=false")
-        base = params["chdir"] or "/"
-        files = {}
-        for option in ("requirements", "constraints"):
-            files[option] = []
-            for given in params[option]:
-                full = os.path.join(base, given)
-                if not os.path.isfile(full):
-                    raise VenvError("the %s file %s does not exist on the host%s" % (
-                        option[:-1].replace("requirement", "requirements"), full,
-                        "" if os.path.isabs(given) else " (relative paths start from chdir, %s)" % base))
-                files[option].append(full)
-        if params["state"] != "present" and not names and not files["requirements"]:
-            raise VenvError("state=%s needs packages: give name or requirements" % params["state"])
-        return names, files
-
-    def index_args(self):
-        return index_args(self.params, ("no_index", "offline", "require_hashes", "no_build"))
-
-    def extra_args(self):
-        out = []
-        for item in self.params["extra_args"]:
-            try:
-                out += shlex.split(item)
-            except ValueError as exc:
-                raise VenvError("extra_args item %r cannot be split into arguments (%s): balance its quotes, or "
-                                "give each argument as its own list item" % (redact_text(item), exc))
-        return out
-
-    def asked_where(self):
-        """The indexes a request went to, for a "not found" message (credentials masked)."""
-        params = self.params
-        if params["no_index"]:
-            where = "no index, find_links %s" % ", ".join(redact_url(u) for u in params["find_links"])
-        elif params["index_url"]:
-            where = "index_url %s" % redact_url(params["index_url"])
-        else:
-            where = self.indexes_given() or "the index of the system uv.toml, or uv's default index (no index_url given)"
-        if params["extra_index_urls"] and not params["no_index"]:
-            where += ", extra_index_urls %s" % ", ".join(redact_url(u) for u in params["extra_index_urls"])
-        if params["find_links"] and not params["no_index"]:
-            where += ", find_links %s" % ", ".join(redact_url(u) for u in params["find_links"])
-        if params["offline"]:
-            where += ("; offline=true: uv used no network, only find_links directories and a cache-dir that the "
-                      "system uv.toml names (this task's own cache is private and starts empty); turn offline off, "
-                      "or give find_links a directory that holds the files")
-        return where
-
-    def indexes_given(self):
-        """Where the index options of extra_args and of the requirements files point (masked), or ``""``."""
-        found = []
-        try:
-            _args, env = index_environment(self.extra_args())
-        except UvError:
-            env = {}
-        if env:
-            found.append("extra_args %s" % ", ".join(redact_text(v) for _k, v in sorted(env.items())))
-        base = self.params["chdir"] or "/"
-        for given in self.params["requirements"]:
-            path = os.path.join(base, given)
-            try:
-                with open(path) as handle:
-                    lines = [ln.strip() for ln in handle if ln.strip().split(" ", 1)[0].split("=", 1)[0] in _INDEX_OPTIONS]
-            except (IOError, OSError, UnicodeDecodeError):
-                continue
-            if lines:
-                found.append("the requirements file %s (%s)" % (path, "; ".join(redact_text(ln) for ln in lines)))
-        return ", ".join(found)
-
-    def hide_secrets(self, names):
-        """``names`` (install or uninstall arguments) with those that carry URL credentials moved into a
-        requirements file (mode 0600, in the module's private temporary directory) given as ``-r``: a command
-        line is readable by every user of the host."""
-        plain, secret = [], []
-        at = 0
-        while at < len(names):
-            words = names[at:at + 2] if names[at] == "-e" and at + 1 < len(names) else names[at:at + 1]
-            at += len(words)
-            if url_secrets(words[-1]):
-                secret.append(words)
-            else:
-                plain.extend(words)
-        if not secret:
-            return plain
-        text = "".join(" ".join(words) + "\n" for words in secret)
-        if text not in self.secret_files:
-            handle, path = tempfile.mkstemp(prefix="uv-names-", suffix=".txt", dir=self.module.tmpdir)
-            with os.fdopen(handle, "w") as out:
-                out.write(text)
-            self.secret_files[text] = path
-        return plain + ["-r", self.secret_files[text]]
 
     # -- uv ----------------------------------------------------------------
 
@@ -263,6 +157,13 @@ class UvVenv(object):
             raise VenvError("uv python find printed no interpreter for %s" % (self.python_request or "the default"))
         return found
 
+    def environment_satisfies(self, wanted):
+        """Whether the environment's interpreter satisfies the request ``wanted`` (``>=3.10``, ``cpython``): uv's
+        ``python find`` looks at the active environment (``VIRTUAL_ENV``) first and prints it when it does."""
+        rc, out, _err = self.runner.run(["python", "find", wanted], check=False, env=dict(VIRTUAL_ENV=self.path))
+        lines = out.strip().splitlines() if rc == 0 else []
+        return bool(lines) and os.path.realpath(os.path.dirname(os.path.dirname(lines[-1].strip()))) == self.path
+
     def gone_base(self, cfg):
         """The base interpreter the environment's ``bin/python`` named, when it is gone; else ``None``."""
         if os.path.exists(self.venv_python):
@@ -311,10 +212,11 @@ class UvVenv(object):
             if request_path and not matches and os.path.exists(self.venv_python):
                 # A pyenv shim or a wrapper script: compare the interpreter it runs, not its spelling.
                 matches = python_matches(wanted, cfg, self.venv_python, self.real_interpreter(request_path))
-            if matches is None:
-                matches = self.real_interpreter(self.find_python()) == os.path.realpath(self.venv_python)
+            if matches is None:  # a range or an implementation: does uv take the environment itself, or its pick?
+                matches = self.environment_satisfies(wanted) or (
+                    self.real_interpreter(self.find_python()) == os.path.realpath(self.venv_python))
             if not matches:
-                have = "%s %s" % (cfg.get("implementation") or "Python", cfg.get("version_info") or "?")
+                have = "%s %s" % (cfg.get("implementation") or "Python", cfg.get("version_info") or cfg.get("version") or "?")
                 if not os.path.exists(self.venv_python):
                     have += " whose interpreter is gone"
                 reasons.append("python %s was asked for; the environment has %s" % (wanted, have))
@@ -328,22 +230,29 @@ class UvVenv(object):
             return "keep", None
         return "recreate", "; ".join(reasons)
 
-    def editable_names(self, names, before):
-        """``names`` as install arguments: with ``editable``, each is ``-e <name>``, and a project
-        directory already installed as an editable from that same directory is left out."""
+    def editable_names(self, names):
+        """``names`` as install arguments: with ``editable``, each is ``-e <name>``."""
         if not self.params["editable"]:
             return names
-        installed = set(os.path.realpath(v["editable"]) for v in before.values() if v.get("editable"))
-        base = self.params["chdir"] or "/"
         out = []
         for name in names:
-            local = os.path.realpath(os.path.join(base, name[len("file://"):] if name.startswith("file://") else name))
-            # Only ``present`` may leave an installed project out: ``exact`` would remove what is not
-            # asked for, ``latest`` and ``forcereinstall`` act on what is asked for.
-            if self.params["state"] == "present" and local in installed:
-                continue
             out += ["-e", name]
         return out
+
+    def same_editables(self, plan, before):
+        """``plan`` without the rebuild of a project installed editable from the same directory at the version it
+        would get again: uv builds a local project each time it is asked for, and ``present`` asks for what is
+        not there (a new dependency or version of the project is still in the plan)."""
+        if not self.params["editable"] or self.params["state"] != "present":
+            return plan
+        same = set()
+        for sign, name, version in plan:
+            old = before.get(normalize_name(name))
+            if sign == "+" and version.startswith("file://") and old and old.get("editable") and (
+                    os.path.realpath(unquote(version[len("file://"):])) == os.path.realpath(old["editable"])
+                    and url_version(version) in (None, old["version"])):
+                same.add(normalize_name(name))
+        return [step for step in plan if normalize_name(step[1]) not in same]
 
     def install_args(self, names, files, env=None, target=None):
         state = self.params["state"]
@@ -381,9 +290,13 @@ class UvVenv(object):
         try:
             return self._run()
         except (IOError, OSError) as exc:
+            self.result["after"] = dict(self.result["before"])  # a failure leaves the packages as they were
             where = exc.filename or self.path
             raise VenvError("%s: %s, while making or changing the environment %s, which was left as it was" % (
                 where, exc.strerror or exc, self.shown))
+        except BaseException:
+            self.result["after"] = dict(self.result["before"])
+            raise
 
     def dry_run(self, args, what, quiet=False):
         """``uv pip ... --dry-run`` on the environment; the ``.lock`` uv takes there is removed again
@@ -425,6 +338,11 @@ class UvVenv(object):
             return self.absent(kind, names, files, check)
 
         action, reason = self.decide_environment(kind, info)
+        extra = foreign_entries(self.path) if action == "recreate" else []
+        if extra:
+            raise VenvError("%s holds more than a virtual environment (%s); refusing to recreate it (%s), which would "
+                            "delete them: move them out of it, or remove the environment first" % (
+                                self.shown, ", ".join(extra), reason))
         if kind == "venv" and action == "keep":
             self.require_interpreter(info)
         gone = None
@@ -439,26 +357,30 @@ class UvVenv(object):
             self.listed_or_empty() if kind == "venv" else {})
         interpreter = None
         self.result["before"] = dict((v["name"], v["version"]) for v in before.values())
-        if action != "keep":
-            interpreter = self.find_python()  # fails here, before anything is touched
+        if action != "keep" and (check or gone):
+            # Check mode plans against the interpreter, and a gone one is named with its successor. A real
+            # build lets ``uv venv`` find it (one call fewer); it is made beside the path, so a Python that
+            # cannot be found leaves the path as it was.
+            interpreter = self.find_python()
             self.result["python"]["base"] = interpreter
             if gone:
                 reason += "; its Python %s is gone, so it is made from %s" % (gone, interpreter)
         wanted = bool(names or files["requirements"])
-        args = self.editable_names(names, before if action == "keep" else {})
+        args = self.editable_names(names)
         plan = []
         if wanted and (args or files["requirements"]):
             if action == "keep":
                 plan = self.exact_offline(args, files)
                 if plan is None:
-                    plan = self.dry_run(self.install_args(args, files), "the dry run of uv pip install")
+                    plan = self.same_editables(self.dry_run(self.install_args(args, files), "the dry run of uv pip install"),
+                                               before)
             elif check:  # a new environment is listed once built: only check mode needs the plan
                 target = tempfile.mkdtemp(prefix="uv-target-", dir=self.module.tmpdir)
                 _rc, out, err = self.uv(self.install_args(args, files, interpreter, target) + ["--dry-run"],
                                         "the dry run of uv pip install into a new environment")
                 plan = parse_dry_run(err + "\n" + out)
         start = before if action == "keep" else {}
-        reinstalled = _reinstalled(plan)
+        reinstalled = reinstalled_names(plan)
 
         if check:
             after = plan_after(start, plan)
@@ -516,75 +438,3 @@ class UvVenv(object):
             after = self.listed()
         self.report("keep", None, before, after, ())
         return self.result
-
-    # -- report ------------------------------------------------------------
-
-    def commands(self):
-        return [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
-
-    def report(self, action, reason, before, after, reinstalled):
-        result = self.result
-        check = self.module.check_mode
-        changes = changes_from_lists(before, after, list(after) if action == "recreate" else reinstalled, downgrades=True)
-        result["packages"] = changes
-        result["before"] = dict((v["name"], v["version"]) for v in before.values())
-        result["after"] = dict((v["name"], v["version"]) for v in after.values())
-        result["created"] = action == "create"
-        result["recreated"] = action == "recreate"
-        result["reason"] = reason
-        package_change = any(changes[k] for k in changes)
-        result["changed"] = action != "keep" or package_change
-        cfg = None if check and action != "keep" else read_pyvenv(self.path)
-        if cfg:
-            result["python"]["version"] = cfg.get("version_info") or cfg.get("version")
-            result["python"]["base"] = result["python"]["base"] or _base(cfg, self.venv_python)
-        would = "would " if check else ""
-        parts = []
-        if action == "create":
-            parts.append("%s %s" % ("would create" if check else "created", self.shown))
-        elif action == "recreate":
-            parts.append("%s %s (%s)" % ("would recreate" if check else "recreated", self.shown, reason))
-        for key, verb in (("installed", "install"), ("upgraded", "upgrade"), ("downgraded", "downgrade"),
-                          ("reinstalled", "reinstall"), ("removed", "remove")):
-            if changes[key]:
-                parts.append("%s%s %s" % (would, verb if check else _past(verb), _names(changes[key])))
-        result["msg"] = "; ".join(parts) if parts else "%s is as requested; nothing to do" % self.shown
-        result["cmd"] = self.commands()
-        if self.module._diff:
-            result["diff"] = dict(
-                before_header="%s (packages)" % self.shown, after_header="%s (packages)" % self.shown,
-                before="".join(_line(v) for _k, v in sorted(before.items())),
-                after="".join(_line(v) for _k, v in sorted(after.items())))
-
-
-def _line(entry):
-    return "%s==%s\n" % (entry["name"], entry["version"]) if entry["version"] else "%s\n" % entry["name"]
-
-
-def _reinstalled(plan):
-    """The names ``plan`` reinstalls: ``~ x``, ``- x==v`` with ``+ x==v``, and ``- x==v`` with ``+ x @ file://...``
-    (a local project is built again: uv cannot tell its version before)."""
-    removed = dict((normalize_name(n), v) for s, n, v in plan if s == "-")
-    return [n for s, n, v in plan if (s == "~") or (s == "+" and normalize_name(n) in removed and (
-        removed[normalize_name(n)] == v or v.startswith("file://")))]
-
-
-def _base(cfg, venv_python):
-    home = cfg.get("home")
-    if home and os.path.exists(venv_python):
-        return os.path.realpath(venv_python)
-    return home
-
-
-def _past(verb):
-    return verb + "d" if verb.endswith("e") else verb + "ed"
-
-
-def _names(items):
-    out = []
-    for item in items:
-        if "to" in item:
-            out.append("%s %s -> %s" % (item["name"], item["from"], item["to"]))
-        else:
-            out.append("%s %s" % (item["name"], item["version"]) if item["version"] else item["name"])
-    return ", ".join(out)

@@ -296,3 +296,54 @@ def test_index_option_leaves_the_command_line():
                                               "six"])
     assert args == ["pip", "install", "six"]
     assert env == {"UV_INDEX": secret + " internal=https://b.example/s"}
+
+
+# -- uv's lock files stay out of the shared temporary directory ------------------------------------
+
+@needs_mirror
+def test_uvs_lock_files_stay_in_the_private_home(tmp_path, monkeypatch):
+    """uv sync (0.13.8) takes a lock ``$TMPDIR/uv-<hash>.lock``, mode 0666: in the shared /tmp any user could
+    hold it and block the run. The runner gives uv a private TMPDIR inside its home (removed with it)."""
+    uv = real_uv("0.13.8", str(tmp_path / "uvs"))
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    monkeypatch.setenv("TMPDIR", str(shared))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1.0"\nrequires-python = ">=3.6"\n'
+                                            'dependencies = []\n')
+    home = tmp_path / "home"
+    home.mkdir()
+    runner = UvRunner(Module(), uv, str(home), extra_env={"UV_PYTHON_DOWNLOADS": "never"}, cwd=str(project))
+    assert runner.env["TMPDIR"] == str(home / "tmp") and (home / "tmp").is_dir()
+    runner.run(["sync", "--offline", "--python", sys.executable, "--no-install-project"])
+    assert os.listdir(str(shared)) == []
+    assert [n for n in os.listdir(str(home / "tmp")) if n.startswith("uv-") and n.endswith(".lock")]
+
+
+# -- review of uv_venv (round 5): short index options with their value in the same word --------------
+
+@pytest.mark.parametrize("word, var", [
+    ("-ihttp://alice:s3cretPW@127.0.0.1:9/simple/", "UV_INDEX_URL"),
+    ("-i=http://alice:s3cretPW@127.0.0.1:9/simple/", "UV_INDEX_URL"),
+    ("-fhttp://alice:s3cretPW@127.0.0.1:9/links/", "UV_FIND_LINKS"),
+    ("-qfhttp://alice:s3cretPW@127.0.0.1:9/links/", "UV_FIND_LINKS"),
+    ("--index-url=http://alice:s3cretPW@127.0.0.1:9/simple/", "UV_INDEX_URL"),
+])
+def test_attached_short_index_options_leave_the_command_line(word, var):
+    args, env = _uv_runner.index_environment(["pip", "install", word, "six"])
+    assert not any("s3cretPW" in a for a in args)
+    assert env[var].endswith("127.0.0.1:9/%s/" % ("simple" if var == "UV_INDEX_URL" else "links"))
+    assert "-q" in args if word.startswith("-qf") else args == ["pip", "install", "six"]
+    # ``-qi URL``: a cluster of flags whose last one is an index option takes the next word.
+    args, env = _uv_runner.index_environment(["pip", "install", "-qi", "http://alice:s3cretPW@h.example/simple/", "six"])
+    assert args == ["pip", "install", "-q", "six"] and env == {"UV_INDEX_URL": "http://alice:s3cretPW@h.example/simple/"}
+
+
+def test_an_option_with_credentials_left_on_the_command_line_is_refused(tmp_path):
+    """A backstop: an option word that still carries URL credentials is not run (every user can read argv)."""
+    runner = UvRunner(Module(), "/bin/echo", str(tmp_path / "home"))
+    runner._version = (0, 13, 8)  # pylint: disable=protected-access  # /bin/echo is no uv
+    with pytest.raises(UvRunError, match="--python-install-mirror=") as exc:
+        runner.run(["python", "install", "--python-install-mirror=http://alice:s3cretPW@h.example/m/"])
+    assert "s3cretPW" not in exc.value.msg and runner.commands == []

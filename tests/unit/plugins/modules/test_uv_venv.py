@@ -320,7 +320,9 @@ def broken_wheel(directory):
 @pytest.mark.parametrize("recreate", ["always", "on_python_change"])
 def test_a_failed_recreate_leaves_the_old_environment(venv, tmp_path, recreate):
     venv(name=["six==1.16.0"])
-    marker = os.path.join(venv.path, "kept.txt")
+    # In share/, a folder environments hold: a file beside bin/ and lib/ makes a recreate refuse (review 5).
+    os.makedirs(os.path.join(venv.path, "share"), exist_ok=True)
+    marker = os.path.join(venv.path, "share", "kept.txt")
     with open(marker, "w") as handle:
         handle.write("old")
     links = broken_wheel(str(tmp_path / "links"))
@@ -820,3 +822,134 @@ def test_asked_indexes_and_failed_before(venv, tmp_path, index):
     assert failed["before"] == {"six": "1.16.0"}, failed["before"]
     rc, failed = venv(index_url=None, name=["nosuchpackage==1.0"], extra_args=["--default-index", url])
     assert rc == 1 and "extra_args" in failed["msg"].split("indexes asked:")[1], failed["msg"]
+
+
+# -- a fresh install runs only what it needs (issue 29 item 7) ------------------------------------
+
+@needs_mirror
+def test_a_fresh_install_runs_four_uv_calls(venv, index):
+    """A new environment: the version, ``uv venv`` (which finds the Python itself: no ``uv python find``
+    first), one install (one resolve) and the list of what it holds; no list of the empty environment."""
+    _url, counter = index
+    rc, made = venv(name=["six==1.16.0"])
+    assert rc == 0 and made["changed"] and made["created"]
+    verbs = []
+    for command in made["cmd"]:
+        words = command.split(" --color never ", 1)[-1].split() if "--color never" in command else ["--version"]
+        verbs.append(" ".join(words[:2]) if words[0] == "pip" else words[0])
+    assert verbs == ["--version", "venv", "pip install", "pip list"]
+    assert made["python"]["base"] == os.path.realpath(PYTHON)
+    assert len([p for p in counter.paths if p.startswith("/simple/")]) == 1  # one resolve
+    # A Python that cannot be found fails while making the environment and leaves nothing behind.
+    other = os.path.join(os.path.dirname(venv.path), "other")
+    rc, failed = venv(path=other, python="3.1", name=["six==1.16.0"])
+    assert rc != 0 and "3.1" in failed["msg"] and not os.path.exists(other)
+    assert os.listdir(os.path.dirname(other)) == ["app"]
+
+
+# -- review of uv_venv (round 5) ---------------------------------------------------------------
+
+@needs_mirror
+def test_a_reinstalled_remote_direct_reference_is_a_change(venv, index):
+    """``forcereinstall`` of ``six @ http://.../six-1.17.0-...whl``: uv plans ``- six==1.17.0`` and ``+ six @ URL``;
+    that is a reinstall, in check mode and for real (it was reported as nothing to do)."""
+    url, _counter = index
+    wheel = "six @ %s/files/six-1.17.0-py2.py3-none-any.whl" % url.rstrip("/").rsplit("/simple", 1)[0]
+    rc, made = venv(name=[wheel])
+    assert rc == 0 and made["changed"] and made["after"]["six"] == "1.17.0"
+    rc, check = venv(check_mode=True, name=[wheel], state="forcereinstall")
+    assert rc == 0 and check["changed"] and [p["name"] for p in check["packages"]["reinstalled"]] == ["six"]
+    assert check["msg"] == "would reinstall six 1.17.0"
+    rc, again = venv(name=[wheel], state="forcereinstall")
+    assert rc == 0 and again["changed"] and again["msg"] == "reinstalled six 1.17.0"
+    rc, noop = venv(name=[wheel])
+    assert rc == 0 and not noop["changed"]
+
+
+@needs_mirror
+@pytest.mark.parametrize("request_", [">=3.6", "cpython", "cpython@>=3.6"])
+def test_a_range_or_implementation_the_environment_satisfies_keeps_it(venv, monkeypatch, request_):
+    """``python: ">=3.6"`` or ``cpython`` on an environment whose interpreter satisfies it, while uv's first pick on
+    the host is another Python: the environment is kept (it was recreated, on every run)."""
+    others = [p for p in glob.glob("/root/.pyenv/versions/3.*/bin/python3.*")
+              if re.match(r"^python3\.\d+$", os.path.basename(p)) and os.path.realpath(p) != PYTHON
+              and "%d.%d" % sys.version_info[:2] not in os.path.basename(p)
+              and tuple(int(n) for n in os.path.basename(p)[len("python"):].split(".")) >= (3, 6)]
+    if not others:
+        pytest.skip("no second Python here")
+    rc, made = venv(python=PYTHON, name=["six==1.16.0"])
+    assert rc == 0 and made["created"]
+    other = sorted(others)[-1]
+    monkeypatch.setenv("PATH", os.path.dirname(other) + os.pathsep + os.environ.get("PATH", ""))
+    rc, check = venv(check_mode=True, python=request_, name=["six==1.16.0"])
+    assert rc == 0 and not check["changed"], check.get("reason")
+    rc, again = venv(python=request_, name=["six==1.16.0"])
+    assert rc == 0 and not again["changed"] and not again["recreated"], again.get("reason")
+    # A range the environment does not satisfy still recreates it (on uv's pick, the other Python).
+    series = os.path.basename(other)[len("python"):]
+    rc, moved = venv(check_mode=True, python=">=%s,<%s.999" % (series, series), name=["six==1.16.0"])
+    assert rc == 0 and moved["recreated"], moved["msg"]
+
+
+@needs_mirror
+def test_check_mode_of_a_local_wheel_at_another_version_agrees_with_the_real_run(venv, wheels):
+    """six 1.16.0 installed from its wheel file, then the 1.17.0 wheel file asked for: an upgrade, in check mode too
+    (check mode said "would reinstall six 1.16.0")."""
+    old = [w for w in wheels if os.path.basename(w).startswith("six-1.16.0")][0]
+    new = [w for w in wheels if os.path.basename(w).startswith("six-1.17.0")][0]
+    rc, made = venv(name=[old])
+    assert rc == 0 and made["after"] == {"six": "1.16.0"}
+    rc, check = venv(check_mode=True, diff=True, name=[new])
+    rc2, real = venv(name=[new])
+    assert rc == 0 and rc2 == 0
+    assert real["after"] == check["after"] == {"six": "1.17.0"}, check["msg"]
+    assert check["packages"] == real["packages"] and real["packages"]["upgraded"] == [
+        {"name": "six", "from": "1.16.0", "to": "1.17.0"}]
+    assert check["msg"] == "would upgrade six 1.16.0 -> 1.17.0"
+
+
+@needs_mirror
+def test_a_changed_editable_project_is_picked_up_by_present(venv, tmp_path):
+    """An editable project that gains a dependency and a version: ``present`` installs them (it left the project out
+    of the request and said "nothing to do"); unchanged, it stays a no-op."""
+    project = flit_project(tmp_path)
+    rc, made = venv(name=[str(project)], editable=True)
+    assert rc == 0 and made["after"] == {"proj": "0.1.0"}
+    rc, again = venv(name=[str(project)], editable=True)
+    assert rc == 0 and not again["changed"], again["msg"]
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace('version = "0.1.0"', 'version = "0.2.0"\ndependencies = ["six==1.17.0"]'))
+    rc, check = venv(check_mode=True, name=[str(project)], editable=True)
+    rc2, real = venv(name=[str(project)], editable=True)
+    assert rc == 0 and rc2 == 0
+    assert check["changed"] and real["changed"], (check["msg"], real["msg"])
+    assert real["after"] == check["after"] == {"proj": "0.2.0", "six": "1.17.0"}, (check["msg"], real["msg"])
+    assert check["packages"] == real["packages"]
+    rc, last = venv(name=[str(project)], editable=True)
+    assert rc == 0 and not last["changed"], last["msg"]
+
+
+@needs_mirror
+def test_a_recreate_refuses_a_directory_holding_more_than_an_environment(venv, tmp_path):
+    """``python -m venv .`` in a project: a recreate would delete the project's files with the old environment."""
+    path = tmp_path / "project"
+    subprocess.run([PYTHON, "-m", "venv", "--without-pip", str(path)], check=True)
+    (path / "src").mkdir()
+    (path / "src" / "app.py").write_text("precious\n")
+    (path / "settings.ini").write_text("k=v\n")
+    for check_mode in (True, False):
+        rc, refused = venv(check_mode=check_mode, path=str(path), recreate="always", name=["six==1.16.0"])
+        assert rc == 1 and "settings.ini, src" in refused["msg"] and "refusing to recreate" in refused["msg"], refused["msg"]
+        assert (path / "src" / "app.py").read_text() == "precious\n" and (path / "settings.ini").exists()
+        assert refused["after"] == refused["before"]  # a failed task changed nothing (review: LOW 6)
+    assert not [n for n in os.listdir(str(tmp_path)) if "uv-venv" in n]
+    # The environment's Python is named from ``version`` (python -m venv writes no version_info).
+    rc, other = venv(check_mode=True, path=str(path), python="3.1", name=["six==1.16.0"])
+    assert rc == 1 and "the environment has Python 3." in other["msg"], other["msg"]
+
+
+@needs_mirror
+def test_a_failed_install_reports_after_as_before(venv):
+    venv(name=["six==1.16.0"])
+    rc, failed = venv(name=["six==1.17.0", "nosuch-pyfleet-package"])
+    assert rc == 1 and failed["before"] == {"six": "1.16.0"} and failed["after"] == {"six": "1.16.0"}, failed
