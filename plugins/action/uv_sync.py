@@ -38,9 +38,11 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync import project_files
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import hold, sweep_stale
 
 MODULE = "pyfleet.uv.uv_sync"
 ARCHIVE = "project.tar.gz"
+SCRATCH = "uv-sync-"  # the controller's scratch folders in TMPDIR
 
 
 # Dotfiles stay on the controller (``.env``, ``.netrc``, ``.pypirc``, editor and tool settings often hold
@@ -54,8 +56,10 @@ def pack_project(top, archive, warn=None):
 
     Left out, besides what ``project_files`` leaves out: dotfiles and dot folders other than
     ``SENT_DOTFILES``; a symbolic link to a file outside ``top`` (its target is not the project's, and
-    following it would send any file the controller can read); FIFOs, sockets and devices (opening
-    a FIFO blocks). ``warn(text)`` is told of each link and special file left out.
+    following it would send any file the controller can read); a symbolic link to a folder, inside the
+    project or not (never followed: the folder's files go under its own name when it is the project's);
+    FIFOs, sockets and devices (opening a FIFO blocks). ``warn(text)`` is told of each link (but a link
+    to a virtual environment) and special file left out.
     """
     warn = warn or (lambda text: None)
     real_top = os.path.realpath(top)
@@ -69,9 +73,11 @@ def pack_project(top, archive, warn=None):
             full = os.path.join(top, rel)
             if os.path.islink(full) and not os.path.exists(full):
                 raise UvError("%s is a broken symbolic link in project_src %s" % (rel, top))
-            if os.path.isdir(full):
-                continue  # a link to a folder: its files are not part of the project
             real = os.path.realpath(full)
+            if os.path.isdir(full):  # a link to a folder (project_files follows none)
+                if not os.path.isfile(os.path.join(full, "pyvenv.cfg")):  # a virtual environment is never sent
+                    warn(_folder_link_warning(rel, top, real, real_top))
+                continue
             if os.path.islink(full) and not real.startswith(real_top + os.sep):
                 warn("%s in project_src %s is a symbolic link to %s, outside the project: it was not sent" % (rel, top, real))
                 continue
@@ -85,6 +91,16 @@ def pack_project(top, archive, warn=None):
                 tar.addfile(info, handle)
             count += 1
     return count
+
+
+def _folder_link_warning(rel, top, real, real_top):
+    if real == real_top or real.startswith(real_top + os.sep):
+        inside = os.path.relpath(real, real_top)
+        return ("%s in project_src %s is a symbolic link to the folder %s, inside the project: it was not sent (links "
+                "to folders are not followed, so its files go under %s only); make %s a real folder if the "
+                "application needs its files there" % (rel, top, inside, inside, rel))
+    return ("%s in project_src %s is a symbolic link to the folder %s, outside the project: it was not sent (nor "
+            "anything in it); copy what the application needs into the project" % (rel, top, real))
 
 
 # The options the hosts never get with download_on=controller: the controller downloads, the hosts use no index.
@@ -108,6 +124,26 @@ def pinned_python(request, top):
     return match.group(1) if match else None
 
 
+def read_text(top, name):
+    """The text of the project's ``name`` (uv.lock, pyproject.toml) in ``top``; a ``UvError`` that says what to
+    fix when it cannot be read or is not UTF-8 (TOML files are UTF-8, and uv writes uv.lock so)."""
+    path = os.path.join(top, name)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise UvError("%s in project_src %s cannot be read on the controller: %s; no host was changed"
+                      % (name, top, exc.strerror or exc))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fix = ("run `uv lock` in the project and deploy the new uv.lock" if name == "uv.lock"
+               else "save it as UTF-8 (TOML files are UTF-8), then run `uv lock` in the project")
+        raise UvError("%s in project_src %s is not UTF-8 text (byte 0x%02x on line %d): something other than uv "
+                      "rewrote it (an editor's encoding, a copy in text mode): %s; no host was changed"
+                      % (name, top, bytearray(data[exc.start:exc.start + 1])[0], data[:exc.start].count(b"\n") + 1, fix))
+
+
 def _names(value):
     """A list option as the module reads it (a list, or one comma-separated string)."""
     if not value:
@@ -127,6 +163,14 @@ def missing_message(missing, host):
                 " (not this host: %s)" % host if others else "", "\n".join(lines)))
 
 
+def pushed_wheelhouse(reported, counts):
+    """The task's ``wheelhouse``: what the module reported of the pushed folder and the controller's ``counts``,
+    without the folder's ``path`` (it was in the task's remote tmp, removed when the task ends)."""
+    out = dict((key, value) for key, value in (reported or {}).items() if key != "path")
+    out.update(counts)
+    return out
+
+
 class ActionModule(DownloadOnAction):
     """See the module docstring."""
 
@@ -136,7 +180,11 @@ class ActionModule(DownloadOnAction):
         if args.get("build_wheels") and mode != "controller":
             raise UvError("build_wheels is for download_on=controller (the host's uv gets build backends from the "
                           "index with download_on=host)")
-        scratch = tempfile.mkdtemp(prefix="uv-sync-")
+        # The scratch of a run killed on the controller stays behind (no finally runs): each run holds its own
+        # (a flock, gone with the process) and removes those that nobody holds.
+        sweep_stale(tempfile.gettempdir(), SCRATCH)
+        scratch = tempfile.mkdtemp(prefix=SCRATCH)
+        held = hold(scratch)
         try:
             if mode == "controller":
                 self._controller(result, args, task_vars, scratch)
@@ -146,6 +194,7 @@ class ActionModule(DownloadOnAction):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+            os.close(held)
 
     def _source_dir(self, given):
         try:
@@ -219,14 +268,12 @@ class ActionModule(DownloadOnAction):
         # Imported here: the lock reader and the cache stay out of download_on=host.
         from ansible_collections.pyfleet.uv.plugins.plugin_utils import _uv_lock  # pylint: disable=import-outside-toplevel
         top = self._project_top(args)
-        with open(os.path.join(top, "uv.lock"), "rb") as handle:
-            lock = _uv_lock.load_lock(handle.read().decode("utf-8"))
+        lock = _uv_lock.load_lock(read_text(top, "uv.lock"))
         selection = dict(groups=_names(args.get("groups")), extras=_names(args.get("extras")),
                          no_dev=boolean(args.get("no_dev", True), strict=False),
                          install_project=boolean(args.get("install_project", True), strict=False))
         if not selection["no_dev"]:  # the host's uv installs the project's default groups ([tool.uv] default-groups)
-            with open(os.path.join(top, "pyproject.toml"), "rb") as handle:
-                defaults = _uv_lock.default_groups(lock, handle.read().decode("utf-8"))
+            defaults = _uv_lock.default_groups(lock, read_text(top, "pyproject.toml"))
             selection["groups"] = list(selection["groups"]) + [g for g in defaults if g not in selection["groups"]]
             selection["no_dev"] = True  # dev is among the groups now exactly when uv installs it
         build_wheels = self._build_wheels(args, lock)
@@ -271,7 +318,7 @@ class ActionModule(DownloadOnAction):
                     result["msg"] = "%s; the controller would push %d wheels" % (probe.get("msg", ""), wheelhouse["files"])
             else:
                 result.update(self._module_run(host, task_vars, check_mode=False) if probe.get("changed") else probe)
-            result["wheelhouse"] = dict(result.get("wheelhouse") or {}, **wheelhouse)
+            result["wheelhouse"] = pushed_wheelhouse(result.get("wheelhouse"), wheelhouse)
             return
         from ansible_collections.pyfleet.uv.plugins.plugin_utils import _wheelhouse  # pylint: disable=import-outside-toplevel
         options = dict(timeout=30, download_retries=3, index_url=args.get("index_url"),
@@ -283,7 +330,7 @@ class ActionModule(DownloadOnAction):
         wheelhouse.update(files_pushed=len(items), downloaded=sum(1 for f in fetched.values() if f["downloaded"]),
                           bytes_pushed=sum(os.path.getsize(path) for path, _name in items))
         result.update(self._module_run(host, task_vars, check_mode=False))
-        result["wheelhouse"] = dict(result.get("wheelhouse") or {}, **wheelhouse)
+        result["wheelhouse"] = pushed_wheelhouse(result.get("wheelhouse"), wheelhouse)
 
     def _build_wheels(self, args, lock):
         """``[(path, name)]`` of ``build_wheels`` (found like ``project_src``); a packaged project that the host

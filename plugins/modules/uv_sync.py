@@ -291,8 +291,9 @@ removed_environments:
   elements: str
 wheelhouse:
   description:
-    - With O(wheelhouse_dir) (and O(download_on=controller)), the wheels on the host, C({path, files, bytes}); null otherwise.
-    - With O(download_on=controller), C(files) is the number of wheels the host needs (locked and O(build_wheels)),
+    - With O(wheelhouse_dir), the wheels on the host, C({path, files, bytes}); null otherwise.
+    - With O(download_on=controller) there is no C(path) (the pushed folder was in the task's remote tmp, removed when
+      the task ends), C(files) is the number of wheels the host needs (locked and O(build_wheels)),
       C(files_pushed) how many the controller pushed (none when no new environment is built), C(downloaded) how many of
       them it downloaded into its cache in this task (the others were cached already), C(bytes_pushed) their size.
   returned: always

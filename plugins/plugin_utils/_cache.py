@@ -42,7 +42,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import Checksum
 from ansible_collections.pyfleet.uv.plugins.module_utils.install._fetch import Response, describe_attempts
 
 __all__ = ["ArtifactCache", "CacheTrustError", "MemoFetcher", "RunMemo", "check_cache_path", "default_cache_dir",
-           "file_lock", "open_cache_dir", "run_id", "sha256_file"]
+           "file_lock", "hold", "open_cache_dir", "run_id", "sha256_file", "sweep_stale"]
 
 _RUN_MAX_AGE = 2 * 24 * 3600
 
@@ -179,6 +179,53 @@ def file_lock(path, timeout=1800, root=None):
         yield
     finally:
         os.close(fd)
+
+
+def hold(path):
+    """An open descriptor of ``path`` (a file or a folder) with an exclusive ``flock`` on it: the mark of a
+    running owner, which ``sweep_stale`` never removes. The lock goes with the process, however it ends
+    (a killed run's debris is then free to sweep). Close it when the entry is gone or renamed."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (IOError, OSError):
+        os.close(fd)
+        raise
+    return fd
+
+
+def sweep_stale(folder, prefix, min_age=60):
+    """Remove the entries ``folder/<prefix>*`` that killed runs left: owned by this user, not links, older
+    than ``min_age`` seconds (an entry just made is not held yet) and held by no one (``hold``); each is
+    removed while this process holds it. Best effort: an entry that cannot be read or removed stays.
+    Returns the names removed."""
+    removed = []
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(prefix)]
+    except (IOError, OSError):
+        return removed
+    now = time.time()
+    for name in names:
+        full = os.path.join(folder, name)
+        try:
+            info = os.lstat(full)
+            if (stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid() or now - info.st_mtime < min_age
+                    or not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode))):
+                continue
+            fd = hold(full)
+        except (IOError, OSError):
+            continue  # held by a running owner, or gone
+        try:
+            if stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(full, ignore_errors=True)
+            else:
+                os.unlink(full)
+            removed.append(name)
+        except (IOError, OSError):
+            pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 def sha256_file(path):
@@ -369,6 +416,7 @@ class ArtifactCache(object):
     def __init__(self, cache_dir):
         self.cache_dir = open_cache_dir(cache_dir)
         self.dir = _make_private(os.path.join(self.cache_dir, "sha256"), self.cache_dir)
+        sweep_stale(self.dir, ".download-")  # the partial downloads of killed runs (each running one holds its own)
 
     def path(self, sha256, name):
         return os.path.join(self.dir, "%s-%s" % (sha256, os.path.basename(name)))
@@ -394,6 +442,7 @@ class ArtifactCache(object):
                     os.unlink(path)
             fd, temp = tempfile.mkstemp(prefix=".download-", dir=self.dir)
             os.close(fd)
+            held = hold(temp)  # until it is renamed or removed: sweep_stale leaves it alone
             try:
                 answer = fetcher.download(artifact.url, temp, max_bytes, origin=origin)
                 if answer.status != 200 or answer.body is None:
@@ -415,3 +464,4 @@ class ArtifactCache(object):
             finally:
                 if os.path.exists(temp):
                     os.unlink(temp)
+                os.close(held)

@@ -26,6 +26,11 @@ __metaclass__ = type
 
 import os
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # Python 2
+    from urlparse import urlsplit  # type: ignore
+
 from ansible_collections.pyfleet.uv.plugins.module_utils._credentials import same_origin
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, MirrorError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
@@ -66,6 +71,25 @@ def source_options(options, index, url):
     options["index_url"] = source
     options.pop("mirror_url", None)
     return options
+
+
+def _origin_text(url):
+    """``scheme://host[:port]`` of ``url``, without user info."""
+    parts = urlsplit(url)
+    return "%s://%s" % (parts.scheme, parts.netloc.rsplit("@", 1)[-1])
+
+
+def foreign_refusal(name, answer, url, index):
+    """Why a 401 or 403 came back, when it came from another origin than ``index`` (the one credentials go to);
+    ``""`` otherwise."""
+    answered = getattr(answer, "url", None) or url
+    if answer.status not in (401, 403) or not index or same_origin(answered, index):
+        return ""
+    host, home = _origin_text(answered), _origin_text(index)
+    return (". %s answered %d, and it is not the origin of the index %s was locked from: credentials are sent only "
+            "to the origin of the index %s (url_username and url_password, headers, the user info of index_url), never "
+            "to another host (a file server, a redirect's target), so %s got none. Let %s serve the file without them, "
+            "or have the index serve its files itself" % (host, answer.status, name, home, host, host))
 
 
 def fetch(files, cache_dir=None, options=None, warn=None, fetcher_factory=None):
@@ -110,9 +134,10 @@ def fetch(files, cache_dir=None, options=None, warn=None, fetcher_factory=None):
                 expected=entry["sha256"], actual=exc.details.get("actual"), url=redact_url(entry["url"]))
         if path is None:
             answer = sha256
-            raise MirrorError("downloading %s from %s on the controller failed: %s%s; no host was changed" % (
+            raise MirrorError("downloading %s from %s on the controller failed: %s%s; no host was changed%s" % (
                 name, redact_url(entry["url"]),
                 "HTTP %s" % answer.status if answer.status != -1 else "connection failed",
-                " (%s)" % answer.note if answer.note else ""), url=redact_url(entry["url"]))
+                " (%s)" % answer.note if answer.note else "", foreign_refusal(name, answer, entry["url"], opts["index_url"])),
+                url=redact_url(entry["url"]))
         out[name] = dict(path=path, sha256=sha256, size=os.path.getsize(path), downloaded=downloaded)
     return out

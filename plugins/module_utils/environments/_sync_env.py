@@ -58,6 +58,12 @@ class Environments(object):
 
     def refuse_foreign(self):
         """``SyncError`` when ``path`` is something uv_sync may not replace (a directory or a file)."""
+        head = os.path.dirname(self.path)
+        while not os.path.lexists(head) and os.path.dirname(head) != head:
+            head = os.path.dirname(head)
+        if os.path.lexists(head) and not os.path.isdir(head):
+            raise SyncError("environment %s cannot be made: %s is a file, not a folder: choose an environment path "
+                            "whose parents are folders (or do not exist yet); the host was not changed" % (self.path, head))
         if os.path.lexists(self.path) and not os.path.islink(self.path):
             kind = "a directory" if os.path.isdir(self.path) else "a file"
             raise SyncError("environment %s is %s, not the symbolic link uv_sync manages; uv_sync never replaces it: "

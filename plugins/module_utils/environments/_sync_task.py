@@ -94,6 +94,13 @@ class UvSync(object):
                             "(uv_sync installs only what a lock file pins)" % where)
         with open(lock, "rb") as handle:
             data = handle.read()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SyncError("%s/uv.lock is not UTF-8 text (byte 0x%02x on line %d): uv writes uv.lock as UTF-8, so "
+                            "something else rewrote it (an editor's encoding, a copy in text mode): run `uv lock` in "
+                            "the project and deploy the new uv.lock; the environment was not changed"
+                            % (where, bytearray(data[exc.start:exc.start + 1])[0], data[:exc.start].count(b"\n") + 1))
         version, revision = lock_header(data.decode("utf-8", "replace"))
         self.result["lock"] = dict(path=os.path.join(where, "uv.lock"), sha256=hashlib.sha256(data).hexdigest(),
                                    version=version, revision=revision)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tarfile
+import tempfile
 import threading
 
 import pytest
@@ -124,3 +125,57 @@ def test_pinned_python(tmp_path, request_, file_text, expected):
     if file_text is not None:
         (tmp_path / ".python-version").write_text(file_text)
     assert uv_sync.pinned_python(request_, str(tmp_path)) == expected
+
+
+def test_a_link_to_a_folder_is_named_not_dropped_silently(tmp_path):
+    top = project(tmp_path)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "data.txt").write_text("outside\n")
+    os.symlink("app", str(top / "src" / "alias"))  # inside the project
+    os.symlink(str(tmp_path / "shared"), str(top / "src" / "shared"))  # outside
+    warned = []
+    archive = str(tmp_path / "p.tar.gz")
+    uv_sync.pack_project(str(top), archive, warned.append)
+    assert names(archive) == ["pyproject.toml", "src/app/__init__.py", "uv.lock"]
+    inside = [w for w in warned if w.startswith("src/alias in project_src")]
+    outside = [w for w in warned if w.startswith("src/shared in project_src")]
+    assert len(inside) == 1 and "a symbolic link to the folder src/app" in inside[0], warned
+    assert "its files go under src/app only" in inside[0], inside
+    assert len(outside) == 1 and "outside the project" in outside[0] and "was not sent" in outside[0], warned
+
+
+def test_a_lock_that_is_not_utf8_fails_with_what_to_fix(tmp_path):
+    top = project(tmp_path)
+    (top / "uv.lock").write_bytes(b'version = 1\n# \xe9t\xe9\n')
+    action = Recorder(tmp_path)
+    with pytest.raises(UvError) as failed:
+        action._dispatch({}, {"project_src": str(top), "environment": "/srv/app/.venv",  # pylint: disable=protected-access
+                              "download_on": "controller"}, "controller", {})
+    assert "uv.lock in project_src %s is not UTF-8 text" % top in failed.value.msg, failed.value.msg
+    assert "run `uv lock`" in failed.value.msg and "no host was changed" in failed.value.msg
+
+
+def test_the_scratch_of_a_killed_run_is_swept(tmp_path, monkeypatch):
+    """A run killed on the controller leaves its ``uv-sync-*`` scratch folder in TMPDIR: the next run removes
+    the folders of runs that are gone (no flock held, older than a minute), never a running one's."""
+    import fcntl  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    old = time.time() - 3600
+    for name in ("uv-sync-killed", "uv-sync-running", "uv-sync-young", "uv-other-old"):
+        (scratch / name).mkdir()
+        (scratch / name / "project.tar.gz").write_bytes(b"partial")
+        if name != "uv-sync-young":
+            os.utime(str(scratch / name), (old, old))
+    held = os.open(str(scratch / "uv-sync-running"), os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(UvError):
+            Recorder(tmp_path)._dispatch({}, {"project_dir": "/srv/app/src", "environment": "/srv/app/.venv",  # pylint: disable=protected-access
+                                              "download_on": "controller"}, "controller", {})
+    finally:
+        os.close(held)
+    assert sorted(os.listdir(str(scratch))) == ["uv-other-old", "uv-sync-running", "uv-sync-young"]

@@ -138,6 +138,7 @@ def fleet(tmp_path, wheels):
             return run.stdout, out
 
         play.index, play.top, play.srv = index, top, tmp_path / "srv"
+        play.authed, play.flit, play.uv = authed, flit, uv
         play.cache = tmp_path / "xdg" / "pyfleet-uv" / "artifacts" / "sha256"
         play.remote_tmp = tmp_path / "remote-tmp"
         yield play
@@ -173,6 +174,7 @@ def test_check_deploy_noop_and_a_poisoned_cache(fleet):
     assert not made.get("failed") and made["changed"], made
     assert requested(fleet.index) == LOCKED, fleet.index.paths
     assert made["wheelhouse"]["files_pushed"] == 4 and made["wheelhouse"]["downloaded"] == 3, made["wheelhouse"]
+    assert "path" not in made["wheelhouse"], made["wheelhouse"]  # the remote tmp is gone after the task
     assert made["plan"]["python"]["version"] == "%d.%d.%d" % sys.version_info[:3] and made["plan"]["build"]
     assert any("pip sync" in c and "--offline" in c and "--no-index" in c for c in made["cmd"]), made["cmd"]
     assert run_app(fleet) == "0.1.0 1.16.0 1.0"
@@ -185,6 +187,7 @@ def test_check_deploy_noop_and_a_poisoned_cache(fleet):
     again = out["h1"]
     assert not again.get("failed") and not again["changed"], again
     assert again["wheelhouse"]["files_pushed"] == 0 and fleet.index.paths == []
+    assert "path" not in again["wheelhouse"], again["wheelhouse"]
 
     # A cached wheel whose bytes changed (a poisoned cache) is never pushed: dropped and downloaded again.
     six = glob.glob(str(fleet.cache / "*-six-1.16.0-py2.py3-none-any.whl"))
@@ -246,3 +249,81 @@ def test_a_kept_environment_that_fails_its_check_gets_its_wheels(fleet):
     assert back["changed"] and not back.get("failed"), back
     assert back["plan"]["build"] and back["wheelhouse"]["files_pushed"] > 0, back
     assert os.path.realpath(environment(fleet)) == first and run_app(fleet).startswith("0.1.0 "), back
+
+
+BECOME_PLAY = """
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: Deploy as nobody (su from root), download_on controller
+      pyfleet.uv.uv_sync:
+        project_src: "{{ project }}"
+        environment: "{{ shared }}/srv/.venv"
+        python: /usr/bin/python3
+        download_on: controller
+        index_url: "{{ index_url }}"
+        build_wheels: "{{ build_wheels }}"
+        uv_path: "{{ shared }}/uv"
+        python_install_dir: "{{ shared }}/pythons"
+      become: true
+      become_method: su
+      become_user: nobody
+      become_flags: -s /bin/sh
+      register: out
+      ignore_errors: true
+    - name: Keep the result
+      ansible.builtin.copy:
+        content: "{{ out | to_json }}"
+        dest: "{{ results }}/h1.json"
+        mode: "0600"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("su") or not os.access("/usr/bin/python3", os.X_OK),
+                    reason="needs root (su to nobody without a password) and /usr/bin/python3")
+def test_become_another_user_gets_the_pushed_folder(fleet, tmp_path):
+    """become to an unprivileged user: the remote tmp and the pushed wheelhouse folder are made as the connection
+    user (root) and opened to the become user, who builds the environment with no index.
+
+    The other direction (an unprivileged connection user who becomes root, where the folder made as the become
+    user would refuse the connection user's copies: the reason for ``sudoable=False``) needs sudo or a login as
+    another user over SSH, which this machine has not."""
+    import pwd  # pylint: disable=import-outside-toplevel
+    import tempfile  # pylint: disable=import-outside-toplevel
+
+    nobody = pwd.getpwnam("nobody")
+    shared = tempfile.mkdtemp(prefix="uv-sync-become-")  # nobody cannot enter pytest's folders (0700)
+    try:
+        os.chmod(shared, 0o755)
+        shutil.copy2(fleet.uv, os.path.join(shared, "uv"))
+        for folder in ("srv", "pythons"):
+            os.mkdir(os.path.join(shared, folder))
+            os.chown(os.path.join(shared, folder), nobody.pw_uid, nobody.pw_gid)
+        results = tmp_path / "become-results"
+        results.mkdir()
+        inventory = {"all": {"hosts": {"h1": {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}}}}
+        (tmp_path / "become-inventory.yml").write_text(json.dumps(inventory))
+        (tmp_path / "become.yml").write_text(BECOME_PLAY)
+        variables = dict(project=str(fleet.top), shared=shared, index_url=fleet.authed, build_wheels=[fleet.flit],
+                         results=str(results))
+        (tmp_path / "become-vars.json").write_text(json.dumps(variables))
+        environ = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
+                       ANSIBLE_LOCAL_TEMP=str(tmp_path / "local-tmp"), ANSIBLE_DEPRECATION_WARNINGS="False",
+                       XDG_CACHE_HOME=str(tmp_path / "xdg"))
+        run = subprocess.run([PLAYBOOK, "-i", str(tmp_path / "become-inventory.yml"), "-e",
+                              "@" + str(tmp_path / "become-vars.json"), str(tmp_path / "become.yml")],
+                             env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                             timeout=900, check=False)
+        assert run.returncode == 0, run.stdout[-6000:]
+        made = json.loads((results / "h1.json").read_text())
+        assert not made.get("failed") and made["changed"], made
+        assert made["wheelhouse"]["files_pushed"] == 4, made["wheelhouse"]
+        assert requested(fleet.index) == LOCKED and PASSWORD not in run.stdout
+        current = os.path.realpath(os.path.join(shared, "srv", ".venv"))
+        assert os.stat(current).st_uid == nobody.pw_uid  # built by the become user
+        code = "import app, six, fastpath; print(app.__version__, six.__version__)"
+        out = subprocess.run([os.path.join(shared, "srv", ".venv", "bin", "python"), "-c", code], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        assert out == "0.1.0 1.16.0"
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

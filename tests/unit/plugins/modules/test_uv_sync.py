@@ -287,6 +287,31 @@ def test_real_directory_at_environment_is_refused(sync):
 
 
 @needs_mirror
+def test_an_environment_below_a_file_says_what_to_fix(sync, tmp_path):
+    (tmp_path / "srv").mkdir(exist_ok=True)
+    (tmp_path / "srv" / "app.conf").write_text("not a folder\n")
+    below = str(tmp_path / "srv" / "app.conf" / "venv" / ".venv")
+    rc, failed = sync(environment=below)
+    assert rc == 1 and failed["failed"], failed
+    assert failed["msg"].startswith("environment %s cannot be made: %s is a file, not a folder" % (
+        below, tmp_path / "srv" / "app.conf")), failed["msg"]
+    assert "choose an environment path" in failed["msg"] and "Traceback" not in json.dumps(failed)
+
+
+@needs_mirror
+def test_a_lock_that_is_not_utf8_says_what_to_fix(sync):
+    path = os.path.join(sync.app.top, "uv.lock")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    with open(path, "wb") as handle:
+        handle.write(data + b"# caf\xe9\n")
+    rc, failed = sync()
+    assert rc == 1 and failed["failed"], failed
+    assert "uv.lock is not UTF-8 text" in failed["msg"] and "run `uv lock`" in failed["msg"], failed["msg"]
+    assert failed["cmd"] == [] and not os.path.lexists(sync.environment)
+
+
+@needs_mirror
 def test_credentials_reach_uv_only_through_its_environment(run_module, tmp_path, uv, wheels):
     with lockindex.hashed_index(wheels, auth=("deploy", "s3cr3t-pass")) as served:
         authed = served.url.replace("http://", "http://deploy:s3cr3t-pass@")

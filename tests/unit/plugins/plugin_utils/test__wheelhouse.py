@@ -158,3 +158,59 @@ def test_options_for_a_file_locked_from_an_extra_index(index):
                              index.url, index.url + "six/six.whl")
     assert options["index_url"] == extra
     assert source_options({}, None, "https://files.example/a.whl")["index_url"] == "https://files.example/a.whl"
+
+
+def test_a_killed_download_is_swept_and_a_live_one_is_kept(index, fleet_plan, tmp_path):
+    """A run killed during a download leaves its ``.download-*`` file: the next run sweeps it (under no flock,
+    older than a minute), never a download that another fork is still writing (it holds its flock)."""
+    import fcntl  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
+
+    cache_dir = str(tmp_path / "cache")
+    name = "six-1.16.0-py2.py3-none-any.whl"
+    fetch({name: fleet_plan["files"][name]}, cache_dir, OPTIONS)
+    folder = os.path.join(cache_dir, "sha256")
+    old = time.time() - 3600
+    for debris in (".download-killed", ".download-writing", ".download-young"):
+        with open(os.path.join(folder, debris), "wb") as handle:
+            handle.write(b"part of a wheel")
+        if debris != ".download-young":
+            os.utime(os.path.join(folder, debris), (old, old))
+    with open(os.path.join(folder, ".download-writing"), "rb") as live:
+        fcntl.flock(live.fileno(), fcntl.LOCK_EX)
+        again = fetch({name: fleet_plan["files"][name]}, cache_dir, OPTIONS)[name]
+    assert not again["downloaded"]
+    assert sorted(n for n in os.listdir(folder) if n.startswith(".download-")) == [".download-writing", ".download-young"]
+
+
+def test_a_401_from_another_origin_says_why_it_got_no_credentials(index, fleet_plan, tmp_path):
+    """A file locked on another origin than its index (a file server) gets none of the index's credentials:
+    its 401 says which host answered and that credentials go to the index's origin only."""
+    import http.server  # pylint: disable=import-outside-toplevel
+    import threading  # pylint: disable=import-outside-toplevel
+
+    class Refusing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="files"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):  # quiet
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        name = "six-1.16.0-py2.py3-none-any.whl"
+        files_host = "127.0.0.1:%d" % server.server_address[1]
+        entry = dict(fleet_plan["files"][name], url="http://%s/files/%s" % (files_host, name))
+        with pytest.raises(MirrorError) as caught:
+            fetch({name: entry}, str(tmp_path / "cache"), dict(OPTIONS, url_username="fleet", url_password="s3cret-pw"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = caught.value.msg
+    assert "HTTP 401" in message and "s3cret-pw" not in message
+    assert "http://%s answered 401" % files_host in message, message
+    assert "credentials are sent only to the origin of the index %s" % index.url.split("/simple")[0] in message, message
