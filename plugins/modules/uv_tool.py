@@ -255,10 +255,12 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool import (
     OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe, entry_text,
-    explain_failure, install_args, keep_aside, link_problems, lock_tool, missing_parent, packages_on_disk, protect_receipt,
+    explain_failure, install_args, keep_aside, link_problems, lock_tool, missing_parent, protect_receipt,
     read_receipt, recover_backup, refuse_private_python, remove_if_empty, remove_tool, tool_requests, tool_summary)
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_installed import (
+    marker_environment, packages_on_disk, satisfied)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
-    changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after)
+    changes_from_lists, index_args, parse_dry_run, plan_after)
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]
 
@@ -303,15 +305,16 @@ class UvTool(object):
         raise ToolError(msg, uv_rc=rc, stderr=redact_text(err))
 
     def listed(self):
-        if not os.path.exists(os.path.join(self.environment, "bin", "python")):
-            return packages_on_disk(self.environment)  # its Python is gone: uv cannot list it
-        _rc, out, _err = self.uv(["pip", "list", "--format", "json", "--python", self.environment],
-                                 "listing the packages of %s" % self.environment)
-        return parse_pip_list(out)
+        """The environment's packages from its files, as ``uv pip list`` names them (uv would first run
+        the environment's Python to query it, about a second with the task's empty cache)."""
+        return packages_on_disk(self.environment)
 
     def find_python(self):
         """The interpreter uv would build the tool on; refused when other users cannot run it."""
         request = self.params["python"]
+        if request and os.path.isabs(request) and os.path.isfile(request) and os.access(request, os.X_OK):
+            refuse_private_python(request, request, self.params["python_install_dir"])
+            return request  # uv would query it cold (a second); uv tool install checks it is a Python
         _rc, out, _err = self.uv(["python", "find"] + ([request] if request else []),
                                  "finding the Python %s" % (request or "(uv's default)"))
         found = out.strip().splitlines()[-1].strip() if out.strip() else ""
@@ -431,6 +434,9 @@ class UvTool(object):
             return "reinstall", "; ".join(["%s is missing" % p for p in missing] + [
                 "%s was taken over and force=true" % p for p in taken]), None
         recorded = [canonical_entry(e) for e in receipt["requirements"]]
+        if recorded == canonical and params["state"] != "latest" and satisfied(
+                wanted, packages_on_disk(self.environment, requires=True), marker_environment(self.environment)):
+            return "keep", None, []  # proven from the environment's files; else uv's dry run decides
         plan = self.dry_run(wanted, params["state"] == "latest", exact=recorded != canonical)
         if plan or recorded != canonical:
             reason = None if recorded == canonical else "the request changed: %s was installed as %s" % (

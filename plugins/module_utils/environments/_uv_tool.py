@@ -30,7 +30,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import os
 import re
 import shutil
@@ -66,7 +65,6 @@ __all__ = [
     "link_problems",
     "lock_tool",
     "missing_parent",
-    "packages_on_disk",
     "protect_receipt",
     "no_executables_line",
     "parse_toml",
@@ -221,23 +219,6 @@ def link_problems(receipt, environment):
         elif not (os.path.islink(path) and leads_into(path, environment)):
             taken.append(path)
     return missing, taken
-
-
-def packages_on_disk(environment):
-    """The packages of ``environment`` as ``parse_pip_list`` gives them, from its ``*.dist-info``
-    directories: for an environment whose Python is gone, which uv cannot list."""
-    out = {}
-    for info in sorted(glob.glob(os.path.join(environment, "lib*", "*", "site-packages", "*.dist-info"))):
-        name, _sep, version = os.path.basename(info)[:-len(".dist-info")].partition("-")
-        try:
-            with open(os.path.join(info, "METADATA"), "rb") as handle:
-                head = handle.read(4096).decode("utf-8", "replace")
-            name = re.search(r"^Name:\s*(\S+)", head, re.M).group(1)
-            version = re.search(r"^Version:\s*(\S+)", head, re.M).group(1)
-        except (IOError, OSError, AttributeError):
-            pass
-        out[normalize_name(name)] = dict(name=name, version=version)
-    return out
 
 
 def protect_receipt(environment, check=False):

@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments import _uv_tool, _uv_tool_receipt
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_installed import packages_on_disk
 
 try:
     import tomllib
@@ -192,8 +193,8 @@ def test_links_packages_and_backup(tmp_path):
     (site / "Foo_Bar-1.0.dist-info").mkdir(parents=True)
     (site / "Foo_Bar-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: Foo.Bar\nVersion: 1.0\n")
     (site / "six-1.17.0.dist-info").mkdir()
-    assert _uv_tool.packages_on_disk(str(env)) == {
-        "foo-bar": {"name": "Foo.Bar", "version": "1.0"}, "six": {"name": "six", "version": "1.17.0"}}
+    assert packages_on_disk(str(env)) == {  # named as uv pip list names them
+        "foo-bar": {"name": "foo-bar", "version": "1.0"}, "six": {"name": "six", "version": "1.17.0"}}
     bin_dir.mkdir()
     os.symlink(str(env / "bin" / "t"), str(bin_dir / "t"))
     (bin_dir / "u").write_text("")
@@ -205,7 +206,7 @@ def test_links_packages_and_backup(tmp_path):
         if os.path.exists(str(env)):
             shutil.rmtree(str(env))
         backup.restore()
-        assert _uv_tool.packages_on_disk(str(env))["six"]["version"] == "1.17.0"
+        assert packages_on_disk(str(env))["six"]["version"] == "1.17.0"
         assert os.readlink(str(bin_dir / "t")) == str(env / "bin" / "t")
         assert sorted(os.listdir(str(tmp_path / "tools"))) == ["t"]
 
