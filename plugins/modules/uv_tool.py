@@ -24,9 +24,10 @@ description:
     by M(pyfleet.uv.uv_python)) or a system interpreter. A Python that other users cannot run (one in root's
     home, uv issue 13309) is refused before anything is installed. uv never downloads a Python here.
   - Decides from state, never from uv's human-readable text. What is installed comes from uv's receipt
-    (C(uv-receipt.toml) in the tool's environment) and the environment's C(uv pip list --format json); whether
-    the request is satisfied, and what check mode reports, from uv's own C(uv pip install --dry-run) against
-    the tool's environment. A pinned request that is already satisfied makes no request to any index.
+    (C(uv-receipt.toml) in the tool's environment) and the environment's C(*.dist-info) folders (as C(uv pip list)
+    names them). An unchanged request that those files prove satisfied (its dependencies and markers followed) runs
+    no uv command on the environment; otherwise, and for what check mode reports, uv's own C(uv pip install
+    --dry-run) against the tool's environment decides. A pinned request already satisfied makes no index request.
   - Never overwrites an executable in O(bin_dir) that uv did not link for this tool (a C(ruff) placed by
     M(pyfleet.uv.ruff_install), a link of another uv tool, a file from a package); the task fails naming the
     file and who put it there, unless O(force=true). This holds for a tool's own executable taken over since.
@@ -46,6 +47,7 @@ extends_documentation_fragment:
   - pyfleet.uv.attributes
   - pyfleet.uv.uv_runner
   - pyfleet.uv.uv_runner.packages
+  - pyfleet.uv.uv_runner.index
 attributes:
   check_mode:
     support: full
@@ -117,29 +119,11 @@ options:
       - The package index (C(--index-url)); default, the system uv.toml's index, else uv's default.
       - Credentials in the URL are masked in every result and message.
     type: str
-  extra_index_urls:
-    description: More indexes (C(--extra-index-url)).
-    type: list
-    elements: str
-    default: []
-  find_links:
-    description: Directories or URLs of distribution files (C(--find-links)).
-    type: list
-    elements: str
-    default: []
-  no_index:
-    description: Use no index, only O(find_links) (C(--no-index)).
-    type: bool
-    default: false
   offline:
     description:
       - Use no network at all, only O(find_links) and uv's cache (C(--offline)). The cache of a task is its own
         empty directory unless the system uv.toml sets C(cache-dir), so an install or upgrade needs O(find_links)
         or that shared cache; a tool already installed as requested needs neither.
-    type: bool
-    default: false
-  no_build:
-    description: Install wheels only, never build from a source distribution (C(--no-build)).
     type: bool
     default: false
   lock_timeout:
@@ -254,9 +238,10 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool import (
-    OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe, entry_text,
-    explain_failure, install_args, keep_aside, link_problems, lock_tool, missing_parent, protect_receipt,
-    read_receipt, recover_backup, refuse_private_python, remove_if_empty, remove_tool, tool_requests, tool_summary)
+    OFFLINE_HINT, Backup, ToolError, canonical_entry, check_bin_dir, collision_message, describe, entry_text, explain_failure,
+    install_args, keep_aside, link_problems, links_elsewhere, lock_tool, missing_parent, package_diff, protect_receipt,
+    read_receipt, recover_backup, refuse_private_python, reinstall_reason, remove_if_empty, remove_tool, tool_requests,
+    tool_summary)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_installed import (
     marker_environment, packages_on_disk, satisfied)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
@@ -419,20 +404,9 @@ class UvTool(object):
             return "reinstall", broken, None
         if params["state"] == "reinstalled":
             return "reinstall", "state=reinstalled", None
-        if params["python"] and canonical_python(receipt.get("python")) != canonical_python(params["python"]):
-            return "reinstall", "python %s was asked for; the tool was installed with %s" % (
-                params["python"], receipt.get("python") or "uv's default Python"), None
-        if not os.path.exists(os.path.join(self.environment, "bin", "python")):
-            return "reinstall", "the Python of %s is gone" % self.environment, None
-        elsewhere = self.old_link_dirs(receipt)
-        if elsewhere:
-            return "reinstall", "the executables are linked in %s; bin_dir is %s" % (", ".join(elsewhere), self.bin_dir), None
-        missing, taken = link_problems(receipt, self.environment)
-        if taken and not params["force"]:
-            raise ToolError(collision_message(taken, self.name, self.tool_dir))
-        if missing or taken:
-            return "reinstall", "; ".join(["%s is missing" % p for p in missing] + [
-                "%s was taken over and force=true" % p for p in taken]), None
+        reason = reinstall_reason(receipt, self.environment, self.bin_dir, params["python"], params["force"], self.tool_dir)
+        if reason:
+            return "reinstall", reason, None
         recorded = [canonical_entry(e) for e in receipt["requirements"]]
         if recorded == canonical and params["state"] != "latest" and satisfied(
                 wanted, packages_on_disk(self.environment, requires=True), marker_environment(self.environment)):
@@ -444,17 +418,6 @@ class UvTool(object):
             return "update", reason, plan
         return "keep", None, plan
 
-    def old_link_dirs(self, receipt):
-        """The directories other than bin_dir where the receipt says the tool's executables are linked."""
-        found = []
-        for entry in (receipt or {}).get("entrypoints") or []:
-            path = entry.get("install-path") if isinstance(entry, dict) else None
-            if isinstance(path, str) and path:
-                directory = os.path.dirname(os.path.abspath(path))
-                if os.path.realpath(directory) != os.path.realpath(self.bin_dir) and directory not in found:
-                    found.append(directory)
-        return found
-
     def install(self, wanted, action, before, receipt):
         """``uv tool install``; an environment uv replaces is backed up first and put back if uv fails.
 
@@ -463,9 +426,8 @@ class UvTool(object):
         """
         params = self.params
         args = install_args(params, wanted, action)
-        old_dirs = self.old_link_dirs(receipt)
         backup = Backup(self.environment, self.bin_dir, action == "reinstall",
-                        old_dirs) if os.path.isdir(self.environment) else None
+                        links_elsewhere(receipt, self.bin_dir)) if os.path.isdir(self.environment) else None
         try:
             self.uv(args + self.index_args(), "uv tool install %s" % self.name)
         except UvError as exc:
@@ -502,10 +464,7 @@ class UvTool(object):
                 "would make its receipt" if check else "made its receipt")
         result["cmd"] = [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
         if self.module._diff:
-            result["diff"] = dict(
-                before_header="%s (packages)" % self.environment, after_header="%s (packages)" % self.environment,
-                before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
-                after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
+            result["diff"] = package_diff(self.environment, before, after)
 
 
 def main():

@@ -63,6 +63,9 @@ __all__ = [
     "install_args",
     "keep_aside",
     "link_problems",
+    "links_elsewhere",
+    "package_diff",
+    "reinstall_reason",
     "lock_tool",
     "missing_parent",
     "protect_receipt",
@@ -219,6 +222,43 @@ def link_problems(receipt, environment):
         elif not (os.path.islink(path) and leads_into(path, environment)):
             taken.append(path)
     return missing, taken
+
+
+def reinstall_reason(receipt, environment, bin_dir, python, force, tool_dir):
+    """Why the installed tool (its ``receipt``) must be reinstalled whatever uv's plan, or ``None``:
+    another ``python`` asked for, its Python gone, its links in another directory, one missing or
+    taken over (with ``force``; without it, ``ToolError`` naming the file's owner)."""
+    if python and canonical_python(receipt.get("python")) != canonical_python(python):
+        return "python %s was asked for; the tool was installed with %s" % (python, receipt.get("python") or "uv's default Python")
+    if not os.path.exists(os.path.join(environment, "bin", "python")):
+        return "the Python of %s is gone" % environment
+    elsewhere = links_elsewhere(receipt, bin_dir)
+    if elsewhere:
+        return "the executables are linked in %s; bin_dir is %s" % (", ".join(elsewhere), bin_dir)
+    missing, taken = link_problems(receipt, environment)
+    if taken and not force:
+        raise ToolError(collision_message(taken, os.path.basename(environment), tool_dir))
+    return "; ".join(["%s is missing" % p for p in missing] + ["%s was taken over and force=true" % p for p in taken]) or None
+
+
+def links_elsewhere(receipt, bin_dir):
+    """The directories other than ``bin_dir`` where the receipt says the tool's executables are linked."""
+    found = []
+    for entry in (receipt or {}).get("entrypoints") or []:
+        path = entry.get("install-path") if isinstance(entry, dict) else None
+        if isinstance(path, str) and path:
+            directory = os.path.dirname(os.path.abspath(path))
+            if os.path.realpath(directory) != os.path.realpath(bin_dir) and directory not in found:
+                found.append(directory)
+    return found
+
+
+def package_diff(environment, before, after):
+    """The ``diff`` of a run: the environment's packages before and after, one ``name==version`` a line."""
+    def lines(packages):
+        return "".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(packages.items()))
+    header = "%s (packages)" % environment
+    return dict(before_header=header, after_header=header, before=lines(before), after=lines(after))
 
 
 def protect_receipt(environment, check=False):
