@@ -256,6 +256,8 @@ def test_bad_input_is_named_and_changes_nothing(tool, tmp_path, index):
     assert "six is not a command-line tool" in six["msg"]
     rc, nobin = tool(bin_dir=str(tmp_path / "nope"))
     assert rc == 1 and "bin_dir %s does not exist" % (tmp_path / "nope") in nobin["msg"]
+    rc, not_python = tool(python="/bin/true")  # a path is not asked of uv python find: uv tool install refuses it
+    assert rc == 1 and "/bin/true" in not_python["msg"], not_python["msg"]
     rc, private = tool(python=os.path.realpath(sys.executable)) if sys.executable.startswith("/root/") else (None, None)
     if private is not None:
         assert rc == 1 and "is not usable by every user: /root is mode 07" in private["msg"]
