@@ -247,9 +247,10 @@ def satisfied(requirements, installed, values):
         if not match or "@" in (match.group(3) or ""):
             return None
         name, spec, marker = normalize_name(match.group(1)), match.group(3), match.group(4)
-        if marker and _marker(marker, values, parent_extras) is not True:
-            if _marker(marker, values, parent_extras) is False:
-                continue
+        applies = _marker(marker, values, parent_extras) if marker else True
+        if applies is False:
+            continue
+        if applies is None:
             return None
         dist = installed.get(name)
         if dist is None or dist.get("requires") is None or version_allows(dist["version"], spec) is not True:
