@@ -34,10 +34,10 @@ description:
   - Nothing is lost when uv fails. Before uv replaces an installed tool, its environment is set aside in O(tool_dir)
     (copied for an update, renamed for a reinstall) with its links in O(bin_dir); both are put back if uv fails,
     or by the next run if this one was killed. Runs for the same tool wait for each other (a lock in O(tool_dir)).
-  - Repairs what it finds broken. A tool whose Python is gone, whose receipt is unreadable, whose executable
-    in O(bin_dir) was deleted, or whose environment has neither a Python nor a receipt (a half-made one, with a
-    warning), is reinstalled (V(present), V(latest)) or removed (V(absent)). Only that environment is replaced;
-    files in O(bin_dir) that are not the tool's still need O(force).
+  - Repairs what it finds broken. A tool whose Python is gone, whose receipt is missing or unreadable (with a
+    warning), whose executable in O(bin_dir) was deleted, is reinstalled (V(present), V(latest)) or removed
+    (V(absent)); links of a tool whose environment was deleted are replaced. Files in O(bin_dir) that are not the
+    tool's still need O(force). What a killed run set aside is put back by the next run (a change).
   - A receipt that records a URL's credentials (uv 0.8 keeps an index URL's user name) is made readable by its
     owner only, on every run; a run that does so reports a change.
   - Needs uv 0.8.0 or newer on the host.
@@ -240,8 +240,8 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRun
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool import (
     OFFLINE_HINT, Backup, ToolError, canonical_entry, check_bin_dir, collision_message, describe, entry_text, explain_failure,
     install_args, keep_aside, link_problems, links_elsewhere, lock_tool, missing_parent, package_diff, protect_receipt,
-    read_receipt, recover_backup, refuse_private_python, reinstall_reason, remove_if_empty, remove_tool, tool_requests,
-    tool_summary)
+    read_receipt, recover, refuse_private_python, reinstall_reason, relink, remove_if_empty, remove_tool, tool_requests,
+    tool_summary, unlink_leftovers)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_installed import (
     marker_environment, packages_on_disk, satisfied)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
@@ -262,6 +262,7 @@ class UvTool(object):
                            packages=dict(installed=[], removed=[], upgraded=[], reinstalled=[]))
         self.runner = None
         self.protected = False
+        self.recovered = None
 
     # -- inputs and uv ------------------------------------------------------------------------------
 
@@ -345,21 +346,23 @@ class UvTool(object):
             return self.decide_and_act(wanted, canonical)
         finally:
             if self.created:
-                remove_if_empty(self.created)  # a failed first install leaves no folders, not even the lock's
+                remove_if_empty(self.created, self.name)  # a failed first install leaves no folders, not even the lock's
             os.close(lock)
 
     def decide_and_act(self, wanted, canonical):
         params, check = self.params, self.module.check_mode
-        if not check and recover_backup(self.environment, self.bin_dir):
-            self.module.warn("a backup of %s left by an interrupted run was recovered" % self.environment)
+        for line in [] if check else recover(self.environment, self.bin_dir):
+            self.recovered = line
+            self.module.warn(line)
         receipt, broken = None, None
         if os.path.isdir(self.environment):
             try:
                 receipt = read_receipt(self.environment)
             except ToolError as exc:
                 broken = exc.msg
-            if receipt is None and broken is None and not os.path.exists(os.path.join(self.environment, "bin", "python")):
-                broken = "%s has neither a Python nor uv's receipt (a half-made environment)" % self.environment
+            if receipt is None and broken is None:
+                broken = "%s has no uv receipt (uv-receipt.toml)%s" % (self.environment, "" if os.path.exists(
+                    os.path.join(self.environment, "bin", "python")) else " nor a Python (a half-made environment)")
                 self.module.warn("%s; it %s %s" % (broken, "would be" if check else "is",
                                                    "removed" if params["state"] == "absent" else "replaced"))
         installed = receipt is not None or broken is not None
@@ -372,7 +375,8 @@ class UvTool(object):
             if taken and not params["force"]:
                 raise ToolError(collision_message(taken, self.name, self.tool_dir, absent=True))
             if installed and not check and broken is None:  # a file that took over an executable is kept
-                keep_aside(taken, lambda: self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name))
+                keep_aside(taken, lambda: self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name),
+                           self.environment)
             elif installed and not check:
                 remove_tool(self.environment, self.bin_dir)  # uv refuses a receipt it cannot read
             self.report("remove" if installed else "keep", None, before, {}, None)
@@ -428,32 +432,31 @@ class UvTool(object):
         args = install_args(params, wanted, action)
         backup = Backup(self.environment, self.bin_dir, action == "reinstall",
                         links_elsewhere(receipt, self.bin_dir)) if os.path.isdir(self.environment) else None
+        leftovers = unlink_leftovers(self.bin_dir, self.environment)
         try:
             self.uv(args + self.index_args(), "uv tool install %s" % self.name)
         except UvError as exc:
+            relink(leftovers)
             if backup is not None:
                 backup.restore(exc.msg)
-                exc.msg = "%s\n%s %s was restored as it was (its environment and executables)" % (
-                    exc.msg, self.name, (before.get(self.name) or {}).get("version", ""))
+                exc.msg = "%s\n%s was restored as it was (its environment and executables)" % (
+                    exc.msg, " ".join([self.name] + [v["version"] for v in [before.get(self.name)] if v]))
             exc.msg += OFFLINE_HINT if params["offline"] else ""
             raise
         if backup is not None:
             backup.discard()
         protect_receipt(self.environment)
 
-    # -- report -------------------------------------------------------------------------------------
-
     def report(self, action, reason, before, after, receipt):
         result = self.result
-        # The reason may quote the receipt's requirements: a URL there can carry credentials that
-        # are no option of this run (a rotated password), so no_log never learnt them.
+        # The reason may quote the receipt's URLs, whose credentials no_log never learnt (a rotated password).
         reason = redact_text(reason) if reason else reason
         check = self.module.check_mode
         changes = changes_from_lists(before, after, list(after) if action == "reinstall" else ())
         result["packages"] = changes
         result["before"] = dict((v["name"], v["version"]) for v in before.values())
         result["after"] = dict((v["name"], v["version"]) for v in after.values())
-        result["changed"] = action != "keep" or any(changes[k] for k in changes) or self.protected
+        result["changed"] = action != "keep" or any(changes[k] for k in changes) or self.protected or bool(self.recovered)
         result["reason"] = reason
         if after:
             given = dict(name=self.params["name"], python=self.params["python"], **{"with": self.params["with"]})

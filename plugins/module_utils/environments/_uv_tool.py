@@ -37,7 +37,8 @@ import stat
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_backup import (  # noqa: F401  (re-exported)
-    Backup, keep_aside, leads_into, lock_tool, recover_backup, remove_tool, tool_links)
+    Backup, keep_aside, leads_into, lock_tool, recover, recover_backup, recover_kept, relink, remove_tool, tool_links,
+    unlink_leftovers)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_receipt import (  # noqa: F401  (re-exported)
     RECEIPT, ToolError, canonical_entry, canonical_python, canonical_request, entry_text, parse_toml, read_receipt,
     refuse_credentials)
@@ -72,7 +73,10 @@ __all__ = [
     "no_executables_line",
     "parse_toml",
     "read_receipt",
+    "recover",
     "recover_backup",
+    "relink",
+    "recover_kept",
     "refuse_credentials",
     "refuse_private_python",
     "remove_if_empty",
@@ -80,6 +84,7 @@ __all__ = [
     "tool_links",
     "tool_requests",
     "tool_summary",
+    "unlink_leftovers",
     "unusable_by_others",
 ]
 
@@ -288,10 +293,11 @@ def missing_parent(path):
     return top
 
 
-def remove_if_empty(directory):
-    """Remove ``directory`` (made by a failed first install) if it holds only folders and uv's lock files."""
+def remove_if_empty(directory, name):
+    """Remove ``directory`` (made by a failed first install of the tool ``name``) if it holds only folders,
+    uv's lock files and this tool's lock: another tool's lock there may be held by a run of that tool."""
     for _dirpath, _dirs, files in os.walk(directory):
-        if set(f for f in files if not f.endswith(".pyfleet-lock")) - set(_TOOL_DIR_DEBRIS):
+        if set(files) - set(_TOOL_DIR_DEBRIS) - set([".%s.pyfleet-lock" % name]):
             return
     shutil.rmtree(directory, ignore_errors=True)
 
