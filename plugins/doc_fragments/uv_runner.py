@@ -14,6 +14,8 @@ class ModuleDocFragment(object):
     uv_sync, uv_tool, uv_venv; uv_config documents its own O(uv_path), which wins).
     ``pyfleet.uv.uv_runner.packages``: what the modules that install packages add (uv_sync, uv_tool,
     uv_venv): the managed Pythons' directory, uv's cache, index URLs and their credentials.
+    ``pyfleet.uv.uv_runner.index``: the index options whose text uv_tool and uv_venv share (not
+    O(index_url) nor O(offline), which each module words for what it does).
     """
 
     DOCUMENTATION = r"""
@@ -42,4 +44,26 @@ notes:
   - Index URLs reach uv in its environment variables (C(UV_DEFAULT_INDEX), C(UV_INDEX_URL), C(UV_INDEX),
     C(UV_EXTRA_INDEX_URL), C(UV_FIND_LINKS)), never on its command line, which every user of the host can read;
     credentials in them are masked in every result and message.
+"""
+
+    INDEX = r"""
+options:
+  extra_index_urls:
+    description: More indexes (C(--extra-index-url)).
+    type: list
+    elements: str
+    default: []
+  find_links:
+    description: Directories or URLs of distribution files (C(--find-links)).
+    type: list
+    elements: str
+    default: []
+  no_index:
+    description: Use no index, only O(find_links) (C(--no-index)).
+    type: bool
+    default: false
+  no_build:
+    description: Install wheels only, never build from a source distribution (C(--no-build)).
+    type: bool
+    default: false
 """

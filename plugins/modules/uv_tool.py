@@ -24,19 +24,20 @@ description:
     by M(pyfleet.uv.uv_python)) or a system interpreter. A Python that other users cannot run (one in root's
     home, uv issue 13309) is refused before anything is installed. uv never downloads a Python here.
   - Decides from state, never from uv's human-readable text. What is installed comes from uv's receipt
-    (C(uv-receipt.toml) in the tool's environment) and the environment's C(uv pip list --format json); whether
-    the request is satisfied, and what check mode reports, from uv's own C(uv pip install --dry-run) against
-    the tool's environment. A pinned request that is already satisfied makes no request to any index.
+    (C(uv-receipt.toml) in the tool's environment) and the environment's C(*.dist-info) folders (as C(uv pip list)
+    names them). An unchanged request that those files prove satisfied (its dependencies and markers followed) runs
+    no uv command on the environment; otherwise, and for what check mode reports, uv's own C(uv pip install
+    --dry-run) against the tool's environment decides. A pinned request already satisfied makes no index request.
   - Never overwrites an executable in O(bin_dir) that uv did not link for this tool (a C(ruff) placed by
     M(pyfleet.uv.ruff_install), a link of another uv tool, a file from a package); the task fails naming the
     file and who put it there, unless O(force=true). This holds for a tool's own executable taken over since.
   - Nothing is lost when uv fails. Before uv replaces an installed tool, its environment is set aside in O(tool_dir)
     (copied for an update, renamed for a reinstall) with its links in O(bin_dir); both are put back if uv fails,
     or by the next run if this one was killed. Runs for the same tool wait for each other (a lock in O(tool_dir)).
-  - Repairs what it finds broken. A tool whose Python is gone, whose receipt is unreadable, whose executable
-    in O(bin_dir) was deleted, or whose environment has neither a Python nor a receipt (a half-made one, with a
-    warning), is reinstalled (V(present), V(latest)) or removed (V(absent)). Only that environment is replaced;
-    files in O(bin_dir) that are not the tool's still need O(force).
+  - Repairs what it finds broken. A tool whose Python is gone, whose receipt is missing or unreadable (with a
+    warning), whose executable in O(bin_dir) was deleted, is reinstalled (V(present), V(latest)) or removed
+    (V(absent)); links of a tool whose environment was deleted are replaced. Files in O(bin_dir) that are not the
+    tool's still need O(force). What a killed run set aside is put back by the next run (a change).
   - A receipt that records a URL's credentials (uv 0.8 keeps an index URL's user name) is made readable by its
     owner only, on every run; a run that does so reports a change.
   - Needs uv 0.8.0 or newer on the host.
@@ -46,6 +47,7 @@ extends_documentation_fragment:
   - pyfleet.uv.attributes
   - pyfleet.uv.uv_runner
   - pyfleet.uv.uv_runner.packages
+  - pyfleet.uv.uv_runner.index
 attributes:
   check_mode:
     support: full
@@ -117,29 +119,11 @@ options:
       - The package index (C(--index-url)); default, the system uv.toml's index, else uv's default.
       - Credentials in the URL are masked in every result and message.
     type: str
-  extra_index_urls:
-    description: More indexes (C(--extra-index-url)).
-    type: list
-    elements: str
-    default: []
-  find_links:
-    description: Directories or URLs of distribution files (C(--find-links)).
-    type: list
-    elements: str
-    default: []
-  no_index:
-    description: Use no index, only O(find_links) (C(--no-index)).
-    type: bool
-    default: false
   offline:
     description:
       - Use no network at all, only O(find_links) and uv's cache (C(--offline)). The cache of a task is its own
         empty directory unless the system uv.toml sets C(cache-dir), so an install or upgrade needs O(find_links)
         or that shared cache; a tool already installed as requested needs neither.
-    type: bool
-    default: false
-  no_build:
-    description: Install wheels only, never build from a source distribution (C(--no-build)).
     type: bool
     default: false
   lock_timeout:
@@ -254,11 +238,14 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool import (
-    OFFLINE_HINT, Backup, ToolError, canonical_entry, canonical_python, check_bin_dir, collision_message, describe, entry_text,
-    explain_failure, install_args, keep_aside, link_problems, lock_tool, missing_parent, packages_on_disk, protect_receipt,
-    read_receipt, recover_backup, refuse_private_python, remove_if_empty, remove_tool, tool_requests, tool_summary)
+    OFFLINE_HINT, Backup, ToolError, canonical_entry, check_bin_dir, collision_message, describe, entry_text, explain_failure,
+    install_args, keep_aside, link_problems, links_elsewhere, lock_tool, missing_parent, package_diff, protect_receipt,
+    read_receipt, recover, refuse_private_python, reinstall_reason, relink, remove_if_empty, remove_tool, tool_requests,
+    tool_summary, unlink_leftovers)
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_installed import (
+    marker_environment, packages_on_disk, satisfied)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
-    changes_from_lists, index_args, parse_dry_run, parse_pip_list, plan_after)
+    changes_from_lists, index_args, parse_dry_run, plan_after)
 
 SECRET_OPTIONS = ["index_url", "extra_index_urls", "find_links", "name", "with"]
 
@@ -275,6 +262,7 @@ class UvTool(object):
                            packages=dict(installed=[], removed=[], upgraded=[], reinstalled=[]))
         self.runner = None
         self.protected = False
+        self.recovered = None
 
     # -- inputs and uv ------------------------------------------------------------------------------
 
@@ -303,15 +291,16 @@ class UvTool(object):
         raise ToolError(msg, uv_rc=rc, stderr=redact_text(err))
 
     def listed(self):
-        if not os.path.exists(os.path.join(self.environment, "bin", "python")):
-            return packages_on_disk(self.environment)  # its Python is gone: uv cannot list it
-        _rc, out, _err = self.uv(["pip", "list", "--format", "json", "--python", self.environment],
-                                 "listing the packages of %s" % self.environment)
-        return parse_pip_list(out)
+        """The environment's packages from its files, as ``uv pip list`` names them (uv would first run
+        the environment's Python to query it, about a second with the task's empty cache)."""
+        return packages_on_disk(self.environment)
 
     def find_python(self):
         """The interpreter uv would build the tool on; refused when other users cannot run it."""
         request = self.params["python"]
+        if request and os.path.isabs(request) and os.path.isfile(request) and os.access(request, os.X_OK):
+            refuse_private_python(request, request, self.params["python_install_dir"])
+            return request  # uv would query it cold (a second); uv tool install checks it is a Python
         _rc, out, _err = self.uv(["python", "find"] + ([request] if request else []),
                                  "finding the Python %s" % (request or "(uv's default)"))
         found = out.strip().splitlines()[-1].strip() if out.strip() else ""
@@ -357,21 +346,23 @@ class UvTool(object):
             return self.decide_and_act(wanted, canonical)
         finally:
             if self.created:
-                remove_if_empty(self.created)  # a failed first install leaves no folders, not even the lock's
+                remove_if_empty(self.created, self.name)  # a failed first install leaves no folders, not even the lock's
             os.close(lock)
 
     def decide_and_act(self, wanted, canonical):
         params, check = self.params, self.module.check_mode
-        if not check and recover_backup(self.environment, self.bin_dir):
-            self.module.warn("a backup of %s left by an interrupted run was recovered" % self.environment)
+        for line in [] if check else recover(self.environment, self.bin_dir):
+            self.recovered = line
+            self.module.warn(line)
         receipt, broken = None, None
         if os.path.isdir(self.environment):
             try:
                 receipt = read_receipt(self.environment)
             except ToolError as exc:
                 broken = exc.msg
-            if receipt is None and broken is None and not os.path.exists(os.path.join(self.environment, "bin", "python")):
-                broken = "%s has neither a Python nor uv's receipt (a half-made environment)" % self.environment
+            if receipt is None and broken is None:
+                broken = "%s has no uv receipt (uv-receipt.toml)%s" % (self.environment, "" if os.path.exists(
+                    os.path.join(self.environment, "bin", "python")) else " nor a Python (a half-made environment)")
                 self.module.warn("%s; it %s %s" % (broken, "would be" if check else "is",
                                                    "removed" if params["state"] == "absent" else "replaced"))
         installed = receipt is not None or broken is not None
@@ -384,7 +375,8 @@ class UvTool(object):
             if taken and not params["force"]:
                 raise ToolError(collision_message(taken, self.name, self.tool_dir, absent=True))
             if installed and not check and broken is None:  # a file that took over an executable is kept
-                keep_aside(taken, lambda: self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name))
+                keep_aside(taken, lambda: self.uv(["tool", "uninstall", self.name], "uv tool uninstall %s" % self.name),
+                           self.environment)
             elif installed and not check:
                 remove_tool(self.environment, self.bin_dir)  # uv refuses a receipt it cannot read
             self.report("remove" if installed else "keep", None, before, {}, None)
@@ -416,38 +408,19 @@ class UvTool(object):
             return "reinstall", broken, None
         if params["state"] == "reinstalled":
             return "reinstall", "state=reinstalled", None
-        if params["python"] and canonical_python(receipt.get("python")) != canonical_python(params["python"]):
-            return "reinstall", "python %s was asked for; the tool was installed with %s" % (
-                params["python"], receipt.get("python") or "uv's default Python"), None
-        if not os.path.exists(os.path.join(self.environment, "bin", "python")):
-            return "reinstall", "the Python of %s is gone" % self.environment, None
-        elsewhere = self.old_link_dirs(receipt)
-        if elsewhere:
-            return "reinstall", "the executables are linked in %s; bin_dir is %s" % (", ".join(elsewhere), self.bin_dir), None
-        missing, taken = link_problems(receipt, self.environment)
-        if taken and not params["force"]:
-            raise ToolError(collision_message(taken, self.name, self.tool_dir))
-        if missing or taken:
-            return "reinstall", "; ".join(["%s is missing" % p for p in missing] + [
-                "%s was taken over and force=true" % p for p in taken]), None
+        reason = reinstall_reason(receipt, self.environment, self.bin_dir, params["python"], params["force"], self.tool_dir)
+        if reason:
+            return "reinstall", reason, None
         recorded = [canonical_entry(e) for e in receipt["requirements"]]
+        if recorded == canonical and params["state"] != "latest" and satisfied(
+                wanted, packages_on_disk(self.environment, requires=True), marker_environment(self.environment)):
+            return "keep", None, []  # proven from the environment's files; else uv's dry run decides
         plan = self.dry_run(wanted, params["state"] == "latest", exact=recorded != canonical)
         if plan or recorded != canonical:
             reason = None if recorded == canonical else "the request changed: %s was installed as %s" % (
                 ", ".join(wanted), ", ".join(entry_text(e) for e in receipt["requirements"]))
             return "update", reason, plan
         return "keep", None, plan
-
-    def old_link_dirs(self, receipt):
-        """The directories other than bin_dir where the receipt says the tool's executables are linked."""
-        found = []
-        for entry in (receipt or {}).get("entrypoints") or []:
-            path = entry.get("install-path") if isinstance(entry, dict) else None
-            if isinstance(path, str) and path:
-                directory = os.path.dirname(os.path.abspath(path))
-                if os.path.realpath(directory) != os.path.realpath(self.bin_dir) and directory not in found:
-                    found.append(directory)
-        return found
 
     def install(self, wanted, action, before, receipt):
         """``uv tool install``; an environment uv replaces is backed up first and put back if uv fails.
@@ -457,35 +430,33 @@ class UvTool(object):
         """
         params = self.params
         args = install_args(params, wanted, action)
-        old_dirs = self.old_link_dirs(receipt)
         backup = Backup(self.environment, self.bin_dir, action == "reinstall",
-                        old_dirs) if os.path.isdir(self.environment) else None
+                        links_elsewhere(receipt, self.bin_dir)) if os.path.isdir(self.environment) else None
+        leftovers = unlink_leftovers(self.bin_dir, self.environment)
         try:
             self.uv(args + self.index_args(), "uv tool install %s" % self.name)
         except UvError as exc:
+            relink(leftovers)
             if backup is not None:
                 backup.restore(exc.msg)
-                exc.msg = "%s\n%s %s was restored as it was (its environment and executables)" % (
-                    exc.msg, self.name, (before.get(self.name) or {}).get("version", ""))
+                exc.msg = "%s\n%s was restored as it was (its environment and executables)" % (
+                    exc.msg, " ".join([self.name] + [v["version"] for v in [before.get(self.name)] if v]))
             exc.msg += OFFLINE_HINT if params["offline"] else ""
             raise
         if backup is not None:
             backup.discard()
         protect_receipt(self.environment)
 
-    # -- report -------------------------------------------------------------------------------------
-
     def report(self, action, reason, before, after, receipt):
         result = self.result
-        # The reason may quote the receipt's requirements: a URL there can carry credentials that
-        # are no option of this run (a rotated password), so no_log never learnt them.
+        # The reason may quote the receipt's URLs, whose credentials no_log never learnt (a rotated password).
         reason = redact_text(reason) if reason else reason
         check = self.module.check_mode
         changes = changes_from_lists(before, after, list(after) if action == "reinstall" else ())
         result["packages"] = changes
         result["before"] = dict((v["name"], v["version"]) for v in before.values())
         result["after"] = dict((v["name"], v["version"]) for v in after.values())
-        result["changed"] = action != "keep" or any(changes[k] for k in changes) or self.protected
+        result["changed"] = action != "keep" or any(changes[k] for k in changes) or self.protected or bool(self.recovered)
         result["reason"] = reason
         if after:
             given = dict(name=self.params["name"], python=self.params["python"], **{"with": self.params["with"]})
@@ -496,10 +467,7 @@ class UvTool(object):
                 "would make its receipt" if check else "made its receipt")
         result["cmd"] = [redact_text(" ".join(c)) for c in self.runner.commands] if self.runner else []
         if self.module._diff:
-            result["diff"] = dict(
-                before_header="%s (packages)" % self.environment, after_header="%s (packages)" % self.environment,
-                before="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(before.items())),
-                after="".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(after.items())))
+            result["diff"] = package_diff(self.environment, before, after)
 
 
 def main():

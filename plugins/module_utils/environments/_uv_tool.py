@@ -30,7 +30,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import os
 import re
 import shutil
@@ -38,7 +37,8 @@ import stat
 
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_backup import (  # noqa: F401  (re-exported)
-    Backup, keep_aside, leads_into, lock_tool, recover_backup, remove_tool, tool_links)
+    Backup, keep_aside, leads_into, lock_tool, recover, recover_backup, recover_kept, relink, remove_tool, tool_links,
+    unlink_leftovers)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_receipt import (  # noqa: F401  (re-exported)
     RECEIPT, ToolError, canonical_entry, canonical_python, canonical_request, entry_text, parse_toml, read_receipt,
     refuse_credentials)
@@ -64,14 +64,19 @@ __all__ = [
     "install_args",
     "keep_aside",
     "link_problems",
+    "links_elsewhere",
+    "package_diff",
+    "reinstall_reason",
     "lock_tool",
     "missing_parent",
-    "packages_on_disk",
     "protect_receipt",
     "no_executables_line",
     "parse_toml",
     "read_receipt",
+    "recover",
     "recover_backup",
+    "relink",
+    "recover_kept",
     "refuse_credentials",
     "refuse_private_python",
     "remove_if_empty",
@@ -79,6 +84,7 @@ __all__ = [
     "tool_links",
     "tool_requests",
     "tool_summary",
+    "unlink_leftovers",
     "unusable_by_others",
 ]
 
@@ -223,21 +229,41 @@ def link_problems(receipt, environment):
     return missing, taken
 
 
-def packages_on_disk(environment):
-    """The packages of ``environment`` as ``parse_pip_list`` gives them, from its ``*.dist-info``
-    directories: for an environment whose Python is gone, which uv cannot list."""
-    out = {}
-    for info in sorted(glob.glob(os.path.join(environment, "lib*", "*", "site-packages", "*.dist-info"))):
-        name, _sep, version = os.path.basename(info)[:-len(".dist-info")].partition("-")
-        try:
-            with open(os.path.join(info, "METADATA"), "rb") as handle:
-                head = handle.read(4096).decode("utf-8", "replace")
-            name = re.search(r"^Name:\s*(\S+)", head, re.M).group(1)
-            version = re.search(r"^Version:\s*(\S+)", head, re.M).group(1)
-        except (IOError, OSError, AttributeError):
-            pass
-        out[normalize_name(name)] = dict(name=name, version=version)
-    return out
+def reinstall_reason(receipt, environment, bin_dir, python, force, tool_dir):
+    """Why the installed tool (its ``receipt``) must be reinstalled whatever uv's plan, or ``None``:
+    another ``python`` asked for, its Python gone, its links in another directory, one missing or
+    taken over (with ``force``; without it, ``ToolError`` naming the file's owner)."""
+    if python and canonical_python(receipt.get("python")) != canonical_python(python):
+        return "python %s was asked for; the tool was installed with %s" % (python, receipt.get("python") or "uv's default Python")
+    if not os.path.exists(os.path.join(environment, "bin", "python")):
+        return "the Python of %s is gone" % environment
+    elsewhere = links_elsewhere(receipt, bin_dir)
+    if elsewhere:
+        return "the executables are linked in %s; bin_dir is %s" % (", ".join(elsewhere), bin_dir)
+    missing, taken = link_problems(receipt, environment)
+    if taken and not force:
+        raise ToolError(collision_message(taken, os.path.basename(environment), tool_dir))
+    return "; ".join(["%s is missing" % p for p in missing] + ["%s was taken over and force=true" % p for p in taken]) or None
+
+
+def links_elsewhere(receipt, bin_dir):
+    """The directories other than ``bin_dir`` where the receipt says the tool's executables are linked."""
+    found = []
+    for entry in (receipt or {}).get("entrypoints") or []:
+        path = entry.get("install-path") if isinstance(entry, dict) else None
+        if isinstance(path, str) and path:
+            directory = os.path.dirname(os.path.abspath(path))
+            if os.path.realpath(directory) != os.path.realpath(bin_dir) and directory not in found:
+                found.append(directory)
+    return found
+
+
+def package_diff(environment, before, after):
+    """The ``diff`` of a run: the environment's packages before and after, one ``name==version`` a line."""
+    def lines(packages):
+        return "".join("%s==%s\n" % (v["name"], v["version"]) for _k, v in sorted(packages.items()))
+    header = "%s (packages)" % environment
+    return dict(before_header=header, after_header=header, before=lines(before), after=lines(after))
 
 
 def protect_receipt(environment, check=False):
@@ -267,10 +293,11 @@ def missing_parent(path):
     return top
 
 
-def remove_if_empty(directory):
-    """Remove ``directory`` (made by a failed first install) if it holds only folders and uv's lock files."""
+def remove_if_empty(directory, name):
+    """Remove ``directory`` (made by a failed first install of the tool ``name``) if it holds only folders,
+    uv's lock files and this tool's lock: another tool's lock there may be held by a run of that tool."""
     for _dirpath, _dirs, files in os.walk(directory):
-        if set(f for f in files if not f.endswith(".pyfleet-lock")) - set(_TOOL_DIR_DEBRIS):
+        if set(files) - set(_TOOL_DIR_DEBRIS) - set([".%s.pyfleet-lock" % name]):
             return
     shutil.rmtree(directory, ignore_errors=True)
 

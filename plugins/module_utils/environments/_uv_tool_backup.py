@@ -20,13 +20,18 @@ import time
 
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_receipt import ToolError, read_receipt
 
-__all__ = ["Backup", "backup_path", "keep_aside", "leads_into", "lock_tool", "recover_backup", "remove_tool", "tool_links"]
+__all__ = ["Backup", "backup_path", "keep_aside", "leads_into", "lock_tool", "recover", "recover_backup", "recover_kept", "relink",
+           "remove_tool", "tool_links", "unlink_leftovers"]
 
 
 def leads_into(path, environment):
     """Whether the symbolic link ``path`` points into ``environment``."""
     target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
-    return any(target.startswith(os.path.join(env, "")) for env in (environment, os.path.realpath(environment)))
+    # uv writes the target through tool_dir as it was given (maybe a link); its last part is not resolved,
+    # so a link into a tool whose Python is gone still counts.
+    resolved = os.path.join(os.path.realpath(os.path.dirname(target)), os.path.basename(target))
+    return any(t.startswith(os.path.join(env, "")) for t in (target, resolved)
+               for env in (environment, os.path.realpath(environment)))
 
 
 def tool_links(bin_dir, environment):
@@ -218,19 +223,48 @@ def _lock_holder(fd):
     return None
 
 
-def keep_aside(paths, action):
-    """``action()`` with ``paths`` (files that took over a tool's executables) renamed aside, then put back."""
+def _kept(path, environment):
+    return "%s.pyfleet-keep-%s" % (path, os.path.basename(environment))
+
+
+def keep_aside(paths, action, environment):
+    """``action()`` with ``paths`` (files that took over the executables of the tool of ``environment``)
+    renamed aside, then put back; a run killed meanwhile leaves them for ``recover_kept``."""
     moved = []
     try:
         for path in paths:
-            os.rename(path, path + ".pyfleet-keep")
+            os.rename(path, _kept(path, environment))
             moved.append(path)
         return action()
     finally:
         for path in moved:
             if os.path.lexists(path):
                 os.unlink(path)
-            os.rename(path + ".pyfleet-keep", path)
+            os.rename(_kept(path, environment), path)
+
+
+def recover_kept(bin_dir, environment):
+    """At start-up, under the tool's lock: the files ``keep_aside`` set aside for this tool in ``bin_dir``
+    and a killed run did not put back go back where they were (when that name is free, or holds a link
+    into the tool's environment). The paths put back."""
+    suffix = ".pyfleet-keep-%s" % os.path.basename(environment)
+    done = []
+    try:
+        names = [n for n in os.listdir(bin_dir) if n.endswith(suffix)]
+    except OSError:
+        return done
+    for name in sorted(names):
+        path = os.path.join(bin_dir, name[:-len(suffix)])
+        try:
+            if os.path.islink(path) and leads_into(path, environment):
+                os.unlink(path)
+            if not os.path.lexists(path):
+                os.rename(os.path.join(bin_dir, name), path)
+                done.append(path)
+        except OSError as exc:
+            raise ToolError("%s, set aside by an interrupted run, could not be put back as %s (%s): move it back by hand"
+                            % (os.path.join(bin_dir, name), path, exc))
+    return done
 
 
 def remove_tool(environment, bin_dir):
@@ -269,3 +303,26 @@ def recover_backup(environment, bin_dir):
         raise ToolError("the backup %s of %s left by an interrupted run could not be put back (%s): move it back "
                         "by hand" % (path, environment, exc))
     return True
+
+
+def recover(environment, bin_dir):
+    """What an interrupted run left for the tool of ``environment``, put back (at start-up, under its lock,
+    not in check mode): ``recover_backup``, then ``recover_kept``. A line for each thing put back."""
+    done = ["a backup of %s left by an interrupted run was recovered" % environment] if recover_backup(environment, bin_dir) else []
+    return done + ["put back %s, set aside by an interrupted run" % p for p in recover_kept(bin_dir, environment)]
+
+
+def unlink_leftovers(bin_dir, environment):
+    """Remove the links in ``bin_dir`` into ``environment`` when it is gone (deleted by hand: uv would refuse
+    them as not its own); ``{path: target}`` of those removed, for ``relink`` if uv fails."""
+    links = {} if os.path.lexists(environment) else tool_links(bin_dir, environment)
+    for path in links:
+        os.unlink(path)
+    return links
+
+
+def relink(links):
+    """Put back ``links`` (``{path: target}``) where their name is free."""
+    for path, target in sorted(links.items()):
+        if not os.path.lexists(path):
+            os.symlink(target, path)

@@ -85,16 +85,26 @@ def read_receipt(environment):
         raise ToolError("uv's receipt %s is not UTF-8: %s" % (path, exc))
     try:
         data = parse_toml(text)
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        # the shared reader raises more than ValueError on a file that is not the TOML uv writes
         raise ToolError("uv's receipt %s is not valid TOML (%s); reinstall the tool with state=reinstalled"
                         % (path, exc))
-    tool = data.get("tool")
+    tool = data.get("tool") if isinstance(data, dict) else None
     if (not isinstance(tool, dict) or not isinstance(tool.get("requirements"), list) or not tool["requirements"]
-            or not all(isinstance(e, dict) and isinstance(e.get("name"), str) for e in tool["requirements"])
-            or not isinstance(tool.get("python", ""), str) or not isinstance(tool.get("entrypoints", []), list)):
+            or not all(_valid_entry(e) for e in tool["requirements"])
+            or not isinstance(tool.get("python", ""), str) or not isinstance(tool.get("entrypoints", []), list)
+            or not all(isinstance(e, dict) and all(isinstance(e.get(k, ""), str) for k in ("name", "install-path"))
+                       for e in tool.get("entrypoints", []))):
         raise ToolError("uv's receipt %s has no valid [tool] requirements; reinstall the tool with state=reinstalled"
                         % path)
     return tool
+
+
+def _valid_entry(entry):
+    """Whether a receipt's ``requirements`` entry has the types uv writes (a name, text fields, extras a list)."""
+    return (isinstance(entry, dict) and isinstance(entry.get("name"), str)
+            and all(isinstance(entry.get(k, ""), str) for k in ("specifier", "marker", "url", "path", "directory", "editable"))
+            and isinstance(entry.get("extras", []), list) and all(isinstance(x, str) for x in entry.get("extras", [])))
 
 
 # -- requests and receipt entries -------------------------------------------------------------------

@@ -10,9 +10,11 @@ The index serves six (from venvindex's cache) and two releases of a small tool b
 from __future__ import annotations
 
 import base64
+import glob
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -92,6 +94,7 @@ def tool(run_module, tmp_path, uv, index, monkeypatch):
         base.update(args)
         return run_module(uv_tool.main, base, check_mode=check_mode, diff=diff)
     call.home = str(home)
+    call.uv = uv
     call.env = str(tmp_path / "opt" / "tools" / "pyfleet-hello")
     call.link = str(tmp_path / "bin" / "pyfleet-hello")
     call.tool_dir = str(tmp_path / "opt" / "tools")
@@ -142,6 +145,21 @@ def test_check_install_noop_without_index_requests_whatever_the_umask(tool, inde
     assert rc == 0 and not check_again["changed"]
     assert counter.paths == []  # the pinned, satisfied request asked the index nothing
     assert again["tool"]["version"] == "1.0" and again["before"] == again["after"]
+    # Decided from the receipt and the environment's files: no uv command (uv's first one on the
+    # environment would run its Python to query it, about a second with the task's empty cache).
+    assert [c.split()[1:] for c in again["cmd"] + check_again["cmd"]] == [["--version"], ["--version"]]
+    listed = subprocess.run([tool.uv, "pip", "list", "--format", "json", "--python", tool.env], capture_output=True,
+                            text=True, check=True, env=dict(os.environ, UV_CACHE_DIR=os.path.join(tool.home, "..", "c")))
+    assert {p["name"]: p["version"] for p in json.loads(listed.stdout)} == again["before"]  # what uv lists
+
+    # What the files cannot prove is asked of uv: a dependency removed by hand is put back.
+    for path in glob.glob(os.path.join(tool.env, "lib", "python*", "site-packages", "six*")):
+        shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+    rc, check = tool(check_mode=True)
+    assert rc == 0 and check["changed"] and check["packages"]["installed"] == [{"name": "six", "version": "1.17.0"}]
+    rc, fixed = tool()
+    assert rc == 0 and fixed["changed"] and listing(tool.env)["six"] == "1.17.0"
+    assert counter.paths != []  # six was asked for
 
 
 def test_with_latest_python_change_reinstalled_absent(tool, monkeypatch):
@@ -238,6 +256,8 @@ def test_bad_input_is_named_and_changes_nothing(tool, tmp_path, index):
     assert "six is not a command-line tool" in six["msg"]
     rc, nobin = tool(bin_dir=str(tmp_path / "nope"))
     assert rc == 1 and "bin_dir %s does not exist" % (tmp_path / "nope") in nobin["msg"]
+    rc, not_python = tool(python="/bin/true")  # a path is not asked of uv python find: uv tool install refuses it
+    assert rc == 1 and "/bin/true" in not_python["msg"], not_python["msg"]
     rc, private = tool(python=os.path.realpath(sys.executable)) if sys.executable.startswith("/root/") else (None, None)
     if private is not None:
         assert rc == 1 and "is not usable by every user: /root is mode 07" in private["msg"]

@@ -85,7 +85,8 @@ def test_a_run_killed_midway_gets_its_backup_back(tool):
     with open(os.path.join(tool.env, "pyvenv.cfg"), "w") as handle:
         handle.write("home = /nowhere\n")
     rc, again = tool()
-    assert rc == 0 and not again["changed"] and runs(tool.link) == "hello 1.0\n", again["msg"]
+    # Putting the backup back changed the host (review of uv_tool, finding 7).
+    assert rc == 0 and again["changed"] and runs(tool.link) == "hello 1.0\n", again["msg"]
     assert leftovers(tool) == []
 
 
@@ -142,10 +143,18 @@ def test_a_tool_whose_python_is_gone_is_reinstalled_or_removed(tool):
     assert not os.path.exists(tool.env) and not os.path.lexists(tool.link)
 
 
-@pytest.mark.parametrize("receipt", ["garbage\n", "[tool]\nrequirements = [{ name = 1 }]\n", b"\xff\xfe\x00"],
-                         ids=["not-toml", "wrong-types", "not-utf8"])
+@pytest.mark.parametrize("receipt", ["garbage\n", "[tool]\nrequirements = [{ name = 1 }]\n", b"\xff\xfe\x00",
+                                     # review of uv_tool, finding 4: the reader raised TypeError, the entry fed re an int
+                                     "[tool]\nrequirements = 1\nrequirements.x = 2\n",
+                                     '[tool]\nrequirements = [{ name = "pyfleet-hello", specifier = 1 }]\n',
+                                     # finding 1: no receipt, the Python still there (uv writes the receipt last)
+                                     None],
+                         ids=["not-toml", "wrong-types", "not-utf8", "reader-type-error", "entry-type", "missing"])
 def test_a_broken_receipt_is_reinstalled_or_removed(tool, receipt):
     def spoil():
+        if receipt is None:
+            os.unlink(os.path.join(tool.env, "uv-receipt.toml"))
+            return
         with open(os.path.join(tool.env, "uv-receipt.toml"), "wb") as handle:
             handle.write(receipt if isinstance(receipt, bytes) else receipt.encode())
 
@@ -409,3 +418,50 @@ def test_the_lock_is_waited_for_a_bounded_time(tool):
         holder.kill()
         holder.wait()
         holder.stdout.close()
+
+
+def test_a_tool_dir_given_by_a_link_then_by_its_real_path(tool, tmp_path):
+    """Review of uv_tool, finding 2: uv writes the links through tool_dir as given; the same tool_dir named
+    by its real path later still owns them."""
+    real = tmp_path / "realtools"
+    real.mkdir()
+    os.symlink(str(real), str(tmp_path / "linked"))
+    rc, made = tool(tool_dir=str(tmp_path / "linked"))
+    assert rc == 0 and made["changed"], made["msg"]
+    rc, again = tool(tool_dir=str(real))
+    assert rc == 0 and not again["changed"], again["msg"]
+    rc, gone = tool(tool_dir=str(real), state="absent")
+    assert rc == 0 and gone["changed"] and not os.path.lexists(tool.link), gone["msg"]
+
+
+def test_a_deleted_environment_leaves_links_that_are_replaced(tool):
+    """Review of uv_tool, finding 6: the tool's own links into its deleted environment do not stop a new install."""
+    tool()
+    shutil.rmtree(tool.tool_dir)
+    assert os.path.islink(tool.link) and not os.path.exists(tool.link)
+    rc, check = tool(check_mode=True)
+    assert rc == 0 and check["changed"], check["msg"]
+    rc, made = tool()
+    assert rc == 0 and made["changed"] and runs(tool.link) == "hello 1.0\n", made["msg"]
+    shutil.rmtree(tool.env)
+    rc, failed = tool(name="pyfleet-hello==1.3")  # uv fails: the leftover link is put back as it was
+    assert rc == 1 and os.path.islink(tool.link), failed["msg"]
+    assert "restored" not in failed["msg"]
+
+
+def test_a_file_set_aside_by_a_killed_absent_run_is_put_back(tool):
+    """Review of uv_tool, finding 5: absent with force sets a foreign file aside while uv uninstalls; a run
+    killed then left it aside, and the next run puts it back (and the force guard holds again)."""
+    tool()
+    os.unlink(tool.link)
+    with open(tool.link + ".pyfleet-keep-pyfleet-hello", "w") as handle:
+        handle.write("#!/bin/sh\necho mine\n")
+    os.chmod(tool.link + ".pyfleet-keep-pyfleet-hello", 0o755)
+    rc, refused = tool()
+    assert rc == 1 and "was not linked by uv for pyfleet-hello" in refused["msg"], refused["msg"]
+    assert runs(tool.link) == "mine\n" and not os.path.lexists(tool.link + ".pyfleet-keep-pyfleet-hello")
+    os.rename(tool.link, tool.link + ".pyfleet-keep-pyfleet-hello")
+    rc, gone = tool(state="absent", force=True)
+    assert rc == 0 and gone["changed"] and runs(tool.link) == "mine\n", gone["msg"]
+    assert "set aside by an interrupted run" in json.dumps(gone.get("warnings"))
+    assert not os.path.exists(tool.env) and os.listdir(os.path.dirname(tool.link)) == ["pyfleet-hello"]

@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments import _uv_tool, _uv_tool_receipt
+from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_installed import packages_on_disk
 
 try:
     import tomllib
@@ -192,8 +193,8 @@ def test_links_packages_and_backup(tmp_path):
     (site / "Foo_Bar-1.0.dist-info").mkdir(parents=True)
     (site / "Foo_Bar-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: Foo.Bar\nVersion: 1.0\n")
     (site / "six-1.17.0.dist-info").mkdir()
-    assert _uv_tool.packages_on_disk(str(env)) == {
-        "foo-bar": {"name": "Foo.Bar", "version": "1.0"}, "six": {"name": "six", "version": "1.17.0"}}
+    assert packages_on_disk(str(env)) == {  # named as uv pip list names them
+        "foo-bar": {"name": "foo-bar", "version": "1.0"}, "six": {"name": "six", "version": "1.17.0"}}
     bin_dir.mkdir()
     os.symlink(str(env / "bin" / "t"), str(bin_dir / "t"))
     (bin_dir / "u").write_text("")
@@ -205,7 +206,7 @@ def test_links_packages_and_backup(tmp_path):
         if os.path.exists(str(env)):
             shutil.rmtree(str(env))
         backup.restore()
-        assert _uv_tool.packages_on_disk(str(env))["six"]["version"] == "1.17.0"
+        assert packages_on_disk(str(env))["six"]["version"] == "1.17.0"
         assert os.readlink(str(bin_dir / "t")) == str(env / "bin" / "t")
         assert sorted(os.listdir(str(tmp_path / "tools"))) == ["t"]
 
@@ -322,3 +323,26 @@ def test_tool_facts_show_path_and_url_requirements_masked(tmp_path):
     assert facts["with"][0].startswith("six @ https://") and "files.example/six-1.17.0" in facts["with"][0]
     assert "s3cretpw" not in json.dumps(facts) and "deploy" not in json.dumps(facts)
     assert facts["with"][1] == "local @ /srv/src/local"
+
+
+def test_a_failed_first_install_keeps_tool_dir_with_another_tools_lock(tmp_path):
+    """Review of uv_tool, finding 9: another tool's lock there may be held by a run of that tool."""
+    top = tmp_path / "tools"
+    top.mkdir()
+    for name in (".lock", ".gitignore", ".t.pyfleet-lock", ".other.pyfleet-lock"):
+        (top / name).write_text("")
+    _uv_tool.remove_if_empty(str(top), "t")
+    assert top.is_dir()
+    (top / ".other.pyfleet-lock").unlink()
+    _uv_tool.remove_if_empty(str(top), "t")
+    assert not top.exists()
+
+
+def test_a_link_through_a_linked_tool_dir_leads_into_the_real_one(tmp_path):
+    """Review of uv_tool, finding 2."""
+    real = tmp_path / "real"
+    (real / "t" / "bin").mkdir(parents=True)
+    os.symlink(str(real), str(tmp_path / "linked"))
+    os.symlink(str(tmp_path / "linked" / "t" / "bin" / "t"), str(tmp_path / "link"))  # dangling: no bin/t
+    assert _uv_tool.leads_into(str(tmp_path / "link"), str(real / "t"))
+    assert not _uv_tool.leads_into(str(tmp_path / "link"), str(real / "u"))
