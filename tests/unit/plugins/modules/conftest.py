@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import sys
 
 import pytest
 
@@ -50,3 +52,58 @@ def run_module(capsys, monkeypatch):
         out = capsys.readouterr().out
         return exc.value.code, json.loads(out)
     return run
+
+
+# -- uv_venv's tests (test_uv_venv*.py): the real uv, a loopback index, the module --------------------------
+
+sys.path.insert(0, os.path.dirname(__file__))
+from uv_venv_support import PYTHON, real_uv, venvindex  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.pyfleet.uv.plugins.modules import uv_venv  # noqa: E402  pylint: disable=wrong-import-position
+
+
+@pytest.fixture(scope="module")
+def wheels():
+    return venvindex.fetch()
+
+
+@pytest.fixture
+def uv(tmp_path):
+    path = real_uv("0.13.8", str(tmp_path / "uvs"))
+    if path is None:
+        pytest.skip("uv 0.13.8 is not in the mirror")
+    return path
+
+
+@pytest.fixture
+def index(wheels):
+    with venvindex.static_index(wheels) as (url, counter):
+        yield url, counter
+
+
+@pytest.fixture
+def venv(run_module, tmp_path, uv, index):
+    url, _counter = index
+    path = str(tmp_path / "envs" / "app")
+
+    def call(check_mode=False, diff=False, **args):
+        base = {"path": path, "python": PYTHON, "uv_path": uv, "index_url": url,
+                "python_install_dir": str(tmp_path / "pythons")}
+        base.update(args)
+        return run_module(uv_venv.main, base, check_mode=check_mode, diff=diff)
+    call.path = path
+    call.uv = uv
+    return call
+
+
+@pytest.fixture
+def warned(monkeypatch):
+    """Every AnsibleModule.warn() of the test (ansible-core 2.19+ may send them past the result)."""
+    from ansible.module_utils.basic import AnsibleModule  # pylint: disable=import-outside-toplevel
+    texts = []
+    real = AnsibleModule.warn
+
+    def warn(self, warning, *args, **kwargs):
+        texts.append(warning)
+        return real(self, warning, *args, **kwargs)
+    monkeypatch.setattr(AnsibleModule, "warn", warn)
+    return texts
