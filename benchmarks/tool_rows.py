@@ -145,7 +145,7 @@ class ToolRowsMixin:
         self.play(self.playbook("tool_uv", (
             "    - pyfleet.uv.uv_install:\n        version: %s\n        mirror_url: %s/versioned/{version}/\n"
             "        install_dir: %s\n" % (suite.UV_NEW, self.server.url, uvdir))), self.inventory(1))
-        with quiet_disconnects(), venvindex.static_index(wheels) as (url, counter):
+        with quiet_disconnects(), venvindex.static_index(wheels, metadata=True) as (url, counter):
             self.tool_index_rows(modules, url, counter, os.path.join(uvdir, "uv"), pipx)
 
     def tool_tasks(self, url, uv, pipx):

@@ -153,7 +153,7 @@ class VenvRowsMixin:
 
     def venv_index_rows(self, wheels, uv, home, one, changed):
         """venv_rows' measurements, on the counting index of ``wheels``."""
-        with venvindex.static_index(wheels) as (url, counter):
+        with venvindex.static_index(wheels, metadata=True) as (url, counter):
             tasks = self.venv_tasks(url, uv, VENV_PACKAGES)
             change_tasks = self.venv_tasks(url, uv, changed)
             # The smoke run (--quick, the suite's bench-smoke stage, which judges uv_venv's flags and

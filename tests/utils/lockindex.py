@@ -8,6 +8,8 @@
 ``tamper(filename)`` (change the bytes served for a file, its listed sha256 unchanged: what a compromised
 mirror serves) and, with ``auth=(user, password)``, answers 401 to any request without those credentials.
 ``hashes=False`` leaves the ``#sha256=`` out of the links (venvindex.static_index, uv_venv's tests).
+``metadata=True`` also serves each wheel's core metadata beside it (``<file>.metadata``, PEP 658/714, named in
+the links' ``data-core-metadata``), as the public index and devpi do: a resolver reads it instead of the wheel.
 """
 
 from __future__ import annotations
@@ -46,8 +48,18 @@ class Index:
             wheel.writestr("tampered.txt", "not what the lock pinned\n")
 
 
+def core_metadata(wheel: str) -> bytes:
+    """The ``*.dist-info/METADATA`` of ``wheel`` (its core metadata, PEP 658)."""
+    import zipfile  # pylint: disable=import-outside-toplevel
+    with zipfile.ZipFile(wheel) as archive:
+        names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        if len(names) != 1:
+            raise ValueError("%s holds %d .dist-info/METADATA files" % (wheel, len(names)))
+        return archive.read(names[0])
+
+
 @contextlib.contextmanager
-def hashed_index(wheels: list, auth: tuple | None = None, hashes: bool = True):
+def hashed_index(wheels: list, auth: tuple | None = None, hashes: bool = True, metadata: bool = False):
     """See the module docstring."""
     with tempfile.TemporaryDirectory(prefix="lockindex-") as root:
         index = Index(root)
@@ -58,11 +70,18 @@ def hashed_index(wheels: list, auth: tuple | None = None, hashes: bool = True):
             shutil.copy(wheel, os.path.join(root, "files", os.path.basename(wheel)))
             with open(wheel, "rb") as handle:
                 digest = hashlib.sha256(handle.read()).hexdigest()
-            projects.setdefault(name, []).append((os.path.basename(wheel), digest))
+            extra = ""
+            if metadata:
+                core = core_metadata(wheel)
+                with open(os.path.join(root, "files", os.path.basename(wheel) + ".metadata"), "wb") as handle:
+                    handle.write(core)
+                extra = ' data-core-metadata="sha256=%s" data-dist-info-metadata="sha256=%s"' % (
+                    (hashlib.sha256(core).hexdigest(),) * 2)
+            projects.setdefault(name, []).append((os.path.basename(wheel), digest, extra))
         for name, files in projects.items():
             os.makedirs(os.path.join(root, "simple", name))
-            links = ['<a href="/files/%s%s">%s</a>' % (html.escape(f), "#sha256=" + d if hashes else "", html.escape(f))
-                     for f, d in files]
+            links = ['<a href="/files/%s%s"%s>%s</a>' % (html.escape(f), "#sha256=" + d if hashes else "", x, html.escape(f))
+                     for f, d, x in files]
             with open(os.path.join(root, "simple", name, "index.html"), "w") as handle:
                 handle.write("<!DOCTYPE html><html><body>%s</body></html>\n" % "<br>".join(links))
         wanted = "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode() if auth else None

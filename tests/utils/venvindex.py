@@ -150,12 +150,13 @@ def fetch_fleet(targets, wheels: str | None = None) -> tuple:
 
 
 @contextlib.contextmanager
-def static_index(wheels: list):
+def static_index(wheels: list, metadata: bool = False):
     """A PEP 503 index of ``wheels`` on 127.0.0.1 (lockindex's, without hashes); yields ``(simple URL, counter)``.
 
-    ``counter.paths`` lists every request's path, in order; ``counter.reset()`` empties it.
+    ``counter.paths`` lists every request's path, in order; ``counter.reset()`` empties it. ``metadata``
+    serves each wheel's core metadata beside it (PEP 658), as the public index does (the benchmarks).
     """
-    with lockindex.hashed_index(wheels, hashes=False) as index:
+    with lockindex.hashed_index(wheels, hashes=False, metadata=metadata) as index:
         yield index.url, index
 
 
