@@ -38,7 +38,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._sync import project_files
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._action import DownloadOnAction
-from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import hold, sweep_stale
+from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import mark_owned, release, sweep_stale
 
 MODULE = "pyfleet.uv.uv_sync"
 ARCHIVE = "project.tar.gz"
@@ -184,8 +184,9 @@ class ActionModule(DownloadOnAction):
         # (a flock, gone with the process) and removes those that nobody holds.
         sweep_stale(tempfile.gettempdir(), SCRATCH)
         scratch = tempfile.mkdtemp(prefix=SCRATCH)
-        held = hold(scratch)
+        held = None
         try:
+            held = mark_owned(scratch)
             if mode == "controller":
                 self._controller(result, args, task_vars, scratch)
                 return
@@ -194,7 +195,7 @@ class ActionModule(DownloadOnAction):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-            os.close(held)
+            release(held)
 
     def _source_dir(self, given):
         try:

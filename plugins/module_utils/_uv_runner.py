@@ -323,10 +323,12 @@ class UvRunner(object):
         args, index_env = index_environment(list(args))
         env = dict(env or {}, **index_env)
         for arg in args:
-            if arg.startswith("-") and url_secrets(arg):
-                raise UvRunError("%s: this option would carry URL credentials on uv's command line, where every user "
-                                 "of the host can read them; give them in the index options, or in the system uv.toml"
-                                 % redact_text(arg))
+            # Every word, an option's own value in the next word included (``--constraint URL``).
+            if url_secrets(arg):
+                raise UvRunError("%s: this argument would carry URL credentials on uv's command line, where every "
+                                 "user of the host can read them; give index credentials in the index options or the "
+                                 "system uv.toml, and a requirement URL with credentials as a package name (it goes "
+                                 "to uv in a private file)" % redact_text(arg))
         rc, out, err = self.raw([self.uv, "--color", "never"] + args, env)
         if check and rc != 0:
             what = what or "uv " + " ".join(args[:2])

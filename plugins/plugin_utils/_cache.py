@@ -184,14 +184,31 @@ def file_lock(path, timeout=1800, root=None):
 def hold(path):
     """An open descriptor of ``path`` (a file or a folder) with an exclusive ``flock`` on it: the mark of a
     running owner, which ``sweep_stale`` never removes. The lock goes with the process, however it ends
-    (a killed run's debris is then free to sweep). Close it when the entry is gone or renamed."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    (a killed run's debris is then free to sweep). Close it when the entry is gone or renamed. A file is
+    opened for writing: NFS grants an exclusive ``flock`` only on a descriptor open for writing."""
+    flags = os.O_RDONLY if os.path.isdir(path) else os.O_RDWR
+    fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except (IOError, OSError):
         os.close(fd)
         raise
     return fd
+
+
+def mark_owned(path):
+    """``hold`` for the owner of an entry it just made: the descriptor, or None where this file system
+    cannot lock (the entry then carries no mark, and ``sweep_stale``, which must hold an entry to remove
+    it, cannot remove it either). Close a descriptor with ``release``."""
+    try:
+        return hold(path)
+    except (IOError, OSError):
+        return None
+
+
+def release(fd):
+    if fd is not None:
+        os.close(fd)
 
 
 def sweep_stale(folder, prefix, min_age=60):
@@ -442,8 +459,9 @@ class ArtifactCache(object):
                     os.unlink(path)
             fd, temp = tempfile.mkstemp(prefix=".download-", dir=self.dir)
             os.close(fd)
-            held = hold(temp)  # until it is renamed or removed: sweep_stale leaves it alone
+            held = None
             try:
+                held = mark_owned(temp)  # until it is renamed or removed: sweep_stale leaves it alone
                 answer = fetcher.download(artifact.url, temp, max_bytes, origin=origin)
                 if answer.status != 200 or answer.body is None:
                     return None, answer, True
@@ -464,4 +482,4 @@ class ArtifactCache(object):
             finally:
                 if os.path.exists(temp):
                     os.unlink(temp)
-                os.close(held)
+                release(held)

@@ -54,6 +54,11 @@ def packages_on_disk(environment, requires=False):
     ``parse_pip_list`` gives uv's list (``requires`` adds each one's ``Requires-Dist`` lines)."""
     out = {}
     for site in _site_packages(environment):
+        # A name installed twice (two dist-info folders, or an egg-info beside one) is not satisfied for uv:
+        # ``twice`` marks it, for ``satisfied`` (``requires``) only.
+        for info in sorted(glob.glob(os.path.join(site, "*.egg-info"))) if requires else []:
+            name = normalize_name(os.path.basename(info)[:-len(".egg-info")].partition("-")[0])
+            out[name] = dict(name=name, version="", requires=None, twice=True)
         for info in sorted(glob.glob(os.path.join(site, "*.dist-info"))):
             name, _sep, version = os.path.basename(info)[:-len(".dist-info")].partition("-")
             entry = dict(name=normalize_name(name), version=version)
@@ -64,6 +69,8 @@ def packages_on_disk(environment, requires=False):
                     entry["requires"] = Parser().parsestr(head, headersonly=True).get_all("Requires-Dist") or []
                 except (IOError, OSError):
                     entry["requires"] = None
+            if requires and normalize_name(name) in out:
+                entry["twice"] = True
             out[normalize_name(name)] = entry
     return out
 
@@ -76,8 +83,14 @@ def marker_environment(environment):
     if not full or len(sites) != 1:
         return None
     release = full.group(2).split(".")
-    if os.path.basename(os.path.dirname(sites[0])) != "python%s" % ".".join(release[:2]):
+    series = "python%s" % ".".join(release[:2])
+    if os.path.basename(os.path.dirname(sites[0])) != series:
         return None  # the environment's Python is not the one pyvenv.cfg names
+    # uv links bin/python to the interpreter as it was given (/usr/bin/python3): an upgrade of the system
+    # Python changes it underneath, and the packages under lib/pythonX.Y are then not seen. Proven only
+    # when the interpreter the link leads to is named for the same series.
+    if os.path.basename(os.path.realpath(os.path.join(environment, "bin", "python"))) != series:
+        return None
     impl = (cfg.get("implementation") or "").strip()
     return dict(python_version=".".join(release[:2]), python_full_version=full.group(0), sys_platform="linux",
                 os_name="posix", platform_system="Linux", platform_python_implementation=impl or None,
@@ -198,6 +211,8 @@ def _marker(text, values, extras):
         if lvalue is None or rvalue is None:
             return None
         if op in ("in", "not in"):
+            if left in _VERSION_VARS or right in _VERSION_VARS:
+                return None  # uv compares versions there, not text
             return (lvalue in rvalue) == (op == "in")
         if left in _VERSION_VARS or right in _VERSION_VARS:
             if left in _VERSION_VARS:
@@ -253,7 +268,8 @@ def satisfied(requirements, installed, values):
         if applies is None:
             return None
         dist = installed.get(name)
-        if dist is None or dist.get("requires") is None or version_allows(dist["version"], spec) is not True:
+        if (dist is None or dist.get("twice") or dist.get("requires") is None
+                or version_allows(dist["version"], spec) is not True):
             return None
         extras = frozenset(normalize_name(e.strip()) for e in (match.group(2) or "").split(",") if e.strip())
         if (name, extras) in seen:

@@ -32,8 +32,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
+import csv
 import errno
 import fcntl
+import glob
 import os
 import shutil
 
@@ -104,18 +106,42 @@ def drop_new_lock(venv, mark):
         os.close(handle)
 
 
-# What the top level of an environment holds (uv, venv, virtualenv; Windows spellings; share/etc of packages).
+# What the top level of an environment holds (uv, venv, virtualenv; Windows spellings; share/etc of packages;
+# pip 9's self-check, pipenv's project link).
 _VENV_ENTRIES = frozenset(("bin", "lib", "lib64", "include", "share", "etc", "man", "pyvenv.cfg", ".gitignore", "CACHEDIR.TAG",
-                           ".lock", "Scripts", "Include", "Lib"))
+                           ".lock", "Scripts", "Include", "Lib", "pip-selfcheck.json", ".project"))
+
+
+def _installed_top_names(venv):
+    """The top-level names of ``venv`` that installed packages own: what their ``RECORD`` files list outside
+    site-packages (a wheel's data files installed at the environment's root, e.g. ``config/``)."""
+    owned = set()
+    top = os.path.normpath(venv)
+    for record in glob.glob(os.path.join(venv, "lib*", "python*", "site-packages", "*.dist-info", "RECORD")):
+        site = os.path.dirname(os.path.dirname(record))
+        try:
+            with open(record, "r") as handle:
+                rows = list(csv.reader(handle))
+        except (IOError, OSError, ValueError, csv.Error):
+            continue
+        for row in rows:
+            if not row or not row[0]:
+                continue
+            rel = os.path.relpath(os.path.normpath(os.path.join(site, row[0])), top)
+            if rel != os.curdir and not rel.startswith(os.pardir):
+                owned.add(rel.split(os.sep)[0])
+    return owned
 
 
 def foreign_entries(venv):
-    """The top-level entries of ``venv`` that no environment holds (a project made with ``python -m venv .``):
-    a recreate would delete them with the old environment."""
+    """The top-level entries of ``venv`` that no environment holds and no installed package owns (a project
+    made with ``python -m venv .``): a recreate would delete them with the old environment."""
     try:
-        return sorted(n for n in os.listdir(venv) if n not in _VENV_ENTRIES)
+        names = [n for n in os.listdir(venv) if n not in _VENV_ENTRIES]
     except OSError:
         return []
+    owned = _installed_top_names(venv) if names else set()
+    return sorted(n for n in names if n not in owned)
 
 
 def staging_path(path):

@@ -347,3 +347,18 @@ def test_an_option_with_credentials_left_on_the_command_line_is_refused(tmp_path
     with pytest.raises(UvRunError, match="--python-install-mirror=") as exc:
         runner.run(["python", "install", "--python-install-mirror=http://alice:s3cretPW@h.example/m/"])
     assert "s3cretPW" not in exc.value.msg and runner.commands == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["pip", "install", "--constraint", "http://carol:PW3cret@h.example/c.txt", "six"],
+    ["pip", "install", "-c", "http://carol:PW3cret@h.example/c.txt", "six"],
+    ["pip", "install", "http://carol:PW3cret@h.example/six-1.17.0-py2.py3-none-any.whl"],
+], ids=["long-option-two-words", "short-option-two-words", "bare-url"])
+def test_credentials_in_any_word_are_refused(tmp_path, argv):
+    """An option's value in its own word carries credentials as well (review of issue 29: ``--constraint URL``
+    reached uv's command line, only ``--constraint=URL`` was refused)."""
+    runner = UvRunner(Module(), "/bin/echo", str(tmp_path / "home"))
+    runner._version = (0, 13, 8)  # pylint: disable=protected-access  # /bin/echo is no uv
+    with pytest.raises(UvRunError, match="URL credentials") as exc:
+        runner.run(argv)
+    assert "PW3cret" not in exc.value.msg and runner.commands == []

@@ -354,3 +354,33 @@ def test_a_failed_install_reports_after_as_before(venv):
     venv(name=["six==1.16.0"])
     rc, failed = venv(name=["six==1.17.0", "nosuch-pyfleet-package"])
     assert rc == 1 and failed["before"] == {"six": "1.16.0"} and failed["after"] == {"six": "1.16.0"}, failed
+
+
+def data_wheel(directory):
+    """A wheel whose data files go to the environment's root (``config/app.cfg``), as xgboost's do."""
+    import zipfile  # pylint: disable=import-outside-toplevel
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "datapkg-1.0-py3-none-any.whl")
+    files = {"datapkg/__init__.py": "", "datapkg-1.0.data/data/config/app.cfg": "k = v\n",
+             "datapkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: datapkg\nVersion: 1.0\n",
+             "datapkg-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.writestr("datapkg-1.0.dist-info/RECORD", "".join("%s,,\n" % n for n in files) + "datapkg-1.0.dist-info/RECORD,,\n")
+    return path
+
+
+@needs_mirror
+def test_a_recreate_keeps_to_what_the_environment_and_its_packages_own(venv, tmp_path):
+    """Data files a package installed at the environment's root, pip 9's pip-selfcheck.json and pipenv's .project
+    are the environment's own: a recreate goes on (second review of issue 29: they were refused as foreign)."""
+    wheel = data_wheel(str(tmp_path / "wheels"))
+    rc, made = venv(name=["six==1.16.0", wheel])
+    assert rc == 0 and os.path.isfile(os.path.join(venv.path, "config", "app.cfg")), made
+    for name in ("pip-selfcheck.json", ".project"):
+        with open(os.path.join(venv.path, name), "w") as handle:
+            handle.write("{}\n")
+    rc, again = venv(recreate="always", name=["six==1.16.0", wheel])
+    assert rc == 0 and again["changed"] and "holds more" not in again.get("msg", ""), again.get("msg")
+    assert os.path.isfile(os.path.join(venv.path, "config", "app.cfg"))

@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import multiprocessing
 import os
+import stat
 import sys
 
 import pytest
@@ -216,3 +219,34 @@ def test_planted_memo_answer_is_refused(tmp_path):
     with pytest.raises(CacheTrustError) as info:
         memo.get(key, lambda: pytest.fail("asked instead of refusing"))
     assert path in info.value.msg and "uid 65534" in info.value.msg
+
+
+def nfs_like_flock(real):
+    """fcntl.flock as NFS grants it: an exclusive lock only on a descriptor open for writing (flock(2))."""
+    def flock(fd, operation):
+        if operation & fcntl.LOCK_EX and stat.S_ISREG(os.fstat(fd).st_mode) and \
+                fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        return real(fd, operation)
+    return flock
+
+
+@pytest.mark.parametrize("lock", ["nfs", "none"])
+def test_a_download_works_where_locks_are_scarce(server, tmp_path, monkeypatch, lock):
+    """A cache on NFS (exclusive flock only for writers) or on a file system without flock: the download
+    works and leaves no .download-* behind (review of issue 31: a read-only descriptor failed every download)."""
+    import ansible_collections.pyfleet.uv.plugins.plugin_utils._cache as cache_mod  # pylint: disable=import-outside-toplevel
+    cache = ArtifactCache(str(tmp_path / "cache"))
+    real = fcntl.flock
+    if lock == "nfs":
+        monkeypatch.setattr(cache_mod.fcntl, "flock", nfs_like_flock(real))
+    else:
+        def no_flock(fd, operation):
+            if os.path.basename(os.readlink("/proc/self/fd/%d" % fd)).startswith(".download-"):
+                raise OSError(errno.ENOLCK, "No locks available")
+            return real(fd, operation)
+        monkeypatch.setattr(cache_mod.fcntl, "flock", no_flock)
+    fetcher = ControllerFetcher({"timeout": 60}, retries=0)
+    path, sha, new = cache.fetch(artifact(server), SHA, fetcher, 10 ** 8, lambda text: None)
+    assert new and sha == SHA and os.path.isfile(path)
+    assert [n for n in os.listdir(cache.dir) if n.startswith(".download-")] == []

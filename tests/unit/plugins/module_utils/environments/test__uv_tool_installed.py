@@ -53,8 +53,10 @@ VALUES = dict(python_version="3.11", python_full_version="3.11.2", sys_platform=
     ('platform_machine == "x86_64" and sys_platform == "win32"', (), False),
     ('platform_machine == "x86_64" or python_version < "3"', (), None),
     ('platform_machine == "x86_64" or python_version > "3"', (), True),
-    ('python_version in "3.10 3.11"', (), True),
-    ('python_version not in "3.10 3.11"', (), False),
+    # uv compares versions there, not text: '3.11.2' in '3.11.20' is no proof (second review of issue 30)
+    ('python_version in "3.10 3.11"', (), None),
+    ('python_full_version not in "3.11.20"', (), None),
+    ('os_name in "posix nt"', (), True),
     ('nonsense == "1"', (), None),
     ('python_version >=', (), None),
     ('(python_version >= "3"', (), None),
@@ -104,6 +106,37 @@ def test_reads_the_environment_as_uv_lists_it(tmp_path):
     assert full["python-dateutil"]["requires"] == ["six >=1.5"] and full["pyyaml"]["requires"] == [] and full["six"]["requires"] is None
     assert installed.marker_environment(str(env)) is None  # no pyvenv.cfg
     (env / "pyvenv.cfg").write_text("home = /usr/bin\nimplementation = CPython\nversion_info = 3.11.2\n")
+    (tmp_path / "usr").mkdir()
+    for series in ("3.11", "3.12"):
+        (tmp_path / "usr" / ("python" + series)).write_text("")
+    (tmp_path / "usr" / "python3").symlink_to("python3.11")
+    (env / "bin").mkdir()
+    (env / "bin" / "python").symlink_to(tmp_path / "usr" / "python3")  # as uv links it: the path as given
+    assert installed.marker_environment(str(env)) == VALUES
+    # The system's python3 upgraded underneath the tool: lib/python3.11 is no longer what its Python reads
+    # (second review of issue 30: the no-op said "nothing to do" to a broken tool).
+    (tmp_path / "usr" / "python3").unlink()
+    (tmp_path / "usr" / "python3").symlink_to("python3.12")
+    assert installed.marker_environment(str(env)) is None
+    (tmp_path / "usr" / "python3").unlink()
+    (tmp_path / "usr" / "python3").symlink_to("python3.11")
     assert installed.marker_environment(str(env)) == VALUES
     (env / "pyvenv.cfg").write_text("home = /usr/bin\nimplementation = CPython\nversion_info = 3.12.1\n")
     assert installed.marker_environment(str(env)) is None  # pyvenv.cfg names another Python than lib/ holds
+
+
+def test_a_name_installed_twice_is_left_to_uv(tmp_path):
+    """Two dist-info folders of one name, or an egg-info beside one: uv plans a reinstall, so the files prove
+    nothing (second review of issue 30: the last folder read won and the no-op said "nothing to do")."""
+    site = tmp_path / "t" / "lib" / "python3.11" / "site-packages"
+    for folder in ("six-1.16.0.dist-info", "six-1.17.0.dist-info"):
+        (site / folder).mkdir(parents=True)
+        (site / folder / "METADATA").write_text("Metadata-Version: 2.1\nName: six\nVersion: %s\n" % folder.split("-")[1][:-5])
+    full = installed.packages_on_disk(str(tmp_path / "t"), requires=True)
+    assert installed.satisfied(["six==1.17.0"], full, VALUES) is None
+    assert "twice" not in installed.packages_on_disk(str(tmp_path / "t"))["six"]  # the listing is as uv's
+    (site / "six-1.16.0.dist-info" / "METADATA").unlink()
+    (site / "six-1.16.0.dist-info").rmdir()
+    assert installed.satisfied(["six==1.17.0"], installed.packages_on_disk(str(tmp_path / "t"), requires=True), VALUES) is True
+    (site / "six-1.16.0-py3.11.egg-info").mkdir()
+    assert installed.satisfied(["six==1.17.0"], installed.packages_on_disk(str(tmp_path / "t"), requires=True), VALUES) is None
