@@ -239,7 +239,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool import (
     OFFLINE_HINT, Backup, ToolError, canonical_entry, check_bin_dir, collision_message, describe, entry_text, explain_failure,
-    install_args, keep_aside, link_problems, links_elsewhere, lock_tool, missing_parent, package_diff, protect_receipt,
+    install_args, is_elf, keep_aside, link_problems, links_elsewhere, lock_tool, missing_parent, package_diff, protect_receipt,
     read_receipt, recover, refuse_private_python, reinstall_reason, relink, remove_if_empty, remove_tool, tool_requests,
     tool_summary, unlink_leftovers)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_installed import (
@@ -298,9 +298,10 @@ class UvTool(object):
     def find_python(self):
         """The interpreter uv would build the tool on; refused when other users cannot run it."""
         request = self.params["python"]
-        if request and os.path.isabs(request) and os.path.isfile(request) and os.access(request, os.X_OK):
+        if request and os.path.isabs(request) and is_elf(request) and os.access(request, os.X_OK):
             refuse_private_python(request, request, self.params["python_install_dir"])
             return request  # uv would query it cold (a second); uv tool install checks it is a Python
+        # A script (a wrapper) is asked of uv, which names the interpreter it runs: that one must be usable.
         _rc, out, _err = self.uv(["python", "find"] + ([request] if request else []),
                                  "finding the Python %s" % (request or "(uv's default)"))
         found = out.strip().splitlines()[-1].strip() if out.strip() else ""

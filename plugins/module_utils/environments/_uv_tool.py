@@ -62,6 +62,7 @@ __all__ = [
     "entry_text",
     "explain_failure",
     "install_args",
+    "is_elf",
     "keep_aside",
     "link_problems",
     "links_elsewhere",
@@ -345,6 +346,15 @@ def _user(uid):
         return "%s (uid %d)" % (pwd.getpwuid(uid).pw_name, uid)
     except (ImportError, KeyError):
         return "uid %d" % uid
+
+
+def is_elf(path):
+    """Whether ``path`` is an executable file itself (not a script that runs another interpreter)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except (IOError, OSError):
+        return False
 
 
 def refuse_private_python(found, request, python_install_dir):

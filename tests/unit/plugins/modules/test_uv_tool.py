@@ -261,6 +261,12 @@ def test_bad_input_is_named_and_changes_nothing(tool, tmp_path, index):
     rc, private = tool(python=os.path.realpath(sys.executable)) if sys.executable.startswith("/root/") else (None, None)
     if private is not None:
         assert rc == 1 and "is not usable by every user: /root is mode 07" in private["msg"]
+        # A readable wrapper that runs it is no way round (second review of issue 30: a path skipped the check).
+        wrapper = tmp_path / "python-wrapper"
+        wrapper.write_text('#!/bin/sh\nexec "%s" "$@"\n' % os.path.realpath(sys.executable))
+        wrapper.chmod(0o755)
+        rc, wrapped = tool(python=str(wrapper))
+        assert rc == 1 and "/root is mode 07" in wrapped["msg"], wrapped["msg"]
     assert not os.path.exists(tool.tool_dir) and os.listdir(str(tmp_path / "bin")) == []
 
 
