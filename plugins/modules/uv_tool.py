@@ -238,10 +238,9 @@ from ansible_collections.pyfleet.uv.plugins.module_utils._errors import UvError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import masking_module_class, redact_text
 from ansible_collections.pyfleet.uv.plugins.module_utils._uv_runner import UvRunner, failure_message, finish, locate_uv
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool import (
-    OFFLINE_HINT, Backup, ToolError, canonical_entry, check_bin_dir, collision_message, describe, entry_text, explain_failure,
-    install_args, is_elf, keep_aside, link_problems, links_elsewhere, lock_tool, missing_parent, package_diff, protect_receipt,
-    read_receipt, recover, refuse_private_python, reinstall_reason, relink, remove_if_empty, remove_tool, tool_requests,
-    tool_summary, unlink_leftovers)
+    OFFLINE_HINT, Backup, ToolError, canonical_entry, check_bin_dir, collision_message, describe, entry_text, explain_failure, install_args, is_elf,
+    keep_aside, link_problems, links_elsewhere, lock_tool, missing_parent, package_diff, protect_receipt, read_receipt, recover, refuse_private_python,
+    refuse_unowned, reinstall_reason, relink, remove_if_empty, remove_tool, tool_requests, tool_summary, unlink_leftovers)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._uv_tool_installed import (
     marker_environment, packages_on_disk, satisfied)
 from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv import (
@@ -362,6 +361,7 @@ class UvTool(object):
             except ToolError as exc:
                 broken = exc.msg
             if receipt is None and broken is None:
+                refuse_unowned(self.environment)
                 broken = "%s has no uv receipt (uv-receipt.toml)%s" % (self.environment, "" if os.path.exists(
                     os.path.join(self.environment, "bin", "python")) else " nor a Python (a half-made environment)")
                 self.module.warn("%s; it %s %s" % (broken, "would be" if check else "is",

@@ -63,6 +63,7 @@ __all__ = [
     "explain_failure",
     "install_args",
     "is_elf",
+    "refuse_unowned",
     "keep_aside",
     "link_problems",
     "links_elsewhere",
@@ -346,6 +347,24 @@ def _user(uid):
         return "%s (uid %d)" % (pwd.getpwuid(uid).pw_name, uid)
     except (ImportError, KeyError):
         return "uid %d" % uid
+
+
+# What uv leaves in a tool's folder before or without its receipt (a half-made environment).
+_UV_DEBRIS = frozenset(("CACHEDIR.TAG", ".lock", ".gitignore", "bin", "lib", "lib64", "pyvenv.cfg"))
+
+
+def refuse_unowned(environment):
+    """Fails unless the receipt-less folder ``environment`` is uv's (its pyvenv.cfg names uv, or it holds
+    only what uv makes first): anything else there is somebody's, never removed nor replaced."""
+    try:
+        names = set(os.listdir(environment))
+    except OSError:
+        return
+    if "uv" in (read_pyvenv(environment) or {}) or names <= _UV_DEBRIS:
+        return
+    raise ToolError("%s is not a uv tool environment (no uv-receipt.toml, and uv did not make it: it holds %s); "
+                    "nothing was changed: move it away, or choose another tool_dir"
+                    % (environment, ", ".join(sorted(names - _UV_DEBRIS)[:5])))
 
 
 def is_elf(path):

@@ -465,3 +465,17 @@ def test_a_file_set_aside_by_a_killed_absent_run_is_put_back(tool):
     assert rc == 0 and gone["changed"] and runs(tool.link) == "mine\n", gone["msg"]
     assert "set aside by an interrupted run" in json.dumps(gone.get("warnings"))
     assert not os.path.exists(tool.env) and os.listdir(os.path.dirname(tool.link)) == ["pyfleet-hello"]
+
+
+@pytest.mark.parametrize("state", ["absent", "present"])
+def test_somebodys_folder_named_like_the_tool_is_left_alone(tool, state):
+    """A ``python -m venv`` environment with data in it at ``tool_dir/<name>`` is not a broken tool of uv's:
+    nothing removes or replaces it (second review of issue 30: absent deleted it, "removed pyfleet-hello ?")."""
+    os.makedirs(os.path.dirname(tool.env), exist_ok=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", tool.env], check=True)
+    with open(os.path.join(tool.env, "mydata.txt"), "w") as handle:
+        handle.write("precious\n")
+    for check_mode in (True, False):
+        rc, refused = tool(check_mode=check_mode, state=state)
+        assert rc == 1 and "is not a uv tool environment" in refused["msg"] and "mydata.txt" in refused["msg"], refused
+        assert open(os.path.join(tool.env, "mydata.txt")).read() == "precious\n"
