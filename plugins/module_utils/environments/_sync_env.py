@@ -62,8 +62,10 @@ class Environments(object):
         while not os.path.lexists(head) and os.path.dirname(head) != head:
             head = os.path.dirname(head)
         if os.path.lexists(head) and not os.path.isdir(head):
-            raise SyncError("environment %s cannot be made: %s is a file, not a folder: choose an environment path "
-                            "whose parents are folders (or do not exist yet); the host was not changed" % (self.path, head))
+            what = ("a symbolic link to %s, which does not exist (an unmounted volume?)" % os.readlink(head)
+                    if os.path.islink(head) else "a file, not a folder")
+            raise SyncError("environment %s cannot be made: %s is %s: choose an environment path whose parents are "
+                            "folders (or do not exist yet); the host was not changed" % (self.path, head, what))
         if os.path.lexists(self.path) and not os.path.islink(self.path):
             kind = "a directory" if os.path.isdir(self.path) else "a file"
             raise SyncError("environment %s is %s, not the symbolic link uv_sync manages; uv_sync never replaces it: "

@@ -296,6 +296,12 @@ def test_an_environment_below_a_file_says_what_to_fix(sync, tmp_path):
     assert failed["msg"].startswith("environment %s cannot be made: %s is a file, not a folder" % (
         below, tmp_path / "srv" / "app.conf")), failed["msg"]
     assert "choose an environment path" in failed["msg"] and "Traceback" not in json.dumps(failed)
+    # A parent that links to nothing (an unmounted volume) is said to be one (second review of issue 31).
+    (tmp_path / "srv" / "data").symlink_to(tmp_path / "mnt" / "volume")
+    dangling = str(tmp_path / "srv" / "data" / "app" / ".venv")
+    rc, failed = sync(environment=dangling)
+    assert rc == 1 and "%s is a symbolic link to %s, which does not exist" % (
+        tmp_path / "srv" / "data", tmp_path / "mnt" / "volume") in failed["msg"], failed["msg"]
 
 
 @needs_mirror
