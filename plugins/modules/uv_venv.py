@@ -98,8 +98,9 @@ options:
       - Install each item of O(name) in editable mode (C(uv pip install -e)), as M(ansible.builtin.pip)'s
         option does - usually the directory of a project on the host (relative paths start from O(chdir)).
       - With O(state=present), a project directory that the environment already holds as an editable
-        install from that same directory is left alone (its code is used where it lies); after changing its
-        dependencies, run with O(state=forcereinstall). O(state=exact) and O(state=latest) keep it too.
+        install from that same directory is left alone (its code is used where it lies) until its
+        dependencies or its static version change; a dynamic version (C(dynamic = ["version"])) bumped
+        alone needs O(state=forcereinstall). O(state=exact) and O(state=latest) keep it too.
         Other editable requests (VCS URLs) are reinstalled on every run.
       - Building a project needs its build backend (C(build-system.requires)) from the index or O(find_links).
     type: bool

@@ -252,7 +252,9 @@ class UvVenv(VenvInputs, VenvReport):
                     os.path.realpath(unquote(version[len("file://"):])) == os.path.realpath(old["editable"])
                     and url_version(version) in (None, old["version"])):
                 same.add(normalize_name(name))
-        return [step for step in plan if normalize_name(step[1]) not in same]
+        others = [step for step in plan if normalize_name(step[1]) not in same]
+        # Anything else to install makes uv build the project again too (a dynamic version shows only then).
+        return plan if others else others
 
     def install_args(self, names, files, env=None, target=None):
         state = self.params["state"]

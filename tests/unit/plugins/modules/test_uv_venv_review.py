@@ -384,3 +384,21 @@ def test_a_recreate_keeps_to_what_the_environment_and_its_packages_own(venv, tmp
     rc, again = venv(recreate="always", name=["six==1.16.0", wheel])
     assert rc == 0 and again["changed"] and "holds more" not in again.get("msg", ""), again.get("msg")
     assert os.path.isfile(os.path.join(venv.path, "config", "app.cfg"))
+
+
+@needs_mirror
+def test_a_dynamic_version_project_gaining_a_dependency_agrees_in_check_mode(venv, tmp_path):
+    """``dynamic = ["version"]``: a new dependency makes uv build the project again, and check mode says so too
+    (second review of issue 29: check mode left the project's rebuild out)."""
+    project = flit_project(tmp_path)
+    text = (project / "pyproject.toml").read_text().replace('version = "0.1.0"', 'dynamic = ["version"]')
+    (project / "pyproject.toml").write_text(text)
+    (project / "proj" / "__init__.py").write_text('"""x"""\n__version__ = "0.1.0"\n')
+    rc, made = venv(name=[str(project)], editable=True)
+    assert rc == 0 and made["after"] == {"proj": "0.1.0"}, made["msg"]
+    (project / "proj" / "__init__.py").write_text('"""x"""\n__version__ = "0.2.0"\n')
+    (project / "pyproject.toml").write_text(text.replace('dynamic = ["version"]', 'dynamic = ["version"]\ndependencies = ["six==1.17.0"]'))
+    rc, check = venv(check_mode=True, name=[str(project)], editable=True)
+    rc2, real = venv(name=[str(project)], editable=True)
+    assert rc == 0 and rc2 == 0 and real["after"] == {"proj": "0.2.0", "six": "1.17.0"}, real["msg"]
+    assert "proj" in check["msg"] and "proj" in real["msg"], (check["msg"], real["msg"])
