@@ -44,6 +44,7 @@ extends_documentation_fragment:
   - pyfleet.uv.attributes
   - pyfleet.uv.uv_runner
   - pyfleet.uv.uv_runner.packages
+  - pyfleet.uv.uv_runner.index
 attributes:
   check_mode:
     support: full
@@ -151,20 +152,6 @@ options:
         never on its command line, which every user of the host can read; the same options in O(extra_args)
         are moved there too.
     type: str
-  extra_index_urls:
-    description: More indexes (C(--extra-index-url)).
-    type: list
-    elements: str
-    default: []
-  find_links:
-    description: Directories or URLs of distribution files (C(--find-links)).
-    type: list
-    elements: str
-    default: []
-  no_index:
-    description: Use no index, only O(find_links) (C(--no-index)).
-    type: bool
-    default: false
   offline:
     description:
       - Use no network at all (C(--offline)). uv then installs only from local O(find_links) directories
@@ -175,10 +162,6 @@ options:
     default: false
   require_hashes:
     description: Every requirement must carry a hash (C(--require-hashes)).
-    type: bool
-    default: false
-  no_build:
-    description: Install wheels only, never build from a source distribution (C(--no-build)).
     type: bool
     default: false
   system_site_packages:
