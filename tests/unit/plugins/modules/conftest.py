@@ -54,7 +54,7 @@ def run_module(capsys, monkeypatch):
     return run
 
 
-# -- uv_venv's tests (test_uv_venv*.py): the real uv, a loopback index, the module --------------------------
+# -- the real uv and a loopback index (test_uv_venv*.py, test_uv_sync.py, test_uv_tool*.py), the module uv_venv --------------------------
 
 sys.path.insert(0, os.path.dirname(__file__))
 from uv_venv_support import PYTHON, real_uv, venvindex  # noqa: E402  pylint: disable=wrong-import-position

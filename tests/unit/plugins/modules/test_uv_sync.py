@@ -18,11 +18,10 @@ from ansible_collections.pyfleet.uv.plugins.modules import uv_sync
 
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "..", "module_utils"))
-from real_uv import needs_mirror, real_uv  # noqa: E402  pylint: disable=wrong-import-position
+from real_uv import needs_mirror  # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "utils"))
 import lockindex  # noqa: E402  pylint: disable=wrong-import-position
-import venvindex  # noqa: E402  pylint: disable=wrong-import-position
 
 PYTHON = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
 PYPROJECT = """[project]
@@ -44,19 +43,6 @@ requires = ["flit_core>=4,<5"]
 build-backend = "flit_core.buildapi"
 """
 DEPS = '"six==1.16.0", "python-dateutil==2.9.0.post0"'
-
-
-@pytest.fixture(scope="module")
-def wheels():
-    return venvindex.fetch()
-
-
-@pytest.fixture
-def uv(tmp_path):
-    path = real_uv("0.13.8", str(tmp_path / "uvs"))
-    if path is None:
-        pytest.skip("uv 0.13.8 is not in the mirror")
-    return path
 
 
 @pytest.fixture

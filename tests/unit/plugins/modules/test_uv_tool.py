@@ -72,14 +72,6 @@ def index(tmp_path_factory):
 
 
 @pytest.fixture
-def uv(tmp_path):
-    path = real_uv("0.13.8", str(tmp_path / "uvs"))
-    if path is None:
-        pytest.skip("uv 0.13.8 is not in the mirror")
-    return path
-
-
-@pytest.fixture
 def tool(run_module, tmp_path, uv, index, monkeypatch):
     url, _counter = index
     home = tmp_path / "home"

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "module_utils"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "utils"))
 import venvindex  # noqa: E402  pylint: disable=wrong-import-position
 from real_uv import real_uv  # noqa: E402  pylint: disable=wrong-import-position
-from test_uv_tool import SYSTEM_PYTHON, build_tool_wheel, listing, pytestmark, tool, uv  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+from test_uv_tool import SYSTEM_PYTHON, build_tool_wheel, listing, pytestmark, tool  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 WHEEL = "pyfleet_hello-%s-py3-none-any.whl"
 
