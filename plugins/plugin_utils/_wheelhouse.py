@@ -26,12 +26,7 @@ __metaclass__ = type
 
 import os
 
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # Python 2
-    from urlparse import urlsplit  # type: ignore
-
-from ansible_collections.pyfleet.uv.plugins.module_utils._credentials import same_origin
+from ansible_collections.pyfleet.uv.plugins.module_utils._credentials import origin, same_origin
 from ansible_collections.pyfleet.uv.plugins.module_utils._errors import ChecksumError, MirrorError
 from ansible_collections.pyfleet.uv.plugins.module_utils._secrets import redact_url
 from ansible_collections.pyfleet.uv.plugins.plugin_utils._cache import ArtifactCache, default_cache_dir
@@ -74,9 +69,9 @@ def source_options(options, index, url):
 
 
 def _origin_text(url):
-    """``scheme://host[:port]`` of ``url``, without user info."""
-    parts = urlsplit(url)
-    return "%s://%s" % (parts.scheme, parts.netloc.rsplit("@", 1)[-1])
+    """``scheme://host:port`` of ``url`` (``_credentials.origin``: the rule credentials follow), no user info."""
+    found = origin(url)
+    return "%s://%s:%s" % found if found else redact_url(url)
 
 
 def foreign_refusal(name, answer, url, index):
