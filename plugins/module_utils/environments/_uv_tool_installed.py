@@ -223,23 +223,19 @@ def _marker(text, values, extras):
             return (lvalue == rvalue) == (op != "!=")
         return None
 
-    def both():
-        out = clause()
-        while peek() == "and":
+    def chain(word, operand, decisive):
+        """Three-valued ``and`` (``decisive`` False) or ``or`` (``decisive`` True) of ``operand``s joined by ``word``;
+        ``KeyError`` (cannot parse) wins, then ``decisive``, then ``None`` (unknown)."""
+        out = operand()
+        while peek() == word:
             take()
-            right = clause()
-            out = KeyError if KeyError in (out, right) else (False if False in (out, right) else (
-                None if None in (out, right) else True))
+            right = operand()
+            out = KeyError if KeyError in (out, right) else (decisive if decisive in (out, right) else (
+                None if None in (out, right) else not decisive))
         return out
 
     def either():
-        out = both()
-        while peek() == "or":
-            take()
-            right = both()
-            out = KeyError if KeyError in (out, right) else (True if True in (out, right) else (
-                None if None in (out, right) else False))
-        return out
+        return chain("or", lambda: chain("and", clause, False), True)
 
     try:
         out = either()
