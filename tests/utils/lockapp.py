@@ -36,6 +36,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import venvindex  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils
+from uvmirror import BackgroundServer  # noqa: E402  pylint: disable=wrong-import-position  # tests/utils
 
 PURE = ("six==1.16.0", "python-dateutil==2.9.0.post0", "iniconfig==2.0.0", "tomli==2.0.2", "zipp==3.20.2",
         "importlib-metadata==8.5.0", "jinja2==3.1.4", "attrs==24.2.0", "click==8.1.7", "tabulate==0.9.0",
@@ -190,10 +191,7 @@ class LockIndex:
             def do_HEAD(self) -> None:  # noqa: N802  # uv asks first whether ranges are served (they are not)
                 owner.handle(role, self, head=True)
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server
+        return BackgroundServer(("127.0.0.1", 0), Handler).start()  # a real index's listen backlog
 
     @property
     def url(self) -> str:

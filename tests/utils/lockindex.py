@@ -25,6 +25,8 @@ import shutil
 import tempfile
 import threading
 
+from uvmirror import BackgroundServer  # tests/utils, beside this file
+
 
 class Index:
     def __init__(self, root: str) -> None:
@@ -103,12 +105,9 @@ def hashed_index(wheels: list, auth: tuple | None = None, hashes: bool = True, m
                     return None
                 return super().send_head()
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+        server = BackgroundServer(("127.0.0.1", 0), Handler).start()  # a real index's listen backlog
         index.url = "http://127.0.0.1:%d/simple/" % server.server_address[1]
         try:
             yield index
         finally:
-            server.shutdown()
-            server.server_close()
+            server.stop()

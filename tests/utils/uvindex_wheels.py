@@ -57,7 +57,9 @@ TOOL_WHEELS = tuple(
 
 
 # Requirements of the servers' virtual environments (the venv is keyed by them).
-PYPISERVER_REQUIREMENTS = ["pypiserver>=2.4,<3"]
+# waitress: pypiserver's "auto" server then is waitress (threads, a listen backlog of 1024), not wsgiref's
+# one request at a time behind a backlog of 5, where uv's parallel requests wait a second for a SYN retry.
+PYPISERVER_REQUIREMENTS = ["pypiserver>=2.4,<3", "waitress>=3,<4"]
 
 
 DEVPI_REQUIREMENTS = ["devpi-server>=6.20,<7"]

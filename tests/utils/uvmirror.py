@@ -461,6 +461,10 @@ class BackgroundServer(http.server.ThreadingHTTPServer):
     """A threading HTTP server that tests run in a daemon thread: ``start()``, then ``stop()``."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: uv opens a dozen connections at once, the kernel drops the
+    # SYNs beyond the backlog, and each dropped one waits a second for its retry (a 1 s stall per burst that
+    # no real index has; nginx, waitress and devpi-server listen with hundreds).
+    request_queue_size = 128
 
     def start(self) -> "BackgroundServer":
         """Serve in a daemon thread (for tests in the same process); stop with ``stop()``."""
