@@ -36,7 +36,12 @@ description:
     it was. So that it works under its final name, it is made with C(uv venv --relocatable) (its
     activation scripts and console scripts find their directory at run time; C(pyvenv.cfg) says
     C(relocatable = true)). An empty directory at O(path) (perhaps a mount point) is built in place and
-    emptied again on failure.
+    emptied again on failure. A mount point that holds an environment cannot be renamed, so a recreate of
+    it is refused (in check mode too); empty it and run again. The folder the environment is built in
+    (the parent of O(path)) must be writable by the task's user.
+  - A recreate is refused while the environment holds anything that is not its own and that no installed
+    package lists in its C(RECORD) (a project's files beside C(bin/), a hook in C(bin/), a configuration under
+    C(etc/), data under C(share/)), since the old environment is deleted when the new one is in place.
   - Needs uv 0.8.0 or newer on the host.
 author:
   - pyfleet maintainers (@pyfleet)
@@ -61,7 +66,8 @@ attributes:
     support: full
     description:
       - A second run with the same options reports no change; with pinned requests it makes no network
-        request. V(forcereinstall) and O(recreate=always) change on every run, as asked.
+        request. V(forcereinstall) and O(recreate=always) change on every run, as asked, and so does a project
+        directory in O(name) with O(state=exact) or O(state=latest) (uv builds it again; see O(editable)).
 options:
   path:
     description:
@@ -101,7 +107,8 @@ options:
       - With O(state=present), a project directory that the environment already holds as an editable
         install from that same directory is left alone (its code is used where it lies) until its
         dependencies or its static version change; a dynamic version (C(dynamic = ["version"])) bumped
-        alone needs O(state=forcereinstall). O(state=exact) and O(state=latest) keep it too.
+        alone needs O(state=forcereinstall). With O(state=exact) and O(state=latest) uv builds the project
+        again on every run, which is reported as reinstalled (a change), as with any project directory.
         Other editable requests (VCS URLs) are reinstalled on every run.
       - Building a project needs its build backend (C(build-system.requires)) from the index or O(find_links).
     type: bool

@@ -37,6 +37,7 @@ import errno
 import fcntl
 import glob
 import os
+import re
 import shutil
 
 from shlex import quote as _quote
@@ -112,9 +113,17 @@ _VENV_ENTRIES = frozenset(("bin", "lib", "lib64", "include", "share", "etc", "ma
                            ".lock", "Scripts", "Include", "Lib", "pip-selfcheck.json", ".project"))
 
 
-def _installed_top_names(venv):
-    """The top-level names of ``venv`` that installed packages own: what their ``RECORD`` files list outside
-    site-packages (a wheel's data files installed at the environment's root, e.g. ``config/``)."""
+# The folders of an environment that packages and the operator share: below them, a file that no package's RECORD
+# lists and that is not one of the environment's own (the interpreter links, the activation scripts) is the
+# operator's (a hook in bin/, a configuration under etc/, data under share/), which a recreate would delete.
+_SHARED_DIRS = ("bin", "etc", "share", "man", "include", "Scripts")
+# What ``uv venv``, ``python -m venv`` and virtualenv write into bin/ themselves.
+_OWN_BIN = re.compile(r"^(?:python|pypy|graalpy|activate|deactivate|pydoc|Activate)[\w.+-]*$")
+
+
+def _installed_paths(venv):
+    """The paths, relative to ``venv``, that installed packages own: every entry of their ``RECORD`` files (files in
+    site-packages, console scripts in bin/, data files at the environment's root, e.g. ``config/``)."""
     owned = set()
     top = os.path.normpath(venv)
     for record in glob.glob(os.path.join(venv, "lib*", "python*", "site-packages", "*.dist-info", "RECORD")):
@@ -122,26 +131,66 @@ def _installed_top_names(venv):
         try:
             with open(record, "r") as handle:
                 rows = list(csv.reader(handle))
-        except (IOError, OSError, ValueError, csv.Error):
+        except (IOError, OSError, ValueError, csv.Error, UnicodeError):
             continue
         for row in rows:
             if not row or not row[0]:
                 continue
             rel = os.path.relpath(os.path.normpath(os.path.join(site, row[0])), top)
             if rel != os.curdir and not rel.startswith(os.pardir):
-                owned.add(rel.split(os.sep)[0])
+                owned.add(rel)
     return owned
 
 
+def _foreign_below(venv, folder, owned, limit=20):
+    """The files below ``venv/folder`` that are the operator's (see ``_SHARED_DIRS``), at most ``limit``."""
+    found = []
+    for root, dirs, files in os.walk(os.path.join(venv, folder)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            rel = os.path.relpath(os.path.join(root, name), venv)
+            if rel in owned or (folder in ("bin", "Scripts") and root == os.path.join(venv, folder) and _OWN_BIN.match(name)):
+                continue
+            found.append(rel)
+            if len(found) >= limit:
+                return found
+    return found
+
+
 def foreign_entries(venv):
-    """The top-level entries of ``venv`` that no environment holds and no installed package owns (a project
-    made with ``python -m venv .``): a recreate would delete them with the old environment."""
+    """What in ``venv`` no environment holds and no installed package owns: top-level entries (a project made
+    with ``python -m venv .``) and the operator's files below bin/, etc/, share/ (``_SHARED_DIRS``). A recreate
+    would delete them with the old environment."""
     try:
-        names = [n for n in os.listdir(venv) if n not in _VENV_ENTRIES]
+        top_names = os.listdir(venv)
     except OSError:
         return []
-    owned = _installed_top_names(venv) if names else set()
-    return sorted(n for n in names if n not in owned)
+    owned = _installed_paths(venv)
+    owned_tops = set(rel.split(os.sep)[0] for rel in owned)
+    out = sorted(n for n in top_names if n not in _VENV_ENTRIES and n not in owned_tops)
+    for folder in _SHARED_DIRS:
+        if folder in top_names and os.path.isdir(os.path.join(venv, folder)) and not os.path.islink(os.path.join(venv, folder)):
+            out += _foreign_below(venv, folder, owned)
+    return out
+
+
+def is_mount_point(path):
+    """Whether ``path`` is a mount point: another device than its parent, or named in ``/proc/self/mountinfo`` (a bind
+    mount of a folder of the same filesystem has its parent's device)."""
+    if os.path.ismount(path):
+        return True
+    try:
+        with open("/proc/self/mountinfo", "rb") as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError):
+        return False
+    for line in lines:
+        fields = line.split(b" ")
+        if len(fields) > 4:
+            point = re.sub(br"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), fields[4])
+            if os.fsdecode(point) == path:
+                return True
+    return False
 
 
 def staging_path(path):

@@ -43,6 +43,9 @@ class VenvInputs(object):
         if params["editable"] and params["state"] == "absent":
             raise VenvError("editable applies to installing; remove an editable project by its package name "
                             "with state=absent and editable=false")
+        if params["constraints"] and params["state"] == "absent":
+            raise VenvError("constraints apply to installing; state=absent removes what name and requirements list: "
+                            "leave constraints out")
         base = params["chdir"] or "/"
         files = {}
         for option in ("requirements", "constraints"):

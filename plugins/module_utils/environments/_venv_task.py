@@ -43,6 +43,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_buil
     drop_new_lock,
     empty_again,
     foreign_entries,
+    is_mount_point,
     lock_mark,
     make_parents,
     pin_activate,
@@ -73,7 +74,10 @@ class UvVenv(VenvInputs, VenvReport):
         # ``shown`` is the path as given (a symlink stays one); ``path`` the directory it leads to,
         # where the work is done, so a recreate replaces the link's target and keeps the link.
         self.shown = os.path.normpath(given) if not self.relative else given
-        self.path = os.path.realpath(self.shown)
+        try:
+            self.path = os.path.realpath(self.shown)
+        except UnicodeError:  # Python 3.6 under LC_ALL=C: run() says so
+            self.path = self.shown
         self.venv_python = os.path.join(self.path, "bin", "python")
         self.result = dict(changed=False, path=self.shown, created=False, recreated=False, reason=None,
                            python=dict(version=None, executable=os.path.join(self.shown, "bin", "python"), base=None),
@@ -148,7 +152,8 @@ class UvVenv(VenvInputs, VenvReport):
 
     def find_python(self):
         """The interpreter uv would make the environment from (no download; ``VenvError`` if none)."""
-        args = ["python", "find"]
+        # --system: a base interpreter, as ``uv venv`` takes one (not a project's .venv found from chdir)
+        args = ["python", "find", "--system"]
         if self.python_request:
             args.append(self.python_request)
         _rc, out, _err = self.uv(args, "finding the Python %s" % (self.python_request or "(uv's default)"))
@@ -291,6 +296,10 @@ class UvVenv(VenvInputs, VenvReport):
                             "from it, as with ansible.builtin.pip)" % self.params["path"])
         try:
             return self._run()
+        except UnicodeError as exc:
+            self.result["after"] = dict(self.result["before"])
+            raise VenvError("a path of this task cannot be encoded in the host's locale (%s): Python 3.6 under LC_ALL=C or "
+                            "LANG=C reads file names as ASCII; set LC_ALL: C.UTF-8 in the task's environment" % exc)
         except (IOError, OSError) as exc:
             self.result["after"] = dict(self.result["before"])  # a failure leaves the packages as they were
             where = exc.filename or self.path
@@ -333,7 +342,7 @@ class UvVenv(VenvInputs, VenvReport):
             for name in names:
                 requirement_name(name)
         kind, info = inspect_path(self.path)
-        if kind == "other":
+        if kind == "other" and params["state"] != "absent":  # absent: not an environment, nothing to remove
             raise VenvError("%s; refusing to replace it: choose another path, or remove it first" % info)
         self.setup()
         if params["state"] == "absent":
@@ -345,6 +354,8 @@ class UvVenv(VenvInputs, VenvReport):
             raise VenvError("%s holds more than a virtual environment (%s); refusing to recreate it (%s), which would "
                             "delete them: move them out of it, or remove the environment first" % (
                                 self.shown, ", ".join(extra), reason))
+        if action != "keep":
+            self.where_to_build(kind, action, reason)
         if kind == "venv" and action == "keep":
             self.require_interpreter(info)
         gone = None
@@ -394,6 +405,28 @@ class UvVenv(VenvInputs, VenvReport):
             after = self.listed() if plan else before
         self.report(action, reason, before, after, reinstalled)
         return self.result
+
+    def where_to_build(self, kind, action, reason):
+        """``VenvError`` (in check mode too) when the environment cannot be built where ``build`` builds it: in
+        ``path`` when it is an empty directory, else beside it (then renamed over it), below the nearest existing
+        folder, which this user must be able to write."""
+        if kind == "empty":
+            folder = self.path
+        else:
+            folder = os.path.dirname(self.path)
+            while not os.path.lexists(folder) and os.path.dirname(folder) != folder:
+                folder = os.path.dirname(folder)
+            if not os.path.isdir(folder):
+                raise VenvError("%s is not a directory, so the environment %s cannot be made below it: choose another "
+                                "path" % (folder, self.shown))
+        if action == "recreate" and is_mount_point(self.path):
+            raise VenvError("%s is a mount point; it would be recreated (%s), but uv_venv builds a new environment beside "
+                            "the path and renames it over the old one, which a mount point cannot be: empty the mount point "
+                            "(an empty directory is built in place), or give a path below it" % (self.shown, reason))
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise VenvError("%s cannot be written by this user, and the environment %s is %s: run the task as a user "
+                            "who may write it (become), or choose another path" % (
+                                folder, self.shown, "made in it" if kind == "empty" else "built there, beside the path"))
 
     def build(self, kind, args, files, wanted):
         """Make the environment beside ``path`` (in it when it is an empty directory), install, swap in.

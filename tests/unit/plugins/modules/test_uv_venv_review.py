@@ -402,3 +402,63 @@ def test_a_dynamic_version_project_gaining_a_dependency_agrees_in_check_mode(ven
     rc2, real = venv(name=[str(project)], editable=True)
     assert rc == 0 and rc2 == 0 and real["after"] == {"proj": "0.2.0", "six": "1.17.0"}, real["msg"]
     assert "proj" in check["msg"] and "proj" in real["msg"], (check["msg"], real["msg"])
+
+
+@needs_mirror
+def test_a_recreate_refuses_the_operators_files_below_bin_etc_share(venv):
+    """A hook in bin/, a configuration under etc/, data under share/: a recreate would delete them with the old
+    environment (third review of issue 29: only top-level names were looked at)."""
+    rc, made = venv(name=["six==1.16.0"])
+    assert rc == 0, made
+    mine = {"bin/deploy-hook": "#!/bin/sh\necho hook\n", "etc/myapp/app.conf": "db_password=x\n",
+            "share/myapp/state.db": "data\n"}
+    for rel, text in mine.items():
+        os.makedirs(os.path.dirname(os.path.join(venv.path, rel)), exist_ok=True)
+        with open(os.path.join(venv.path, rel), "w") as handle:
+            handle.write(text)
+    for check_mode in (True, False):
+        rc, refused = venv(check_mode=check_mode, recreate="always", name=["six==1.16.0"])
+        assert rc == 1 and "refusing to recreate" in refused["msg"], refused["msg"]
+        assert all(rel in refused["msg"] for rel in mine), refused["msg"]
+    assert all(open(os.path.join(venv.path, rel)).read() == text for rel, text in mine.items())
+    # The environment's own files in bin/ (python links, activate scripts) and what packages list are not foreign.
+    for rel in mine:
+        os.unlink(os.path.join(venv.path, rel))
+    rc, again = venv(recreate="always", name=["six==1.16.0"])
+    assert rc == 0 and again["recreated"], again["msg"]
+
+
+@needs_mirror
+def test_check_mode_plans_with_the_python_uv_venv_takes_not_a_project_venv_in_chdir(venv, tmp_path):
+    """``uv python find`` prefers a ``.venv`` found from the working directory, ``uv venv`` takes a system
+    interpreter: check mode must plan with the latter (third review of issue 29)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    subprocess.run([venv.uv, "venv", "--python", PYTHON, str(project / ".venv")], check=True, capture_output=True,
+                   env=dict(os.environ, UV_PYTHON_DOWNLOADS="never"))
+    target = str(tmp_path / "deploy")
+    rc, planned = venv(check_mode=True, path=target, python=None, chdir=str(project), name=["six==1.16.0"])
+    assert rc == 0 and planned["python"]["base"], planned
+    assert ".venv" not in planned["python"]["base"], planned["python"]
+
+
+@needs_mirror
+def test_check_mode_fails_where_the_real_run_must_a_parent_that_is_a_file(venv, tmp_path):
+    (tmp_path / "afile").write_text("x\n")
+    path = str(tmp_path / "afile" / "venv")
+    for check_mode in (True, False):
+        rc, failed = venv(check_mode=check_mode, path=path, name=["six==1.16.0"])
+        assert rc == 1 and "is not a directory" in failed["msg"] and "afile" in failed["msg"], failed["msg"]
+
+
+@needs_mirror
+def test_absent_on_a_directory_that_is_no_environment_removes_nothing_and_constraints_are_refused(venv, tmp_path):
+    other = tmp_path / "notvenv"
+    other.mkdir()
+    (other / "x").write_text("x\n")
+    rc, result = venv(path=str(other), name=["six"], state="absent")
+    assert rc == 0 and not result["changed"] and "nothing to remove" in result["msg"], result
+    assert (other / "x").exists()
+    (tmp_path / "c.txt").write_text("six==1.0\n")
+    rc, refused = venv(name=["six"], state="absent", constraints=[str(tmp_path / "c.txt")])
+    assert rc == 1 and "constraints apply to installing" in refused["msg"], refused["msg"]
