@@ -126,20 +126,44 @@ def _installed_paths(venv):
     site-packages, console scripts in bin/, data files at the environment's root, e.g. ``config/``)."""
     owned = set()
     top = os.path.normpath(venv)
-    for record in glob.glob(os.path.join(venv, "lib*", "python*", "site-packages", "*.dist-info", "RECORD")):
-        site = os.path.dirname(os.path.dirname(record))
+    sites = glob.glob(os.path.join(glob.escape(venv), "lib*", "*", "site-packages"))  # python3.X, pypy3.X
+    # a wheel's RECORD (paths from site-packages), setuptools' installed-files.txt (paths from the .egg-info)
+    lists = [(r, os.path.dirname(os.path.dirname(r))) for site in sites
+             for r in glob.glob(os.path.join(glob.escape(site), "*.dist-info", "RECORD"))]
+    lists += [(r, os.path.dirname(r)) for site in sites
+              for r in glob.glob(os.path.join(glob.escape(site), "*.egg-info", "installed-files.txt"))]
+    for listed, base in lists:
         try:
-            with open(record, "r") as handle:
+            with open(listed, "r") as handle:
                 rows = list(csv.reader(handle))
         except (IOError, OSError, ValueError, csv.Error, UnicodeError):
             continue
         for row in rows:
             if not row or not row[0]:
                 continue
-            rel = os.path.relpath(os.path.normpath(os.path.join(site, row[0])), top)
+            rel = os.path.relpath(os.path.normpath(os.path.join(base, row[0])), top)
             if rel != os.curdir and not rel.startswith(os.pardir):
                 owned.add(rel)
     return owned
+
+
+def _environments_own(venv, folder, root, name):
+    """Whether ``root/name`` below ``venv/folder`` is the environment's own: the interpreter links and activation
+    scripts in bin/, a script setuptools wrote there (``setup.py install``/``develop``: no list names it), the link
+    to the system's headers in include/ (virtualenv before 20)."""
+    full = os.path.join(root, name)
+    if folder == "include" and root == os.path.join(venv, folder):
+        return name.startswith("python") and os.path.islink(full)
+    if folder not in ("bin", "Scripts") or root != os.path.join(venv, folder):
+        return False
+    if _OWN_BIN.match(name):
+        return True
+    try:
+        with open(full, "rb") as handle:
+            head = handle.read(1024)
+    except (IOError, OSError):
+        return False
+    return b"EASY-INSTALL-" in head or b"__requires__ = " in head
 
 
 def _foreign_below(venv, folder, owned, limit=20):
@@ -149,7 +173,7 @@ def _foreign_below(venv, folder, owned, limit=20):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
             rel = os.path.relpath(os.path.join(root, name), venv)
-            if rel in owned or (folder in ("bin", "Scripts") and root == os.path.join(venv, folder) and _OWN_BIN.match(name)):
+            if rel in owned or _environments_own(venv, folder, root, name):
                 continue
             found.append(rel)
             if len(found) >= limit:

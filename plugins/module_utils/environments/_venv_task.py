@@ -423,6 +423,13 @@ class UvVenv(VenvInputs, VenvReport):
             raise VenvError("%s is a mount point; it would be recreated (%s), but uv_venv builds a new environment beside "
                             "the path and renames it over the old one, which a mount point cannot be: empty the mount point "
                             "(an empty directory is built in place), or give a path below it" % (self.shown, reason))
+        try:
+            read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        except (OSError, AttributeError):
+            read_only = False
+        if read_only:
+            raise VenvError("%s is on a read-only filesystem, and the environment %s is %s: choose a path on a writable "
+                            "one" % (folder, self.shown, "made in it" if kind == "empty" else "built there, beside the path"))
         if not os.access(folder, os.W_OK | os.X_OK):
             raise VenvError("%s cannot be written by this user, and the environment %s is %s: run the task as a user "
                             "who may write it (become), or choose another path" % (
