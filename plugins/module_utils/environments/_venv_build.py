@@ -226,14 +226,20 @@ def staging_path(path):
             return candidate
 
 
+def existing_ancestor(path):
+    """The nearest folder above ``path`` that exists (its parent, when that exists)."""
+    above = os.path.dirname(path)
+    while not os.path.lexists(above) and os.path.dirname(above) != above:
+        above = os.path.dirname(above)
+    return above
+
+
 def make_parents(path, umask):
     """Create the missing parent directories of ``path`` with mode ``0777 & ~umask``."""
     parent = os.path.dirname(path)
     if os.path.isdir(parent):
         return
-    above = parent
-    while not os.path.lexists(above) and os.path.dirname(above) != above:
-        above = os.path.dirname(above)
+    above = existing_ancestor(path)
     if not os.path.isdir(above):
         raise OSError(errno.ENOTDIR, "Not a directory (a parent of the path is no directory)", above)
     saved = os.umask(umask)

@@ -42,6 +42,7 @@ from ansible_collections.pyfleet.uv.plugins.module_utils.environments._venv_buil
     discard,
     drop_new_lock,
     empty_again,
+    existing_ancestor,
     foreign_entries,
     is_mount_point,
     lock_mark,
@@ -410,15 +411,11 @@ class UvVenv(VenvInputs, VenvReport):
         """``VenvError`` (in check mode too) when the environment cannot be built where ``build`` builds it: in
         ``path`` when it is an empty directory, else beside it (then renamed over it), below the nearest existing
         folder, which this user must be able to write."""
-        if kind == "empty":
-            folder = self.path
-        else:
-            folder = os.path.dirname(self.path)
-            while not os.path.lexists(folder) and os.path.dirname(folder) != folder:
-                folder = os.path.dirname(folder)
-            if not os.path.isdir(folder):
-                raise VenvError("%s is not a directory, so the environment %s cannot be made below it: choose another "
-                                "path" % (folder, self.shown))
+        folder = self.path if kind == "empty" else existing_ancestor(self.path)
+        where = "made in it" if kind == "empty" else "built there, beside the path"
+        if not os.path.isdir(folder):  # an empty directory is one
+            raise VenvError("%s is not a directory, so the environment %s cannot be made below it: choose another "
+                            "path" % (folder, self.shown))
         if action == "recreate" and is_mount_point(self.path):
             raise VenvError("%s is a mount point; it would be recreated (%s), but uv_venv builds a new environment beside "
                             "the path and renames it over the old one, which a mount point cannot be: empty the mount point "
@@ -429,11 +426,10 @@ class UvVenv(VenvInputs, VenvReport):
             read_only = False
         if read_only:
             raise VenvError("%s is on a read-only filesystem, and the environment %s is %s: choose a path on a writable "
-                            "one" % (folder, self.shown, "made in it" if kind == "empty" else "built there, beside the path"))
+                            "one" % (folder, self.shown, where))
         if not os.access(folder, os.W_OK | os.X_OK):
             raise VenvError("%s cannot be written by this user, and the environment %s is %s: run the task as a user "
-                            "who may write it (become), or choose another path" % (
-                                folder, self.shown, "made in it" if kind == "empty" else "built there, beside the path"))
+                            "who may write it (become), or choose another path" % (folder, self.shown, where))
 
     def build(self, kind, args, files, wanted):
         """Make the environment beside ``path`` (in it when it is an empty directory), install, swap in.
