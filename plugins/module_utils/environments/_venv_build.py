@@ -42,8 +42,8 @@ import shutil
 
 from shlex import quote as _quote
 
-__all__ = ["discard", "drop_new_lock", "empty_again", "foreign_entries", "lock_mark", "make_parents", "pin_activate",
-           "same_filesystem", "staging_path", "swap_in"]
+__all__ = ["discard", "drop_new_lock", "empty_again", "existing_ancestor", "foreign_entries", "is_mount_point", "lock_mark",
+           "make_parents", "pin_activate", "same_filesystem", "staging_path", "swap_in"]
 
 # The line of uv's relocatable ``bin/activate`` that sets VIRTUAL_ENV from the script's own path.
 _ACTIVATE_LINE = "VIRTUAL_ENV=''\"$(dirname -- \"$(dirname -- \"$(realpath -- \"$SCRIPT_PATH\")\")\")\"''"
