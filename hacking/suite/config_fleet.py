@@ -8,13 +8,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 
-from .common import CACHE, ROOT, TRACKS, UV_NEW, ansible_env, find_python, log, mirror_server, run, venv
-from .fleet import prepare_fleet, remote_connection, sshd_logs_on_failure
+from .common import ROOT, TRACKS, UV_NEW, ansible_env, find_python, log, mirror_server, run, venv
+from .fleet import debian_distutils, prepare_fleet, remote_connection, sshd_logs_on_failure
 import uvindex  # on sys.path through .common
 import uvindex_front  # on sys.path through .common
 import uvindex_wheels  # on sys.path through .common
@@ -22,37 +20,6 @@ import uvindex_wheels  # on sys.path through .common
 
 # What the uv_config fleet proof installs from the loopback index (a small pure-Python wheel).
 CONFIG_PACKAGE = "packaging==24.2"
-
-
-@contextlib.contextmanager
-def debian_distutils(root: str):
-    """Debian 11's distutils in a fleet root while the stage runs, purged again afterwards.
-
-    Debian ships distutils apart from its python3.9, and uv cannot use a Python older than
-    3.10 without it ("missing `distutils`"), so ``uv venv`` on the roots needs it. The
-    packages are the root's own (tests/utils/pbs.py takes them once with the root's apt and
-    keeps them in the cache); they are installed with dpkg from outside the playbook, so the
-    shared roots stay as they were built.
-    """
-    import pbs_sources  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_sources.py
-
-    source = pbs_sources.debian_source(root, os.path.basename(root))
-    debs = pbs_sources.debian_addons(source, CACHE) if source else []
-    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
-    if debs:
-        inside = tempfile.mkdtemp(prefix="distutils-", dir=os.path.join(root, "tmp"))
-        try:
-            for deb in debs:
-                shutil.copy(deb, inside)
-            run([chroot, root, "sh", "-c", "dpkg -i /%s/*.deb" % os.path.relpath(inside, root)],
-                stdout=subprocess.DEVNULL)
-        finally:
-            shutil.rmtree(inside, ignore_errors=True)
-    try:
-        yield
-    finally:
-        if debs:
-            run([chroot, root, "dpkg", "--purge"] + list(pbs_sources.DEBIAN_ADDONS), stdout=subprocess.DEVNULL)
 
 
 def stage_config_fleet(track: str, ctx: dict) -> None:

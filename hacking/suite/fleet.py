@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -96,6 +97,38 @@ def platform_roots(skipped: dict) -> dict:
             except RuntimeError as exc:
                 skipped[host] = "its debootstrap root could not be built: %s" % exc
     return roots
+
+
+@contextlib.contextmanager
+def debian_distutils(root: str):
+    """Debian 11's distutils in a fleet root while the stage runs, purged again afterwards.
+
+    Debian ships distutils apart from its python3.9, and uv cannot use a Python older than
+    3.10 without it ("missing `distutils`"), so ``uv venv`` (config-fleet) and ``uv tool install``
+    (python-fleet's uv_tool proof) on the roots' own Python need it, as on a real Debian 11 host. The
+    packages are the root's own (tests/utils/pbs.py takes them once with the root's apt and
+    keeps them in the cache); they are installed with dpkg from outside the playbook, so the
+    shared roots stay as they were built.
+    """
+    import pbs_sources  # pylint: disable=import-outside-toplevel  # tests/utils/pbs_sources.py
+
+    source = pbs_sources.debian_source(root, os.path.basename(root))
+    debs = pbs_sources.debian_addons(source, CACHE) if source else []
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    if debs:
+        inside = tempfile.mkdtemp(prefix="distutils-", dir=os.path.join(root, "tmp"))
+        try:
+            for deb in debs:
+                shutil.copy(deb, inside)
+            run([chroot, root, "sh", "-c", "dpkg -i /%s/*.deb" % os.path.relpath(inside, root)],
+                stdout=subprocess.DEVNULL)
+        finally:
+            shutil.rmtree(inside, ignore_errors=True)
+    try:
+        yield
+    finally:
+        if debs:
+            run([chroot, root, "dpkg", "--purge"] + list(pbs_sources.DEBIAN_ADDONS), stdout=subprocess.DEVNULL)
 
 
 def prebuild_roots(names: list):

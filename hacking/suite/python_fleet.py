@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from .common import ROOT, TRACKS, UV_NEW, ansible_env, find_python, log, mirror_server, run, venv
-from .fleet import PLATFORM_HOSTS, prepare_fleet, remote_connection, sshd_logs_on_failure
+from .fleet import PLATFORM_HOSTS, debian_distutils, prepare_fleet, remote_connection, sshd_logs_on_failure
 import uvindex  # on sys.path through .common
 import uvmirror  # on sys.path through .common (its TOOLS: ruff's versions)
 
@@ -120,6 +120,8 @@ def stage_python_fleet(track: str, ctx: dict) -> None:
             stack.callback(trip.stop)
             groups = python_fleet_hosts(manifest, pbs_url)
             venv_sets, venv_index = python_fleet_venv_index(stack, groups)
+            for host_root in fleet.all_roots:  # uv_tool's proof runs the roots' own Python 3.9
+                stack.enter_context(debian_distutils(host_root))
             remotes = fleet.ssh_hosts(stack, scratch)
             hosts = {}
             for name in ("localhost", "localhost2"):
