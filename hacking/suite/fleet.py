@@ -227,9 +227,9 @@ class Fleet:
         (``emulated``: the root runs under qemu-user, see remote_host)."""
         remotes = {"bullseye": stack.enter_context(bullseye.ssh_host(self.root, scratch, log=log))}
         for host, host_root in self.roots.items():
-            address = bullseye.ARCHES[PLATFORM_HOSTS[host]]["address"]
-            remote = stack.enter_context(bullseye.ssh_host(host_root, scratch, address, log=log, name=host))
-            remotes[host] = dict(remote, emulated=bool(bullseye.ARCHES[PLATFORM_HOSTS[host]]["binfmt"]))
+            arch = bullseye.ARCHES[PLATFORM_HOSTS[host]]
+            remote = stack.enter_context(bullseye.ssh_host(host_root, scratch, arch["address"], log=log, name=host))
+            remotes[host] = dict(remote, emulated=bool(arch["binfmt"]))
         return remotes
 
     @contextlib.contextmanager
